@@ -1,0 +1,232 @@
+// Instruction decoding state: prefixes, ModRM/SIB effective addresses and
+// immediates (SDM Vol. 2A ch. 2). The generated dispatcher
+// (core-as/cpu/generated/dispatch.ts, from opcode-table.mjs) calls these in
+// table order, so handlers find their operands decoded in the globals below.
+
+import {
+  segAddr, SEG_ATTR, ATTR_DB, SEG_CS, SEG_DS, SEG_SS, SEG_ES, SEG_FS, SEG_GS,
+  reg32, reg16, REG_EBX, REG_EBP, REG_ESI, REG_EDI, REG_ESP,
+} from './state';
+import { fetchCode8 } from './memory';
+import { faulted, raiseGP } from './fault';
+
+/** Longest legal instruction (SDM Vol. 2A §2.3.11); longer raises #GP(0). */
+const MAX_INSTRUCTION_LENGTH: u32 = 15;
+
+/** CS offset of the current instruction's first byte. */
+export let instrEip: u32 = 0;
+/** CS offset of the next byte to fetch; after decode, where execution continues. */
+export let nextEip: u32 = 0;
+/** Operand size in bits (16 or 32) after the 0x66 prefix. */
+export let opSize: u32 = 32;
+/** Address size: true for 32-bit after the 0x67 prefix. */
+export let addr32: bool = true;
+/** Segment override prefix (SEG_*), or -1. */
+export let segOverride: i32 = -1;
+/** 0, 0xf2 (REPNE) or 0xf3 (REP/REPE): the last of the two seen. */
+export let repPrefix: u32 = 0;
+export let lockPrefix: bool = false;
+export let prefix66: bool = false;
+/** The opcode being executed: 0x00-0xff, 0x0f00|b, 0x0f3800|b, 0x0f3a00|b. */
+export let opcode: u32 = 0;
+
+export let modrm: u32 = 0;
+/** ModRM.reg: a register number or the group selector. */
+export let modReg: u32 = 0;
+/** ModRM.rm: a register number when modIsReg. */
+export let modRm: u32 = 0;
+export let modIsReg: bool = false;
+/** Segment and offset of the memory operand (when !modIsReg, or for moffs forms). */
+export let eaSeg: u32 = SEG_DS;
+export let eaOff: u32 = 0;
+
+export let imm: u32 = 0;
+export let imm2: u32 = 0;
+
+@inline export function setNextEip(v: u32): void {
+  nextEip = v;
+}
+@inline export function setOpcode(v: u32): void {
+  opcode = v;
+}
+
+/** Start decoding at CS:eip with the code segment's default sizes. */
+export function beginInstruction(eipValue: u32): void {
+  instrEip = eipValue;
+  nextEip = eipValue;
+  const big = (load<u32>(segAddr(SEG_CS) + SEG_ATTR) & ATTR_DB) != 0;
+  opSize = big ? 32 : 16;
+  addr32 = big;
+  segOverride = -1;
+  repPrefix = 0;
+  lockPrefix = false;
+  prefix66 = false;
+}
+
+export function fetch8(): u32 {
+  if (nextEip - instrEip >= MAX_INSTRUCTION_LENGTH) {
+    raiseGP(0);
+    return 0;
+  }
+  const v = fetchCode8(nextEip);
+  nextEip++;
+  return v;
+}
+export function fetch16(): u32 {
+  const lo = fetch8();
+  return lo | (fetch8() << 8);
+}
+export function fetch32(): u32 {
+  const lo = fetch16();
+  return lo | (fetch16() << 16);
+}
+
+/**
+ * Read prefixes and the opcode bytes; returns the opcode number (see `opcode`).
+ * Prefix groups may repeat; for REP the last F2/F3 wins, as on P6.
+ */
+export function readOpcode(): u32 {
+  for (;;) {
+    const b = fetch8();
+    if (faulted) return 0;
+    switch (b) {
+      case 0x26: segOverride = <i32>SEG_ES; continue;
+      case 0x2e: segOverride = <i32>SEG_CS; continue;
+      case 0x36: segOverride = <i32>SEG_SS; continue;
+      case 0x3e: segOverride = <i32>SEG_DS; continue;
+      case 0x64: segOverride = <i32>SEG_FS; continue;
+      case 0x65: segOverride = <i32>SEG_GS; continue;
+      case 0x66: opSize = opSize == 32 ? 16 : 32; prefix66 = true; continue;
+      case 0x67: addr32 = !addr32; continue;
+      case 0xf0: lockPrefix = true; continue;
+      case 0xf2: repPrefix = 0xf2; continue;
+      case 0xf3: repPrefix = 0xf3; continue;
+      case 0x0f: {
+        const b2 = fetch8();
+        if (b2 == 0x38 || b2 == 0x3a) return (0x0f0000 | (b2 << 8) | fetch8());
+        return 0x0f00 | b2;
+      }
+      default:
+        return b;
+    }
+  }
+}
+
+/** Undo the 0x66 size flip for instructions where 66 is a mandatory prefix (SSE). */
+export function consumeMandatory66(): void {
+  if (prefix66) opSize = opSize == 32 ? 16 : 32;
+}
+
+@inline function defaultSeg(s: u32): u32 {
+  return segOverride >= 0 ? <u32>segOverride : s;
+}
+
+/** Read the ModRM byte (and SIB/displacement for memory forms), setting modReg/modRm/eaSeg/eaOff. */
+export function decodeModrm(): void {
+  const m = fetch8();
+  modrm = m;
+  modReg = (m >> 3) & 7;
+  modRm = m & 7;
+  const mod = m >> 6;
+  modIsReg = mod == 3;
+  if (modIsReg || faulted) return;
+  if (addr32) decodeModrm32(mod, m & 7);
+  else decodeModrm16(mod, m & 7);
+}
+
+function decodeModrm32(mod: u32, rm: u32): void {
+  let seg = SEG_DS;
+  let off: u32 = 0;
+  if (rm == 4) {
+    const sib = fetch8();
+    const scale = sib >> 6;
+    const index = (sib >> 3) & 7;
+    const base = sib & 7;
+    if (base == 5 && mod == 0) {
+      off = fetch32();
+    } else {
+      off = reg32(base);
+      if (base == REG_ESP || base == REG_EBP) seg = SEG_SS;
+    }
+    if (index != 4) off += reg32(index) << scale;
+  } else if (rm == 5 && mod == 0) {
+    off = fetch32();
+  } else {
+    off = reg32(rm);
+    if (rm == REG_EBP) seg = SEG_SS;
+  }
+  if (mod == 1) off += <u32>(<i32>(<i8>fetch8()));
+  else if (mod == 2) off += fetch32();
+  eaSeg = defaultSeg(seg);
+  eaOff = off;
+}
+
+function decodeModrm16(mod: u32, rm: u32): void {
+  let seg = SEG_DS;
+  let off: u32 = 0;
+  switch (rm) {
+    case 0: off = reg16(REG_EBX) + reg16(REG_ESI); break;
+    case 1: off = reg16(REG_EBX) + reg16(REG_EDI); break;
+    case 2: off = reg16(REG_EBP) + reg16(REG_ESI); seg = SEG_SS; break;
+    case 3: off = reg16(REG_EBP) + reg16(REG_EDI); seg = SEG_SS; break;
+    case 4: off = reg16(REG_ESI); break;
+    case 5: off = reg16(REG_EDI); break;
+    case 6:
+      if (mod == 0) off = fetch16();
+      else { off = reg16(REG_EBP); seg = SEG_SS; }
+      break;
+    default: off = reg16(REG_EBX); break;
+  }
+  if (mod == 1) off += <u32>(<i32>(<i8>fetch8()));
+  else if (mod == 2) off += fetch16();
+  eaSeg = defaultSeg(seg);
+  eaOff = off & 0xffff;
+}
+
+/** moffs operand (MOV AL/eAX <-> [offset]): an address-sized offset in DS or the override. */
+export function decodeMoffs(): void {
+  eaOff = addr32 ? fetch32() : fetch16();
+  eaSeg = defaultSeg(SEG_DS);
+  modIsReg = false;
+}
+
+// Immediates, as the table's operand letters name them.
+export function decodeIb(): void {
+  imm = fetch8();
+}
+/** Ibs: imm8 sign-extended to 32 bits. */
+export function decodeIbs(): void {
+  imm = <u32>(<i32>(<i8>fetch8()));
+}
+export function decodeIw(): void {
+  imm = fetch16();
+}
+/** Iz/Iv: 16 or 32 bits by operand size (16-bit values sign-extended into imm for Jz). */
+export function decodeIz(): void {
+  imm = opSize == 32 ? fetch32() : fetch16();
+}
+export function decodeJb(): void {
+  imm = <u32>(<i32>(<i8>fetch8()));
+}
+export function decodeJz(): void {
+  imm = opSize == 32 ? fetch32() : <u32>(<i32>(<i16>fetch16()));
+}
+/** Ap: far pointer, offset (16/32) then selector. */
+export function decodeAp(): void {
+  imm = opSize == 32 ? fetch32() : fetch16();
+  imm2 = fetch16();
+}
+/** ENTER Iw, Ib. */
+export function decodeIwIb(): void {
+  imm = fetch16();
+  imm2 = fetch8();
+}
+
+/** The segment for string source operands (DS unless overridden). */
+@inline export function stringSrcSeg(): u32 {
+  return defaultSeg(SEG_DS);
+}
+/** Default-DS segment honouring overrides (XLAT, moffs, ...). */
+@inline export function dataSeg(): u32 {
+  return defaultSeg(SEG_DS);
+}

@@ -1,0 +1,285 @@
+// Guest memory accesses as instructions make them: segment checks
+// (SDM Vol. 3A §5.3), then linear → physical through the TLB (paging.ts).
+//
+// Every function here may raise an exception; callers check `faulted`.
+// Reads return 0 after a fault and writes do nothing, so a missed check can
+// never corrupt state before the loop delivers the exception.
+
+import { CPU_STATE, TLB } from '../machine/layout';
+import { physRead8, physRead16, physRead32, physWrite8, physWrite16, physWrite32 } from '../machine/physmem';
+import {
+  SEG_SS, SEG_CS, SEG_RIGHT_READ, SEG_RIGHT_WRITE, segAddr, SEG_BASE, SEG_LO, SEG_HI, SEG_VALID, cpl, cr0, CR0_AM, OFF_EFLAGS, FLAG_AC,
+} from './state';
+import { faulted, raiseGP, raiseSS, raiseFaultWithCode, EXC_AC } from './fault';
+import {
+  TLB_VALID, TLB_SLOW, readMask, writeMask, translate, translatedPhys, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, tlbGeneration,
+} from './paging';
+
+export { SEG_RIGHT_READ, SEG_RIGHT_WRITE };
+
+// ---------- linear accesses ----------
+
+@inline function entryFor(lin: u32): u32 {
+  return load<u32>(TLB + ((lin >>> 12) << 2));
+}
+
+/** Alignment check (#AC): CR0.AM, EFLAGS.AC and CPL 3 (SDM Vol. 3A §6.15, interrupt 17). */
+@inline function alignmentFault(lin: u32, size: u32): bool {
+  if ((lin & (size - 1)) == 0 || size == 1) return false;
+  if (cpl() != 3 || (cr0() & CR0_AM) == 0 || (load<u32>(CPU_STATE + OFF_EFLAGS) & FLAG_AC) == 0) return false;
+  raiseFaultWithCode(EXC_AC, 0);
+  return true;
+}
+
+function readSlow(lin: u32, size: u32, user: bool): u32 {
+  if (alignmentFault(lin, size)) return 0;
+  if ((lin & 0xfff) + size > 0x1000) {
+    // Crossing a page: both pages must translate before anything happens.
+    let v: u32 = 0;
+    for (let i: u32 = 0; i < size; i++) {
+      v |= readLin8As(lin + i, user) << (i << 3);
+      if (faulted) return 0;
+    }
+    return v;
+  }
+  const e = entryFor(lin);
+  if ((e & readMask(user)) == TLB_VALID) {
+    // Unaligned but inside one page: the entry already allows it.
+    const host = lin + (e & 0xfffff000);
+    return size == 2 ? <u32>load<u16>(host) : load<u32>(host);
+  }
+  if (!translate(lin, ACCESS_READ, user)) return 0;
+  const phys = translatedPhys;
+  return size == 1 ? physRead8(phys) : size == 2 ? physRead16(phys) : physRead32(phys);
+}
+
+function writeSlow(lin: u32, v: u32, size: u32, user: bool): void {
+  if (alignmentFault(lin, size)) return;
+  if ((lin & 0xfff) + size > 0x1000) {
+    // Probe every page first so a fault on the second page leaves memory unchanged.
+    const last = lin + size - 1;
+    if (!translate(lin, ACCESS_WRITE, user)) return;
+    const phys0 = translatedPhys;
+    if (!translate(last, ACCESS_WRITE, user)) return;
+    const phys1 = translatedPhys;
+    const firstBytes: u32 = 0x1000 - (lin & 0xfff);
+    for (let i: u32 = 0; i < size; i++) {
+      const b = (v >>> (i << 3)) & 0xff;
+      if (i < firstBytes) physWrite8(phys0 + i, b);
+      else physWrite8(phys1 - (size - 1 - i), b);
+    }
+    return;
+  }
+  const e = entryFor(lin);
+  if ((e & writeMask(user)) == TLB_VALID) {
+    const host = lin + (e & 0xfffff000);
+    if (size == 2) store<u16>(host, <u16>v);
+    else store<u32>(host, v);
+    return;
+  }
+  if (!translate(lin, ACCESS_WRITE, user)) return;
+  const phys = translatedPhys;
+  if (size == 1) physWrite8(phys, v);
+  else if (size == 2) physWrite16(phys, v);
+  else physWrite32(phys, v);
+}
+
+export function readLin8As(lin: u32, user: bool): u32 {
+  const e = entryFor(lin);
+  if ((e & readMask(user)) == TLB_VALID) return <u32>load<u8>(lin + (e & 0xfffff000));
+  return readSlow(lin, 1, user);
+}
+export function readLin16As(lin: u32, user: bool): u32 {
+  const e = entryFor(lin);
+  if ((e & readMask(user)) == TLB_VALID && (lin & 0xfff) <= 0xffe && (lin & 1) == 0) return <u32>load<u16>(lin + (e & 0xfffff000));
+  return readSlow(lin, 2, user);
+}
+export function readLin32As(lin: u32, user: bool): u32 {
+  const e = entryFor(lin);
+  if ((e & readMask(user)) == TLB_VALID && (lin & 0xfff) <= 0xffc && (lin & 3) == 0) return load<u32>(lin + (e & 0xfffff000));
+  return readSlow(lin, 4, user);
+}
+export function writeLin8As(lin: u32, v: u32, user: bool): void {
+  const e = entryFor(lin);
+  if ((e & writeMask(user)) == TLB_VALID) store<u8>(lin + (e & 0xfffff000), <u8>v);
+  else writeSlow(lin, v, 1, user);
+}
+export function writeLin16As(lin: u32, v: u32, user: bool): void {
+  const e = entryFor(lin);
+  if ((e & writeMask(user)) == TLB_VALID && (lin & 0xfff) <= 0xffe && (lin & 1) == 0) store<u16>(lin + (e & 0xfffff000), <u16>v);
+  else writeSlow(lin, v, 2, user);
+}
+export function writeLin32As(lin: u32, v: u32, user: bool): void {
+  const e = entryFor(lin);
+  if ((e & writeMask(user)) == TLB_VALID && (lin & 0xfff) <= 0xffc && (lin & 3) == 0) store<u32>(lin + (e & 0xfffff000), v);
+  else writeSlow(lin, v, 4, user);
+}
+
+// Accesses at the current privilege level.
+@inline export function readLin8(lin: u32): u32 {
+  return readLin8As(lin, cpl() == 3);
+}
+@inline export function readLin16(lin: u32): u32 {
+  return readLin16As(lin, cpl() == 3);
+}
+@inline export function readLin32(lin: u32): u32 {
+  return readLin32As(lin, cpl() == 3);
+}
+@inline export function writeLin8(lin: u32, v: u32): void {
+  writeLin8As(lin, v, cpl() == 3);
+}
+@inline export function writeLin16(lin: u32, v: u32): void {
+  writeLin16As(lin, v, cpl() == 3);
+}
+@inline export function writeLin32(lin: u32, v: u32): void {
+  writeLin32As(lin, v, cpl() == 3);
+}
+
+// Implicit supervisor accesses (descriptor tables, TSS, IDT: SDM Vol. 3A §4.6).
+@inline export function readSys8(lin: u32): u32 {
+  return readLin8As(lin, false);
+}
+@inline export function readSys16(lin: u32): u32 {
+  return readLin16As(lin, false);
+}
+@inline export function readSys32(lin: u32): u32 {
+  return readLin32As(lin, false);
+}
+@inline export function writeSys8(lin: u32, v: u32): void {
+  writeLin8As(lin, v, false);
+}
+@inline export function writeSys16(lin: u32, v: u32): void {
+  writeLin16As(lin, v, false);
+}
+@inline export function writeSys32(lin: u32, v: u32): void {
+  writeLin32As(lin, v, false);
+}
+
+/**
+ * Check that a write of `size` bytes at `lin` would succeed, without writing
+ * (instructions with several writes probe first so they stay restartable).
+ */
+export function probeWrite(lin: u32, size: u32): bool {
+  const user = cpl() == 3;
+  if ((entryFor(lin) & writeMask(user)) == TLB_VALID && (lin & 0xfff) <= 0x1000 - size && (lin & (size - 1)) == 0) return true;
+  if (alignmentFault(lin, size)) return false;
+  if (!translate(lin, ACCESS_WRITE, user)) return false;
+  if (((lin & 0xfff) + size > 0x1000) && !translate(lin + size - 1, ACCESS_WRITE, user)) return false;
+  return true;
+}
+export function probeRead(lin: u32, size: u32): bool {
+  const user = cpl() == 3;
+  if (alignmentFault(lin, size)) return false;
+  if (!translate(lin, ACCESS_READ, user)) return false;
+  if (((lin & 0xfff) + size > 0x1000) && !translate(lin + size - 1, ACCESS_READ, user)) return false;
+  return true;
+}
+
+// ---------- segmented accesses ----------
+
+/** #GP(0), or #SS(0) for the stack segment: what a limit or rights violation raises. */
+function segmentFault(seg: u32): void {
+  if (seg == SEG_SS) raiseSS(0);
+  else raiseGP(0);
+}
+
+/**
+ * Linear address of `size` bytes at seg:off, or raise #GP/#SS when the
+ * offset is outside the segment's window or the segment lacks `right`.
+ * Returns 0 after a fault (callers check `faulted`).
+ */
+@inline export function segLinear(seg: u32, off: u32, size: u32, right: u32): u32 {
+  const a = segAddr(seg);
+  const lo = load<u32>(a + SEG_LO);
+  const hi = load<u32>(a + SEG_HI);
+  if (off < lo || off > hi || hi - off < size - 1 || (load<u32>(a + SEG_VALID) & right) == 0) {
+    segmentFault(seg);
+    return 0;
+  }
+  return load<u32>(a + SEG_BASE) + off;
+}
+
+export function readMem8(seg: u32, off: u32): u32 {
+  const lin = segLinear(seg, off, 1, SEG_RIGHT_READ);
+  if (faulted) return 0;
+  return readLin8(lin);
+}
+export function readMem16(seg: u32, off: u32): u32 {
+  const lin = segLinear(seg, off, 2, SEG_RIGHT_READ);
+  if (faulted) return 0;
+  return readLin16(lin);
+}
+export function readMem32(seg: u32, off: u32): u32 {
+  const lin = segLinear(seg, off, 4, SEG_RIGHT_READ);
+  if (faulted) return 0;
+  return readLin32(lin);
+}
+export function writeMem8(seg: u32, off: u32, v: u32): void {
+  const lin = segLinear(seg, off, 1, SEG_RIGHT_WRITE);
+  if (faulted) return;
+  writeLin8(lin, v);
+}
+export function writeMem16(seg: u32, off: u32, v: u32): void {
+  const lin = segLinear(seg, off, 2, SEG_RIGHT_WRITE);
+  if (faulted) return;
+  writeLin16(lin, v);
+}
+export function writeMem32(seg: u32, off: u32, v: u32): void {
+  const lin = segLinear(seg, off, 4, SEG_RIGHT_WRITE);
+  if (faulted) return;
+  writeLin32(lin, v);
+}
+export function readMemSized(seg: u32, off: u32, size: u32): u32 {
+  return size == 32 ? readMem32(seg, off) : size == 16 ? readMem16(seg, off) : readMem8(seg, off);
+}
+export function writeMemSized(seg: u32, off: u32, v: u32, size: u32): void {
+  if (size == 32) writeMem32(seg, off, v);
+  else if (size == 16) writeMem16(seg, off, v);
+  else writeMem8(seg, off, v);
+}
+/** Check seg:off can be written (limit, rights, paging) without writing. */
+export function probeWriteMem(seg: u32, off: u32, size: u32): bool {
+  const lin = segLinear(seg, off, size, SEG_RIGHT_WRITE);
+  if (faulted) return false;
+  return probeWrite(lin, size);
+}
+
+// ---------- instruction fetch ----------
+
+// The linear page the fetcher last translated, and wasm address = lin + fetchDelta.
+let fetchPage: u32 = 0xffffffff;
+let fetchDelta: u32 = 0;
+let fetchGeneration: u32 = 0xffffffff;
+let fetchUser: bool = false;
+
+/** Forget the cached fetch translation (CS or paging changed). */
+export function invalidateFetch(): void {
+  fetchPage = 0xffffffff;
+}
+
+/** Read the code byte at CS:off, with the CS limit check; #GP(0)/#PF on failure. */
+export function fetchCode8(off: u32): u32 {
+  const a = segAddr(SEG_CS);
+  if (off > load<u32>(a + SEG_HI)) {
+    raiseGP(0);
+    return 0;
+  }
+  const lin = load<u32>(a + SEG_BASE) + off;
+  const user = cpl() == 3;
+  if ((lin >>> 12) == fetchPage && fetchGeneration == tlbGeneration && fetchUser == user) return <u32>load<u8>(lin + fetchDelta);
+  return fetchSlow(lin, user);
+}
+
+function fetchSlow(lin: u32, user: bool): u32 {
+  if (!translate(lin, ACCESS_EXEC, user)) return 0;
+  const e = entryFor(lin);
+  if ((e & (TLB_VALID | TLB_SLOW)) == TLB_VALID) {
+    // Plain RAM: cache the page for the following fetches.
+    fetchPage = lin >>> 12;
+    fetchDelta = e & 0xfffff000;
+    fetchGeneration = tlbGeneration;
+    fetchUser = user;
+    return <u32>load<u8>(lin + fetchDelta);
+  }
+  return physRead8(translatedPhys);
+}

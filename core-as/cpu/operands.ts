@@ -1,0 +1,104 @@
+// Operand access for instruction handlers: the ModRM "E" operand (register
+// or memory), the "G" register operand, and the stack.
+//
+// Sizes are in bits (8, 16, 32). Memory forms may fault: check `faulted`
+// after every call that touches memory and return without side effects.
+
+import {
+  regSized, setRegSized, reg32, setReg32, reg16, setReg16, REG_ESP,
+  SEG_SS, segAddr, SEG_ATTR, ATTR_DB,
+} from './state';
+import { modIsReg, modRm, modReg, eaSeg, eaOff } from './decode';
+import {
+  readMemSized, writeMemSized, segLinear, probeWrite, readLin8, readLin16, readLin32,
+  writeLin8, writeLin16, writeLin32, SEG_RIGHT_WRITE, SEG_RIGHT_READ,
+} from './memory';
+import { faulted } from './fault';
+
+@inline export function readE(size: u32): u32 {
+  if (modIsReg) return regSized(modRm, size);
+  return readMemSized(eaSeg, eaOff, size);
+}
+@inline export function writeE(v: u32, size: u32): void {
+  if (modIsReg) setRegSized(modRm, v, size);
+  else writeMemSized(eaSeg, eaOff, v, size);
+}
+@inline export function readG(size: u32): u32 {
+  return regSized(modReg, size);
+}
+@inline export function writeG(v: u32, size: u32): void {
+  setRegSized(modReg, v, size);
+}
+
+// Read-modify-write of the E operand: the read already checks write access
+// (segment rights, page W bit, D bit), as hardware does for RMW instructions,
+// so the write-back cannot fault and a fault leaves memory untouched.
+let rmwLin: u32 = 0;
+
+@inline function linRead(lin: u32, size: u32): u32 {
+  return size == 32 ? readLin32(lin) : size == 16 ? readLin16(lin) : readLin8(lin);
+}
+
+export function readEForWrite(size: u32): u32 {
+  if (modIsReg) return regSized(modRm, size);
+  const bytes = size >> 3;
+  const lin = segLinear(eaSeg, eaOff, bytes, SEG_RIGHT_WRITE | SEG_RIGHT_READ);
+  if (faulted) return 0;
+  if (!probeWrite(lin, bytes)) return 0;
+  rmwLin = lin;
+  return linRead(lin, size);
+}
+export function writeEBack(v: u32, size: u32): void {
+  if (modIsReg) {
+    setRegSized(modRm, v, size);
+    return;
+  }
+  if (size == 32) writeLin32(rmwLin, v);
+  else if (size == 16) writeLin16(rmwLin, v);
+  else writeLin8(rmwLin, v);
+}
+
+// ---------- stack (SDM Vol. 1 §6.2) ----------
+
+/** True when SS is a 32-bit stack (ESP), false for a 16-bit stack (SP). */
+@inline export function stack32(): bool {
+  return (load<u32>(segAddr(SEG_SS) + SEG_ATTR) & ATTR_DB) != 0;
+}
+@inline export function stackPointer(): u32 {
+  return stack32() ? reg32(REG_ESP) : reg16(REG_ESP);
+}
+@inline export function setStackPointer(v: u32): void {
+  if (stack32()) setReg32(REG_ESP, v);
+  else setReg16(REG_ESP, v);
+}
+/** SS offset `delta` bytes from the stack pointer, wrapped to the stack size. */
+@inline export function stackOffset(delta: u32): u32 {
+  const sp = reg32(REG_ESP) + delta;
+  return stack32() ? sp : sp & 0xffff;
+}
+
+/** Push a value of `size` bits; ESP changes only when the write succeeds. */
+export function push(v: u32, size: u32): void {
+  const bytes = size >> 3;
+  const off = stackOffset(-bytes);
+  writeMemSized(SEG_SS, off, v, size);
+  if (faulted) return;
+  setStackPointer(off);
+}
+@inline export function push16(v: u32): void {
+  push(v, 16);
+}
+@inline export function push32(v: u32): void {
+  push(v, 32);
+}
+/** Read the value at the top of the stack without popping. */
+export function peek(size: u32, delta: u32): u32 {
+  return readMemSized(SEG_SS, stackOffset(delta), size);
+}
+/** Pop a value of `size` bits; ESP changes only when the read succeeds. */
+export function pop(size: u32): u32 {
+  const v = readMemSized(SEG_SS, stackOffset(0), size);
+  if (faulted) return 0;
+  setStackPointer(stackOffset(size >> 3));
+  return v;
+}

@@ -1,0 +1,103 @@
+// The eight classic ALU operations: ADD OR ADC SBB AND SUB XOR CMP
+// (opcodes 00-3F and groups 80-83; SDM Vol. 2A "ADD" ... "XOR").
+
+import { regSized, setRegSized, REG_EAX } from '../state';
+import { setLazy, setLazyAux, getCF, sizeMask, LAZY_ADD, LAZY_ADC, LAZY_SUB, LAZY_SBB, LAZY_LOGIC } from '../flags';
+import { imm } from '../decode';
+import { readE, readEForWrite, writeEBack, readG, writeG } from '../operands';
+import { faulted } from '../fault';
+
+// Operation numbers are the ModRM.reg values of groups 80-83.
+export const ALU_ADD: u32 = 0;
+export const ALU_OR: u32 = 1;
+export const ALU_ADC: u32 = 2;
+export const ALU_SBB: u32 = 3;
+export const ALU_AND: u32 = 4;
+export const ALU_SUB: u32 = 5;
+export const ALU_XOR: u32 = 6;
+export const ALU_CMP: u32 = 7;
+
+/** Compute `dst op src` at `size` bits, record the flags, return the result. */
+export function alu(op: u32, dst: u32, src: u32, size: u32): u32 {
+  const mask = sizeMask(size);
+  let res: u32;
+  switch (op) {
+    case ALU_ADD:
+      res = (dst + src) & mask;
+      setLazy(LAZY_ADD, size, dst, src, res);
+      return res;
+    case ALU_OR:
+      res = dst | src;
+      setLazy(LAZY_LOGIC, size, dst, src, res);
+      return res;
+    case ALU_ADC: {
+      const carry: u32 = getCF() ? 1 : 0;
+      res = (dst + src + carry) & mask;
+      setLazyAux(carry);
+      setLazy(LAZY_ADC, size, dst, src, res);
+      return res;
+    }
+    case ALU_SBB: {
+      const borrow: u32 = getCF() ? 1 : 0;
+      res = (dst - src - borrow) & mask;
+      setLazyAux(borrow);
+      setLazy(LAZY_SBB, size, dst, src, res);
+      return res;
+    }
+    case ALU_AND:
+      res = dst & src;
+      setLazy(LAZY_LOGIC, size, dst, src, res);
+      return res;
+    case ALU_XOR:
+      res = dst ^ src;
+      setLazy(LAZY_LOGIC, size, dst, src, res);
+      return res;
+    default:
+      // SUB and CMP
+      res = (dst - src) & mask;
+      setLazy(LAZY_SUB, size, dst, src, res);
+      return res;
+  }
+}
+
+/** op E, G */
+export function aluEG(op: u32, size: u32): void {
+  const src = readG(size);
+  if (op == ALU_CMP) {
+    const dst = readE(size);
+    if (faulted) return;
+    alu(op, dst, src, size);
+    return;
+  }
+  const dst = readEForWrite(size);
+  if (faulted) return;
+  writeEBack(alu(op, dst, src, size), size);
+}
+
+/** op G, E */
+export function aluGE(op: u32, size: u32): void {
+  const src = readE(size);
+  if (faulted) return;
+  const res = alu(op, readG(size), src, size);
+  if (op != ALU_CMP) writeG(res, size);
+}
+
+/** op AL/AX/EAX, imm */
+export function aluAI(op: u32, size: u32): void {
+  const res = alu(op, regSized(REG_EAX, size), imm & sizeMask(size), size);
+  if (op != ALU_CMP) setRegSized(REG_EAX, res, size);
+}
+
+/** op E, imm (groups 80-83; the immediate is already sign-extended for 83) */
+export function aluEI(op: u32, size: u32): void {
+  const src = imm & sizeMask(size);
+  if (op == ALU_CMP) {
+    const dst = readE(size);
+    if (faulted) return;
+    alu(op, dst, src, size);
+    return;
+  }
+  const dst = readEForWrite(size);
+  if (faulted) return;
+  writeEBack(alu(op, dst, src, size), size);
+}

@@ -1,0 +1,56 @@
+// Guest-physical address space: RAM, then memory-mapped devices, then open bus.
+//
+// Guest RAM occupies [0, ramSize) at wasm address RAM_BASE + phys. A guest
+// address is untrusted: every access that does not go through a TLB entry
+// filled by paging.ts comes here and is bounds-checked, so the guest can
+// never touch the core's own memory.
+
+import { RAM_BASE, RAM_MAX } from './layout';
+import { mmioRead, mmioWrite, isMmio } from './mmio';
+
+let ramSize: u32 = 0;
+
+export function setRamSize(bytes: u32): void {
+  ramSize = bytes < RAM_MAX ? bytes : RAM_MAX;
+}
+@inline export function getRamSize(): u32 {
+  return ramSize;
+}
+
+/** True when the 4 KiB page at `phys` is plain RAM (so the TLB may map it for direct access). */
+export function isPlainRamPage(phys: u32): bool {
+  return phys < ramSize && !isMmio(phys & ~0xfff);
+}
+
+export function physRead8(phys: u32): u32 {
+  if (phys < ramSize && !isMmio(phys)) return <u32>load<u8>(RAM_BASE + phys);
+  return mmioRead(phys, 1);
+}
+export function physRead16(phys: u32): u32 {
+  if ((phys & 0xfff) <= 0xffe && phys < ramSize - 1 && !isMmio(phys)) return <u32>load<u16>(RAM_BASE + phys);
+  return physRead8(phys) | (physRead8(phys + 1) << 8);
+}
+export function physRead32(phys: u32): u32 {
+  if ((phys & 0xfff) <= 0xffc && phys < ramSize - 3 && !isMmio(phys)) return load<u32>(RAM_BASE + phys);
+  if ((phys & 3) == 0 && isMmio(phys)) return mmioRead(phys, 4);
+  return physRead16(phys) | (physRead16(phys + 2) << 16);
+}
+export function physWrite8(phys: u32, v: u32): void {
+  if (phys < ramSize && !isMmio(phys)) store<u8>(RAM_BASE + phys, <u8>v);
+  else mmioWrite(phys, v & 0xff, 1);
+}
+export function physWrite16(phys: u32, v: u32): void {
+  if ((phys & 0xfff) <= 0xffe && phys < ramSize - 1 && !isMmio(phys)) store<u16>(RAM_BASE + phys, <u16>v);
+  else {
+    physWrite8(phys, v);
+    physWrite8(phys + 1, v >> 8);
+  }
+}
+export function physWrite32(phys: u32, v: u32): void {
+  if ((phys & 0xfff) <= 0xffc && phys < ramSize - 3 && !isMmio(phys)) store<u32>(RAM_BASE + phys, v);
+  else if ((phys & 3) == 0 && isMmio(phys)) mmioWrite(phys, v, 4);
+  else {
+    physWrite16(phys, v);
+    physWrite16(phys + 2, v >> 16);
+  }
+}

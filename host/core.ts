@@ -1,0 +1,179 @@
+// Loading core.wasm and talking to it from JavaScript (Node or a worker).
+//
+// The core runs in one shared WebAssembly.Memory; this wrapper reads and
+// writes CPU state at the offsets of generated/cpu-layout.ts and calls the
+// few exported functions for everything else.
+
+import * as L from './generated/cpu-layout.js';
+
+export type RegName = 'eax' | 'ecx' | 'edx' | 'ebx' | 'esp' | 'ebp' | 'esi' | 'edi' | 'eip' | 'eflags';
+const GPR_INDEX: Record<string, number> = { eax: 0, ecx: 1, edx: 2, ebx: 3, esp: 4, ebp: 5, esi: 6, edi: 7 };
+
+/** Why run() returned (core-as/cpu/control.ts). */
+export const STOP_REASONS = ['none', 'limit', 'halt', 'exception', 'reset', 'exit', 'idle'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
+
+export interface RunResult {
+  reason: StopReason;
+  instructions: number;
+  vector?: number;
+  errorCode?: number;
+  cr2?: number;
+}
+
+/** The functions core.wasm exports (core-as/index.ts). */
+export interface CoreExports {
+  init(ramBytes: number): void;
+  reset(): void;
+  setupFlat32(cpl: number): void;
+  run(maxInstructions: number): number;
+  getEflags(): number;
+  setEflags(v: number): void;
+  setStopOnException(on: number): void;
+  getStoppedVector(): number;
+  getStoppedErrorCode(): number;
+  getExitCode(): number;
+  getUnimplementedCount(): number;
+  getLastUnimplementedOpcode(): number;
+  flushTlb(): void;
+  portRead(port: number, size: number): number;
+  portWrite(port: number, value: number, size: number): void;
+}
+
+const PAGE = 65536;
+
+export interface CoreOptions {
+  /** Guest RAM in MiB. */
+  memoryMiB: number;
+  /** The compiled core; by default build/core.wasm next to the package root. */
+  module?: WebAssembly.Module;
+}
+
+let cachedModule: WebAssembly.Module | undefined;
+
+/** Compile build/core.wasm once per process (Node). */
+export async function loadCoreModule(): Promise<WebAssembly.Module> {
+  if (cachedModule) return cachedModule;
+  const { readFile } = await import('node:fs/promises');
+  const { fileURLToPath } = await import('node:url');
+  const path = fileURLToPath(new URL('../build/core.wasm', import.meta.url));
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch {
+    throw new Error(`core.wasm not found at ${path}: run "npm run build" first.`);
+  }
+  cachedModule = await WebAssembly.compile(bytes);
+  return cachedModule;
+}
+
+export class Core {
+  readonly memory: WebAssembly.Memory;
+  readonly exports: CoreExports;
+  readonly ramBytes: number;
+  private u8: Uint8Array;
+  private dv: DataView;
+  private stopOnException = false;
+
+  constructor(module: WebAssembly.Module, memoryMiB: number) {
+    if (!Number.isInteger(memoryMiB) || memoryMiB < 1 || memoryMiB > 3072) {
+      throw new Error(`guest memory must be a whole number of MiB from 1 to 3072 (got ${memoryMiB})`);
+    }
+    this.ramBytes = memoryMiB * 1024 * 1024;
+    const pages = Math.ceil((L.RAM_BASE + this.ramBytes) / PAGE);
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.exports = instance.exports as unknown as CoreExports;
+    this.u8 = new Uint8Array(this.memory.buffer);
+    this.dv = new DataView(this.memory.buffer);
+    this.exports.init(this.ramBytes);
+  }
+
+  /** Copy bytes into guest-physical memory (bounds-checked against guest RAM). */
+  writePhys(addr: number, bytes: Uint8Array): void {
+    if (addr < 0 || addr + bytes.length > this.ramBytes) {
+      throw new RangeError(`guest-physical range 0x${addr.toString(16)}+${bytes.length} is outside guest RAM`);
+    }
+    this.u8.set(bytes, L.RAM_BASE + addr);
+  }
+
+  readPhys(addr: number, len: number): Uint8Array {
+    if (addr < 0 || addr + len > this.ramBytes) {
+      throw new RangeError(`guest-physical range 0x${addr.toString(16)}+${len} is outside guest RAM`);
+    }
+    return this.u8.slice(L.RAM_BASE + addr, L.RAM_BASE + addr + len);
+  }
+
+  setupFlat32(opts: { cpl: 0 | 3 }): void {
+    this.exports.setupFlat32(opts.cpl);
+  }
+
+  private stateU32(off: number): number {
+    return this.dv.getUint32(L.CPU_STATE + off, true);
+  }
+  private setStateU32(off: number, v: number): void {
+    this.dv.setUint32(L.CPU_STATE + off, v >>> 0, true);
+  }
+
+  getReg(name: RegName): number {
+    if (name === 'eip') return this.stateU32(L.OFF_EIP);
+    if (name === 'eflags') return this.exports.getEflags() >>> 0;
+    return this.stateU32(L.OFF_GPR + GPR_INDEX[name] * 8);
+  }
+
+  setReg(name: RegName, value: number): void {
+    if (name === 'eip') this.setStateU32(L.OFF_EIP, value);
+    else if (name === 'eflags') this.exports.setEflags(value >>> 0);
+    else this.setStateU32(L.OFF_GPR + GPR_INDEX[name] * 8, value);
+  }
+
+  /** Control and other 32-bit state by layout offset (OFF_CR0, OFF_CR2, ...). */
+  getState(off: number): number {
+    return this.stateU32(off);
+  }
+  setState(off: number, v: number): void {
+    this.setStateU32(off, v);
+  }
+
+  /** Segment register cache: selector, base, limit, attributes. */
+  getSegment(seg: number): { selector: number; base: number; limit: number; attr: number } {
+    const a = L.OFF_SEGS + seg * L.SEG_SIZE;
+    return {
+      selector: this.stateU32(a + L.SEG_SEL),
+      base: this.stateU32(a + L.SEG_BASE),
+      limit: this.stateU32(a + L.SEG_LIMIT),
+      attr: this.stateU32(a + L.SEG_ATTR),
+    };
+  }
+
+  get instructionCount(): bigint {
+    return this.dv.getBigUint64(L.CPU_STATE + L.OFF_INSTR_COUNT, true);
+  }
+
+  run(maxInstructions: number, opts: { stopOnException?: boolean } = {}): RunResult {
+    const stop = opts.stopOnException ?? false;
+    if (stop !== this.stopOnException) {
+      this.exports.setStopOnException(stop ? 1 : 0);
+      this.stopOnException = stop;
+    }
+    const before = this.instructionCount;
+    const code = this.exports.run(maxInstructions >>> 0);
+    const reason = STOP_REASONS[code] ?? 'none';
+    const result: RunResult = { reason, instructions: Number(this.instructionCount - before) };
+    if (reason === 'exception') {
+      result.vector = this.exports.getStoppedVector();
+      result.errorCode = this.exports.getStoppedErrorCode();
+      if (result.vector === 14) result.cr2 = this.stateU32(L.OFF_CR2);
+    }
+    return result;
+  }
+
+  reset(): void {
+    this.exports.reset();
+  }
+}
+
+export async function createCore(opts: CoreOptions): Promise<Core> {
+  const module = opts.module ?? (await loadCoreModule());
+  return new Core(module, opts.memoryMiB);
+}

@@ -1,0 +1,234 @@
+// Builds and drives test/cpu/native/harness.c (protocol documented there).
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CODE_ADDR,
+  DATA_SIZE,
+  VEC_AC,
+  VEC_BP,
+  VEC_BR,
+  VEC_DE,
+  VEC_GP,
+  VEC_OF,
+  VEC_PF,
+  VEC_UD,
+  initialData,
+  type CpuOutcome,
+  type Target,
+  type TestCase,
+} from '../differential/cases';
+import { mapOffset, type Layout } from '../differential/x86';
+
+export const HARNESS_SOURCE = fileURLToPath(new URL('./harness.c', import.meta.url));
+
+const SIGILL = 4;
+const SIGTRAP = 5;
+const SIGBUS = 7;
+const SIGFPE = 8;
+const SIGSEGV = 11;
+const SIGALRM = 14;
+const SEGV_MAPERR = 1;
+const SEGV_ACCERR = 2;
+const SI_KERNEL = 0x80;
+const TRAPNO_UNKNOWN = 0xffffffff; // qemu-user reports -1
+const HEADER_BYTES = 44;
+const RESULT_BYTES = 64;
+const MAX_OUTPUT = 1 << 30;
+
+export interface BuiltHarness {
+  path: string;
+  bits: 32 | 64;
+}
+
+function tryBuild(dir: string, bits: 32 | 64): BuiltHarness | string {
+  const out = join(dir, `harness${bits}`);
+  const archFlags = bits === 32 ? ['-m32'] : [];
+  // -static keeps the binary off the 32-bit loader; fall back to dynamic.
+  let cc = spawnSync('gcc', [...archFlags, '-O1', '-static', '-o', out, HARNESS_SOURCE], { encoding: 'utf8' });
+  if (cc.status !== 0) cc = spawnSync('gcc', [...archFlags, '-O1', '-o', out, HARNESS_SOURCE], { encoding: 'utf8' });
+  if (cc.error || cc.status !== 0) return `gcc ${archFlags.join(' ')} failed: ${cc.error?.message ?? cc.stderr}`;
+  const info = spawnSync(out, ['--info'], { encoding: 'utf8' });
+  if (info.status !== 0 || !info.stdout.includes(`bits=${bits}`)) {
+    return `built ${bits}-bit harness does not run: ${info.error?.message ?? info.stderr}`;
+  }
+  return { path: out, bits };
+}
+
+/**
+ * Builds the harness: 32-bit when the host runs 32-bit code, else 64-bit
+ * (snippets then run as their 64-bit-mode translation).  Env
+ * TABVM_DIFF_NATIVE_BITS=32|64 forces one.  Returns the reasons on failure.
+ */
+export function buildHarness(): BuiltHarness | string {
+  const dir = mkdtempSync(join(tmpdir(), 'tabvm-harness-'));
+  const forced = process.env.TABVM_DIFF_NATIVE_BITS;
+  const order: (32 | 64)[] = forced === '64' ? [64] : forced === '32' ? [32] : [32, 64];
+  const reasons: string[] = [];
+  for (const bits of order) {
+    const r = tryBuild(dir, bits);
+    if (typeof r !== 'string') return r;
+    reasons.push(r);
+  }
+  return reasons.join('\n');
+}
+
+function codeFor(tc: TestCase, bits: 32 | 64): Layout | undefined {
+  return bits === 32 ? tc.code.code32 : tc.code.code64;
+}
+
+/** True when the harness can run this case (64-bit mode needs a translation). */
+export function nativeCanRun(tc: TestCase, bits: 32 | 64): boolean {
+  return codeFor(tc, bits) !== undefined;
+}
+
+export function serializeCases(cases: readonly TestCase[], bits: 32 | 64): Buffer {
+  const chunks: Buffer[] = [];
+  for (const tc of cases) {
+    const code = codeFor(tc, bits);
+    if (!code) throw new Error('case has no encoding for this harness');
+    let patchBytes = 0;
+    for (const p of tc.patches) patchBytes += 3 + p.bytes.length;
+    const buf = Buffer.alloc(HEADER_BYTES + code.bytes.length + patchBytes);
+    tc.regs.forEach((r, i) => buf.writeUInt32LE(r >>> 0, i * 4));
+    buf.writeUInt32LE(tc.eflags >>> 0, 32);
+    buf.writeUInt32LE(tc.dataSeed >>> 0, 36);
+    buf.writeUInt8(code.bytes.length, 40);
+    buf.writeUInt8(tc.patches.length, 41);
+    buf.set(code.bytes, HEADER_BYTES);
+    let p = HEADER_BYTES + code.bytes.length;
+    for (const patch of tc.patches) {
+      buf.writeUInt16LE(patch.offset, p);
+      buf.writeUInt8(patch.bytes.length, p + 2);
+      buf.set(patch.bytes, p + 3);
+      p += 3 + patch.bytes.length;
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+}
+
+interface RawResult {
+  signo: number;
+  regs: number[];
+  eflags: number;
+  eip: number;
+  siCode: number;
+  siAddr: number;
+  trapno: number;
+  err: number;
+  data: Uint8Array;
+}
+
+function parseResults(out: Buffer, cases: readonly TestCase[]): RawResult[] {
+  const results: RawResult[] = [];
+  let p = 0;
+  for (const tc of cases) {
+    if (p + RESULT_BYTES > out.length) throw new Error(`harness output truncated at case ${results.length}`);
+    const u32 = (i: number): number => out.readUInt32LE(p + i * 4);
+    const regs = Array.from({ length: 8 }, (_, i) => u32(1 + i));
+    const r = {
+      signo: u32(0),
+      regs,
+      eflags: u32(9),
+      eip: u32(10),
+      siCode: u32(11),
+      siAddr: u32(12),
+      trapno: u32(13),
+      err: u32(14),
+    };
+    const nRuns = out.readUInt16LE(p + 60);
+    p += RESULT_BYTES;
+    const data = initialData(tc);
+    for (let i = 0; i < nRuns; i++) {
+      const off = out.readUInt16LE(p);
+      const len = out.readUInt16LE(p + 2);
+      if (off + len > DATA_SIZE) throw new Error('harness change run outside DATA');
+      data.set(out.subarray(p + 4, p + 4 + len), off);
+      p += 4 + len;
+    }
+    results.push({ ...r, data });
+  }
+  if (p !== out.length) throw new Error('trailing harness output');
+  return results;
+}
+
+/** Native signal -> x86 exception vector (see user-mode.test.ts header). */
+export function signalToVector(raw: { signo: number; siCode: number; trapno: number }, faultByte?: number): number {
+  const known = raw.trapno !== TRAPNO_UNKNOWN && raw.trapno < 32;
+  switch (raw.signo) {
+    case SIGFPE:
+      return VEC_DE;
+    case SIGILL:
+      return VEC_UD;
+    case SIGTRAP:
+      return known ? raw.trapno : VEC_BP;
+    case SIGBUS:
+      return VEC_AC;
+    case SIGSEGV:
+      if (raw.siCode === SEGV_MAPERR || raw.siCode === SEGV_ACCERR) return VEC_PF;
+      if (known && raw.siCode === SI_KERNEL) return raw.trapno;
+      // Linux sends #GP, #BR (BOUND) and #OF (INTO) all as SIGSEGV/SI_KERNEL.
+      if (faultByte === 0x62) return VEC_BR;
+      if (faultByte === 0xce) return VEC_OF;
+      return VEC_GP;
+    default:
+      return -1;
+  }
+}
+
+function firstOpcodeByte(code: Uint8Array, off: number): number | undefined {
+  let p = off;
+  while (p < code.length && [0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65].includes(code[p])) p++;
+  return p < code.length ? code[p] : undefined;
+}
+
+export function toOutcome(tc: TestCase, raw: RawResult, bits: 32 | 64): CpuOutcome {
+  const native = codeFor(tc, bits) as Layout;
+  const eipOffset = bits === 32 ? raw.eip : mapOffset(native, tc.code.code32, raw.eip);
+  const base = { regs: raw.regs, eflags: raw.eflags, eipOffset, data: raw.data };
+  if (raw.signo === 0) return { kind: 'ok', ...base };
+  if (raw.signo === SIGALRM) return { kind: 'fault', vector: -1, ...base, note: 'runaway snippet (watchdog)' };
+  const vector = signalToVector(raw, firstOpcodeByte(tc.code.code32.bytes, eipOffset));
+  const out: CpuOutcome = {
+    kind: 'fault',
+    vector,
+    ...base,
+    note: `signal ${raw.signo} si_code ${raw.siCode} si_addr 0x${raw.siAddr.toString(16)} trapno ${raw.trapno | 0} err 0x${raw.err.toString(16)}`,
+  };
+  if (vector === VEC_PF) {
+    out.cr2 = raw.siAddr;
+    out.errorCode = raw.err;
+    // A fetch fault reports the target; keep EIP in 32-bit terms.
+    if (raw.siAddr >= CODE_ADDR && raw.siAddr < CODE_ADDR + 0x1000 && bits === 64) out.cr2 = CODE_ADDR + eipOffset;
+  } else if (vector === VEC_GP) {
+    out.errorCode = raw.err;
+  }
+  return out;
+}
+
+export class NativeTarget implements Target {
+  readonly name: string;
+  constructor(readonly harness: BuiltHarness) {
+    this.name = `native (${harness.bits}-bit harness)`;
+  }
+
+  canRun(tc: TestCase): boolean {
+    return nativeCanRun(tc, this.harness.bits);
+  }
+
+  run(cases: readonly TestCase[]): Promise<CpuOutcome[]> {
+    return Promise.resolve(this.runSync(cases));
+  }
+
+  runSync(cases: readonly TestCase[]): CpuOutcome[] {
+    const input = serializeCases(cases, this.harness.bits);
+    const r = spawnSync(this.harness.path, [], { input, maxBuffer: MAX_OUTPUT });
+    if (r.error) throw r.error;
+    if (r.status !== 0) throw new Error(`harness exited with ${r.status ?? r.signal}: ${r.stderr.toString()}`);
+    return parseResults(r.stdout, cases).map((raw, i) => toOutcome(cases[i], raw, this.harness.bits));
+  }
+}
