@@ -1,8 +1,13 @@
 // The eight classic ALU operations: ADD OR ADC SBB AND SUB XOR CMP
-// (opcodes 00-3F and groups 80-83; SDM Vol. 2A "ADD" ... "XOR").
+// (opcodes 00-3F and groups 80-83; SDM Vol. 2A "ADD" ... "XOR"), and the
+// one-operand and flag-only relatives: INC DEC NEG NOT TEST, CLC STC CMC
+// CLD STD (SDM Vol. 2A "INC", "DEC", "NEG", "NOT", "TEST", "CLC" ... "STD").
 
-import { regSized, setRegSized, REG_EAX } from '../state';
-import { setLazy, setLazyAux, getCF, sizeMask, LAZY_ADD, LAZY_ADC, LAZY_SUB, LAZY_SBB, LAZY_LOGIC } from '../flags';
+import { regSized, setRegSized, REG_EAX, FLAG_CF, FLAG_DF } from '../state';
+import {
+  setLazy, setLazyAux, getCF, sizeMask, setFlag, setSysFlag,
+  LAZY_ADD, LAZY_ADC, LAZY_SUB, LAZY_SBB, LAZY_LOGIC, LAZY_INC, LAZY_DEC,
+} from '../flags';
 import { imm } from '../decode';
 import { readE, readEForWrite, writeEBack, readG, writeG } from '../operands';
 import { faulted } from '../fault';
@@ -100,4 +105,96 @@ export function aluEI(op: u32, size: u32): void {
   const dst = readEForWrite(size);
   if (faulted) return;
   writeEBack(alu(op, dst, src, size), size);
+}
+
+// ---------- INC / DEC (CF is kept: LAZY_AUX carries it) ----------
+
+@inline function incValue(v: u32, size: u32): u32 {
+  const res = (v + 1) & sizeMask(size);
+  setLazyAux(getCF() ? FLAG_CF : 0);
+  setLazy(LAZY_INC, size, v, 1, res);
+  return res;
+}
+@inline function decValue(v: u32, size: u32): u32 {
+  const res = (v - 1) & sizeMask(size);
+  setLazyAux(getCF() ? FLAG_CF : 0);
+  setLazy(LAZY_DEC, size, v, 1, res);
+  return res;
+}
+
+/** INC r16/r32 (40+r) */
+export function incReg(r: u32, size: u32): void {
+  setRegSized(r, incValue(regSized(r, size), size), size);
+}
+/** DEC r16/r32 (48+r) */
+export function decReg(r: u32, size: u32): void {
+  setRegSized(r, decValue(regSized(r, size), size), size);
+}
+/** INC E (FE/0, FF/0) */
+export function incE(size: u32): void {
+  const v = readEForWrite(size);
+  if (faulted) return;
+  writeEBack(incValue(v, size), size);
+}
+/** DEC E (FE/1, FF/1) */
+export function decE(size: u32): void {
+  const v = readEForWrite(size);
+  if (faulted) return;
+  writeEBack(decValue(v, size), size);
+}
+
+/** NEG E: flags of 0 - E (CF = E != 0, OF for the most negative value). */
+export function negE(size: u32): void {
+  const v = readEForWrite(size);
+  if (faulted) return;
+  const res = (0 - v) & sizeMask(size);
+  setLazy(LAZY_SUB, size, 0, v, res);
+  writeEBack(res, size);
+}
+/** NOT E: no flags. */
+export function notE(size: u32): void {
+  const v = readEForWrite(size);
+  if (faulted) return;
+  writeEBack(~v & sizeMask(size), size);
+}
+
+// ---------- TEST: AND without the write ----------
+
+/** TEST E, G */
+export function testEG(size: u32): void {
+  const v = readE(size);
+  if (faulted) return;
+  const src = readG(size);
+  setLazy(LAZY_LOGIC, size, v, src, v & src);
+}
+/** TEST AL/AX/EAX, imm */
+export function testAI(size: u32): void {
+  const v = regSized(REG_EAX, size);
+  const src = imm & sizeMask(size);
+  setLazy(LAZY_LOGIC, size, v, src, v & src);
+}
+/** TEST E, imm (F6/0, F6/1, F7/0, F7/1) */
+export function testEI(size: u32): void {
+  const v = readE(size);
+  if (faulted) return;
+  const src = imm & sizeMask(size);
+  setLazy(LAZY_LOGIC, size, v, src, v & src);
+}
+
+// ---------- flag instructions ----------
+
+export function clc(): void {
+  setFlag(FLAG_CF, false);
+}
+export function stc(): void {
+  setFlag(FLAG_CF, true);
+}
+export function cmc(): void {
+  setFlag(FLAG_CF, !getCF());
+}
+export function cld(): void {
+  setSysFlag(FLAG_DF, false);
+}
+export function std(): void {
+  setSysFlag(FLAG_DF, true);
 }
