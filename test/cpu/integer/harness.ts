@@ -4,7 +4,8 @@
 // Reference selection: a 32-bit runner when the host runs 32-bit code
 // natively; otherwise the 64-bit runner for snippets whose bytes mean the same
 // in 64-bit mode (mode 'any': no 40-4F, no 32-bit-only opcodes, no 67 prefix,
-// no moffs, no address arithmetic that wraps), and the 32-bit runner under
+// no moffs, no mod=0 rm=5 [disp32] (RIP-relative there), no address
+// arithmetic that wraps), and the 32-bit runner under
 // qemu-i386 (an emulator, so only a reference for defined behaviour) for the
 // 32-bit-only ones (mode '32': DAA, AAM, BOUND, ...).
 
