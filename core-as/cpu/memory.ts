@@ -185,14 +185,15 @@ function segmentFault(seg: u32): void {
 
 /**
  * Linear address of `size` bytes at seg:off, or raise #GP/#SS when the
- * offset is outside the segment's window or the segment lacks `right`.
+ * offset is outside the segment's window or the segment lacks any of `right`.
  * Returns 0 after a fault (callers check `faulted`).
  */
 @inline export function segLinear(seg: u32, off: u32, size: u32, right: u32): u32 {
   const a = segAddr(seg);
   const lo = load<u32>(a + SEG_LO);
   const hi = load<u32>(a + SEG_HI);
-  if (off < lo || off > hi || hi - off < size - 1 || (load<u32>(a + SEG_VALID) & right) == 0) {
+  // `right` may combine READ and WRITE (read-modify-write): the segment must grant all of them.
+  if (off < lo || off > hi || hi - off < size - 1 || (load<u32>(a + SEG_VALID) & right) != right) {
     segmentFault(seg);
     return 0;
   }
