@@ -2,7 +2,7 @@
 // native 32-bit support the reference is qemu-i386 (defined behaviour only;
 // the SDM-undefined flags are masked).
 import { describe, it, expect } from 'vitest';
-import { expectSame, hasReference, type Case, CF, AF, OF, SF, ZF, PF } from './harness';
+import { expectSame, hasReference, type Case, CF, AF, OF, SF, ZF, PF } from './harness.js';
 
 const FLAG_COMBOS = [0, CF, AF, CF | AF];
 

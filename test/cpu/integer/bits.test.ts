@@ -1,7 +1,7 @@
 // BT BTS BTR BTC (register, immediate and memory forms with far and negative
 // bit offsets), BSF BSR (zero source), BSWAP, SETcc, CMOVcc against the host CPU.
 import { describe, it, expect } from 'vitest';
-import { expectSame, hasReference, edgeValues, rr, modrm, type Case, EAX, ECX, EDX, EBX, DATA_ADDR, ARITH, CF, PF, AF, ZF, SF, OF } from './harness';
+import { expectSame, hasReference, edgeValues, rr, modrm, type Case, EAX, ECX, EDX, EBX, DATA_ADDR, ARITH, CF, PF, AF, ZF, SF, OF } from './harness.js';
 
 const BT_UNDEF = OF | SF | AF | PF;
 const BSF_UNDEF = OF | SF | AF | PF | CF;

@@ -36,7 +36,6 @@ const SIGILL = 4;
 const SIGFPE = 8;
 const SIGSEGV = 11;
 const VEC_DE = 0;
-const VEC_BR = 5;
 const VEC_UD = 6;
 
 const REGS = ['eax', 'ecx', 'edx', 'ebx', 'ebp', 'esi', 'edi'] as const;

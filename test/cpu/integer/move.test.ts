@@ -1,7 +1,7 @@
 // MOV forms, MOVZX/MOVSX, LEA, XCHG, XADD, CMPXCHG, CMPXCHG8B, CBW/CWD,
 // LAHF/SAHF, XLAT, NOP, BOUND against the host CPU.
 import { describe, it, expect } from 'vitest';
-import { expectSame, hasReference, edgeValues, rr, modrm, type Case, EAX, ECX, EDX, EBX, ESI, EDI, EBP, DATA_ADDR, ARITH, CF, ZF, SF } from './harness';
+import { expectSame, hasReference, edgeValues, rr, modrm, type Case, EAX, ECX, EDX, EBX, ESI, EDI, EBP, DATA_ADDR, ARITH, CF, ZF, SF } from './harness.js';
 
 const SIZES = [8, 16, 32] as const;
 function sized(size: number, op8: number): number[] {

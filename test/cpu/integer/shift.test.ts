@@ -3,7 +3,7 @@
 // non-zero shift, CF of SHL/SHR when count >= operand size; SHLD/SHRD 16-bit
 // with count > 16 are not compared at all (result undefined).
 import { describe, it, expect } from 'vitest';
-import { expectSame, hasReference, rr, modrm, type Case, EAX, ECX, EBX, DATA_ADDR, ARITH, AF, CF, OF } from './harness';
+import { expectSame, hasReference, rr, modrm, type Case, EAX, ECX, EBX, DATA_ADDR, ARITH, AF, CF, OF } from './harness.js';
 
 const SIZES = [8, 16, 32] as const;
 const KINDS = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal', 'sar'];

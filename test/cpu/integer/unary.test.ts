@@ -1,6 +1,6 @@
 // INC DEC NEG NOT TEST and the flag instructions, against the host CPU.
 import { describe, it, expect } from 'vitest';
-import { expectSame, hasReference, edgeValues, rr, modrm, FLAG_INPUTS, type Case, EAX, ECX, EBX, DATA_ADDR, ARITH, AF, CF, DF } from './harness';
+import { expectSame, hasReference, edgeValues, rr, modrm, FLAG_INPUTS, type Case, EAX, ECX, EBX, DATA_ADDR, ARITH, AF, CF, DF } from './harness.js';
 
 const SIZES = [8, 16, 32] as const;
 /** Opcode prefix and byte for an 8-bit op or its 16/32-bit sibling (op8 + 1). */
