@@ -7,7 +7,7 @@
 // Counters are u64 at STATS + 8 × index in the shared memory.
 
 export const STATS_SCHEMA = [
-  { name: 'instructions', unit: 'instructions', kind: 'cumulative', description: 'Guest instructions retired (a REP string instruction counts once per chunk it runs in)' },
+  { name: 'instructions', unit: 'instructions', kind: 'cumulative', description: 'Guest instructions executed, including ones that raised an exception (a REP string instruction counts once per chunk of iterations it runs)' },
   { name: 'exceptions', unit: 'events', kind: 'cumulative', description: 'CPU exceptions delivered to the guest (faults and traps, all vectors)' },
   { name: 'page_faults', unit: 'events', kind: 'cumulative', description: 'Page faults (#PF) raised' },
   { name: 'general_protection_faults', unit: 'events', kind: 'cumulative', description: 'General-protection faults (#GP) raised' },
