@@ -57,16 +57,18 @@ function writeSlow(lin: u32, v: u32, size: u32, user: bool): void {
   if (alignmentFault(lin, size)) return;
   if ((lin & 0xfff) + size > 0x1000) {
     // Probe every page first so a fault on the second page leaves memory unchanged.
-    const last = lin + size - 1;
+    // The second page is translated at its first byte, the address CR2 reports
+    // when it faults (as hardware does for a split access).
+    const second = (lin + size - 1) & 0xfffff000;
     if (!translate(lin, ACCESS_WRITE, user)) return;
     const phys0 = translatedPhys;
-    if (!translate(last, ACCESS_WRITE, user)) return;
+    if (!translate(second, ACCESS_WRITE, user)) return;
     const phys1 = translatedPhys;
     const firstBytes: u32 = 0x1000 - (lin & 0xfff);
     for (let i: u32 = 0; i < size; i++) {
       const b = (v >>> (i << 3)) & 0xff;
       if (i < firstBytes) physWrite8(phys0 + i, b);
-      else physWrite8(phys1 - (size - 1 - i), b);
+      else physWrite8(phys1 + (i - firstBytes), b);
     }
     return;
   }
@@ -164,14 +166,14 @@ export function probeWrite(lin: u32, size: u32): bool {
   if ((entryFor(lin) & writeMask(user)) == TLB_VALID && (lin & 0xfff) <= 0x1000 - size && (lin & (size - 1)) == 0) return true;
   if (alignmentFault(lin, size)) return false;
   if (!translate(lin, ACCESS_WRITE, user)) return false;
-  if (((lin & 0xfff) + size > 0x1000) && !translate(lin + size - 1, ACCESS_WRITE, user)) return false;
+  if (((lin & 0xfff) + size > 0x1000) && !translate((lin + size - 1) & 0xfffff000, ACCESS_WRITE, user)) return false;
   return true;
 }
 export function probeRead(lin: u32, size: u32): bool {
   const user = cpl() == 3;
   if (alignmentFault(lin, size)) return false;
   if (!translate(lin, ACCESS_READ, user)) return false;
-  if (((lin & 0xfff) + size > 0x1000) && !translate(lin + size - 1, ACCESS_READ, user)) return false;
+  if (((lin & 0xfff) + size > 0x1000) && !translate((lin + size - 1) & 0xfffff000, ACCESS_READ, user)) return false;
   return true;
 }
 
