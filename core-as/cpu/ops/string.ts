@@ -138,8 +138,15 @@ function movsFastRun(srcSeg: u32, bytes: u32, count: u32): u32 {
     // No forward overlap: memmove gives the element-by-element result.
     memory.copy(dst, src, len);
   } else {
-    // The destination overlaps ahead of the source: elements repeat, as on hardware.
-    for (let i: u32 = 0; i < len; i++) store<u8>(dst + i, load<u8>(src + i));
+    // The destination overlaps ahead of the source: each element reads what
+    // the earlier ones wrote, so copy one element at a time, as the SDM's loop does.
+    if (bytes == 1) {
+      for (let i: u32 = 0; i < len; i++) store<u8>(dst + i, load<u8>(src + i));
+    } else if (bytes == 2) {
+      for (let i: u32 = 0; i < len; i += 2) store<u16>(dst + i, load<u16>(src + i));
+    } else {
+      for (let i: u32 = 0; i < len; i += 4) store<u32>(dst + i, load<u32>(src + i));
+    }
   }
   setIndex(REG_ESI, si + len);
   setIndex(REG_EDI, di + len);
