@@ -2,8 +2,10 @@
 // permission check they share with INS/OUTS (SDM Vol. 1 §19.5: I/O privilege
 // level and the TSS I/O permission bit map).
 //
-// Ports are 16-bit addresses on the ISA bus (core-as/machine/ports.ts, which
-// takes the access size in bits, 8/16/32, as the handlers here do).
+// Ports are 16-bit addresses on the ISA bus (core-as/machine/ports.ts). The
+// handlers pass the access size as the opcode table gives it, in bits
+// (8/16/32): ports.ts reads a size above 4 as bits, so this agrees with its
+// byte convention (1/2/4) as well.
 
 import {
   cr0, CR0_PE, cpl, OFF_EFLAGS, FLAG_VM, FLAG_IOPL, FLAG_IOPL_SHIFT, SEG_TR, segBase, segLimit, segAttr,
