@@ -2,7 +2,7 @@
 // runs on the 32-bit reference and on tabvm (see reference.ts). Addresses:
 // DATA at 0x00200000 (8 KiB), CODE at 0x00300000; everything else faults.
 
-import { CODE_ADDR, DATA_ADDR, FLAG_DF, FLAG_IF, FLAG_IOPL, type FlowCase } from './reference';
+import { CODE_ADDR, DATA_ADDR, FLAG_DF, FLAG_IF, FLAG_IOPL, type FlowCase } from './reference.js';
 
 const CF = 0x1;
 const PF = 0x4;

@@ -5,8 +5,8 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../../../host/core.js';
-import { buildReference, compareOutcomes, runTabvm, setupHarnessSpace, type FlowCase, type Outcome, type Reference } from './reference';
-import { CONTROL_CASES, STACK_CASES, STRING_CASES } from './cases';
+import { buildReference, compareOutcomes, runTabvm, setupHarnessSpace, type FlowCase, type Outcome, type Reference } from './reference.js';
+import { CONTROL_CASES, STACK_CASES, STRING_CASES } from './cases.js';
 
 const reference = buildReference();
 const skipReason = typeof reference === 'string' ? reference : undefined;

@@ -131,14 +131,19 @@ export function buildReference(): Reference | string {
   const dir = mkdtempSync(join(tmpdir(), 'tabvm-flow-'));
   const exe = join(dir, 'harness32');
   let cc = spawnSync('gcc', ['-m32', '-O1', '-static', '-o', exe, HARNESS_SOURCE], { encoding: 'utf8' });
-  if (cc.status !== 0) cc = spawnSync('gcc', ['-m32', '-O1', '-o', exe, HARNESS_SOURCE], { encoding: 'utf8' });
-  if (cc.error || cc.status !== 0) return `gcc -m32 cannot build the reference harness (${cc.error?.message ?? cc.stderr.trim().split('\n')[0]})`;
+  if (cc.status !== 0)
+    cc = spawnSync('gcc', ['-m32', '-O1', '-o', exe, HARNESS_SOURCE], {
+      encoding: 'utf8',
+    });
+  if (cc.error || cc.status !== 0)
+    return `gcc -m32 cannot build the reference harness (${cc.error?.message ?? cc.stderr.trim().split('\n')[0]})`;
   const native = spawnSync(exe, ['--info'], { encoding: 'utf8' });
   if (native.status === 0 && native.stdout.includes('bits=32')) return makeReference('host CPU (gcc -m32)', exe, []);
   const qemu = findOnPath(['qemu-i386-static', 'qemu-i386']);
   if (qemu) {
     const q = spawnSync(qemu, [exe, '--info'], { encoding: 'utf8' });
-    if (q.status === 0 && q.stdout.includes('bits=32')) return makeReference('qemu-i386 user mode (host cannot run 32-bit code)', qemu, [exe]);
+    if (q.status === 0 && q.stdout.includes('bits=32'))
+      return makeReference('qemu-i386 user mode (host cannot run 32-bit code)', qemu, [exe]);
   }
   return 'the host cannot run 32-bit x86 binaries and qemu-i386(-static) is not installed';
 }
@@ -161,7 +166,8 @@ function serialize(c: FlowCase): Buffer {
   const patches = c.patches ?? [];
   // The harness patches at most 255 bytes at a time; split longer patches.
   const split: { offset: number; bytes: number[] }[] = [];
-  for (const p of patches) for (let i = 0; i < p.bytes.length; i += 255) split.push({ offset: p.offset + i, bytes: p.bytes.slice(i, i + 255) });
+  for (const p of patches)
+    for (let i = 0; i < p.bytes.length; i += 255) split.push({ offset: p.offset + i, bytes: p.bytes.slice(i, i + 255) });
   let patchBytes = 0;
   for (const p of split) patchBytes += 3 + p.bytes.length;
   const buf = Buffer.alloc(HEADER_BYTES + c.code.length + patchBytes);
@@ -202,7 +208,13 @@ function parse(out: Buffer, cases: readonly FlowCase[]): Outcome[] {
       data.set(out.subarray(p + 4, p + 4 + len), off);
       p += 4 + len;
     }
-    const o: Outcome = { kind: signo === 0 ? 'ok' : 'fault', regs, eflags, eipOffset, data };
+    const o: Outcome = {
+      kind: signo === 0 ? 'ok' : 'fault',
+      regs,
+      eflags,
+      eipOffset,
+      data,
+    };
     if (signo !== 0) {
       o.note = `signal ${signo} si_code ${siCode} si_addr 0x${siAddr.toString(16)}`;
       if (signo === SIGSEGV && (siCode === SEGV_MAPERR || siCode === SEGV_ACCERR)) {
@@ -273,10 +285,26 @@ export function tabvmOutcome(core: Core, codeLength: number, maxInstructions = 1
   const r = core.run(maxInstructions, { stopOnException: true });
   const regs = REGS.map((n) => core.getReg(n));
   const eip = core.getReg('eip');
-  const base = { regs, eflags: core.getReg('eflags'), eipOffset: (eip - CODE_ADDR) >>> 0, data: core.readPhys(DATA_ADDR, DATA_SIZE) };
-  if (r.reason !== 'exception') return { kind: 'fault', vector: -1, ...base, note: `run stopped: ${r.reason}` };
+  const base = {
+    regs,
+    eflags: core.getReg('eflags'),
+    eipOffset: (eip - CODE_ADDR) >>> 0,
+    data: core.readPhys(DATA_ADDR, DATA_SIZE),
+  };
+  if (r.reason !== 'exception')
+    return {
+      kind: 'fault',
+      vector: -1,
+      ...base,
+      note: `run stopped: ${r.reason}`,
+    };
   if (r.vector === VEC_UD && eip === CODE_ADDR + codeLength) return { kind: 'ok', ...base };
-  const o: Outcome = { kind: 'fault', vector: r.vector, ...base, note: `vector ${r.vector} error code 0x${(r.errorCode ?? 0).toString(16)}` };
+  const o: Outcome = {
+    kind: 'fault',
+    vector: r.vector,
+    ...base,
+    note: `vector ${r.vector} error code 0x${(r.errorCode ?? 0).toString(16)}`,
+  };
   if (r.vector === VEC_PF) o.cr2 = r.cr2;
   return o;
 }
@@ -296,7 +324,8 @@ export function compareOutcomes(c: FlowCase, exp: Outcome, act: Outcome): string
   const what = (o: Outcome): string => (o.kind === 'ok' ? 'completed' : `vector ${o.vector}`);
   if (exp.kind !== act.kind || exp.vector !== act.vector) diffs.push(`outcome: expected ${what(exp)}, got ${what(act)}`);
   if (exp.eipOffset !== act.eipOffset) diffs.push(`eip: expected ${h32(CODE_ADDR + exp.eipOffset)}, got ${h32(CODE_ADDR + act.eipOffset)}`);
-  if (exp.vector === VEC_PF && act.vector === VEC_PF && exp.cr2 !== act.cr2) diffs.push(`cr2: expected ${h32(exp.cr2 ?? 0)}, got ${h32(act.cr2 ?? 0)}`);
+  if (exp.vector === VEC_PF && act.vector === VEC_PF && exp.cr2 !== act.cr2)
+    diffs.push(`cr2: expected ${h32(exp.cr2 ?? 0)}, got ${h32(act.cr2 ?? 0)}`);
   for (let i = 0; i < 8; i++) {
     if (exp.regs[i] !== act.regs[i]) diffs.push(`${REGS[i]}: expected ${h32(exp.regs[i])}, got ${h32(act.regs[i])}`);
   }
@@ -305,7 +334,9 @@ export function compareOutcomes(c: FlowCase, exp: Outcome, act: Outcome): string
   const bad: number[] = [];
   for (let i = 0; i < DATA_SIZE; i++) if (exp.data[i] !== act.data[i]) bad.push(i);
   if (bad.length > 0) {
-    const shown = bad.slice(0, 6).map((i) => `[${h32(DATA_ADDR + i)}] expected ${exp.data[i].toString(16)} got ${act.data[i].toString(16)}`);
+    const shown = bad
+      .slice(0, 6)
+      .map((i) => `[${h32(DATA_ADDR + i)}] expected ${exp.data[i].toString(16)} got ${act.data[i].toString(16)}`);
     diffs.push(`memory: ${bad.length} bytes differ: ${shown.join(', ')}`);
   }
   if (diffs.length) {

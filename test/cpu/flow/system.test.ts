@@ -7,8 +7,20 @@
 import { describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../../../host/core.js';
 import * as L from '../../../host/generated/cpu-layout.js';
-import { CODE_ADDR, DATA_ADDR, VEC_DB, VEC_GP, VEC_PF, VEC_UD, initialData, loadCase, mapPages, setupHarnessSpace, tabvmOutcome } from './reference';
-import { le32 } from './cases';
+import {
+  CODE_ADDR,
+  DATA_ADDR,
+  VEC_DB,
+  VEC_GP,
+  VEC_PF,
+  VEC_UD,
+  initialData,
+  loadCase,
+  mapPages,
+  setupHarnessSpace,
+  tabvmOutcome,
+} from './reference.js';
+import { le32 } from './cases.js';
 
 const CODE = 0x1000;
 const UD2 = [0x0f, 0x0b];
@@ -64,7 +76,11 @@ describe('REP string instructions resume after a fault', () => {
   it('REP MOVSB into a not-present page stops with the work done, then finishes once the page is mapped', async () => {
     const core = await createCore({ memoryMiB: 8 });
     setupHarnessSpace(core);
-    const c = { label: 'rep movsb', code: [0xf3, 0xa4], regs: { ecx: 0x40, esi: DATA_ADDR + 0x100, edi: DATA_ADDR + 0x1ff0 } };
+    const c = {
+      label: 'rep movsb',
+      code: [0xf3, 0xa4],
+      regs: { ecx: 0x40, esi: DATA_ADDR + 0x100, edi: DATA_ADDR + 0x1ff0 },
+    };
     loadCase(core, c);
     const first = tabvmOutcome(core, c.code.length);
     expect(first.vector).toBe(VEC_PF);
@@ -86,7 +102,12 @@ describe('REP string instructions resume after a fault', () => {
   it('REP STOSD with DF=1 from an unmapped page below resumes where it stopped', async () => {
     const core = await createCore({ memoryMiB: 8 });
     setupHarnessSpace(core);
-    const c = { label: 'std rep stosd', code: [0xf3, 0xab], eflags: FLAG_DF, regs: { eax: 0xcafef00d, ecx: 6, edi: DATA_ADDR + 8 } };
+    const c = {
+      label: 'std rep stosd',
+      code: [0xf3, 0xab],
+      eflags: FLAG_DF,
+      regs: { eax: 0xcafef00d, ecx: 6, edi: DATA_ADDR + 8 },
+    };
     loadCase(core, c);
     const first = tabvmOutcome(core, c.code.length);
     expect(first.vector).toBe(VEC_PF);
@@ -133,7 +154,10 @@ describe('REP iteration budget', () => {
     core.setReg('ecx', 10000);
     core.setReg('esi', 0x200000);
     core.setReg('edi', 0x300000);
-    core.writePhys(0x200000 - 9999, Uint8Array.from({ length: 10000 }, (_, i) => i * 13));
+    core.writePhys(
+      0x200000 - 9999,
+      Uint8Array.from({ length: 10000 }, (_, i) => i * 13),
+    );
     expect(core.run(1, { stopOnException: true }).reason).toBe('limit');
     expect(core.getReg('ecx')).toBe(10000 - 4096);
     expect(core.getReg('esi')).toBe(0x200000 - 4096);
@@ -258,7 +282,11 @@ describe('multi-write stack instructions are all-or-nothing', () => {
   it('ENTER whose third write faults leaves ESP, EBP and memory unchanged', async () => {
     const core = await createCore({ memoryMiB: 8 });
     setupHarnessSpace(core);
-    const c = { label: 'enter 0, 3', code: [0xc8, 0x00, 0x00, 0x03], regs: { esp: DATA_ADDR + 8, ebp: DATA_ADDR + 0x100 } };
+    const c = {
+      label: 'enter 0, 3',
+      code: [0xc8, 0x00, 0x00, 0x03],
+      regs: { esp: DATA_ADDR + 8, ebp: DATA_ADDR + 0x100 },
+    };
     loadCase(core, c);
     const o = tabvmOutcome(core, c.code.length);
     expect(o.vector).toBe(VEC_PF);
@@ -271,7 +299,11 @@ describe('multi-write stack instructions are all-or-nothing', () => {
   it('ENTER whose frame-pointer read faults changes nothing', async () => {
     const core = await createCore({ memoryMiB: 8 });
     setupHarnessSpace(core);
-    const c = { label: 'enter 0, 2', code: [0xc8, 0x00, 0x00, 0x02], regs: { ebp: 0x00400000 } };
+    const c = {
+      label: 'enter 0, 2',
+      code: [0xc8, 0x00, 0x00, 0x02],
+      regs: { ebp: 0x00400000 },
+    };
     loadCase(core, c);
     const o = tabvmOutcome(core, c.code.length);
     expect(o.vector).toBe(VEC_PF);
@@ -283,7 +315,11 @@ describe('multi-write stack instructions are all-or-nothing', () => {
   it('PUSHAD that runs off the stack writes nothing', async () => {
     const core = await createCore({ memoryMiB: 8 });
     setupHarnessSpace(core);
-    const c = { label: 'pushad', code: [0x60], regs: { esp: DATA_ADDR + 0x10 } };
+    const c = {
+      label: 'pushad',
+      code: [0x60],
+      regs: { esp: DATA_ADDR + 0x10 },
+    };
     loadCase(core, c);
     const o = tabvmOutcome(core, c.code.length);
     expect(o.vector).toBe(VEC_PF);
