@@ -329,7 +329,11 @@ export function indexRows(list = OPCODES) {
   return map;
 }
 
-/** Opcodes that take a ModRM byte (any E/G/M/R/S/C/D operand, or a group). */
+/**
+ * Opcodes that take a ModRM byte (any E/G/M/R/S/C/D operand, or a group). An
+ * addressing letter is followed by a size letter or nothing; an upper-case
+ * letter after it makes a fixed register (DX, CL, ES, SS, ...), not ModRM.
+ */
 export function hasModrm(row) {
-  return row.reg !== undefined || /(^|,)[EGMRSCD][a-z]*/.test(row.ops);
+  return row.reg !== undefined || /(^|,)[EGMRSCD](?![A-Z])/.test(row.ops);
 }
