@@ -8,7 +8,7 @@ import { beginInstruction, readOpcode, nextEip, setOpcode } from './decode';
 import { dispatch } from './generated/dispatch';
 import { deliverException } from './interrupts';
 import { acknowledgeInterrupt, externalInterrupt } from './external';
-import { singleStepTrap, checkInstructionBreakpoint } from './debug';
+import { checkInstructionBreakpoint, clearDataBreakpointHits, debugTrapAfterInstruction } from './debug';
 import {
   stopReason, clearStop, STOP_LIMIT, STOP_IDLE, stopOnException, recordStoppedException,
 } from './control';
@@ -41,9 +41,12 @@ function handleFault(): void {
 export function step(): void {
   const start = eip();
   const tfBefore = debugChecks && sysFlag(FLAG_TF);
-  if (debugChecks && checkInstructionBreakpoint(start)) {
-    handleFault();
-    return;
+  if (debugChecks) {
+    if (checkInstructionBreakpoint(start)) {
+      handleFault();
+      return;
+    }
+    clearDataBreakpointHits();
   }
   beginInstruction(start);
   const op = readOpcode();
@@ -56,10 +59,16 @@ export function step(): void {
     return;
   }
   setEip(nextEip);
-  if (tfBefore) {
-    singleStepTrap();
-    if (faulted) handleFault();
-  }
+  // Single-step and data-breakpoint traps: one #DB after the instruction (debug.ts).
+  if (debugChecks && debugTrapAfterInstruction(tfBefore)) handleFault();
+}
+
+/** Instructions executed so far by the current run() call (not yet added to OFF_INSTR_COUNT). */
+let runCount: u32 = 0;
+
+/** Instructions retired, including those of the run() in progress (RDTSC's clock). */
+export function instructionsRetired(): u64 {
+  return load<u64>(CPU_STATE + OFF_INSTR_COUNT) + <u64>runCount;
 }
 
 /**
@@ -68,8 +77,8 @@ export function step(): void {
  */
 export function run(maxInstructions: u32): u32 {
   clearStop();
-  let n: u32 = 0;
-  while (n < maxInstructions) {
+  runCount = 0;
+  while (runCount < maxInstructions) {
     if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && !interruptShadow && sysFlag(FLAG_IF)) {
       const vector = acknowledgeInterrupt();
       store<u32>(CPU_STATE + OFF_HALTED, 0);
@@ -77,14 +86,16 @@ export function run(maxInstructions: u32): u32 {
       if (faulted) handleFault();
     }
     if (load<u32>(CPU_STATE + OFF_HALTED) != 0) {
-      store<u64>(CPU_STATE + OFF_INSTR_COUNT, load<u64>(CPU_STATE + OFF_INSTR_COUNT) + n);
+      store<u64>(CPU_STATE + OFF_INSTR_COUNT, load<u64>(CPU_STATE + OFF_INSTR_COUNT) + runCount);
+      runCount = 0;
       return STOP_IDLE;
     }
     interruptShadow = false;
     step();
-    n++;
+    runCount++;
     if (stopReason != 0) break;
   }
-  store<u64>(CPU_STATE + OFF_INSTR_COUNT, load<u64>(CPU_STATE + OFF_INSTR_COUNT) + n);
+  store<u64>(CPU_STATE + OFF_INSTR_COUNT, load<u64>(CPU_STATE + OFF_INSTR_COUNT) + runCount);
+  runCount = 0;
   return stopReason != 0 ? stopReason : STOP_LIMIT;
 }
