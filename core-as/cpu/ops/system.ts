@@ -38,9 +38,6 @@ import { CPU_SIGNATURE, CPUID1_EDX, CPUID_EXT1_EDX_NX } from '../identity';
 @inline function realMode(): bool {
   return (cr0() & CR0_PE) == 0;
 }
-@inline function v86Mode(): bool {
-  return (cr0() & CR0_PE) != 0 && sysFlag(FLAG_VM);
-}
 
 /**
  * The CPL 0 check of privileged instructions: raises #GP(0) and returns true

@@ -96,8 +96,3 @@ export const FLAG_VM = 0x20000;
 export const IOPL3 = 0x3000;
 
 export const EXC = { DB: 1, BP: 3, OF: 4, UD: 6, NM: 7, NP: 11, GP: 13, PF: 14 } as const;
-
-/** Expect a stop by exception `vector` at `eip` (with `errorCode` when given). */
-export function stopped(r: RunResult): { vector?: number; errorCode?: number; reason: string } {
-  return { reason: r.reason, vector: r.vector, errorCode: r.errorCode };
-}
