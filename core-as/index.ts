@@ -18,6 +18,7 @@ import {
 } from './cpu/control';
 import { unimplementedCount, lastUnimplementedOpcode } from './cpu/unimplemented';
 import { CPU_SIGNATURE } from './cpu/identity';
+import { updateDebugChecks } from './cpu/debug';
 
 export { portRead, portWrite } from './machine/ports';
 
@@ -120,4 +121,11 @@ export function getTlbBase(): u32 {
 }
 export function getRamBytes(): u32 {
   return getRamSize();
+}
+/**
+ * After the host sets EFLAGS.TF or DR7 directly: recompute whether the
+ * interpreter runs its debug checks (cpu/debug.ts updateDebugChecks).
+ */
+export function refreshDebugChecks(): void {
+  updateDebugChecks();
 }

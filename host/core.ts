@@ -36,6 +36,8 @@ export interface CoreExports {
   getUnimplementedCount(): number;
   getLastUnimplementedOpcode(): number;
   flushTlb(): void;
+  /** Recompute the interpreter's debug-check switch after setting EFLAGS.TF or DR7 from the host. */
+  refreshDebugChecks(): void;
   portRead(port: number, size: number): number;
   portWrite(port: number, value: number, size: number): void;
 }

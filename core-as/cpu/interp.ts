@@ -9,7 +9,7 @@ import { dispatch } from './generated/dispatch';
 import { countBy, STAT_INSTRUCTIONS } from '../generated/stats';
 import { deliverException } from './interrupts';
 import { acknowledgeInterrupt, externalInterrupt } from './external';
-import { singleStepTrap, checkInstructionBreakpoint } from './debug';
+import { checkInstructionBreakpoint, clearDataBreakpointHits, debugTrapAfterInstruction } from './debug';
 import {
   stopReason, clearStop, STOP_LIMIT, STOP_IDLE, stopOnException, recordStoppedException,
 } from './control';
@@ -42,9 +42,12 @@ function handleFault(): void {
 export function step(): void {
   const start = eip();
   const tfBefore = debugChecks && sysFlag(FLAG_TF);
-  if (debugChecks && checkInstructionBreakpoint(start)) {
-    handleFault();
-    return;
+  if (debugChecks) {
+    if (checkInstructionBreakpoint(start)) {
+      handleFault();
+      return;
+    }
+    clearDataBreakpointHits();
   }
   beginInstruction(start);
   const op = readOpcode();
@@ -57,16 +60,23 @@ export function step(): void {
     return;
   }
   setEip(nextEip);
-  if (tfBefore) {
-    singleStepTrap();
-    if (faulted) handleFault();
-  }
+  // Single-step and data-breakpoint traps: one #DB after the instruction (debug.ts).
+  if (debugChecks && debugTrapAfterInstruction(tfBefore)) handleFault();
 }
 
-/** Account `n` retired instructions. */
-function retire(n: u32): void {
-  store<u64>(CPU_STATE + OFF_INSTR_COUNT, load<u64>(CPU_STATE + OFF_INSTR_COUNT) + n);
-  countBy(STAT_INSTRUCTIONS, n);
+/** Instructions executed so far by the current run() call (not yet added to OFF_INSTR_COUNT). */
+let runCount: u32 = 0;
+
+/** Instructions retired, including those of the run() in progress (RDTSC's clock). */
+export function instructionsRetired(): u64 {
+  return load<u64>(CPU_STATE + OFF_INSTR_COUNT) + <u64>runCount;
+}
+
+/** Account the instructions of this run() call. */
+function retire(): void {
+  store<u64>(CPU_STATE + OFF_INSTR_COUNT, load<u64>(CPU_STATE + OFF_INSTR_COUNT) + runCount);
+  countBy(STAT_INSTRUCTIONS, runCount);
+  runCount = 0;
 }
 
 /**
@@ -75,8 +85,8 @@ function retire(n: u32): void {
  */
 export function run(maxInstructions: u32): u32 {
   clearStop();
-  let n: u32 = 0;
-  while (n < maxInstructions) {
+  runCount = 0;
+  while (runCount < maxInstructions) {
     if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && !interruptShadow && sysFlag(FLAG_IF)) {
       const vector = acknowledgeInterrupt();
       store<u32>(CPU_STATE + OFF_HALTED, 0);
@@ -84,14 +94,14 @@ export function run(maxInstructions: u32): u32 {
       if (faulted) handleFault();
     }
     if (load<u32>(CPU_STATE + OFF_HALTED) != 0) {
-      retire(n);
+      retire();
       return STOP_IDLE;
     }
     interruptShadow = false;
     step();
-    n++;
+    runCount++;
     if (stopReason != 0) break;
   }
-  retire(n);
+  retire();
   return stopReason != 0 ? stopReason : STOP_LIMIT;
 }

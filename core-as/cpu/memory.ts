@@ -14,6 +14,7 @@ import { faulted, raiseGP, raiseSS, raiseFaultWithCode, EXC_AC } from './fault';
 import {
   TLB_VALID, TLB_SLOW, readMask, writeMask, translate, translatedPhys, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, tlbGeneration,
 } from './paging';
+import { dataBreakpointsArmed, noteDataAccess } from './debug';
 
 export { SEG_RIGHT_READ, SEG_RIGHT_WRITE };
 
@@ -33,6 +34,8 @@ export { SEG_RIGHT_READ, SEG_RIGHT_WRITE };
 
 function readSlow(lin: u32, size: u32, user: bool): u32 {
   if (alignmentFault(lin, size)) return 0;
+  // Pages with a data breakpoint are TLB_SLOW while one is armed, so accesses to them land here.
+  if (dataBreakpointsArmed) noteDataAccess(lin, size, false);
   if ((lin & 0xfff) + size > 0x1000) {
     // Crossing a page: both pages must translate before anything happens.
     let v: u32 = 0;
@@ -55,6 +58,7 @@ function readSlow(lin: u32, size: u32, user: bool): u32 {
 
 function writeSlow(lin: u32, v: u32, size: u32, user: bool): void {
   if (alignmentFault(lin, size)) return;
+  if (dataBreakpointsArmed) noteDataAccess(lin, size, true);
   if ((lin & 0xfff) + size > 0x1000) {
     // Probe every page first so a fault on the second page leaves memory unchanged.
     // A fault on the second page reports that page's first byte in CR2.

@@ -17,6 +17,7 @@ import { physRead32, physWrite32, isPlainRamPage } from '../machine/physmem';
 import { cr0, cr3, cr4, efer, cpl, OFF_CR2, OFF_A20_MASK, CR0_PG, CR0_WP, CR4_PSE, CR4_PAE, CR4_PGE, EFER_NXE } from './state';
 import { raiseFaultWithCode, EXC_PF, PF_P, PF_W, PF_U, PF_RSVD, PF_I } from './fault';
 import { count, STAT_PAGE_WALKS, STAT_TLB_FLUSHES, STAT_TLB_PAGE_FLUSHES } from '../generated/stats';
+import { dataBreakpointsArmed, dataBreakpointOnPage } from './debug';
 
 export const TLB_VALID: u32 = 1 << 0;
 export const TLB_NO_USER_READ: u32 = 1 << 1; // supervisor-only page
@@ -280,7 +281,8 @@ function fill(lin: u32, physPage: u32, allowUser: bool, superWrite: bool, userRe
   const linPage = lin & 0xfffff000;
   let delta: u32;
   physPage &= 0xfffff000;
-  if (isPlainRamPage(physPage)) {
+  // A page holding an armed data breakpoint is slow so every access reaches the check (debug.ts).
+  if (isPlainRamPage(physPage) && !(dataBreakpointsArmed && dataBreakpointOnPage(linPage))) {
     delta = RAM_BASE + physPage - linPage;
   } else {
     flags |= TLB_SLOW;
