@@ -331,5 +331,6 @@ export function indexRows(list = OPCODES) {
 
 /** Opcodes that take a ModRM byte (any E/G/M/R/S/C/D operand, or a group). */
 export function hasModrm(row) {
-  return row.reg !== undefined || /(^|,)[EGMRSCD][a-z]*/.test(row.ops);
+  // A ModRM letter followed only by size letters: 'Ev', 'M', 'Sw' - not the registers 'ES', 'DX', 'CL'.
+  return row.reg !== undefined || /(^|,)[EGMRSCD][a-z]*(?=,|$)/.test(row.ops);
 }
