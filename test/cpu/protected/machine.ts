@@ -49,8 +49,9 @@ export const SEL = {
   dataDpl0Rpl3: 0x13,
   tssC: 0xa0,
   expandDown0: 0xa8,
+  smallData0: 0xb0, // writable data, 32-bit, limit 0xfffff (byte granular)
 } as const;
-export const GDT_ENTRIES = 0xb0 / 8;
+export const GDT_ENTRIES = 0xb8 / 8;
 export const CALL_TARGET = 0x11000;
 
 // Descriptor types (S bit included for code/data).
@@ -244,6 +245,7 @@ export async function protectedMachine(opts: { cpl?: 0 | 3 } = {}): Promise<Mach
   m.setGdt(19, segDesc(0, flat, T.dataRO, 0));
   m.setGdt(20, segDesc(TSS_C, 0x67, T.tss32, 3, { big: false }));
   m.setGdt(21, segDesc(0, 0x0fff, T.dataDown, 0, { big: true, gran: false }));
+  m.setGdt(22, segDesc(0, 0xfffff, T.data, 0, { gran: false }));
   core.setupFlat32({ cpl: opts.cpl ?? 0 });
   core.setState(L.OFF_GDTR_BASE, GDT);
   core.setState(L.OFF_GDTR_LIMIT, GDT_ENTRIES * 8 - 1);
