@@ -55,19 +55,13 @@ export interface CoreOptions {
 
 let cachedModule: WebAssembly.Module | undefined;
 
-/** Compile build/core.wasm once per process (Node). */
+/** Compile build/core.wasm once per process (Node only; a page passes `module`). */
 export async function loadCoreModule(): Promise<WebAssembly.Module> {
   if (cachedModule) return cachedModule;
-  const { readFile } = await import('node:fs/promises');
-  const { fileURLToPath } = await import('node:url');
-  const path = fileURLToPath(new URL('../build/core.wasm', import.meta.url));
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch {
-    throw new Error(`core.wasm not found at ${path}: run "npm run build" first.`);
-  }
-  cachedModule = await WebAssembly.compile(bytes);
+  // Kept out of browser bundles: the page compiles core.wasm from a URL itself.
+  const nodeLoader = './core-module-node.js';
+  const { readCoreWasm } = (await import(/* @vite-ignore */ nodeLoader)) as typeof import('./core-module-node.js');
+  cachedModule = await WebAssembly.compile(await readCoreWasm());
   return cachedModule;
 }
 
