@@ -4,7 +4,22 @@
 
 import { describe, it, expect } from 'vitest';
 import {
-  protectedMachine, L, SEL, T, CODE0, CODE3, DATA, CALL_TARGET, STACK0_TOP, STACK3_TOP, TSS_A, UD2, le16, le32, gateDesc, segDesc,
+  protectedMachine,
+  L,
+  SEL,
+  T,
+  CODE0,
+  CODE3,
+  DATA,
+  CALL_TARGET,
+  STACK0_TOP,
+  STACK3_TOP,
+  TSS_A,
+  UD2,
+  le16,
+  le32,
+  gateDesc,
+  segDesc,
 } from './machine.js';
 
 const jmpFar = (sel: number, off: number) => [0xea, ...le32(off), ...le16(sel)];
@@ -105,12 +120,12 @@ describe('far CALL and RETF', () => {
     const m = await protectedMachine();
     m.bytes(CODE0, [...callFar(SEL.code0, CODE0 + 0x100), ...UD2]);
     m.bytes(CODE0 + 0x100, [0xca, ...le16(8)]); // retf 8
-    let r = m.core.run(1, { stopOnException: true });
+    m.core.run(1, { stopOnException: true });
     expect(m.eip).toBe(CODE0 + 0x100);
     expect(m.esp).toBe(STACK0_TOP - 8);
     expect(m.r32(STACK0_TOP - 8)).toBe(CODE0 + 7);
     expect(m.r32(STACK0_TOP - 4)).toBe(SEL.code0);
-    r = m.runToException();
+    const r = m.runToException();
     expect(r.vector).toBe(6);
     expect(m.eip).toBe(CODE0 + 7);
     expect(m.esp).toBe(STACK0_TOP + 8);

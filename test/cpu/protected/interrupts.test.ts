@@ -3,7 +3,20 @@
 
 import { describe, it, expect } from 'vitest';
 import {
-  protectedMachine, Machine, L, SEL, T, CODE0, CODE3, HANDLER, STACK0_TOP, STACK3_TOP, TSS_A, UD2, gateDesc, segDesc,
+  protectedMachine,
+  Machine,
+  L,
+  SEL,
+  T,
+  CODE0,
+  CODE3,
+  HANDLER,
+  STACK0_TOP,
+  STACK3_TOP,
+  TSS_A,
+  UD2,
+  gateDesc,
+  segDesc,
 } from './machine.js';
 
 const INT_EXCEPTION = 0;
@@ -101,22 +114,42 @@ describe('delivery through interrupt and trap gates', () => {
     ['a call gate in the IDT', (m: Machine) => m.setIdt(0x40, gateDesc(SEL.code0, HANDLER, T.callGate32, 0)), 13, 0x40 * 8 + 3],
     ['a gate to a data segment', (m: Machine) => m.setIdt(0x40, gateDesc(SEL.data0, HANDLER, T.intGate32, 0)), 13, SEL.data0 | 1],
     ['a gate with a null selector', (m: Machine) => m.setIdt(0x40, gateDesc(0, HANDLER, T.intGate32, 0)), 13, 1],
-    ['a gate to a not-present code segment', (m: Machine) => {
-      m.setGdt(13, segDesc(0, 0xffffffff, T.code, 0, { present: false }));
-      m.setIdt(0x40, gateDesc(SEL.notPresent, HANDLER, T.intGate32, 0));
-    }, 11, SEL.notPresent | 1],
-    ['a TSS ring-0 stack that is not writable data', (m: Machine) => {
-      m.setIdt(0x40, gateDesc(SEL.code0, HANDLER, T.intGate32, 0));
-      m.w16(TSS_A + 8, SEL.readOnly0);
-    }, 10, SEL.readOnly0 | 1],
-    ['a TSS too short for the ring-0 stack', (m: Machine) => {
-      m.setIdt(0x40, gateDesc(SEL.code0, HANDLER, T.intGate32, 0));
-      m.setSegmentCache(L.SEG_TR, SEL.tssA, TSS_A, 6, L.ATTR_P | T.tss32Busy);
-    }, 10, SEL.tssA | 1],
-    ['a not-present ring-0 stack', (m: Machine) => {
-      m.setIdt(0x40, gateDesc(SEL.code0, HANDLER, T.intGate32, 0));
-      m.w16(TSS_A + 8, SEL.notPresent);
-    }, 12, SEL.notPresent | 1],
+    [
+      'a gate to a not-present code segment',
+      (m: Machine) => {
+        m.setGdt(13, segDesc(0, 0xffffffff, T.code, 0, { present: false }));
+        m.setIdt(0x40, gateDesc(SEL.notPresent, HANDLER, T.intGate32, 0));
+      },
+      11,
+      SEL.notPresent | 1,
+    ],
+    [
+      'a TSS ring-0 stack that is not writable data',
+      (m: Machine) => {
+        m.setIdt(0x40, gateDesc(SEL.code0, HANDLER, T.intGate32, 0));
+        m.w16(TSS_A + 8, SEL.readOnly0);
+      },
+      10,
+      SEL.readOnly0 | 1,
+    ],
+    [
+      'a TSS too short for the ring-0 stack',
+      (m: Machine) => {
+        m.setIdt(0x40, gateDesc(SEL.code0, HANDLER, T.intGate32, 0));
+        m.setSegmentCache(L.SEG_TR, SEL.tssA, TSS_A, 6, L.ATTR_P | T.tss32Busy);
+      },
+      10,
+      SEL.tssA | 1,
+    ],
+    [
+      'a not-present ring-0 stack',
+      (m: Machine) => {
+        m.setIdt(0x40, gateDesc(SEL.code0, HANDLER, T.intGate32, 0));
+        m.w16(TSS_A + 8, SEL.notPresent);
+      },
+      12,
+      SEL.notPresent | 1,
+    ],
     ['a handler offset beyond the code limit', (m: Machine) => m.setIdt(0x40, gateDesc(SEL.code16, 0x12345, T.intGate32, 0)), 13, 1],
   ])('external delivery rejects %s with EXT set', async (_name, setup, vector, code) => {
     const m = await protectedMachine({ cpl: 3 });
@@ -238,7 +271,15 @@ describe('virtual-8086 mode and interrupts', () => {
     expect(m.cpl).toBe(0);
     expect(m.esp).toBe(STACK0_TOP - 36);
     expect(stackDwords(m, 9)).toEqual([
-      0x10, 0x1000, 0x2 | L.FLAG_VM | L.FLAG_IF | L.FLAG_RF, 0xfff0, 0x2000, 0x3000, 0x4000, 0x5000, 0x6000,
+      0x10,
+      0x1000,
+      0x2 | L.FLAG_VM | L.FLAG_IF | L.FLAG_RF,
+      0xfff0,
+      0x2000,
+      0x3000,
+      0x4000,
+      0x5000,
+      0x6000,
     ]);
     expect(m.core.getReg('eflags') & (L.FLAG_VM | L.FLAG_IF)).toBe(0);
     for (const s of [L.SEG_ES, L.SEG_DS, L.SEG_FS, L.SEG_GS]) expect(m.sel(s)).toBe(0);

@@ -190,8 +190,20 @@ export class Machine {
   writeTss32(
     addr: number,
     t: {
-      esp0?: number; ss0?: number; esp1?: number; ss1?: number; esp2?: number; ss2?: number; cr3?: number;
-      eip?: number; eflags?: number; regs?: number[]; segs?: number[]; ldt?: number; trap?: number; link?: number;
+      esp0?: number;
+      ss0?: number;
+      esp1?: number;
+      ss1?: number;
+      esp2?: number;
+      ss2?: number;
+      cr3?: number;
+      eip?: number;
+      eflags?: number;
+      regs?: number[];
+      segs?: number[];
+      ldt?: number;
+      trap?: number;
+      link?: number;
     },
   ): void {
     this.core.writePhys(addr, new Uint8Array(0x68));

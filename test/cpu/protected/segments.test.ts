@@ -106,7 +106,10 @@ describe('MOV Sreg in protected mode', () => {
   });
 
   it('checks the expand-down window of a segment loaded into DS', async () => {
-    for (const [offset, vector] of [[0x800, 13], [0x1000, 6]]) {
+    for (const [offset, vector] of [
+      [0x800, 13],
+      [0x1000, 6],
+    ]) {
       const m = await protectedMachine({ cpl: 0 });
       // mov ds, ax ; add [ecx], ebx ; ud2
       m.bytes(CODE0, [...MOV_DS_AX, 0x01, 0x19, ...UD2]);

@@ -4,8 +4,24 @@
 
 import { describe, it, expect } from 'vitest';
 import {
-  protectedMachine, Machine, L, SEL, T, CODE0, CODE_B, LDT, STACK0_TOP, STACK_B_TOP, TSS_A, TSS_B, TSS_16, UD2, le16, le32,
-  gateDesc, segDesc,
+  protectedMachine,
+  Machine,
+  L,
+  SEL,
+  T,
+  CODE0,
+  CODE_B,
+  LDT,
+  STACK0_TOP,
+  STACK_B_TOP,
+  TSS_A,
+  TSS_B,
+  TSS_16,
+  UD2,
+  le16,
+  le32,
+  gateDesc,
+  segDesc,
 } from './machine.js';
 
 const jmpFar = (sel: number) => [0xea, ...le32(0), ...le16(sel)];
@@ -75,7 +91,7 @@ describe('task switches by JMP and CALL', () => {
     expect(m.r32(TSS_B + 0x20)).toBe(CODE_B + 1);
   });
 
-  it('JMP through a task gate switches to the gate\'s TSS', async () => {
+  it("JMP through a task gate switches to the gate's TSS", async () => {
     const m = await twoTasks();
     m.bytes(CODE0, jmpFar(SEL.taskGateB));
     m.bytes(CODE_B, UD2);
@@ -84,11 +100,13 @@ describe('task switches by JMP and CALL', () => {
     expect(m.sel(L.SEG_TR)).toBe(SEL.tssB);
   });
 
-  it('loads the new task\'s LDT and segments from it', async () => {
+  it("loads the new task's LDT and segments from it", async () => {
     const m = await twoTasks();
     m.setLdt(0, segDesc(0x00777000, 0xffff, T.data, 0, { gran: false }));
     m.writeTss32(TSS_B, {
-      eip: CODE_B, regs: REGS_B, ldt: SEL.ldt,
+      eip: CODE_B,
+      regs: REGS_B,
+      ldt: SEL.ldt,
       segs: [SEL.data0, SEL.code0, SEL.data0, 0x04, 0, SEL.data3],
     });
     m.bytes(CODE0, jmpFar(SEL.tssB));
@@ -122,7 +140,9 @@ describe('task switches by JMP and CALL', () => {
   it('enters a virtual-8086 task when the new EFLAGS has VM', async () => {
     const m = await twoTasks();
     m.writeTss32(TSS_B, {
-      eip: 0x10, eflags: 0x2 | L.FLAG_VM, regs: REGS_B,
+      eip: 0x10,
+      eflags: 0x2 | L.FLAG_VM,
+      regs: REGS_B,
       segs: [0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 0x6000],
     });
     m.bytes(CODE0, jmpFar(SEL.tssB));
@@ -134,7 +154,7 @@ describe('task switches by JMP and CALL', () => {
     expect(m.seg(L.SEG_GS).base).toBe(0x60000);
   });
 
-  it('raises #DB before the new task\'s first instruction when its T bit is set', async () => {
+  it("raises #DB before the new task's first instruction when its T bit is set", async () => {
     const m = await twoTasks();
     m.writeTss32(TSS_B, { eip: CODE_B, regs: REGS_B, trap: 1 });
     m.bytes(CODE0, jmpFar(SEL.tssB));
@@ -175,7 +195,7 @@ describe('task switch faults', () => {
     expect(r.errorCode).toBe(SEL.tssB);
   });
 
-  it('a bad code segment in the new TSS raises #TS in the new task\'s context', async () => {
+  it("a bad code segment in the new TSS raises #TS in the new task's context", async () => {
     const m = await twoTasks();
     m.writeTss32(TSS_B, { eip: CODE_B, regs: REGS_B, segs: [SEL.data0, SEL.data0, SEL.data0, SEL.data0, SEL.data0, SEL.data0] });
     m.bytes(CODE0, jmpFar(SEL.tssB));
