@@ -19,6 +19,10 @@ import {
 import { unimplementedCount, lastUnimplementedOpcode } from './cpu/unimplemented';
 import { CPU_SIGNATURE } from './cpu/identity';
 import { updateDebugChecks } from './cpu/debug';
+import { eip as coreEip } from './cpu/state';
+import { setOpcode, setNextEip, nextEip } from './cpu/decode';
+import { deliverInterrupt } from './cpu/interrupts';
+import { faulted, faultVector, faultErrorCode, clearFault } from './cpu/fault';
 
 export { portRead, portWrite } from './machine/ports';
 
@@ -128,4 +132,30 @@ export function getRamBytes(): u32 {
  */
 export function refreshDebugChecks(): void {
   updateDebugChecks();
+}
+
+/** Fill a segment register's descriptor cache directly (tests: TR, LDTR, custom segments). */
+export function setSegmentCache(seg: u32, selector: u32, base: u32, limit: u32, attr: u32): void {
+  loadSegmentCache(seg & 7, selector, base, limit, attr);
+  invalidateFetch();
+}
+
+/**
+ * Deliver an interrupt or exception now, as the loop or an INT instruction
+ * would (kind: cpu/interrupts.ts INT_*), with the current EIP as return
+ * address and `opcode` as the instruction that raised it (tests). Returns
+ * 0xffffffff on success, else the fault raised during delivery as
+ * (vector << 16) | (error code & 0xffff), with no state committed.
+ */
+export function deliverEvent(vector: u32, kind: u32, errorCode: u32, hasErrorCode: bool, opcode: u32): u32 {
+  setOpcode(opcode);
+  setNextEip(coreEip());
+  deliverInterrupt(vector, kind, errorCode, hasErrorCode, coreEip());
+  if (faulted) {
+    const r = (faultVector << 16) | (faultErrorCode & 0xffff);
+    clearFault();
+    return r;
+  }
+  setEip(nextEip);
+  return 0xffffffff;
 }

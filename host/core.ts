@@ -38,6 +38,10 @@ export interface CoreExports {
   flushTlb(): void;
   /** Recompute the interpreter's debug-check switch after setting EFLAGS.TF or DR7 from the host. */
   refreshDebugChecks(): void;
+  /** Fill a segment register's descriptor cache (attr in the SEG_ATTR layout). */
+  setSegmentCache(seg: number, selector: number, base: number, limit: number, attr: number): void;
+  /** Deliver an interrupt now; 0xffffffff on success, else (vector << 16) | error code of the delivery fault. */
+  deliverEvent(vector: number, kind: number, errorCode: number, hasErrorCode: number, opcode: number): number;
   portRead(port: number, size: number): number;
   portWrite(port: number, value: number, size: number): void;
 }

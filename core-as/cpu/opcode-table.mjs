@@ -335,5 +335,6 @@ export function indexRows(list = OPCODES) {
  * letter after it makes a fixed register (DX, CL, ES, SS, ...), not ModRM.
  */
 export function hasModrm(row) {
-  return row.reg !== undefined || /(^|,)[EGMRSCD](?![A-Z])/.test(row.ops);
+  // A ModRM letter followed only by size letters: 'Ev', 'M', 'Sw' - not the registers 'ES', 'DX', 'CL'.
+  return row.reg !== undefined || /(^|,)[EGMRSCD][a-z]*(?=,|$)/.test(row.ops);
 }
