@@ -7,7 +7,8 @@ import {
   segAddr, SEG_ATTR, ATTR_DB, SEG_CS, SEG_DS, SEG_SS, SEG_ES, SEG_FS, SEG_GS,
   reg32, reg16, REG_EBX, REG_EBP, REG_ESI, REG_EDI, REG_ESP,
 } from './state';
-import { fetchCode8 } from './memory';
+import { fetchCode8, fetchStart, fetchSpan, fetchDelta, fetchWindowValid } from './memory';
+import { codeEpoch } from './state';
 import { faulted, raiseGP } from './fault';
 
 /** Longest legal instruction (SDM Vol. 2A §2.3.11); longer raises #GP(0). */
@@ -50,26 +51,65 @@ export let imm2: u32 = 0;
   opcode = v;
 }
 
+// The decode window: CS offsets [decodeStart, decodeStart + decodeLen) that
+// this instruction may fetch without checks (inside the fetcher's cached page,
+// the CS limit and the 15-byte instruction limit). Computed once per
+// instruction, so fetching a byte is one compare.
+let decodeStart: u32 = 0;
+let decodeLen: u32 = 0;
+let decodeDelta: u32 = 0;
+
+// The code segment's default size, recomputed when CS or CPL changes.
+let defaultsEpoch: u32 = 0xffffffff;
+let codeDefault32: bool = true;
+
+/** Open the decode window at CS offset `from` for the rest of this instruction. */
+@inline function openDecodeWindow(from: u32): void {
+  decodeLen = 0;
+  if (!fetchWindowValid() || from - fetchStart > fetchSpan) return;
+  const avail = fetchSpan - (from - fetchStart) + 1;
+  const left = instrEip + MAX_INSTRUCTION_LENGTH - from;
+  decodeStart = from;
+  decodeLen = avail < left ? avail : left;
+  decodeDelta = fetchDelta;
+}
+
 /** Start decoding at CS:eip with the code segment's default sizes. */
-export function beginInstruction(eipValue: u32): void {
+@inline export function beginInstruction(eipValue: u32): void {
   instrEip = eipValue;
   nextEip = eipValue;
-  const big = (load<u32>(segAddr(SEG_CS) + SEG_ATTR) & ATTR_DB) != 0;
+  if (defaultsEpoch != codeEpoch) {
+    codeDefault32 = (load<u32>(segAddr(SEG_CS) + SEG_ATTR) & ATTR_DB) != 0;
+    defaultsEpoch = codeEpoch;
+  }
+  const big = codeDefault32;
   opSize = big ? 32 : 16;
   addr32 = big;
   segOverride = -1;
   repPrefix = 0;
   lockPrefix = false;
   prefix66 = false;
+  openDecodeWindow(eipValue);
 }
 
-export function fetch8(): u32 {
+@inline export function fetch8(): u32 {
+  const off = nextEip;
+  if (off - decodeStart < decodeLen) {
+    nextEip = off + 1;
+    return <u32>load<u8>(off + decodeDelta);
+  }
+  return fetch8Slow();
+}
+
+function fetch8Slow(): u32 {
   if (nextEip - instrEip >= MAX_INSTRUCTION_LENGTH) {
     raiseGP(0);
     return 0;
   }
   const v = fetchCode8(nextEip);
+  if (faulted) return 0;
   nextEip++;
+  openDecodeWindow(nextEip);
   return v;
 }
 export function fetch16(): u32 {

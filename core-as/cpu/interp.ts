@@ -11,7 +11,7 @@ import { deliverException } from './interrupts';
 import { acknowledgeInterrupt, externalInterrupt } from './external';
 import { checkInstructionBreakpoint, clearDataBreakpointHits, debugTrapAfterInstruction } from './debug';
 import {
-  stopReason, clearStop, STOP_LIMIT, STOP_IDLE, stopOnException, recordStoppedException,
+  stopReason, clearStop, requestStop, STOP_LIMIT, STOP_IDLE, stopOnException, recordStoppedException,
 } from './control';
 
 /** Interrupt shadow: set by STI (when IF was clear), MOV SS and POP SS for one instruction. */
@@ -39,7 +39,7 @@ function handleFault(): void {
 }
 
 /** Execute one instruction (or take one pending event). */
-export function step(): void {
+@inline export function step(): void {
   const start = eip();
   const tfBefore = debugChecks && sysFlag(FLAG_TF);
   if (debugChecks) {
@@ -86,16 +86,17 @@ function retire(): void {
 export function run(maxInstructions: u32): u32 {
   clearStop();
   runCount = 0;
+  if (load<u32>(CPU_STATE + OFF_HALTED) != 0) {
+    // HLT: only an interrupt wakes the CPU (SDM Vol. 2A "HLT").
+    if (!interruptDeliverable()) return STOP_IDLE;
+    store<u32>(CPU_STATE + OFF_HALTED, 0);
+  }
   while (runCount < maxInstructions) {
-    if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && !interruptShadow && sysFlag(FLAG_IF)) {
-      const vector = acknowledgeInterrupt();
+    if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && interruptDeliverable()) {
       store<u32>(CPU_STATE + OFF_HALTED, 0);
-      externalInterrupt(vector);
+      externalInterrupt(acknowledgeInterrupt());
       if (faulted) handleFault();
-    }
-    if (load<u32>(CPU_STATE + OFF_HALTED) != 0) {
-      retire();
-      return STOP_IDLE;
+      if (stopReason != 0) break;
     }
     interruptShadow = false;
     step();
@@ -104,4 +105,17 @@ export function run(maxInstructions: u32): u32 {
   }
   retire();
   return stopReason != 0 ? stopReason : STOP_LIMIT;
+}
+
+/**
+ * HLT: halt until an interrupt. When none can be taken now, leave run() so
+ * the host can sleep until a device raises one.
+ */
+export function enterHalt(): void {
+  store<u32>(CPU_STATE + OFF_HALTED, 1);
+  if (!interruptDeliverable()) requestStop(STOP_IDLE);
+}
+
+@inline function interruptDeliverable(): bool {
+  return load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && !interruptShadow && sysFlag(FLAG_IF);
 }

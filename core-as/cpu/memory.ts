@@ -257,11 +257,16 @@ export function probeWriteMem(seg: u32, off: u32, size: u32): bool {
 // wasm address = offset + fetchDelta. It is valid while the TLB generation and
 // the code epoch (CS cache, CPL) are those it was filled under, so the fast path
 // is one subtraction and three compares.
-let fetchStart: u32 = 0;
-let fetchSpan: u32 = 0;
-let fetchDelta: u32 = 0;
+export let fetchStart: u32 = 0;
+export let fetchSpan: u32 = 0;
+export let fetchDelta: u32 = 0;
 let fetchGeneration: u32 = 0xffffffff;
 let fetchEpoch: u32 = 0xffffffff;
+
+/** Whether the cached fetch window is still valid (same TLB generation, CS cache and CPL). */
+@inline export function fetchWindowValid(): bool {
+  return fetchGeneration == tlbGeneration && fetchEpoch == codeEpoch;
+}
 
 /** Forget the cached fetch window (the host changed state behind the core's back). */
 export function invalidateFetch(): void {

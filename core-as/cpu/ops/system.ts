@@ -27,7 +27,7 @@ import {
 import { readE } from '../operands';
 import { readMem16, readMem32, writeMem16, writeMem32, probeWriteMem, fetchCode8, invalidateFetch } from '../memory';
 import { tlbFlushAll, tlbFlushPage } from '../paging';
-import { instructionsRetired } from '../interp';
+import { instructionsRetired, enterHalt } from '../interp';
 import {
   updateDebugChecks, dataBreakpointsArmed, DR6_BD, DR6_FIXED_ONES, DR6_WRITABLE, DR7_GD, DR7_FIXED_ONES, DR7_WRITABLE,
 } from '../debug';
@@ -336,10 +336,10 @@ export function movToDr(): void {
 
 // ---------- HLT, UD2, x87 escapes ----------
 
-/** HLT: stop until an interrupt (run() returns STOP_IDLE while OFF_HALTED is set). */
+/** HLT: stop until an interrupt (run() returns STOP_IDLE until one is deliverable). */
 export function hlt(): void {
   if (privilegeFault()) return;
-  setCpuFlag(OFF_HALTED, 1);
+  enterHalt();
 }
 
 export function ud2(): void {
