@@ -20,6 +20,10 @@ import { unimplementedCount, lastUnimplementedOpcode } from './cpu/unimplemented
 import { CPU_SIGNATURE } from './cpu/identity';
 
 export { portRead, portWrite } from './machine/ports';
+export { setDebugconPort } from './devices/debugcon';
+import { initRings } from './machine/rings';
+import { resetUarts, serviceUarts } from './devices/uart16550';
+import { initDebugcon } from './devices/debugcon';
 
 /** Segment descriptor attributes for the power-on and flat setups. */
 const ATTR_DATA_RW: u32 = ATTR_P | ATTR_S | ATTR_RW | ATTR_ACCESSED;
@@ -28,7 +32,23 @@ const ATTR_CODE_RX: u32 = ATTR_P | ATTR_S | ATTR_CODE | ATTR_RW | ATTR_ACCESSED;
 /** Prepare a machine with `ramBytes` of guest RAM and power it on. */
 export function init(ramBytes: u32): void {
   setRamSize(ramBytes);
+  initRings();
+  initDebugcon();
+  resetDevices();
   reset();
+}
+
+/** Reset every device to its power-on register state (the host rings keep flowing). */
+export function resetDevices(): void {
+  resetUarts();
+}
+
+/**
+ * Let devices exchange bytes with the host rings: call between run() slices
+ * after the host drained TX rings or filled RX rings.
+ */
+export function serviceDevices(): void {
+  serviceUarts();
 }
 
 /** Power-on reset of the CPU (SDM Vol. 3A §9.1.1, Table 9-1). Guest RAM is kept. */
