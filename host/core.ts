@@ -36,8 +36,12 @@ export interface CoreExports {
   getUnimplementedCount(): number;
   getLastUnimplementedOpcode(): number;
   flushTlb(): void;
+  /** I/O port access; size in bytes (1, 2, 4). */
   portRead(port: number, size: number): number;
   portWrite(port: number, value: number, size: number): void;
+  resetDevices(): void;
+  serviceDevices(): void;
+  setDebugconPort(channel: number, port: number): void;
 }
 
 const PAGE = 65536;
@@ -63,7 +67,7 @@ export async function loadCoreModule(): Promise<WebAssembly.Module> {
   } catch {
     throw new Error(`core.wasm not found at ${path}: run "npm run build" first.`);
   }
-  cachedModule = await WebAssembly.compile(bytes);
+  cachedModule = await WebAssembly.compile(new Uint8Array(bytes));
   return cachedModule;
 }
 
