@@ -24,6 +24,7 @@ export { setDebugconPort } from './devices/debugcon';
 import { initRings } from './machine/rings';
 import { resetUarts, serviceUarts } from './devices/uart16550';
 import { initDebugcon } from './devices/debugcon';
+import { irqLevel } from './machine/irq';
 
 /** Segment descriptor attributes for the power-on and flat setups. */
 const ATTR_DATA_RW: u32 = ATTR_P | ATTR_S | ATTR_RW | ATTR_ACCESSED;
@@ -41,6 +42,11 @@ export function init(ramBytes: u32): void {
 /** Reset every device to its power-on register state (the host rings keep flowing). */
 export function resetDevices(): void {
   resetUarts();
+}
+
+/** Level of ISA IRQ line `line` as the devices drive it (tests; the PIC samples it later). */
+export function getIrqLevel(line: u32): bool {
+  return irqLevel(line);
 }
 
 /**

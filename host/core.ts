@@ -42,6 +42,7 @@ export interface CoreExports {
   resetDevices(): void;
   serviceDevices(): void;
   setDebugconPort(channel: number, port: number): void;
+  getIrqLevel(line: number): number;
 }
 
 const PAGE = 65536;
@@ -60,12 +61,19 @@ export async function loadCoreModule(): Promise<WebAssembly.Module> {
   if (cachedModule) return cachedModule;
   const { readFile } = await import('node:fs/promises');
   const { fileURLToPath } = await import('node:url');
-  const path = fileURLToPath(new URL('../build/core.wasm', import.meta.url));
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch {
-    throw new Error(`core.wasm not found at ${path}: run "npm run build" first.`);
+  // host/core.ts runs from the source tree (vitest) and as dist/host/core.js (the CLI).
+  const candidates = ['../build/core.wasm', '../../build/core.wasm'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  let bytes: Buffer | undefined;
+  for (const path of candidates) {
+    try {
+      bytes = await readFile(path);
+      break;
+    } catch {
+      // try the next location
+    }
+  }
+  if (bytes === undefined) {
+    throw new Error(`core.wasm not found at ${candidates[0]}: run "npm run build" first.`);
   }
   cachedModule = await WebAssembly.compile(new Uint8Array(bytes));
   return cachedModule;
