@@ -227,7 +227,7 @@ async function runCommand(args: string[]): Promise<number> {
     });
   } catch (err) {
     if (err instanceof MultibootError) throw new UsageError(`tabvm run: ${kernelPath}: ${err.message}`);
-    if (err instanceof Error && err.message.startsWith('core.wasm not found')) throw new UsageError(`tabvm: ${err.message}`);
+    if (err instanceof Error && err.message.includes('core.wasm not found')) throw new UsageError(`tabvm: ${err.message}`);
     throw err;
   }
   if (engine === 'jit') process.stderr.write('tabvm: the jit engine is not built yet; running the interpreter\n');

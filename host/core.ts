@@ -56,26 +56,13 @@ export interface CoreOptions {
 
 let cachedModule: WebAssembly.Module | undefined;
 
-/** Compile build/core.wasm once per process (Node). */
+/** Compile build/core.wasm once per process (Node only; a page passes `module`). */
 export async function loadCoreModule(): Promise<WebAssembly.Module> {
   if (cachedModule) return cachedModule;
-  const { readFile } = await import('node:fs/promises');
-  const { fileURLToPath } = await import('node:url');
-  // host/core.ts runs from the source tree (vitest) and as dist/host/core.js (the CLI).
-  const candidates = ['../build/core.wasm', '../../build/core.wasm'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
-  let bytes: Buffer | undefined;
-  for (const path of candidates) {
-    try {
-      bytes = await readFile(path);
-      break;
-    } catch {
-      // try the next location
-    }
-  }
-  if (bytes === undefined) {
-    throw new Error(`core.wasm not found at ${candidates[0]}: run "npm run build" first.`);
-  }
-  cachedModule = await WebAssembly.compile(new Uint8Array(bytes));
+  // Kept out of browser bundles: the page compiles core.wasm from a URL itself.
+  const nodeLoader = './core-module-node.js';
+  const { readCoreWasm } = (await import(/* @vite-ignore */ nodeLoader)) as typeof import('./core-module-node.js');
+  cachedModule = await WebAssembly.compile(await readCoreWasm());
   return cachedModule;
 }
 

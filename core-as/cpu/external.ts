@@ -11,6 +11,7 @@ import { faulted } from './fault';
 import { nextEip, setNextEip } from './decode';
 import { deliverInterrupt, INT_EXTERNAL } from './interrupts';
 import { acknowledgeIrq } from '../machine/irq';
+import { count, STAT_EXTERNAL_INTERRUPTS } from '../generated/stats';
 
 /** INTA: the controller's vector for the highest-priority pending request. */
 export function acknowledgeInterrupt(): u32 {
@@ -19,6 +20,7 @@ export function acknowledgeInterrupt(): u32 {
 
 /** Deliver an external interrupt between instructions. */
 export function externalInterrupt(vector: u32): void {
+  count(STAT_EXTERNAL_INTERRUPTS);
   setNextEip(eip());
   deliverInterrupt(vector, INT_EXTERNAL, 0, false, eip());
   if (!faulted) setEip(nextEip);

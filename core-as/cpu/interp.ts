@@ -6,6 +6,7 @@ import { sysFlag } from './flags';
 import { faulted, faultVector, faultErrorCode, faultHasErrorCode, clearFault } from './fault';
 import { beginInstruction, readOpcode, nextEip, setOpcode } from './decode';
 import { dispatch } from './generated/dispatch';
+import { countBy, STAT_INSTRUCTIONS } from '../generated/stats';
 import { deliverException } from './interrupts';
 import { acknowledgeInterrupt, externalInterrupt } from './external';
 import { singleStepTrap, checkInstructionBreakpoint } from './debug';
@@ -62,6 +63,12 @@ export function step(): void {
   }
 }
 
+/** Account `n` retired instructions. */
+function retire(n: u32): void {
+  store<u64>(CPU_STATE + OFF_INSTR_COUNT, load<u64>(CPU_STATE + OFF_INSTR_COUNT) + n);
+  countBy(STAT_INSTRUCTIONS, n);
+}
+
 /**
  * Run up to `maxInstructions` instructions. Returns a STOP_* reason
  * (STOP_LIMIT when the budget ran out).
@@ -77,7 +84,7 @@ export function run(maxInstructions: u32): u32 {
       if (faulted) handleFault();
     }
     if (load<u32>(CPU_STATE + OFF_HALTED) != 0) {
-      store<u64>(CPU_STATE + OFF_INSTR_COUNT, load<u64>(CPU_STATE + OFF_INSTR_COUNT) + n);
+      retire(n);
       return STOP_IDLE;
     }
     interruptShadow = false;
@@ -85,6 +92,6 @@ export function run(maxInstructions: u32): u32 {
     n++;
     if (stopReason != 0) break;
   }
-  store<u64>(CPU_STATE + OFF_INSTR_COUNT, load<u64>(CPU_STATE + OFF_INSTR_COUNT) + n);
+  retire(n);
   return stopReason != 0 ? stopReason : STOP_LIMIT;
 }

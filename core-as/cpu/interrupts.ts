@@ -20,6 +20,8 @@ import { push16 } from './operands';
 import { readLin16 } from './memory';
 import { deliverProtected } from './protected/interrupts';
 import { requestReset } from './control';
+import { count, STAT_EXCEPTIONS, STAT_PAGE_FAULTS, STAT_GENERAL_PROTECTION_FAULTS, STAT_DOUBLE_FAULTS, STAT_TRIPLE_FAULTS, STAT_SOFTWARE_INTERRUPTS } from '../generated/stats';
+import { EXC_GP } from './fault';
 
 /** Why an interrupt is delivered; decides DPL checks and v86 handling. */
 export const INT_EXCEPTION: u32 = 0; // CPU-detected fault or trap
@@ -73,6 +75,10 @@ export function deliverException(vector: u32, errorCode: u32, hasErrorCode: bool
   let code = errorCode;
   let has = hasErrorCode;
   for (;;) {
+    count(STAT_EXCEPTIONS);
+    if (v == EXC_PF) count(STAT_PAGE_FAULTS);
+    else if (v == EXC_GP) count(STAT_GENERAL_PROTECTION_FAULTS);
+    else if (v == EXC_DF) count(STAT_DOUBLE_FAULTS);
     deliverInterrupt(v, INT_EXCEPTION, code, has, eip());
     if (!faulted) {
       setEip(nextEip);
@@ -84,6 +90,7 @@ export function deliverException(vector: u32, errorCode: u32, hasErrorCode: bool
     clearFault();
     if (v == EXC_DF) {
       // A fault while delivering #DF: shutdown, which the PC turns into a reset.
+      count(STAT_TRIPLE_FAULTS);
       requestReset();
       return;
     }
@@ -103,5 +110,6 @@ export function deliverException(vector: u32, errorCode: u32, hasErrorCode: bool
 
 /** INT n / INT3 / INTO / INT1 executed by the current instruction (a trap: returns past it). */
 export function softwareInterrupt(vector: u32, kind: u32): void {
+  count(STAT_SOFTWARE_INTERRUPTS);
   deliverInterrupt(vector, kind, 0, false, nextEip);
 }

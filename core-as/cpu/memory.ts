@@ -8,7 +8,7 @@
 import { CPU_STATE, TLB } from '../machine/layout';
 import { physRead8, physRead16, physRead32, physWrite8, physWrite16, physWrite32 } from '../machine/physmem';
 import {
-  SEG_SS, SEG_CS, SEG_RIGHT_READ, SEG_RIGHT_WRITE, segAddr, SEG_BASE, SEG_LO, SEG_HI, SEG_VALID, cpl, cr0, CR0_AM, OFF_EFLAGS, FLAG_AC,
+  SEG_SS, SEG_CS, SEG_RIGHT_READ, SEG_RIGHT_WRITE, segAddr, codeEpoch, SEG_BASE, SEG_LO, SEG_HI, SEG_VALID, cpl, cr0, CR0_AM, OFF_EFLAGS, FLAG_AC,
 } from './state';
 import { faulted, raiseGP, raiseSS, raiseFaultWithCode, EXC_AC } from './fault';
 import {
@@ -57,16 +57,17 @@ function writeSlow(lin: u32, v: u32, size: u32, user: bool): void {
   if (alignmentFault(lin, size)) return;
   if ((lin & 0xfff) + size > 0x1000) {
     // Probe every page first so a fault on the second page leaves memory unchanged.
-    const last = lin + size - 1;
+    // A fault on the second page reports that page's first byte in CR2.
+    const second = (lin + size - 1) & 0xfffff000;
     if (!translate(lin, ACCESS_WRITE, user)) return;
     const phys0 = translatedPhys;
-    if (!translate(last, ACCESS_WRITE, user)) return;
+    if (!translate(second, ACCESS_WRITE, user)) return;
     const phys1 = translatedPhys;
-    const firstBytes: u32 = 0x1000 - (lin & 0xfff);
+    const firstBytes: u32 = second - lin;
     for (let i: u32 = 0; i < size; i++) {
       const b = (v >>> (i << 3)) & 0xff;
       if (i < firstBytes) physWrite8(phys0 + i, b);
-      else physWrite8(phys1 - (size - 1 - i), b);
+      else physWrite8(phys1 + (i - firstBytes), b);
     }
     return;
   }
@@ -164,14 +165,14 @@ export function probeWrite(lin: u32, size: u32): bool {
   if ((entryFor(lin) & writeMask(user)) == TLB_VALID && (lin & 0xfff) <= 0x1000 - size && (lin & (size - 1)) == 0) return true;
   if (alignmentFault(lin, size)) return false;
   if (!translate(lin, ACCESS_WRITE, user)) return false;
-  if (((lin & 0xfff) + size > 0x1000) && !translate(lin + size - 1, ACCESS_WRITE, user)) return false;
+  if ((lin & 0xfff) + size > 0x1000 && !translate((lin + size - 1) & 0xfffff000, ACCESS_WRITE, user)) return false;
   return true;
 }
 export function probeRead(lin: u32, size: u32): bool {
   const user = cpl() == 3;
   if (alignmentFault(lin, size)) return false;
   if (!translate(lin, ACCESS_READ, user)) return false;
-  if (((lin & 0xfff) + size > 0x1000) && !translate(lin + size - 1, ACCESS_READ, user)) return false;
+  if ((lin & 0xfff) + size > 0x1000 && !translate((lin + size - 1) & 0xfffff000, ACCESS_READ, user)) return false;
   return true;
 }
 
@@ -246,40 +247,58 @@ export function probeWriteMem(seg: u32, off: u32, size: u32): bool {
 
 // ---------- instruction fetch ----------
 
-// The linear page the fetcher last translated, and wasm address = lin + fetchDelta.
-let fetchPage: u32 = 0xffffffff;
+// The fetcher caches one window of CS offsets [fetchStart, fetchStart + fetchSpan]
+// that lies in one plain-RAM page and inside the CS limit, with
+// wasm address = offset + fetchDelta. It is valid while the TLB generation and
+// the code epoch (CS cache, CPL) are those it was filled under, so the fast path
+// is one subtraction and three compares.
+let fetchStart: u32 = 0;
+let fetchSpan: u32 = 0;
 let fetchDelta: u32 = 0;
 let fetchGeneration: u32 = 0xffffffff;
-let fetchUser: bool = false;
+let fetchEpoch: u32 = 0xffffffff;
 
-/** Forget the cached fetch translation (CS or paging changed). */
+/** Forget the cached fetch window (the host changed state behind the core's back). */
 export function invalidateFetch(): void {
-  fetchPage = 0xffffffff;
+  fetchGeneration = 0xffffffff;
 }
 
 /** Read the code byte at CS:off, with the CS limit check; #GP(0)/#PF on failure. */
-export function fetchCode8(off: u32): u32 {
+@inline export function fetchCode8(off: u32): u32 {
+  if (off - fetchStart <= fetchSpan && fetchGeneration == tlbGeneration && fetchEpoch == codeEpoch) {
+    return <u32>load<u8>(off + fetchDelta);
+  }
+  return fetchSlow(off);
+}
+
+function fetchSlow(off: u32): u32 {
   const a = segAddr(SEG_CS);
-  if (off > load<u32>(a + SEG_HI)) {
+  const limit = load<u32>(a + SEG_HI);
+  if (off > limit) {
     raiseGP(0);
     return 0;
   }
-  const lin = load<u32>(a + SEG_BASE) + off;
+  const base = load<u32>(a + SEG_BASE);
+  const lin = base + off;
   const user = cpl() == 3;
-  if ((lin >>> 12) == fetchPage && fetchGeneration == tlbGeneration && fetchUser == user) return <u32>load<u8>(lin + fetchDelta);
-  return fetchSlow(lin, user);
-}
-
-function fetchSlow(lin: u32, user: bool): u32 {
   if (!translate(lin, ACCESS_EXEC, user)) return 0;
   const e = entryFor(lin);
-  if ((e & (TLB_VALID | TLB_SLOW)) == TLB_VALID) {
-    // Plain RAM: cache the page for the following fetches.
-    fetchPage = lin >>> 12;
-    fetchDelta = e & 0xfffff000;
-    fetchGeneration = tlbGeneration;
-    fetchUser = user;
-    return <u32>load<u8>(lin + fetchDelta);
+  if ((e & (TLB_VALID | TLB_SLOW)) != TLB_VALID) return physRead8(translatedPhys);
+  // Plain RAM: cache the rest of this page (up to the CS limit) for the following fetches.
+  const pageEnd: u32 = (lin | 0xfff) - base; // CS offset of the page's last byte
+  fetchStart = off - (lin & 0xfff);
+  if (pageEnd < off) {
+    // The segment wraps around 4 GiB inside this page: cache from `off` only.
+    fetchStart = off;
   }
-  return physRead8(translatedPhys);
+  const end: u32 = pageEnd >= off && pageEnd < limit ? pageEnd : limit;
+  fetchSpan = end - fetchStart;
+  if (fetchStart > off || end < off) {
+    fetchStart = off;
+    fetchSpan = 0;
+  }
+  fetchDelta = (lin - off) + (e & 0xfffff000);
+  fetchGeneration = tlbGeneration;
+  fetchEpoch = codeEpoch;
+  return <u32>load<u8>(lin + (e & 0xfffff000));
 }

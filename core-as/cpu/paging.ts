@@ -16,6 +16,7 @@ import { CPU_STATE, TLB, TLB_ENTRIES, TLB_VALID_LIST, TLB_VALID_LIST_MAX, RAM_BA
 import { physRead32, physWrite32, isPlainRamPage } from '../machine/physmem';
 import { cr0, cr3, cr4, efer, cpl, OFF_CR2, OFF_A20_MASK, CR0_PG, CR0_WP, CR4_PSE, CR4_PAE, CR4_PGE, EFER_NXE } from './state';
 import { raiseFaultWithCode, EXC_PF, PF_P, PF_W, PF_U, PF_RSVD, PF_I } from './fault';
+import { count, STAT_PAGE_WALKS, STAT_TLB_FLUSHES, STAT_TLB_PAGE_FLUSHES } from '../generated/stats';
 
 export const TLB_VALID: u32 = 1 << 0;
 export const TLB_NO_USER_READ: u32 = 1 << 1; // supervisor-only page
@@ -56,6 +57,7 @@ export let tlbGeneration: u32 = 0;
 /** Flush every entry (MOV CR3 without PGE, CR0/CR4 paging changes). */
 export function tlbFlushAll(keepGlobal: bool): void {
   tlbGeneration++;
+  count(STAT_TLB_FLUSHES);
   if (validOverflow) {
     memory.fill(TLB, 0, TLB_ENTRIES << 2);
     validOverflow = false;
@@ -79,6 +81,7 @@ export function tlbFlushAll(keepGlobal: bool): void {
 /** INVLPG: forget one linear page, global or not. */
 export function tlbFlushPage(lin: u32): void {
   tlbGeneration++;
+  count(STAT_TLB_PAGE_FLUSHES);
   store<u32>(TLB + ((lin >>> 12) << 2), 0);
 }
 
@@ -122,6 +125,7 @@ export function translate(lin: u32, kind: u32, user: bool): bool {
     fill(lin, phys, true, true, false, true, false);
     return true;
   }
+  count(STAT_PAGE_WALKS);
   const write = kind == ACCESS_WRITE;
   const c4 = cr4();
   const wp = (c0 & CR0_WP) != 0;

@@ -205,6 +205,16 @@ export const ATTR_G: u32 = 0x8000;
 }
 @inline export function setCpl(v: u32): void {
   store<u32>(CPU_STATE + OFF_CPL, v);
+  codeEpoch++;
+}
+
+/**
+ * Bumped whenever CS's cache or the CPL changes, so the instruction fetcher
+ * (memory.ts) knows its cached CS window is stale.
+ */
+export let codeEpoch: u32 = 0;
+@inline function csChanged(s: u32): void {
+  if (s == SEG_CS) codeEpoch++;
 }
 @inline export function dr(n: u32): u32 {
   return load<u32>(CPU_STATE + OFF_DR + (n << 3));
@@ -256,6 +266,7 @@ export function loadSegmentCache(s: u32, sel: u32, base: u32, limit: u32, attr: 
   }
   store<u32>(a + SEG_LO, lo);
   store<u32>(a + SEG_HI, hi);
+  csChanged(s);
 }
 
 /** A null selector in a data segment register: any access through it faults (#GP(0)). */
@@ -268,6 +279,7 @@ export function loadNullSegment(s: u32, sel: u32): void {
   store<u32>(a + SEG_VALID, 0);
   store<u32>(a + SEG_LO, 1);
   store<u32>(a + SEG_HI, 0);
+  csChanged(s);
 }
 
 /** Real-mode segment load: base = selector × 16; limit and attributes stay cached ("unreal" mode). */
@@ -277,6 +289,7 @@ export function loadRealSegment(s: u32, sel: u32): void {
   store<u32>(a + SEG_BASE, (sel & 0xffff) << 4);
   // Real mode checks limits (through the cached limit: "unreal" mode) but not rights.
   store<u32>(a + SEG_VALID, SEG_RIGHT_READ | SEG_RIGHT_WRITE);
+  csChanged(s);
 }
 
 /** Override a segment's data-access rights (real mode, reset). */

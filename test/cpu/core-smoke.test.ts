@@ -19,3 +19,18 @@ describe('core.wasm basics', () => {
     expect(core.getReg('eflags') & 0x8d5).toBe(0x55);
   });
 });
+
+describe('statistics counters', () => {
+  it('count retired instructions and delivered exceptions with the schema names', async () => {
+    const { readStats, readStat } = await import('../../host/stats.js');
+    const core = await createCore({ memoryMiB: 4 });
+    core.setupFlat32({ cpl: 0 });
+    core.writePhys(0x1000, Uint8Array.from([0x01, 0xd8, 0x01, 0xd8, 0x0f, 0x0b]));
+    core.setReg('eip', 0x1000);
+    core.run(10, { stopOnException: true });
+    expect(readStat(core.memory, 'instructions')).toBe(3);
+    const names = readStats(core.memory).map((s) => s.name);
+    expect(names).toContain('page_faults');
+    expect(names).toContain('jit_compiles');
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, it, expect } from 'vitest';
+import { disassemble } from '../../host/disasm.js';
+import { OPCODES, UNIMPLEMENTED } from '../../host/generated/opcode-table.js';
+
+const dis = (hexText: string, bits: 16 | 32 = 32, address = 0) => {
+  const bytes = Uint8Array.from(hexText.split(' ').map((h) => parseInt(h, 16)));
+  return disassemble(bytes, 0, { bits, address });
+};
+
+describe('disassembler (generated from the opcode table)', () => {
+  it.each([
+    ['01 d8', 'add eax, ebx', 2],
+    ['66 01 d8', 'add ax, bx', 3],
+    ['00 e0', 'add al, ah', 2],
+    ['83 44 24 08 ff', 'add dword [esp+0x8], 0xffffffff', 5],
+    ['81 3d 78 56 34 12 01 00 00 00', 'cmp dword [0x12345678], 0x1', 10],
+    ['8b 84 8b 00 01 00 00', 'mov eax, dword [ebx+ecx*4+0x100]', 7],
+    ['26 8a 07', 'mov al, byte [es:edi]', 3],
+    ['f0 0f b1 0a', 'lock cmpxchg dword [edx], ecx', 4],
+    ['f3 a5', 'rep movsd', 2],
+    ['f3 a6', 'repe cmpsb', 2],
+    ['f2 ae', 'repne scasb', 2],
+    ['f3 90', 'pause', 2],
+    ['0f c8', 'bswap eax', 2],
+    ['c8 10 00 01', 'enter 0x10, 0x1', 4],
+    ['ea 00 10 00 00 08 00', 'jmp 0x8:0x1000', 7],
+    ['0f 22 c0', 'mov cr0, eax', 3],
+    ['0f 01 15 00 20 00 00', 'lgdt [0x2000]', 7],
+    ['d3 e0', 'shl eax, cl', 2],
+    ['c1 f8 1f', 'sar eax, 0x1f', 3],
+  ])('%s → %s', (bytes, text, length) => {
+    const d = dis(bytes);
+    expect(d.text).toBe(text);
+    expect(d.length).toBe(length);
+  });
+
+  it('decodes 16-bit addressing and operand sizes', () => {
+    expect(dis('8b 46 fe', 16).text).toBe('mov ax, word [bp-0x2]');
+    expect(dis('8b 00', 16).text).toBe('mov ax, word [bx+si]');
+    expect(dis('66 8b 06 34 12', 16).text).toBe('mov eax, dword [0x1234]');
+    expect(dis('b8 34 12', 16)).toMatchObject({ text: 'mov ax, 0x1234', length: 3 });
+  });
+
+  it('resolves relative branch targets from the instruction address', () => {
+    expect(dis('eb fe', 32, 0x1000).text).toBe('jmp 0x1000');
+    expect(dis('74 10', 32, 0x1000).text).toBe('je 0x1012');
+    expect(dis('e8 00 00 00 00', 32, 0x1000).text).toBe('call 0x1005');
+  });
+
+  it('reports undefined encodings as (bad) instead of guessing', () => {
+    expect(dis('0f 0f').text).toBe('(bad)');
+    expect(dis('8d c0').text).toBe('(bad)'); // lea with a register operand
+    expect(dis('ff ff').text).toBe('(bad)'); // group 5 /7
+  });
+
+  it('rejects instructions longer than 15 bytes', () => {
+    expect(dis('66 66 66 66 66 66 66 66 66 66 66 66 66 66 66 90').text).toBe('(bad)');
+  });
+
+  it('has a row with a mnemonic for every opcode the table defines', () => {
+    for (const row of OPCODES) expect(row.mn).toMatch(/^[a-z0-9]+$/);
+  });
+
+  it('every row of the opcode table has a handler in the core', () => {
+    const missing = UNIMPLEMENTED.map((r) => `${r.op.toString(16)}${r.reg !== undefined ? '/' + r.reg : ''} ${r.mn}`);
+    expect(missing).toEqual([]);
+  });
+});
