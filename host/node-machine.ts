@@ -23,6 +23,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import { createCore, type Core } from './core.js';
 import { loadMultiboot, type MultibootKernel } from './multiboot.js';
+import { readStat, readStats } from './stats.js';
 import { HostRing, uartTxRing, uartRxRing, debugconRing, DEBUGCON_CHANNELS } from './rings.js';
 
 /** run() stop reasons (core-as/cpu/control.ts). */
@@ -102,8 +103,6 @@ export class NodeMachine {
   private quitRequested = false;
   private inputWaiter: (() => void) | undefined;
   private resets = 0;
-  /** Instructions retired before the last reset (the core's counter restarts at power-on). */
-  private retiredBeforeBoot = 0;
   private comBytesOut = 0;
   private comBytesIn = 0;
   private rawMode = false;
@@ -135,7 +134,6 @@ export class NodeMachine {
 
   /** Power-on state and the kernel (again after a reset: the loader is the firmware). */
   private boot(): void {
-    this.retiredBeforeBoot += Number(this.core.instructionCount);
     this.core.reset();
     this.core.exports.resetDevices();
     loadMultiboot(this.core, this.opts.kernel);
@@ -240,7 +238,8 @@ export class NodeMachine {
     const finish = (status: number, reason: MachineOutcome['reason']): MachineOutcome => ({
       status,
       reason,
-      instructions: this.retiredBeforeBoot + Number(this.core.instructionCount),
+      // The statistics counter, unlike the CPU's own, survives resets.
+      instructions: readStat(this.core.memory, 'instructions'),
       resets: this.resets,
     });
     this.startInput();
@@ -303,18 +302,21 @@ export class NodeMachine {
     this.inputWaiter = undefined;
   }
 
+  /**
+   * The --stats counters: the core's own (core-as/stats-schema.mjs, which
+   * survive resets) and this runner's, in the one schema of DESIGN §9.
+   */
   statistics(outcome: MachineOutcome, wallS: number, cpuS: number): StatEntry[] {
     const ips = wallS > 0 ? outcome.instructions / wallS : 0;
-    return [
-      { name: 'instructions_retired', unit: 'instructions', kind: 'cumulative', description: 'Guest instructions completed by the CPU', value: outcome.instructions },
+    const host: StatEntry[] = [
       { name: 'wall_time', unit: 'seconds', kind: 'cumulative', description: 'Real time the machine ran', value: wallS },
       { name: 'cpu_time', unit: 'seconds', kind: 'cumulative', description: 'Host CPU time (user + system) of this process while the machine ran', value: cpuS },
       { name: 'instructions_per_second', unit: 'instructions/second', kind: 'instant', description: 'Guest instructions retired per second of wall time, averaged over the run', value: ips },
-      { name: 'resets', unit: 'events', kind: 'cumulative', description: 'Machine resets (triple fault, reset request)', value: outcome.resets },
+      { name: 'resets', unit: 'events', kind: 'cumulative', description: 'Machine resets the runner performed (triple fault, reset request)', value: outcome.resets },
       { name: 'com1_bytes_out', unit: 'bytes', kind: 'cumulative', description: 'Bytes the guest sent on COM1', value: this.comBytesOut },
       { name: 'com1_bytes_in', unit: 'bytes', kind: 'cumulative', description: 'Bytes delivered to the guest on COM1', value: this.comBytesIn },
-      { name: 'unimplemented_instructions', unit: 'instructions', kind: 'cumulative', description: 'Instructions that raised #UD because tabvm does not implement them yet', value: this.core.exports.getUnimplementedCount() },
     ];
+    return [...readStats(this.core.memory), ...host];
   }
 
   private writeStats(outcome: MachineOutcome, wallS: number, cpuS: number): void {
