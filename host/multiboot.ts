@@ -91,12 +91,23 @@ const MMAP_TYPE_RESERVED = 2;
 const KIB = 1024;
 const MIB = 1024 * KIB;
 const PAGE_BYTES = 4096;
-/** Conventional memory: 640 KiB, then the reserved ISA hole up to 1 MiB. */
-const CONVENTIONAL_END = 640 * KIB;
+// The memory a PC's firmware leaves to the OS. tabvm reports what QEMU's pc
+// machine with SeaBIOS reports (its E820 map and the mem_lower/mem_upper
+// derived from it), so kernels see the same numbers on both: the extended
+// BIOS data area takes the last KiB below 640 KiB, the BIOS occupies
+// 0xf0000-0xfffff and 0xfffc0000-4 GiB, and the firmware keeps its tables
+// (ACPI, SMBIOS, ...) in the top 128 KiB of RAM. The platform issue's
+// firmware will live in exactly those places.
+const EBDA_START = 0x9fc00;
+const EBDA_END = 0xa0000;
+const BIOS_AREA_START = 0xf0000;
 const HIGH_MEMORY_START = MIB;
+const FIRMWARE_TABLES_BYTES = 128 * KIB;
+const BIOS_ROM_START = 0xfffc0000;
+const BIOS_ROM_BYTES = 0x40000;
 /** QEMU's spot for the boot information (below the 640 KiB line, above the real-mode IVT/BDA). */
 const LOW_INFO_AREA = 0x9000;
-const LOW_INFO_AREA_END = 0x9f000;
+const LOW_INFO_AREA_END = EBDA_START;
 const BOOT_LOADER_NAME = 'tabvm';
 const ZERO_CHUNK_BYTES = MIB;
 /** EFLAGS at entry: IF=0, VM=0, only the always-one bit 1 set (§3.2). */
@@ -282,10 +293,11 @@ export function parseMultibootKernel(data: Uint8Array): ParsedKernel {
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 const overlaps = (a: number, aEnd: number, b: number, bEnd: number): boolean => a < bEnd && b < aEnd;
 
-function checkInRam(what: string, start: number, size: number, ramBytes: number): void {
-  if (start + size > ramBytes) {
+/** `limit`: end of the RAM the piece may occupy (all of RAM for the kernel, usable RAM for the rest). */
+function checkInRam(what: string, start: number, size: number, limit: number): void {
+  if (start + size > limit) {
     throw new MultibootError(
-      `${what} (${hex(start)}-${hex(start + size)}) is outside guest RAM (${ramBytes / MIB} MiB): use a larger --mem or check the link address`,
+      `${what} (${hex(start)}-${hex(start + size)}) is outside guest RAM (${hex(limit)} usable): use a larger --mem or check the link address`,
     );
   }
 }
@@ -296,6 +308,25 @@ function writeZeros(core: Core, start: number, size: number): void {
     const n = Math.min(zeros.length, size - done);
     core.writePhys(start + done, n === zeros.length ? zeros : zeros.subarray(0, n));
   }
+}
+
+/** End of the RAM the OS may use from 1 MiB up (below the firmware's tables). */
+function usableRamEnd(ramBytes: number): number {
+  return Math.max(HIGH_MEMORY_START, ramBytes - FIRMWARE_TABLES_BYTES);
+}
+
+/** The E820-style map (§3.3 mmap_*): [base, length, type], in address order. */
+function memoryMap(ramBytes: number): [number, number, number][] {
+  const map: [number, number, number][] = [
+    [0, EBDA_START, MMAP_TYPE_RAM],
+    [EBDA_START, EBDA_END - EBDA_START, MMAP_TYPE_RESERVED],
+    [BIOS_AREA_START, HIGH_MEMORY_START - BIOS_AREA_START, MMAP_TYPE_RESERVED],
+  ];
+  const usableEnd = usableRamEnd(ramBytes);
+  if (usableEnd > HIGH_MEMORY_START) map.push([HIGH_MEMORY_START, usableEnd - HIGH_MEMORY_START, MMAP_TYPE_RAM]);
+  if (ramBytes > usableEnd) map.push([usableEnd, ramBytes - usableEnd, MMAP_TYPE_RESERVED]);
+  map.push([BIOS_ROM_START, BIOS_ROM_BYTES, MMAP_TYPE_RESERVED]);
+  return map;
 }
 
 /** Lays out the boot information block: returns its bytes for a given base address. */
@@ -312,11 +343,7 @@ function buildBootInfo(
     out.set(b);
     return out;
   };
-  const mmap: [number, number, number][] = [
-    [0, CONVENTIONAL_END, MMAP_TYPE_RAM],
-    [CONVENTIONAL_END, HIGH_MEMORY_START - CONVENTIONAL_END, MMAP_TYPE_RESERVED],
-  ];
-  if (ramBytes > HIGH_MEMORY_START) mmap.push([HIGH_MEMORY_START, ramBytes - HIGH_MEMORY_START, MMAP_TYPE_RAM]);
+  const mmap = memoryMap(ramBytes);
   const strings = [cstr(cmdline), cstr(BOOT_LOADER_NAME), ...modules.map((m) => cstr(m.string))];
   const modsOff = INFO_BYTES;
   const mmapOff = modsOff + modules.length * MODULE_ENTRY_BYTES;
@@ -335,8 +362,8 @@ function buildBootInfo(
     INFO_FLAG_MEMORY | INFO_FLAG_CMDLINE | INFO_FLAG_MODS | INFO_FLAG_MMAP | INFO_FLAG_BOOT_LOADER_NAME,
     true,
   );
-  dv.setUint32(INFO_MEM_LOWER, CONVENTIONAL_END / KIB, true);
-  dv.setUint32(INFO_MEM_UPPER, Math.max(0, ramBytes - HIGH_MEMORY_START) / KIB, true);
+  dv.setUint32(INFO_MEM_LOWER, EBDA_START / KIB, true);
+  dv.setUint32(INFO_MEM_UPPER, (usableRamEnd(ramBytes) - HIGH_MEMORY_START) / KIB, true);
   dv.setUint32(INFO_CMDLINE, stringAddr[0], true);
   dv.setUint32(INFO_BOOT_LOADER_NAME, stringAddr[1], true);
   dv.setUint32(INFO_MODS_COUNT, modules.length, true);
@@ -376,8 +403,9 @@ export function loadMultiboot(core: Core, kernel: MultibootKernel): LoadedKernel
   }
   const modules: LoadedKernel['modules'] = [];
   let next = alignUp(kernelEnd, PAGE_BYTES);
+  const usable = usableRamEnd(ram);
   for (const m of kernel.modules ?? []) {
-    checkInRam(`module "${m.string}"`, next, m.data.length, ram);
+    checkInRam(`module "${m.string}"`, next, m.data.length, usable);
     modules.push({ start: next, end: next + m.data.length, string: m.string });
     used.push([next, next + m.data.length]);
     next = alignUp(next + m.data.length, PAGE_BYTES);
@@ -389,7 +417,7 @@ export function loadMultiboot(core: Core, kernel: MultibootKernel): LoadedKernel
   if (infoAddress + infoSize > lowEnd || used.some(([a, b]) => overlaps(a, b, infoAddress, infoAddress + infoSize))) {
     infoAddress = next;
   }
-  checkInRam('the Multiboot information', infoAddress, infoSize, ram);
+  checkInRam('the Multiboot information', infoAddress, infoSize, usable);
 
   // Everything fits: now write guest memory.
   for (const s of parsed.segments) {
