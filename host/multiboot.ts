@@ -18,6 +18,7 @@
 // The command line is "<kernel path> <append>", as QEMU passes it.
 
 import type { Core } from './core.js';
+import { OFF_CR0 } from './generated/cpu-layout.js';
 
 export class MultibootError extends Error {
   override name = 'MultibootError';
@@ -112,6 +113,16 @@ const BOOT_LOADER_NAME = 'tabvm';
 const ZERO_CHUNK_BYTES = MIB;
 /** EFLAGS at entry: IF=0, VM=0, only the always-one bit 1 set (§3.2). */
 const EFLAGS_AT_ENTRY = 0x2;
+/**
+ * CR0 before protected mode is entered: only ET, caches enabled (CD = NW = 0)
+ * as the firmware leaves them; setupFlat32 adds PE. QEMU's kernels see 0x11.
+ */
+const CR0_ET = 0x10;
+/**
+ * ESP at entry: the spec leaves it undefined; a usable stack just below the
+ * boot information is kinder than 0 (QEMU's loader leaves 0x6f08).
+ */
+const STACK_AT_ENTRY = LOW_INFO_AREA;
 
 export interface MultibootModule {
   /** The string the kernel sees (QEMU: "<path> <args>"). */
@@ -389,7 +400,9 @@ function buildBootInfo(
 /**
  * Load a Multiboot kernel into `core`'s RAM and set up the machine state of
  * §3.2: protected mode, flat segments, paging off, IF=0, EAX = 0x2BADB002,
- * EBX = the information structure, EIP = the entry point.
+ * EBX = the information structure, EIP = the entry point. Registers the spec
+ * leaves undefined are set as QEMU's loader leaves them where a test kernel
+ * could observe them (CR0 = 0x11, ECX = entry), else to 0 or a usable stack.
  */
 export function loadMultiboot(core: Core, kernel: MultibootKernel): LoadedKernel {
   const ram = core.ramBytes;
@@ -427,8 +440,14 @@ export function loadMultiboot(core: Core, kernel: MultibootKernel): LoadedKernel
   (kernel.modules ?? []).forEach((m, i) => core.writePhys(modules[i].start, m.data));
   core.writePhys(infoAddress, buildBootInfo(infoAddress, ram, cmdline, modules));
 
+  core.setState(OFF_CR0, CR0_ET);
   core.setupFlat32({ cpl: 0 });
   core.setReg('eflags', EFLAGS_AT_ENTRY);
+  // QEMU's Multiboot loader jumps to the kernel through ECX; kernels that
+  // print registers they never set then read the entry point there too.
+  for (const r of ['edx', 'esi', 'edi', 'ebp'] as const) core.setReg(r, 0);
+  core.setReg('ecx', parsed.entry);
+  core.setReg('esp', STACK_AT_ENTRY);
   core.setReg('eax', MULTIBOOT_BOOTLOADER_MAGIC);
   core.setReg('ebx', infoAddress);
   core.setReg('eip', parsed.entry);

@@ -35,6 +35,7 @@ const P_PADDR = 12;
 const P_FILESZ = 16;
 const P_MEMSZ = 20;
 const CR0_PE = 1;
+const CR0_ET = 0x10;
 const SEG_CS = 1;
 
 const KERNEL_ASM = `
@@ -186,7 +187,8 @@ describe('Multiboot loader: ELF kernels', () => {
     expect(core.getReg('eax')).toBe(MULTIBOOT_BOOTLOADER_MAGIC);
     expect(core.getReg('ebx')).toBe(loaded.infoAddress);
     expect(core.getReg('eflags')).toBe(0x2);
-    expect(core.getState(L.OFF_CR0) & CR0_PE).toBe(CR0_PE);
+    expect(core.getState(L.OFF_CR0)).toBe(CR0_PE | CR0_ET); // caches on, paging off
+    expect(core.getReg('ecx')).toBe(u32(elf, E_ENTRY)); // as QEMU's loader leaves it
     const cs = core.getSegment(SEG_CS);
     expect([cs.selector, cs.base, cs.limit >>> 0]).toEqual([0x08, 0, 0xffffffff]);
   });
