@@ -91,7 +91,8 @@ function parseArgs(args: string[]): ParsedArgs {
       parsed.flags.add('help');
       continue;
     }
-    if (!arg.startsWith('--')) throw new UsageError(`tabvm run: unexpected argument "${arg}" (options start with --; see tabvm run --help)`);
+    if (!arg.startsWith('--'))
+      throw new UsageError(`tabvm run: unexpected argument "${arg}" (options start with --; see tabvm run --help)`);
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     if (PLATFORM_OPTIONS.includes(name)) {
@@ -124,7 +125,14 @@ function readInputFile(path: string, what: string): Uint8Array {
     return new Uint8Array(readFileSync(path));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? err);
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : String(code ?? err);
     throw new UsageError(`tabvm run: cannot read ${what} "${path}": ${why}`);
   }
 }
@@ -134,7 +142,14 @@ function openOutputFile(path: string, what: string): number {
     return openSync(path, 'w');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : String(code ?? err);
+    const why =
+      code === 'ENOENT'
+        ? 'its directory does not exist'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : String(code ?? err);
     throw new UsageError(`tabvm run: cannot write ${what} "${path}": ${why}`);
   }
 }

@@ -194,13 +194,15 @@ function findHeader(file: FileReader): { offset: number; flags: number } {
     if (file.u32(off, 'header') !== MULTIBOOT_HEADER_MAGIC) continue;
     const flags = file.u32(off + 4, 'header flags');
     const checksum = file.u32(off + 8, 'header checksum');
-    if (((MULTIBOOT_HEADER_MAGIC + flags + checksum) >>> 0) === 0) return { offset: off, flags };
+    if ((MULTIBOOT_HEADER_MAGIC + flags + checksum) >>> 0 === 0) return { offset: off, flags };
     if (badChecksumAt < 0) badChecksumAt = off;
   }
   if (badChecksumAt >= 0) {
     throw new MultibootError(`bad Multiboot header checksum at offset ${hex(badChecksumAt)} (magic + flags + checksum must be 0)`);
   }
-  throw new MultibootError(`not a Multiboot kernel: no header (magic ${hex(MULTIBOOT_HEADER_MAGIC)}) in its first ${HEADER_SEARCH_BYTES} bytes`);
+  throw new MultibootError(
+    `not a Multiboot kernel: no header (magic ${hex(MULTIBOOT_HEADER_MAGIC)}) in its first ${HEADER_SEARCH_BYTES} bytes`,
+  );
 }
 
 function checkFlags(flags: number): void {
@@ -209,7 +211,9 @@ function checkFlags(flags: number): void {
   if (unsupported & HEADER_FLAG_VIDEO_MODE) {
     throw new MultibootError('the kernel requires a video mode (Multiboot header flag 2), which tabvm does not provide yet');
   }
-  throw new MultibootError(`the kernel requires Multiboot features tabvm does not know (header flags ${hex(unsupported)} in the required low 16 bits)`);
+  throw new MultibootError(
+    `the kernel requires Multiboot features tabvm does not know (header flags ${hex(unsupported)} in the required low 16 bits)`,
+  );
 }
 
 /** §3.1.3, flag 16: load addresses from the header itself. */
@@ -368,11 +372,7 @@ function buildBootInfo(
     stringAddr.push(base + strOff);
     strOff += s.length;
   }
-  dv.setUint32(
-    INFO_FLAGS,
-    INFO_FLAG_MEMORY | INFO_FLAG_CMDLINE | INFO_FLAG_MODS | INFO_FLAG_MMAP | INFO_FLAG_BOOT_LOADER_NAME,
-    true,
-  );
+  dv.setUint32(INFO_FLAGS, INFO_FLAG_MEMORY | INFO_FLAG_CMDLINE | INFO_FLAG_MODS | INFO_FLAG_MMAP | INFO_FLAG_BOOT_LOADER_NAME, true);
   dv.setUint32(INFO_MEM_LOWER, EBDA_START / KIB, true);
   dv.setUint32(INFO_MEM_UPPER, (usableRamEnd(ramBytes) - HIGH_MEMORY_START) / KIB, true);
   dv.setUint32(INFO_CMDLINE, stringAddr[0], true);

@@ -310,11 +310,35 @@ export class NodeMachine {
     const ips = wallS > 0 ? outcome.instructions / wallS : 0;
     const host: StatEntry[] = [
       { name: 'wall_time', unit: 'seconds', kind: 'cumulative', description: 'Real time the machine ran', value: wallS },
-      { name: 'cpu_time', unit: 'seconds', kind: 'cumulative', description: 'Host CPU time (user + system) of this process while the machine ran', value: cpuS },
-      { name: 'instructions_per_second', unit: 'instructions/second', kind: 'instant', description: 'Guest instructions retired per second of wall time, averaged over the run', value: ips },
-      { name: 'resets', unit: 'events', kind: 'cumulative', description: 'Machine resets the runner performed (triple fault, reset request)', value: outcome.resets },
+      {
+        name: 'cpu_time',
+        unit: 'seconds',
+        kind: 'cumulative',
+        description: 'Host CPU time (user + system) of this process while the machine ran',
+        value: cpuS,
+      },
+      {
+        name: 'instructions_per_second',
+        unit: 'instructions/second',
+        kind: 'instant',
+        description: 'Guest instructions retired per second of wall time, averaged over the run',
+        value: ips,
+      },
+      {
+        name: 'resets',
+        unit: 'events',
+        kind: 'cumulative',
+        description: 'Machine resets the runner performed (triple fault, reset request)',
+        value: outcome.resets,
+      },
       { name: 'com1_bytes_out', unit: 'bytes', kind: 'cumulative', description: 'Bytes the guest sent on COM1', value: this.comBytesOut },
-      { name: 'com1_bytes_in', unit: 'bytes', kind: 'cumulative', description: 'Bytes delivered to the guest on COM1', value: this.comBytesIn },
+      {
+        name: 'com1_bytes_in',
+        unit: 'bytes',
+        kind: 'cumulative',
+        description: 'Bytes delivered to the guest on COM1',
+        value: this.comBytesIn,
+      },
     ];
     return [...readStats(this.core.memory), ...host];
   }

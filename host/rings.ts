@@ -20,7 +20,10 @@ export class HostRing {
   private readonly data: number;
 
   /** `base`: wasm address of the ring (one of the RING_* constants). */
-  constructor(memory: WebAssembly.Memory, readonly base: number) {
+  constructor(
+    memory: WebAssembly.Memory,
+    readonly base: number,
+  ) {
     this.u8 = new Uint8Array(memory.buffer);
     this.u32 = new Uint32Array(memory.buffer);
     this.headIndex = (base + L.RING_OFF_HEAD) / U32_BYTES;

@@ -149,7 +149,11 @@ describe('tabvm: bad arguments and files exit 2 with one line', () => {
     ['--accel kqemu', () => ['run', '--multiboot', elf.loop, '--accel', 'kqemu'], /--accel kqemu is not available yet/],
     ['a bad --debugcon', () => ['run', '--multiboot', elf.loop, '--debugcon', 'e9'], /bad --debugcon "e9": write PORT=FILE/],
     ['a --debugcon port out of range', () => ['run', '--multiboot', elf.loop, '--debugcon', '0x10000=x'], /bad --debugcon port/],
-    ['a --stats file that cannot be written', () => ['run', '--multiboot', elf.loop, '--stats', join(dir, 'no', 'dir', 's.json')], /cannot write stats file/],
+    [
+      'a --stats file that cannot be written',
+      () => ['run', '--multiboot', elf.loop, '--stats', join(dir, 'no', 'dir', 's.json')],
+      /cannot write stats file/,
+    ],
     ['a missing module', () => ['run', '--multiboot', elf.loop, '--module', join(dir, 'nope.img')], /cannot read module/],
     ['an option without its value', () => ['run', '--multiboot'], /--multiboot needs a value/],
     ['an unknown command', () => ['fly'], /unknown command "fly"/],
@@ -195,7 +199,9 @@ describe('tabvm run: exit statuses', () => {
     const r = tabvm(['run', '--multiboot', elf.triple, '--mem', '4', '--no-reboot', '--timeout', '20', '--stats', stats]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/guest reset; exiting \(--no-reboot\)/);
-    const doc = JSON.parse(readFileSync(stats, 'utf8')) as { counters: { name: string; unit: string; kind: string; description: string; value: number }[] };
+    const doc = JSON.parse(readFileSync(stats, 'utf8')) as {
+      counters: { name: string; unit: string; kind: string; description: string; value: number }[];
+    };
     const names = doc.counters.map((c) => c.name);
     expect(names).toEqual(expect.arrayContaining(['instructions', 'wall_time', 'cpu_time', 'instructions_per_second']));
     for (const c of doc.counters) {
@@ -245,7 +251,19 @@ describe('tabvm run: guest I/O', () => {
   // Needs MOV r8, imm8 and OUT imm8, AL.
   it('sends port 0xe9 to stderr and --debugcon PORT=FILE ports to their file', () => {
     const post = join(dir, 'post.log');
-    const r = tabvm(['run', '--multiboot', elf.debugcon, '--mem', '4', '--engine', 'interp', '--timeout', '20', '--debugcon', `0x80=${post}`]);
+    const r = tabvm([
+      'run',
+      '--multiboot',
+      elf.debugcon,
+      '--mem',
+      '4',
+      '--engine',
+      'interp',
+      '--timeout',
+      '20',
+      '--debugcon',
+      `0x80=${post}`,
+    ]);
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toBe('db');
     expect([...readFileSync(post)]).toEqual([0x42]);
@@ -254,7 +272,19 @@ describe('tabvm run: guest I/O', () => {
   // Needs MOV r8, imm8 and OUT imm8, AL.
   it('can send port 0xe9 to a file instead of stderr', () => {
     const log = join(dir, 'e9.log');
-    const r = tabvm(['run', '--multiboot', elf.debugcon, '--mem', '4', '--engine', 'interp', '--timeout', '20', '--debugcon', `0xe9=${log}`]);
+    const r = tabvm([
+      'run',
+      '--multiboot',
+      elf.debugcon,
+      '--mem',
+      '4',
+      '--engine',
+      'interp',
+      '--timeout',
+      '20',
+      '--debugcon',
+      `0xe9=${log}`,
+    ]);
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toBe('');
     expect(readFileSync(log, 'utf8')).toBe('db');

@@ -275,7 +275,9 @@ describe('Multiboot loader: ELF kernels', () => {
     const big = new Uint8Array(MEM_MIB * MIB - 2 * MIB);
     expect(() => loadMultiboot(core, { name: 'k', data: elf, modules: [{ string: 'fits', data: big }] })).not.toThrow();
     const tooBig = new Uint8Array(MEM_MIB * MIB - MIB - 64 * 1024);
-    expect(() => loadMultiboot(core, { name: 'k', data: elf, modules: [{ string: 'big', data: tooBig }] })).toThrow(/module "big".*outside guest RAM/);
+    expect(() => loadMultiboot(core, { name: 'k', data: elf, modules: [{ string: 'big', data: tooBig }] })).toThrow(
+      /module "big".*outside guest RAM/,
+    );
   });
 });
 
@@ -356,7 +358,18 @@ describe('Multiboot loader: malformed kernels give one-line reasons', () => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
       return seed % n;
     };
-    const hot = [E_TYPE, E_MACHINE, E_PHOFF, 42, 44, firstPhdr(elf), firstPhdr(elf) + 4, firstPhdr(elf) + P_PADDR, firstPhdr(elf) + P_FILESZ, firstPhdr(elf) + P_MEMSZ];
+    const hot = [
+      E_TYPE,
+      E_MACHINE,
+      E_PHOFF,
+      42,
+      44,
+      firstPhdr(elf),
+      firstPhdr(elf) + 4,
+      firstPhdr(elf) + P_PADDR,
+      firstPhdr(elf) + P_FILESZ,
+      firstPhdr(elf) + P_MEMSZ,
+    ];
     for (let i = 0; i < 400; i++) {
       const file = elf.slice(0, random(4) === 0 ? random(elf.length) : elf.length);
       for (let k = random(4) + 1; k > 0; k--) {
@@ -366,7 +379,7 @@ describe('Multiboot loader: malformed kernels give one-line reasons', () => {
       try {
         loadMultiboot(core, { name: 'fuzz', data: file });
       } catch (e) {
-        if (!(e instanceof MultibootError)) throw new Error(`case ${i}: ${String(e)}`);
+        if (!(e instanceof MultibootError)) throw new Error(`case ${i}: ${String(e)}`, { cause: e });
         expect((e as Error).message).not.toContain('\n');
       }
     }
