@@ -25,6 +25,11 @@ import { deliverInterrupt } from './cpu/interrupts';
 import { faulted, faultVector, faultErrorCode, clearFault } from './cpu/fault';
 
 export { portRead, portWrite } from './machine/ports';
+export { setDebugconPort } from './devices/debugcon';
+import { initRings } from './machine/rings';
+import { resetUarts, serviceUarts } from './devices/uart16550';
+import { initDebugcon } from './devices/debugcon';
+import { irqLevel } from './machine/irq';
 
 /** Segment descriptor attributes for the power-on and flat setups. */
 const ATTR_DATA_RW: u32 = ATTR_P | ATTR_S | ATTR_RW | ATTR_ACCESSED;
@@ -33,7 +38,28 @@ const ATTR_CODE_RX: u32 = ATTR_P | ATTR_S | ATTR_CODE | ATTR_RW | ATTR_ACCESSED;
 /** Prepare a machine with `ramBytes` of guest RAM and power it on. */
 export function init(ramBytes: u32): void {
   setRamSize(ramBytes);
+  initRings();
+  initDebugcon();
+  resetDevices();
   reset();
+}
+
+/** Reset every device to its power-on register state (the host rings keep flowing). */
+export function resetDevices(): void {
+  resetUarts();
+}
+
+/** Level of ISA IRQ line `line` as the devices drive it (tests; the PIC samples it later). */
+export function getIrqLevel(line: u32): bool {
+  return irqLevel(line);
+}
+
+/**
+ * Let devices exchange bytes with the host rings: call between run() slices
+ * after the host drained TX rings or filled RX rings.
+ */
+export function serviceDevices(): void {
+  serviceUarts();
 }
 
 /** Power-on reset of the CPU (SDM Vol. 3A §9.1.1, Table 9-1). Guest RAM is kept. */

@@ -42,8 +42,13 @@ export interface CoreExports {
   setSegmentCache(seg: number, selector: number, base: number, limit: number, attr: number): void;
   /** Deliver an interrupt now; 0xffffffff on success, else (vector << 16) | error code of the delivery fault. */
   deliverEvent(vector: number, kind: number, errorCode: number, hasErrorCode: number, opcode: number): number;
+  /** I/O port access; size in bytes (1, 2, 4). */
   portRead(port: number, size: number): number;
   portWrite(port: number, value: number, size: number): void;
+  resetDevices(): void;
+  serviceDevices(): void;
+  setDebugconPort(channel: number, port: number): void;
+  getIrqLevel(line: number): number;
 }
 
 const PAGE = 65536;

@@ -22,6 +22,17 @@ export const CPU_STATE: u32 = 0x0001_0000;
 export const CPU_STATE_SIZE: u32 = 0x0001_0000;
 export const DEVICE_STATE: u32 = 0x0002_0000;
 export const DEVICE_STATE_SIZE: u32 = 0x0002_0000;
+
+// Device state sub-regions: one fixed block per device, so a save state (and
+// a debugger) can find each device's registers without asking the device.
+//   DEVICE_STATE + 0x0000  four 16550A UARTs (COM1..COM4), UART_STATE_STRIDE each
+//   DEVICE_STATE + 0x0800  debug console channels (core-as/devices/debugcon.ts)
+export const UART_STATE: u32 = DEVICE_STATE + 0x0;
+export const UART_STATE_STRIDE: u32 = 0x200;
+export const UART_STATE_SIZE: u32 = 0x800;
+export const DEBUGCON_STATE: u32 = DEVICE_STATE + 0x800;
+export const DEBUGCON_STATE_SIZE: u32 = 0x100;
+
 export const RINGS: u32 = 0x0004_0000;
 export const RINGS_SIZE: u32 = 0x0004_0000;
 export const STATS: u32 = 0x0008_0000;
