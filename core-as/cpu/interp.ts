@@ -6,7 +6,7 @@ import { sysFlag } from './flags';
 import { faulted, faultVector, faultErrorCode, faultHasErrorCode, clearFault } from './fault';
 import { beginInstruction, readOpcode, nextEip, setOpcode } from './decode';
 import { dispatch } from './generated/dispatch';
-import { countBy, STAT_INSTRUCTIONS } from '../generated/stats';
+import { count, countBy, STAT_INSTRUCTIONS, STAT_HALTS } from '../generated/stats';
 import { deliverException } from './interrupts';
 import { acknowledgeInterrupt, externalInterrupt } from './external';
 import { checkInstructionBreakpoint, clearDataBreakpointHits, debugTrapAfterInstruction } from './debug';
@@ -112,6 +112,7 @@ export function run(maxInstructions: u32): u32 {
  * the host can sleep until a device raises one.
  */
 export function enterHalt(): void {
+  count(STAT_HALTS);
   store<u32>(CPU_STATE + OFF_HALTED, 1);
   if (!interruptDeliverable()) requestStop(STOP_IDLE);
 }

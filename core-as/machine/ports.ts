@@ -1,9 +1,7 @@
 // I/O port dispatch (the ISA bus's 64 KiB I/O space).
 //
-// Access size convention: `size` is in BYTES (1, 2 or 4). Callers that hold a
-// bit width (the IN/OUT/INS/OUTS handlers get OS = 16/32 from the opcode table)
-// may pass 8/16/32 as well: widths above 4 are read as bits, so the two
-// conventions cannot silently disagree.
+// Access size convention: `size` is in BYTES (1, 2 or 4); the IN/OUT/INS/OUTS
+// handlers convert their operand size in bits.
 //
 // The devices here have 8-bit registers. A 16- or 32-bit access to them is
 // split into byte accesses at consecutive ports, low byte first, as an 8-bit
@@ -19,16 +17,11 @@
 import { uartForPort, uartRead, uartWrite } from '../devices/uart16550';
 import { debugconForPort, debugconRead, debugconWrite } from '../devices/debugcon';
 import { isDebugExitPort, debugExitWrite } from '../devices/isa-debug-exit';
+import { count, STAT_IO_READS, STAT_IO_WRITES } from '../generated/stats';
 
 const PORT_MASK: u32 = 0xffff;
 const OPEN_BUS_BYTE: u32 = 0xff;
 const BITS_PER_BYTE: u32 = 8;
-const MAX_ACCESS_BYTES: u32 = 4;
-
-/** Normalise an access size to bytes (1, 2, 4); see the convention above. */
-@inline function accessBytes(size: u32): u32 {
-  return size > MAX_ACCESS_BYTES ? size / BITS_PER_BYTE : size;
-}
 
 function portRead8(port: u32): u32 {
   const con = debugconForPort(port);
@@ -52,16 +45,16 @@ function portWrite8(port: u32, value: u32): void {
   if (uart >= 0) uartWrite(<u32>uart, port, value & 0xff);
 }
 
-export function portRead(port: u32, size: u32): u32 {
-  const bytes = accessBytes(size);
+export function portRead(port: u32, bytes: u32): u32 {
+  count(STAT_IO_READS);
   port &= PORT_MASK;
   let v = portRead8(port);
   for (let i: u32 = 1; i < bytes; i++) v |= portRead8((port + i) & PORT_MASK) << (i * BITS_PER_BYTE);
   return v;
 }
 
-export function portWrite(port: u32, value: u32, size: u32): void {
-  const bytes = accessBytes(size);
+export function portWrite(port: u32, value: u32, bytes: u32): void {
+  count(STAT_IO_WRITES);
   port &= PORT_MASK;
   if (bytes > 1 && isDebugExitPort(port) && debugconForPort(port) < 0) {
     debugExitWrite(bytes == 2 ? value & 0xffff : value);

@@ -36,10 +36,14 @@ describe('I/O port dispatch', () => {
     expect(core.exports.portRead(COM1_SCR, 2)).toBe(0xff77);
   });
 
-  it('also accepts bit widths (8/16/32) for the size', () => {
-    expect(core.exports.portRead(PORT_UNCLAIMED, 16)).toBe(0xffff);
-    core.exports.portWrite(COM1_SCR, 0x42, 8);
-    expect(core.exports.portRead(COM1_SCR, 8)).toBe(0x42);
+  it('counts port accesses in the statistics schema', async () => {
+    const { readStat } = await import('../../host/stats.js');
+    const reads = readStat(core.memory, 'io_reads');
+    const writes = readStat(core.memory, 'io_writes');
+    core.exports.portWrite(COM1_SCR, 0x42, 1);
+    expect(core.exports.portRead(COM1_SCR, 1)).toBe(0x42);
+    expect(readStat(core.memory, 'io_reads')).toBe(reads + 1);
+    expect(readStat(core.memory, 'io_writes')).toBe(writes + 1);
   });
 });
 

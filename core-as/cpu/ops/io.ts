@@ -65,12 +65,12 @@ export function checkIoPermission(port: u32, bytes: u32): bool {
 /** IN AL/AX/EAX, imm8 or DX. */
 export function inPort(size: u32, port: u32): void {
   if (!checkIoPermission(port, size >> 3)) return;
-  const v = portRead(port, size);
+  const v = portRead(port, size >> 3);
   setRegSized(REG_EAX, v, size);
 }
 
 /** OUT imm8 or DX, AL/AX/EAX. */
 export function outPort(size: u32, port: u32): void {
   if (!checkIoPermission(port, size >> 3)) return;
-  portWrite(port, regSized(REG_EAX, size), size);
+  portWrite(port, regSized(REG_EAX, size), size >> 3);
 }

@@ -369,7 +369,7 @@ export function scas(size: u32): void {
   const di = index(REG_EDI);
   probeWriteMem(SEG_ES, di, size >> 3);
   if (faulted) return false;
-  const v = portRead(port, size);
+  const v = portRead(port, size >> 3);
   writeMemSized(SEG_ES, di, v, size);
   if (faulted) return false;
   setIndex(REG_EDI, di + delta);
@@ -401,7 +401,7 @@ export function ins(size: u32): void {
   const si = index(REG_ESI);
   const v = readMemSized(srcSeg, si, size);
   if (faulted) return false;
-  portWrite(port, v, size);
+  portWrite(port, v, size >> 3);
   setIndex(REG_ESI, si + delta);
   return true;
 }
