@@ -43,6 +43,8 @@ export function flagNames(bits: number): string {
   return names.join(' ') || '-';
 }
 
+export class SnippetTooLong extends Error {}
+
 export interface Patch {
   offset: number; // into DATA
   bytes: number[];
@@ -60,7 +62,7 @@ export interface TestCase {
 
 export function makeCase(insns: Insn[], init: Omit<TestCase, 'insns' | 'code'>): TestCase {
   const code = encodeSnippet(insns);
-  if (code.code32.bytes.length > MAX_CODE) throw new Error(`snippet longer than ${MAX_CODE} bytes`);
+  if (code.code32.bytes.length > MAX_CODE) throw new SnippetTooLong(`snippet longer than ${MAX_CODE} bytes`);
   return { insns, code, ...init };
 }
 

@@ -29,8 +29,7 @@ const h32 = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0'
 
 export function compareOutcomes(exp: CpuOutcome, act: CpuOutcome, masks: Masks): FieldDiff[] {
   const diffs: FieldDiff[] = [];
-  const describe = (o: CpuOutcome): string =>
-    o.kind === 'ok' ? 'completed' : `${VECTOR_NAMES[o.vector ?? -1] ?? `vector ${o.vector}`}`;
+  const describe = (o: CpuOutcome): string => (o.kind === 'ok' ? 'completed' : `${VECTOR_NAMES[o.vector ?? -1] ?? `vector ${o.vector}`}`);
   if (exp.kind !== act.kind || exp.vector !== act.vector) {
     diffs.push({ field: 'outcome', expected: describe(exp), actual: describe(act) });
   }
@@ -119,9 +118,7 @@ export function formatReport(opts: {
   lines.push(`--- ${seedText}case #${opts.index}${tc.label ? ` (${tc.label})` : ''}`);
   lines.push(`code: ${hex(tc.code.code32.bytes)}`);
   lines.push(...disassembleCase(tc, opts.disasm));
-  lines.push(
-    'initial: ' + REG32.map((r, i) => `${r}=${h32(tc.regs[i])}`).join(' ') + ` flags=[${flagNames(tc.eflags & CASE_FLAGS)}]`,
-  );
+  lines.push('initial: ' + REG32.map((r, i) => `${r}=${h32(tc.regs[i])}`).join(' ') + ` flags=[${flagNames(tc.eflags & CASE_FLAGS)}]`);
   lines.push(`data seed 0x${tc.dataSeed.toString(16)}` + (tc.patches.length ? `, patches: ` : ''));
   const init = initialData(tc);
   for (const p of tc.patches) lines.push(`  [${h32(DATA_ADDR + p.offset)}] = ${hex(init.subarray(p.offset, p.offset + p.bytes.length))}`);

@@ -12,19 +12,10 @@ import {
   FLAG_OF,
   flagBits,
   initialData,
+  type CpuOutcome,
   type TestCase,
 } from './cases';
-import {
-  addressRegs,
-  effectiveAddress,
-  modrmIsMem,
-  opsize,
-  parseOperands,
-  PFX_REP,
-  PFX_REPNE,
-  readUnsigned,
-  type Insn,
-} from './x86';
+import { addressRegs, effectiveAddress, modrmIsMem, opsize, parseOperands, PFX_REP, PFX_REPNE, readUnsigned, type Insn } from './x86';
 
 export const EAX = 0;
 export const ECX = 1;
@@ -86,6 +77,25 @@ export function writtenRegs(insn: Insn): number[] {
   return [...out];
 }
 
+/** Registers the instruction may read (explicit, implicit and addresses). */
+export function readRegs(insn: Insn): number[] {
+  const mn = insn.row.mn;
+  const out = new Set<number>(addressUseRegs(insn));
+  const modrm = insn.modrm ?? 0;
+  for (const o of parseOperands(insn.row.ops)) {
+    if (o.kind === 'G') out.add(gprOf((modrm >> 3) & 7, o.size));
+    else if (o.kind === 'E' && !modrmIsMem(insn)) out.add(gprOf(modrm & 7, o.size));
+    else if (o.kind === 'reg' && o.size !== 'seg') out.add(o.size === 'b' ? (o.fixedReg as number) & 3 : (o.fixedReg as number));
+  }
+  const add = (...regs: number[]): void => regs.forEach((r) => out.add(r));
+  if (/^(mul|imul|div|idiv)$/.test(mn) && insn.row.ops.split(',').length === 1) add(EAX, EDX);
+  if (/^(cbw|cwde|cwd|cdq|sahf|aaa|aas|aam|aad|daa|das|xlat|stos|scas|cmpxchg)/.test(mn)) add(EAX);
+  if (/^cmpxchg8b/.test(mn)) add(EAX, EDX, ECX, EBX);
+  if (insn.row.cf === 'loop' || insn.op === 0xe3 || /CL/.test(insn.row.ops)) add(ECX);
+  if (/^pusha/.test(mn)) add(EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI);
+  return [...out];
+}
+
 /** Registers whose values form addresses (must stay inside DATA). */
 export function addressUseRegs(insn: Insn): number[] {
   const mn = insn.row.mn;
@@ -106,10 +116,19 @@ export function addressUseRegs(insn: Insn): number[] {
   return [...out];
 }
 
+function usesMemoryImplicitly(insn: Insn): boolean {
+  return isString(insn) || isStackOpMn(insn.row.mn) || /^xlat/.test(insn.row.mn);
+}
+
+function isStackOpMn(mn: string): boolean {
+  return /^(push|pop|call|ret|enter|leave)/.test(mn);
+}
+
 /** True when the instruction may write memory. */
 export function writesMemory(insn: Insn): boolean {
   const mn = insn.row.mn;
-  if (/^(push|call|enter|pusha|stos|movs)/.test(mn)) return true;
+  if (/^(push|call|enter|pusha)/.test(mn)) return true;
+  if (/^(stos|movs)/.test(mn) && isString(insn)) return true;
   if (/^cmpxchg8b/.test(mn)) return true;
   if (!modrmIsMem(insn) && !parseOperands(insn.row.ops).some((o) => o.kind === 'O')) return false;
   const first = parseOperands(insn.row.ops)[0];
@@ -132,7 +151,7 @@ export interface Masks {
 /** Known initial values (instruction 0 sees the case's initial state). */
 interface Known {
   regs: (number | undefined)[];
-  data: Uint8Array | undefined;
+  data: (() => Uint8Array) | undefined;
 }
 
 // Shift counts are masked to 5 bits for 8/16/32-bit operands.
@@ -157,7 +176,7 @@ function operandBits(insn: Insn): number {
 function rmValue(insn: Insn, known: Known, bytes: number): number | undefined {
   const modrm = insn.modrm as number;
   if (!modrmIsMem(insn)) {
-    const r = bytes === 1 ? (modrm & 7) & 3 : modrm & 7;
+    const r = bytes === 1 ? modrm & 7 & 3 : modrm & 7;
     const v = known.regs[r];
     if (v === undefined) return undefined;
     if (bytes === 1) return (modrm & 4 ? v >>> 8 : v) & 0xff;
@@ -167,13 +186,16 @@ function rmValue(insn: Insn, known: Known, bytes: number): number | undefined {
   if (ea === undefined || !known.data) return undefined;
   const off = ea - DATA_ADDR;
   if (off < 0 || off + bytes > DATA_SIZE) return undefined;
-  return readUnsigned(Array.from(known.data.subarray(off, off + bytes)));
+  return readUnsigned(Array.from(known.data().subarray(off, off + bytes)));
 }
 
 function effectiveAddressKnown(insn: Insn, known: Known): number | undefined {
   const regs = addressRegs(insn);
   if (regs.some((r) => known.regs[r] === undefined)) return undefined;
-  return effectiveAddress(insn, known.regs.map((v) => v ?? 0));
+  return effectiveAddress(
+    insn,
+    known.regs.map((v) => v ?? 0),
+  );
 }
 
 interface Effect {
@@ -227,6 +249,11 @@ export function effectOf(insn: Insn, known: Known): Effect {
     const undef = u | FLAG_AF | (count === 1 ? 0 : FLAG_OF);
     return { ...eff, defined: w & ~undef, undef };
   }
+  if (isString(insn) && hasRep(insn)) {
+    // REP with ECX = 0 does nothing: then earlier undefined flags stay so.
+    const ecx = known.regs[ECX];
+    if (ecx === undefined || ecx === 0) return { ...eff, defined: 0, undef: 0 };
+  }
   if (/^(bsf|bsr)$/.test(mn)) {
     const src = rmValue(insn, known, opsize(insn));
     if (src === undefined || src === 0) {
@@ -252,9 +279,12 @@ function flagReads(insn: Insn): number {
   return r;
 }
 
-/** Union of the masks over the paths through the snippet. */
-export function computeMasks(tc: TestCase): Masks {
-  const n = tc.insns.length;
+/**
+ * Union of the masks over the paths through the snippet.  `stopAt` is the
+ * instruction a fault stopped at (it and later ones did not execute).
+ */
+export function computeMasks(tc: TestCase, stopAt = tc.insns.length): Masks {
+  const n = Math.min(stopAt, tc.insns.length);
   // Dataflow over forward branches: state at instruction k merges the
   // fall-through from k-1 and every branch that lands on k.
   const undefIn: number[] = new Array(n + 1).fill(-1);
@@ -262,13 +292,14 @@ export function computeMasks(tc: TestCase): Masks {
   const masks: Masks = { flags: 0, regs: new Array(8).fill(0), mem: [] };
   const written = new Set<number>();
   let memWritten = false;
-  const init = initialData(tc);
+  let init: Uint8Array | undefined; // computed only when a value is needed
+  const data = (): Uint8Array => (init ??= initialData(tc));
   for (let k = 0; k < n; k++) {
     const insn = tc.insns[k];
     const before = undefIn[k] < 0 ? 0 : undefIn[k];
     const known: Known = {
       regs: tc.regs.map((v, i) => (written.has(i) ? undefined : v)),
-      data: memWritten ? undefined : init,
+      data: memWritten ? undefined : data,
     };
     const reads = flagReads(insn);
     if (reads & before) {
@@ -278,8 +309,16 @@ export function computeMasks(tc: TestCase): Masks {
         masks.unverifiable = `${insn.row.mn} at #${k} reads undefined flags`;
       }
     }
+    // A register or memory byte left undefined by an earlier instruction
+    // must not feed a later one: its result would be undefined too.
+    if (readRegs(insn).some((r) => masks.regs[r] !== 0)) {
+      masks.unverifiable = `${insn.row.mn} at #${k} reads a register left undefined`;
+    }
+    if (masks.mem.length > 0 && (modrmIsMem(insn) || usesMemoryImplicitly(insn))) {
+      masks.unverifiable = `${insn.row.mn} at #${k} may read memory left undefined`;
+    }
     const eff = effectOf(insn, known);
-    for (const m of eff.regMask) masks.regs[m.reg] |= m.bits;
+    for (const m of eff.regMask) masks.regs[m.reg] = (masks.regs[m.reg] | m.bits) >>> 0;
     masks.mem.push(...eff.memMask);
     const after = (before & ~eff.defined) | eff.undef;
     const merge = (idx: number): void => {
@@ -287,12 +326,20 @@ export function computeMasks(tc: TestCase): Masks {
     };
     const unconditional = insn.row.cf === 'jmp';
     if (!unconditional) merge(k + 1);
-    if (insn.branchTarget !== undefined) merge(insn.branchTarget);
+    // Paths that jump past the stop point never reach it.
+    if (insn.branchTarget !== undefined && insn.branchTarget <= n) merge(insn.branchTarget);
     for (const r of writtenRegs(insn)) written.add(r);
     if (writesMemory(insn)) memWritten = true;
   }
   masks.flags = undefIn[n] < 0 ? 0 : undefIn[n];
   return masks;
+}
+
+/** The instruction index an outcome stopped at (faults), else the count. */
+export function stopIndex(tc: TestCase, outcome: CpuOutcome): number {
+  if (outcome.kind === 'ok') return tc.insns.length;
+  const idx = tc.code.code32.starts.indexOf(outcome.eipOffset);
+  return idx < 0 ? tc.insns.length : idx;
 }
 
 export { flagReads };

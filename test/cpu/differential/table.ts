@@ -17,10 +17,24 @@ export interface LoadedTable {
 
 export async function loadOpcodeTable(): Promise<LoadedTable> {
   if (existsSync(TABLE_PATH)) {
-    const mod = (await import(pathToFileURL(TABLE_PATH).href)) as { OPCODES: OpcodeRow[] };
-    return { rows: mod.OPCODES, source: 'project' };
+    const mod = (await import(pathToFileURL(TABLE_PATH).href)) as { OPCODES: RawRow[] };
+    return { rows: mod.OPCODES.map(normalizeRow), source: 'project' };
   }
   return { rows: FIXTURE_OPCODES, source: 'fixture' };
+}
+
+/** The table as written: flags as flat f/u/r (or nested), user defaulted. */
+type RawRow = Omit<OpcodeRow, 'flags' | 'user'> & {
+  flags?: OpcodeRow['flags'];
+  f?: string;
+  u?: string;
+  r?: string;
+  user?: boolean;
+};
+
+export function normalizeRow(raw: RawRow): OpcodeRow {
+  const flags = raw.flags ?? { w: raw.f ?? '', u: raw.u ?? '', r: raw.r ?? '' };
+  return { ...raw, flags, user: raw.user ?? raw.cf === undefined };
 }
 
 const ALL = 'oszapc';

@@ -3,9 +3,11 @@
 // instruction to its 64-bit-mode equivalent (for hosts that cannot run
 // 32-bit code natively, see test/cpu/native/harness.c).
 
+/** A row of core-as/cpu/opcode-table.mjs, normalized by table.ts. */
 export interface OpcodeRow {
   op: number;
   mn: string;
+  mn32?: string;
   ops: string;
   exec?: string;
   lock?: boolean;
@@ -59,7 +61,10 @@ export function parseOperands(ops: string): Operand[] {
     const text = raw.trim();
     if (text === '') continue;
     const fixed = FIXED_REGS[text];
-    if (fixed) {
+    const inOpcode = /^r([0-7])([bwdv])$/.exec(text); // register in the opcode's low bits
+    if (inOpcode) {
+      out.push({ text, kind: 'reg', size: inOpcode[2], signExt: false, fixedReg: Number(inOpcode[1]) });
+    } else if (fixed) {
       out.push({ text, kind: 'reg', size: fixed.size, signExt: false, fixedReg: fixed.reg });
     } else if (text === '1') {
       out.push({ text, kind: 'one', size: 'b', signExt: false });
@@ -200,9 +205,10 @@ export function decodeOne(table: readonly OpcodeRow[], bytes: Uint8Array, start:
     const mod = modrm >> 6;
     const reg = (modrm >> 3) & 7;
     const rm = modrm & 7;
-    candidates = candidates.filter(
-      (r) => (r.reg === undefined || r.reg === reg) && (r.mod === undefined || (r.mod === 'mem') === (mod !== 3)),
-    );
+    const byReg = candidates.filter((r) => r.reg === undefined || r.reg === reg);
+    const byMod = byReg.filter((r) => r.mod === undefined || (r.mod === 'mem') === (mod !== 3));
+    // The wrong form of a mem-only/reg-only row is #UD but decodes the same.
+    candidates = byMod.length > 0 ? byMod : byReg;
     if (candidates.length === 0) throw new DecodeError(`no table row for 0x${op.toString(16)} /${reg} mod=${mod}`);
     insn.row = candidates[0];
     let dispLen = 0;
@@ -298,8 +304,7 @@ export function layout(insns: Insn[], encode: (insn: Insn) => number[]): Layout 
 const STACK_MNEMONIC = /^(push|pop|enter|leave|call|ret)/;
 // Valid in 32-bit mode, invalid (or something else) in 64-bit mode.
 const INVALID_IN_64 = new Set([
-  0x06, 0x07, 0x0e, 0x16, 0x17, 0x1e, 0x1f, 0x27, 0x2f, 0x37, 0x3f, 0x60, 0x61, 0x62, 0x63, 0x9a, 0xc4, 0xc5, 0xce,
-  0xd4, 0xd5, 0xd6, 0xea,
+  0x06, 0x07, 0x0e, 0x16, 0x17, 0x1e, 0x1f, 0x27, 0x2f, 0x37, 0x3f, 0x60, 0x61, 0x62, 0x63, 0x9a, 0xc4, 0xc5, 0xce, 0xd4, 0xd5, 0xd6, 0xea,
 ]);
 
 /** True when the instruction forms an address from registers/displacement. */
@@ -327,7 +332,7 @@ export function encode64(insn: Insn): number[] | string {
   let op = insn.op;
   let modrm = insn.modrm;
   let sib = insn.sib;
-  let imm = insn.imm;
+  const imm = insn.imm;
   // 0x67 makes the address arithmetic 32-bit (wrapping) like protected mode.
   if (addressing) prefixes = [PFX_ADDRSIZE, ...prefixes];
   if (op >= 0x40 && op <= 0x4f) {
