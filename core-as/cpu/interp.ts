@@ -20,6 +20,17 @@ export function setInterruptShadow(): void {
   interruptShadow = true;
 }
 
+/**
+ * MOV SS / POP SS: besides interrupts, debug exceptions and the single-step
+ * trap wait until after the next instruction, so a stack switch
+ * (MOV SS; MOV ESP) is never split by a #DB (SDM Vol. 3A §6.8.3).
+ */
+let debugShadow: bool = false;
+export function setStackSwitchShadow(): void {
+  interruptShadow = true;
+  debugShadow = true;
+}
+
 /** Set when DR7 enables breakpoints or TF may be set; keeps the fast path free of debug checks. */
 export let debugChecks: bool = false;
 export function setDebugChecks(on: bool): void {
@@ -61,7 +72,8 @@ function handleFault(): void {
   }
   setEip(nextEip);
   // Single-step and data-breakpoint traps: one #DB after the instruction (debug.ts).
-  if (debugChecks && debugTrapAfterInstruction(tfBefore)) handleFault();
+  if (debugShadow) debugShadow = false;
+  else if (debugChecks && debugTrapAfterInstruction(tfBefore)) handleFault();
 }
 
 /** Instructions executed so far by the current run() call (not yet added to OFF_INSTR_COUNT). */

@@ -7,7 +7,7 @@ import { modReg, modRm, modIsReg, eaSeg, eaOff } from '../decode';
 import { readMem16, readMemSized, writeMem16 } from '../memory';
 import { readE, writeG, push, stack32, stackOffset, setStackPointer } from '../operands';
 import { faulted, raiseUD } from '../fault';
-import { setInterruptShadow } from '../interp';
+import { setStackSwitchShadow } from '../interp';
 import { loadSegment } from '../protected/descriptors';
 
 /** MOV Sreg, Ew (8E): CS is not a legal destination; loading SS holds off interrupts for one instruction. */
@@ -21,7 +21,7 @@ export function movToSeg(): void {
   if (faulted) return;
   loadSegment(seg, sel);
   if (faulted) return;
-  if (seg == SEG_SS) setInterruptShadow();
+  if (seg == SEG_SS) setStackSwitchShadow();
 }
 
 /**
@@ -70,7 +70,7 @@ export function popSeg(seg: u32, size: u32): void {
   if (faulted) return;
   if (big) setReg32(REG_ESP, newSp);
   else setReg16(REG_ESP, newSp);
-  if (seg == SEG_SS) setInterruptShadow();
+  if (seg == SEG_SS) setStackSwitchShadow();
 }
 
 /** LDS/LES/LFS/LGS/LSS Gz, Mp: offset then selector; the register changes only after the segment loads. */
