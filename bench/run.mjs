@@ -81,7 +81,9 @@ async function main() {
   if (haveTool('gcc', ['--version'])) {
     try {
       const native = benchNative(dir);
-      console.log(`  native         ${native.toFixed(4)} s   (the same instructions as 64-bit code; tabvm interp / native = ${(tabvm.seconds / native).toFixed(0)}x)`);
+      console.log(
+        `  native         ${native.toFixed(4)} s   (the same instructions as 64-bit code; tabvm interp / native = ${(tabvm.seconds / native).toFixed(0)}x)`,
+      );
     } catch (e) {
       console.log(`  native         not measured: ${e.message.split('\n')[0]}`);
     }

@@ -7,8 +7,19 @@
 // Counters are u64 at STATS + 8 × index in the shared memory.
 
 export const STATS_SCHEMA = [
-  { name: 'instructions', unit: 'instructions', kind: 'cumulative', description: 'Guest instructions executed, including ones that raised an exception (a REP string instruction counts once per chunk of iterations it runs)' },
-  { name: 'exceptions', unit: 'events', kind: 'cumulative', description: 'CPU exceptions delivered to the guest (faults and traps, all vectors)' },
+  {
+    name: 'instructions',
+    unit: 'instructions',
+    kind: 'cumulative',
+    description:
+      'Guest instructions executed, including ones that raised an exception (a REP string instruction counts once per chunk of iterations it runs)',
+  },
+  {
+    name: 'exceptions',
+    unit: 'events',
+    kind: 'cumulative',
+    description: 'CPU exceptions delivered to the guest (faults and traps, all vectors)',
+  },
   { name: 'page_faults', unit: 'events', kind: 'cumulative', description: 'Page faults (#PF) raised' },
   { name: 'general_protection_faults', unit: 'events', kind: 'cumulative', description: 'General-protection faults (#GP) raised' },
   { name: 'double_faults', unit: 'events', kind: 'cumulative', description: 'Double faults (#DF) delivered' },
@@ -21,7 +32,17 @@ export const STATS_SCHEMA = [
   { name: 'io_reads', unit: 'accesses', kind: 'cumulative', description: 'I/O port reads (IN, INS)' },
   { name: 'io_writes', unit: 'accesses', kind: 'cumulative', description: 'I/O port writes (OUT, OUTS)' },
   { name: 'halts', unit: 'events', kind: 'cumulative', description: 'HLT instructions executed' },
-  { name: 'unimplemented_opcodes', unit: 'events', kind: 'cumulative', description: 'Instructions the table names but the core does not implement (#UD raised)' },
+  {
+    name: 'unimplemented_opcodes',
+    unit: 'events',
+    kind: 'cumulative',
+    description: 'Instructions the table names but the core does not implement (#UD raised)',
+  },
   { name: 'jit_compiles', unit: 'modules', kind: 'cumulative', description: 'JIT modules compiled (the JIT is not built yet: always 0)' },
-  { name: 'jit_invalidations', unit: 'events', kind: 'cumulative', description: 'JIT code invalidated by writes (the JIT is not built yet: always 0)' },
+  {
+    name: 'jit_invalidations',
+    unit: 'events',
+    kind: 'cumulative',
+    description: 'JIT code invalidated by writes (the JIT is not built yet: always 0)',
+  },
 ];

@@ -304,7 +304,17 @@ add({ op: 0x0fb7, mn: 'movzx', ops: 'Gv,Ew', exec: 'movzx(OS, 16)', cpu: '386' }
 add({ op: 0x0fb9, mn: 'ud1', ops: 'Gv,Ev', exec: 'ud2()', user: false, cpu: 'P6' });
 for (let i = 4; i < 8; i++) {
   const k = ['BIT_TEST', 'BIT_SET', 'BIT_RESET', 'BIT_COMPLEMENT'][i - 4];
-  add({ op: 0x0fba, reg: i, mn: ['bt', 'bts', 'btr', 'btc'][i - 4], ops: 'Ev,Ib', exec: `btEI(${k}, OS)`, lock: i > 4, f: 'c', u: 'oszap', cpu: '386' });
+  add({
+    op: 0x0fba,
+    reg: i,
+    mn: ['bt', 'bts', 'btr', 'btc'][i - 4],
+    ops: 'Ev,Ib',
+    exec: `btEI(${k}, OS)`,
+    lock: i > 4,
+    f: 'c',
+    u: 'oszap',
+    cpu: '386',
+  });
 }
 add({ op: 0x0fbb, mn: 'btc', ops: 'Ev,Gv', exec: 'btEG(BIT_COMPLEMENT, OS)', lock: true, f: 'c', u: 'oszap', cpu: '386' });
 add({ op: 0x0fbc, mn: 'bsf', ops: 'Gv,Ev', exec: 'bsf(OS)', f: 'oszapc', u: 'osapc', cpu: '386' });

@@ -24,8 +24,22 @@ describe.skipIf(!hasReference('32'))('BCD adjustments vs host', () => {
       for (const ah of [0, 1, 0x7f, 0xff]) {
         for (const fl of FLAG_COMBOS) {
           const u = OF | SF | ZF | PF;
-          cases.push({ name: `aaa ax=${((ah << 8) | al).toString(16)}`, code: [0x37], regs: { eax: 0xabcd0000 | (ah << 8) | al }, eflags: fl, undef: u, mode: '32' });
-          cases.push({ name: `aas ax=${((ah << 8) | al).toString(16)}`, code: [0x3f], regs: { eax: 0xabcd0000 | (ah << 8) | al }, eflags: fl, undef: u, mode: '32' });
+          cases.push({
+            name: `aaa ax=${((ah << 8) | al).toString(16)}`,
+            code: [0x37],
+            regs: { eax: 0xabcd0000 | (ah << 8) | al },
+            eflags: fl,
+            undef: u,
+            mode: '32',
+          });
+          cases.push({
+            name: `aas ax=${((ah << 8) | al).toString(16)}`,
+            code: [0x3f],
+            regs: { eax: 0xabcd0000 | (ah << 8) | al },
+            eflags: fl,
+            undef: u,
+            mode: '32',
+          });
         }
       }
     }

@@ -57,11 +57,37 @@ describe.skipIf(!hasReference('any'))('shifts and rotates vs host', () => {
       for (let kind = 0; kind < 8; kind++) {
         for (const v of values(size)) {
           for (const fl of [0, CF]) {
-            cases.push({ name: `${KINDS[kind]}${size} 1`, code: [...sizedOp(size, 0xd0), rr(kind, EAX)], regs: { eax: v }, eflags: fl, undef: undefFor(kind, size, 1) });
-            cases.push({ name: `${KINDS[kind]}${size} [ebx],1`, code: [...sizedOp(size, 0xd0), modrm(0, kind, EBX)], regs: { ebx: DATA_ADDR }, data: le(v, size), eflags: fl, undef: undefFor(kind, size, 1) });
+            cases.push({
+              name: `${KINDS[kind]}${size} 1`,
+              code: [...sizedOp(size, 0xd0), rr(kind, EAX)],
+              regs: { eax: v },
+              eflags: fl,
+              undef: undefFor(kind, size, 1),
+            });
+            cases.push({
+              name: `${KINDS[kind]}${size} [ebx],1`,
+              code: [...sizedOp(size, 0xd0), modrm(0, kind, EBX)],
+              regs: { ebx: DATA_ADDR },
+              data: le(v, size),
+              eflags: fl,
+              undef: undefFor(kind, size, 1),
+            });
             for (const count of [0, 3, 9, 17, 32, 0xff]) {
-              cases.push({ name: `${KINDS[kind]}${size} ib=${count}`, code: [...sizedOp(size, 0xc0), rr(kind, EAX), count], regs: { eax: v }, eflags: fl, undef: undefFor(kind, size, count) });
-              cases.push({ name: `${KINDS[kind]}${size} [ebx],ib=${count}`, code: [...sizedOp(size, 0xc0), modrm(0, kind, EBX), count], regs: { ebx: DATA_ADDR }, data: le(v, size), eflags: fl, undef: undefFor(kind, size, count) });
+              cases.push({
+                name: `${KINDS[kind]}${size} ib=${count}`,
+                code: [...sizedOp(size, 0xc0), rr(kind, EAX), count],
+                regs: { eax: v },
+                eflags: fl,
+                undef: undefFor(kind, size, count),
+              });
+              cases.push({
+                name: `${KINDS[kind]}${size} [ebx],ib=${count}`,
+                code: [...sizedOp(size, 0xc0), modrm(0, kind, EBX), count],
+                regs: { ebx: DATA_ADDR },
+                data: le(v, size),
+                eflags: fl,
+                undef: undefFor(kind, size, count),
+              });
             }
           }
         }
@@ -74,17 +100,37 @@ describe.skipIf(!hasReference('any'))('shifts and rotates vs host', () => {
     const cases: Case[] = [];
     for (const size of [16, 32] as const) {
       const pre = size === 16 ? [0x66] : [];
-      for (const [op, name] of [[0xa4, 'shld'], [0xac, 'shrd']] as const) {
+      for (const [op, name] of [
+        [0xa4, 'shld'],
+        [0xac, 'shrd'],
+      ] as const) {
         for (let count = 0; count <= 33; count++) {
           const masked = count & 0x1f;
           if (size === 16 && masked > 16) continue; // undefined result
           const undef = masked === 0 ? 0 : AF | (masked !== 1 ? OF : 0);
           for (const d of values(size)) {
             for (const s of [0, 0xffffffff, 0x12345678, 0x80000001]) {
-              cases.push({ name: `${name}${size} cl=${count}`, code: [...pre, 0x0f, op + 1, rr(ECX, EAX)], regs: { eax: d, ecx: (s & ~0xff) | count }, eflags: ARITH, undef });
-              cases.push({ name: `${name}${size} ib=${count}`, code: [...pre, 0x0f, op, rr(EBX, EAX), count], regs: { eax: d, ebx: s }, undef });
+              cases.push({
+                name: `${name}${size} cl=${count}`,
+                code: [...pre, 0x0f, op + 1, rr(ECX, EAX)],
+                regs: { eax: d, ecx: (s & ~0xff) | count },
+                eflags: ARITH,
+                undef,
+              });
+              cases.push({
+                name: `${name}${size} ib=${count}`,
+                code: [...pre, 0x0f, op, rr(EBX, EAX), count],
+                regs: { eax: d, ebx: s },
+                undef,
+              });
             }
-            cases.push({ name: `${name}${size} [ebx] ib=${count}`, code: [...pre, 0x0f, op, modrm(0, ECX, EBX), count], regs: { ebx: DATA_ADDR, ecx: 0x9abcdef0 }, data: le(d, size), undef });
+            cases.push({
+              name: `${name}${size} [ebx] ib=${count}`,
+              code: [...pre, 0x0f, op, modrm(0, ECX, EBX), count],
+              regs: { ebx: DATA_ADDR, ecx: 0x9abcdef0 },
+              data: le(d, size),
+              undef,
+            });
           }
         }
       }

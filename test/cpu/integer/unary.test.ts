@@ -1,6 +1,22 @@
 // INC DEC NEG NOT TEST and the flag instructions, against the host CPU.
 import { describe, it, expect } from 'vitest';
-import { expectSame, hasReference, edgeValues, rr, modrm, FLAG_INPUTS, type Case, EAX, ECX, EBX, DATA_ADDR, ARITH, AF, CF, DF } from './harness.js';
+import {
+  expectSame,
+  hasReference,
+  edgeValues,
+  rr,
+  modrm,
+  FLAG_INPUTS,
+  type Case,
+  EAX,
+  ECX,
+  EBX,
+  DATA_ADDR,
+  ARITH,
+  AF,
+  CF,
+  DF,
+} from './harness.js';
 
 const SIZES = [8, 16, 32] as const;
 /** Opcode prefix and byte for an 8-bit op or its 16/32-bit sibling (op8 + 1). */
@@ -17,11 +33,27 @@ describe.skipIf(!hasReference('any'))('unary ALU ops vs host', () => {
     for (const size of SIZES) {
       for (const v of edgeValues(size)) {
         for (const fl of FLAG_INPUTS) {
-          for (const [reg, name] of [[0, 'inc'], [1, 'dec'], [2, 'not'], [3, 'neg']] as const) {
+          for (const [reg, name] of [
+            [0, 'inc'],
+            [1, 'dec'],
+            [2, 'not'],
+            [3, 'neg'],
+          ] as const) {
             const op8 = reg < 2 ? 0xfe : 0xf6;
-            cases.push({ name: `${name}${size} reg`, code: [...sized(size, op8), rr(reg, EAX)], regs: { eax: v | 0xabcd0000 * (size < 32 ? 1 : 0) }, eflags: fl });
+            cases.push({
+              name: `${name}${size} reg`,
+              code: [...sized(size, op8), rr(reg, EAX)],
+              regs: { eax: v | (0xabcd0000 * (size < 32 ? 1 : 0)) },
+              eflags: fl,
+            });
             // [ebx]
-            cases.push({ name: `${name}${size} mem`, code: [...sized(size, op8), modrm(0, reg, EBX)], regs: { ebx: DATA_ADDR }, data: le(v, size), eflags: fl });
+            cases.push({
+              name: `${name}${size} mem`,
+              code: [...sized(size, op8), modrm(0, reg, EBX)],
+              regs: { ebx: DATA_ADDR },
+              data: le(v, size),
+              eflags: fl,
+            });
           }
         }
       }
@@ -50,10 +82,23 @@ describe.skipIf(!hasReference('any'))('unary ALU ops vs host', () => {
       const vals = edgeValues(size);
       for (const a of vals) {
         for (const b of [0, 1, 0x80, 0xff, 0x8000, 0x80000000, 0xffffffff, 0x5a5a5a5a]) {
-          cases.push({ name: `test${size} E,G`, code: [...sized(size, 0x84), rr(ECX, EAX)], regs: { eax: a, ecx: b }, eflags: ARITH, undef: AF });
+          cases.push({
+            name: `test${size} E,G`,
+            code: [...sized(size, 0x84), rr(ECX, EAX)],
+            regs: { eax: a, ecx: b },
+            eflags: ARITH,
+            undef: AF,
+          });
           const imm = le(b, size);
           cases.push({ name: `test${size} A,imm`, code: [...sized(size, 0xa8), ...imm], regs: { eax: a }, eflags: ARITH, undef: AF });
-          cases.push({ name: `test${size} E,imm`, code: [...sized(size, 0xf6), modrm(0, 0, EBX), ...imm], regs: { ebx: DATA_ADDR }, data: le(a, size), eflags: ARITH, undef: AF });
+          cases.push({
+            name: `test${size} E,imm`,
+            code: [...sized(size, 0xf6), modrm(0, 0, EBX), ...imm],
+            regs: { ebx: DATA_ADDR },
+            data: le(a, size),
+            eflags: ARITH,
+            undef: AF,
+          });
         }
       }
     }

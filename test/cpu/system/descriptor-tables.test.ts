@@ -3,9 +3,7 @@
 // (SDM Vol. 2A/2B, each instruction's page).
 
 import { describe, it, expect } from 'vitest';
-import {
-  flatCore, realCore, runCode, read32, write32, write64, hex, L, EXC, CODE, FLAG_ZF, FLAG_VM, type Core,
-} from './harness.js';
+import { flatCore, realCore, runCode, read32, write32, write64, hex, L, EXC, CODE, FLAG_ZF, FLAG_VM, type Core } from './harness.js';
 
 const GDT = 0x5000;
 const LDT = 0x6000;
@@ -232,7 +230,11 @@ describe('LTR and STR', () => {
     core.setReg('eax', SEL.tss16);
     expect(runCode(core, '0f 00 d8 0f 0b').vector).toBe(EXC.UD);
     expect(core.readPhys(GDT + SEL.tss16 + 5, 1)[0]).toBe(0x83);
-    for (const [sel, code] of [[0, 0], [SEL.data0, SEL.data0], [SEL.tss32 | 4, SEL.tss32 | 4]]) {
+    for (const [sel, code] of [
+      [0, 0],
+      [SEL.data0, SEL.data0],
+      [SEL.tss32 | 4, SEL.tss32 | 4],
+    ]) {
       core.setReg('eax', sel);
       expect(runCode(core, '0f 00 d8 0f 0b'), `selector ${sel}`).toMatchObject({ vector: EXC.GP, errorCode: code });
     }

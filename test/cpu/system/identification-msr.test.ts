@@ -30,7 +30,14 @@ describe('CPUID', () => {
     expect(b).toBe(0);
     expect(c).toBe(0);
     // PSE TSC MSR PAE CX8 SEP PGE CMOV; no FPU, VME, DE, APIC, MTRR, PAT, MMX, SSE.
-    const PSE = 1 << 3, TSC = 1 << 4, MSR = 1 << 5, PAE = 1 << 6, CX8 = 1 << 8, SEP = 1 << 11, PGE = 1 << 13, CMOV = 1 << 15;
+    const PSE = 1 << 3,
+      TSC = 1 << 4,
+      MSR = 1 << 5,
+      PAE = 1 << 6,
+      CX8 = 1 << 8,
+      SEP = 1 << 11,
+      PGE = 1 << 13,
+      CMOV = 1 << 15;
     expect(d).toBe(PSE | TSC | MSR | PAE | CX8 | SEP | PGE | CMOV);
   });
 

@@ -2,9 +2,7 @@
 // "INT n/INTO/INT3/INT1"; Vol. 2B "STI").
 
 import { describe, it, expect } from 'vitest';
-import {
-  flatCore, realCore, runCode, write32, L, EXC, CODE, STACK_TOP, FLAG_IF, FLAG_OF, FLAG_VM, IOPL3, type Core,
-} from './harness.js';
+import { flatCore, realCore, runCode, write32, L, EXC, CODE, STACK_TOP, FLAG_IF, FLAG_OF, FLAG_VM, IOPL3, type Core } from './harness.js';
 
 describe('software interrupts in the stopOnException test mode', () => {
   it('INT3 stops with #BP and EIP past the instruction', async () => {
