@@ -51,6 +51,10 @@ function refresh(): void {
 async function pollState(): Promise<void> {
   const s = await worker.status();
   stateText.textContent = s.state === 'stopped' && s.reason === 'exit' ? 'the guest exited' : s.state;
+  if (s.state === 'stopped') {
+    pauseButton.disabled = true;
+    return;
+  }
   setTimeout(pollState, 250);
 }
 
