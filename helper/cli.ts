@@ -9,6 +9,7 @@
 //   70            an internal error (a bug in tabvm: the stack trace is printed)
 
 import { openSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,6 +36,7 @@ const USAGE = `usage: tabvm <command> [options]
 
 commands:
   run [options]       boot a machine in Node; guest serial (COM1) on stdin/stdout
+  bench               run the benchmarks (guest instructions per second, ratios to native)
   help                show this text
   --version           print the version
 
@@ -259,6 +261,14 @@ function version(): string {
   }
 }
 
+/** tabvm bench: the benchmarks of bench/run.mjs (npm run bench builds first). */
+function benchCommand(args: string[]): number {
+  if (args.length) throw new UsageError(`tabvm bench takes no arguments (got ${args.join(' ')})`);
+  const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'run.mjs');
+  const r = spawnSync(process.execPath, [script], { stdio: 'inherit' });
+  return r.status ?? STATUS_INTERNAL;
+}
+
 /** Runs the CLI; resolves to the process exit status. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -276,10 +286,12 @@ export async function main(argv: string[]): Promise<number> {
       case 'version':
         process.stdout.write(`tabvm ${version()}\n`);
         return STATUS_OK;
-      case 'helper':
-      case 'images':
       case 'bench':
-        throw new UsageError(`tabvm ${command} is not implemented yet; tabvm run is available (see tabvm help)`);
+        return benchCommand(rest);
+      case 'helper':
+        throw new UsageError('tabvm helper is not implemented yet (helper issue); tabvm run is available (see tabvm help)');
+      case 'images':
+        throw new UsageError('tabvm images is not implemented yet (PC platform issue); tabvm run is available (see tabvm help)');
       case undefined:
         process.stderr.write(USAGE);
         return STATUS_USAGE;
