@@ -66,3 +66,26 @@ describe('disassembler (generated from the opcode table)', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('disassembler against the random instruction generator', () => {
+  it('decodes every generated instruction to the generator row with the generator length', async () => {
+    const { loadOpcodeTable } = await import('./differential/table.js');
+    const { Generator } = await import('./differential/generator.js');
+    const { encodeRaw } = await import('./differential/x86.js');
+    const table = await loadOpcodeTable();
+    const gen = new Generator({ seed: 0x5eed, rows: table.rows });
+    let checked = 0;
+    for (let i = 0; i < 4000; i++) {
+      const tc = gen.generate();
+      if (!tc) continue;
+      for (const insn of tc.insns) {
+        const bytes = Uint8Array.from(encodeRaw(insn));
+        const d = disassemble(bytes, 0, { bits: 32 });
+        expect(d.length, `${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ')} (${insn.row.mn})`).toBe(bytes.length);
+        expect(d.row?.mn, d.text).toBe(insn.row.mn);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(4000);
+  });
+});
