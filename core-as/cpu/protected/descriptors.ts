@@ -183,6 +183,41 @@ export function readDescriptor(selector: u32): bool {
   return true;
 }
 
+/**
+ * readDescriptor for a selector the instruction requires to be in its table:
+ * #GP(selector | ext) when it is outside. False after any fault.
+ */
+export function readDescriptorOrGP(selector: u32, ext: u32): bool {
+  if (readDescriptor(selector)) return true;
+  if (!faulted) raiseGP(selectorError(selector) | ext);
+  return false;
+}
+
+/** The same for a selector that must not be null either: #GP(ext) when it is (far transfers, gates). */
+export function readNonNullDescriptor(selector: u32, ext: u32): bool {
+  if (isNullSelector(selector)) {
+    raiseGP(ext);
+    return false;
+  }
+  return readDescriptorOrGP(selector, ext);
+}
+
+/** The same for a selector that must name a GDT entry (TSS, LDT): #GP(selector | ext) for TI = 1. */
+export function readGdtDescriptorOrGP(selector: u32, ext: u32): bool {
+  if ((selector & SEL_TI) != 0) {
+    raiseGP(selectorError(selector) | ext);
+    return false;
+  }
+  return readDescriptorOrGP(selector, ext);
+}
+
+/** A descriptor that must be present: #NP(selector | ext) when it is not. */
+export function requirePresent(selector: u32, hi: u32, ext: u32): bool {
+  if (descriptorPresent(hi)) return true;
+  raiseNP(selectorError(selector) | ext);
+  return false;
+}
+
 /** Set the accessed bit of the code/data descriptor at `addr` (SDM Vol. 3A §3.4.5.1). */
 export function setAccessedBit(addr: u32, hi: u32): void {
   if ((hi & DESC_HI_ACCESSED) != 0) return;
@@ -241,10 +276,7 @@ function loadProtectedSegment(seg: u32, sel: u32): void {
     loadNullSegment(seg, sel);
     return;
   }
-  if (!readDescriptor(sel)) {
-    if (!faulted) raiseGP(selectorError(sel));
-    return;
-  }
+  if (!readDescriptorOrGP(sel, 0)) return;
   const lo = descLo;
   const hi = descHi;
   const addr = descAddr;
@@ -269,10 +301,7 @@ function loadProtectedSegment(seg: u32, sel: u32): void {
       raiseGP(selectorError(sel));
       return;
     }
-    if (!descriptorPresent(hi)) {
-      raiseNP(selectorError(sel));
-      return;
-    }
+    if (!requirePresent(sel, hi, 0)) return;
   }
   setAccessedBit(addr, hi);
   if (faulted) return;
@@ -289,19 +318,13 @@ export function loadTaskRegister(selector: u32): void {
     raiseGP(0);
     return;
   }
-  if ((sel & SEL_TI) != 0 || !readDescriptor(sel)) {
-    if (!faulted) raiseGP(selectorError(sel));
-    return;
-  }
+  if (!readGdtDescriptorOrGP(sel, 0)) return;
   const hi = descHi;
   if (!isAvailableTss(descriptorType(hi))) {
     raiseGP(selectorError(sel));
     return;
   }
-  if (!descriptorPresent(hi)) {
-    raiseNP(selectorError(sel));
-    return;
-  }
+  if (!requirePresent(sel, hi, 0)) return;
   writeSys8(descAddr + 5, ((hi | DESC_HI_TSS_BUSY) >>> 8) & 0xff);
   if (faulted) return;
   loadSegmentCache(SEG_TR, sel, descriptorBase(descLo, hi), descriptorLimit(descLo, hi), descriptorAttr(hi) | SYS_TSS_BUSY_BIT);
@@ -317,18 +340,12 @@ export function loadLdtRegister(selector: u32): void {
     loadNullSegment(SEG_LDTR, sel);
     return;
   }
-  if ((sel & SEL_TI) != 0 || !readDescriptor(sel)) {
-    if (!faulted) raiseGP(selectorError(sel));
-    return;
-  }
+  if (!readGdtDescriptorOrGP(sel, 0)) return;
   const hi = descHi;
   if (descriptorType(hi) != SYS_LDT) {
     raiseGP(selectorError(sel));
     return;
   }
-  if (!descriptorPresent(hi)) {
-    raiseNP(selectorError(sel));
-    return;
-  }
+  if (!requirePresent(sel, hi, 0)) return;
   loadSegmentCache(SEG_LDTR, sel, descriptorBase(descLo, hi), descriptorLimit(descLo, hi), descriptorAttr(hi));
 }

@@ -17,9 +17,9 @@ import { setNextEip, opcode } from '../decode';
 import { readSys32 } from '../memory';
 import { faulted, raiseGP, raiseNP, EXC_DB, EXC_NMI, EXC_BP, EXC_OF, EXC_DF, EXC_MC } from '../fault';
 import {
-  readDescriptor, descLo, descHi, descAddr, descriptorBase, descriptorLimit, descriptorAttr, descriptorDpl, descriptorType,
-  descriptorPresent, isCodeDescriptor, isConformingCode, setAccessedBit, loadCodeSegment, commitDataSegment, v86Mode,
-  isNullSelector, selectorError, ERR_EXT, ERR_IDT, SEL_ERROR_MASK,
+  readNonNullDescriptor, descLo, descHi, descAddr, descriptorBase, descriptorLimit, descriptorAttr, descriptorDpl, descriptorType,
+  descriptorPresent, requirePresent, isCodeDescriptor, isConformingCode, setAccessedBit, loadCodeSegment, commitDataSegment, v86Mode,
+  selectorError, ERR_EXT, ERR_IDT, SEL_ERROR_MASK,
   SYS_TASK_GATE, SYS_INT_GATE16, SYS_TRAP_GATE16, SYS_INT_GATE32, SYS_TRAP_GATE32, SYS_TYPE_32,
 } from './descriptors';
 import { frameBegin, frameBeginCurrent, framePush, frameSp } from './frame';
@@ -130,14 +130,7 @@ export function deliverProtected(vector: u32, kind: u32, errorCode: u32, hasErro
   const gate32 = (type & SYS_TYPE_32) != 0;
   const codeSel = gLo >>> 16;
   const offset = gate32 ? (gHi & 0xffff0000) | (gLo & 0xffff) : gLo & 0xffff;
-  if (isNullSelector(codeSel)) {
-    raiseGP(ext);
-    return;
-  }
-  if (!readDescriptor(codeSel)) {
-    if (!faulted) raiseGP(selectorError(codeSel) | ext);
-    return;
-  }
+  if (!readNonNullDescriptor(codeSel, ext)) return;
   const cLo = descLo;
   const cHi = descHi;
   const cAddr = descAddr;
@@ -146,10 +139,7 @@ export function deliverProtected(vector: u32, kind: u32, errorCode: u32, hasErro
     raiseGP(selectorError(codeSel) | ext);
     return;
   }
-  if (!descriptorPresent(cHi)) {
-    raiseNP(selectorError(codeSel) | ext);
-    return;
-  }
+  if (!requirePresent(codeSel, cHi, ext)) return;
   const inner = !isConformingCode(cHi) && dpl < current;
   // From virtual-8086 mode the handler must run in ring 0 on its own stack (§6.12.1, §20.3.1.1).
   if (vm && (!inner || dpl != 0)) {
