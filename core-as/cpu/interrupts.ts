@@ -23,11 +23,21 @@ import { requestReset } from './control';
 import { count, STAT_EXCEPTIONS, STAT_PAGE_FAULTS, STAT_GENERAL_PROTECTION_FAULTS, STAT_DOUBLE_FAULTS, STAT_TRIPLE_FAULTS, STAT_SOFTWARE_INTERRUPTS } from '../generated/stats';
 import { EXC_GP } from './fault';
 
-/** Why an interrupt is delivered; decides DPL checks and v86 handling. */
+/**
+ * Why an interrupt is delivered; decides the gate DPL check, the EXT bit of
+ * error codes and the virtual-8086 IOPL rule (SDM Vol. 2A "INT n/INTO/INT3/
+ * INT1" Operation; Vol. 3A §6.12.1.1, §6.13, §20.3.1).
+ */
 export const INT_EXCEPTION: u32 = 0; // CPU-detected fault or trap
-export const INT_SOFTWARE: u32 = 1; // INT n, INT3, INTO: gate DPL must be >= CPL
+export const INT_SOFTWARE: u32 = 1; // INT n: gate DPL >= CPL; in v86 mode #GP(0) when IOPL < 3
 export const INT_EXTERNAL: u32 = 2; // from the interrupt controller
 export const INT_ICEBP: u32 = 3; // INT1 (0xf1): like an exception, no DPL check
+export const INT_BREAKPOINT: u32 = 4; // INT3, INTO: gate DPL >= CPL, but not IOPL-sensitive in v86 mode
+
+/** INT n, INT3 and INTO: the kinds that need gate DPL >= CPL and push no EXT bit. */
+@inline export function isSoftwareKind(kind: u32): bool {
+  return kind == INT_SOFTWARE || kind == INT_BREAKPOINT;
+}
 
 /** Classes for the double-fault rule (SDM Vol. 3A Table 6-4). */
 function faultClass(v: u32): u32 {
@@ -108,7 +118,7 @@ export function deliverException(vector: u32, errorCode: u32, hasErrorCode: bool
   }
 }
 
-/** INT n / INT3 / INTO / INT1 executed by the current instruction (a trap: returns past it). */
+/** INT n / INT3 / INTO / INT1 (`kind` says which) executed by the current instruction (a trap: returns past it). */
 export function softwareInterrupt(vector: u32, kind: u32): void {
   count(STAT_SOFTWARE_INTERRUPTS);
   deliverInterrupt(vector, kind, 0, false, nextEip);

@@ -18,10 +18,11 @@ import { readMem16, readMemSized, invalidateFetch } from '../memory';
 import { stackOffset, setStackPointer } from '../operands';
 import { faulted, raiseGP, raiseNP, raiseSS } from '../fault';
 import {
-  readDescriptor, descLo, descHi, descAddr, descriptorBase, descriptorLimit, descriptorAttr, descriptorDpl, descriptorType,
-  descriptorPresent, isCodeDescriptor, isConformingCode, isWritableData, setAccessedBit, loadCodeSegment, commitDataSegment,
-  loadV86Segment, protectedMode, v86Mode, isNullSelector, selectorError, SEL_RPL_MASK, SEL_TI, SEL_ERROR_MASK,
-  SYS_TSS16_AVAIL, SYS_TSS32_AVAIL, SYS_TASK_GATE, SYS_CALL_GATE16, SYS_CALL_GATE32, SYS_TYPE_32,
+  readNonNullDescriptor, descLo, descHi, descAddr, descriptorBase, descriptorLimit, descriptorAttr, descriptorDpl,
+  descriptorType, descriptorPresent, requirePresent, descriptorAccessible, isSegmentDescriptor, isCodeDescriptor, isConformingCode,
+  isWritableData, isAvailableTss, setAccessedBit, loadCodeSegment, commitDataSegment, loadV86Segment, protectedMode, v86Mode,
+  isNullSelector, selectorError, SEL_RPL_MASK, SEL_TI, SEL_ERROR_MASK, SYS_TASK_GATE, SYS_CALL_GATE16, SYS_CALL_GATE32,
+  SYS_TYPE_32,
 } from '../protected/descriptors';
 import { frameBegin, frameBeginCurrent, framePush, frameSp } from '../protected/frame';
 import {
@@ -44,11 +45,8 @@ export function jmpFarImm(size: u32): void {
 
 /** JMP m16:16 / m16:32 (FF /5). */
 export function jmpFarE(size: u32): void {
-  const off = readMemSized(eaSeg, eaOff, size);
-  if (faulted) return;
-  const sel = readMem16(eaSeg, eaOff + (size >> 3));
-  if (faulted) return;
-  farJump(sel, off, size);
+  if (!readFarPointer(size)) return;
+  farJump(farSel, farOff, size);
 }
 
 /** CALL ptr16:16 / ptr16:32 (9A). */
@@ -58,11 +56,23 @@ export function callFarImm(size: u32): void {
 
 /** CALL m16:16 / m16:32 (FF /3). */
 export function callFarE(size: u32): void {
+  if (!readFarPointer(size)) return;
+  farCall(farSel, farOff, size);
+}
+
+// The far pointer readFarPointer read.
+let farOff: u32 = 0;
+let farSel: u32 = 0;
+
+/** Read the m16:16/m16:32 operand: the offset, then the selector after it; false after a fault. */
+function readFarPointer(size: u32): bool {
   const off = readMemSized(eaSeg, eaOff, size);
-  if (faulted) return;
+  if (faulted) return false;
   const sel = readMem16(eaSeg, eaOff + (size >> 3));
-  if (faulted) return;
-  farCall(sel, off, size);
+  if (faulted) return false;
+  farOff = off;
+  farSel = sel;
+  return true;
 }
 
 /** RETF / RETF imm16 (CB, CA): `popBytes` more bytes are released after CS:EIP. */
@@ -169,11 +179,18 @@ function iretReal(size: u32): void {
     raiseGP(0);
     return;
   }
-  let mask = EFLAGS_ALWAYS | FLAG_TF | FLAG_IF | FLAG_IOPL | FLAG_NT | FLAG_RF | FLAG_AC | FLAG_ID;
-  if (size == 16) mask &= 0xffff;
+  commitIretReal(size, popFlags, EFLAGS_ALWAYS | FLAG_TF | FLAG_IF | FLAG_IOPL | FLAG_NT | FLAG_RF | FLAG_AC | FLAG_ID, 0);
+}
+
+/**
+ * Finish a real-mode or v86 IRET whose frame readIretFrame read: release it,
+ * load CS:EIP, and take the bits of `mask` from `flags` (a 16-bit IRET only
+ * those of the low half) and those of `always` whatever the size.
+ */
+function commitIretReal(size: u32, flags: u32, mask: u32, always: u32): void {
   setStackPointer(stackOffset(3 * (size >> 3)));
   loadCsReal(popCs);
-  writeEflagsMasked(popFlags, mask);
+  writeEflagsMasked(flags, (size == 16 ? mask & 0xffff : mask) | always);
   setNextEip(popEip);
 }
 
@@ -200,20 +217,12 @@ function iretV86(size: u32): void {
       raiseGP(0);
       return;
     }
-    setStackPointer(stackOffset(6));
-    loadCsReal(popCs);
     // IF and IOPL stay; the popped IF becomes VIF.
     const vif: u32 = (popFlags & FLAG_IF) != 0 ? FLAG_VIF : 0;
-    writeEflagsMasked(popFlags | vif, ((EFLAGS_ALWAYS | FLAG_NT) & 0xffff) | FLAG_VIF);
-    setNextEip(popEip);
+    commitIretReal(size, popFlags | vif, EFLAGS_ALWAYS | FLAG_NT, FLAG_VIF);
     return;
   }
-  let mask = EFLAGS_ALWAYS | FLAG_TF | FLAG_IF | FLAG_NT | FLAG_RF | FLAG_AC | FLAG_ID;
-  if (size == 16) mask &= 0xffff;
-  setStackPointer(stackOffset(3 * (size >> 3)));
-  loadCsReal(popCs);
-  writeEflagsMasked(popFlags, mask);
-  setNextEip(popEip);
+  commitIretReal(size, popFlags, EFLAGS_ALWAYS | FLAG_TF | FLAG_IF | FLAG_NT | FLAG_RF | FLAG_AC | FLAG_ID, 0);
 }
 
 // ---------------------------------------------------------------- protected mode: JMP and CALL
@@ -223,92 +232,45 @@ function farJump(sel: u32, off: u32, size: u32): void {
     farJumpReal(sel, off);
     return;
   }
-  if (isNullSelector(sel)) {
-    raiseGP(0);
-    return;
-  }
-  if (!readDescriptor(sel)) {
-    if (!faulted) raiseGP(selectorError(sel));
-    return;
-  }
+  if (!readNonNullDescriptor(sel, 0)) return;
   const lo = descLo;
   const hi = descHi;
   const addr = descAddr;
   const current = cpl();
-  const rpl = sel & SEL_RPL_MASK;
-  const dpl = descriptorDpl(hi);
-  const attr = descriptorAttr(hi);
 
-  if ((attr & ATTR_S) != 0) {
+  if (isSegmentDescriptor(hi)) {
     if (!checkDirectCodeTarget(sel, hi, current)) return;
-    if (off > descriptorLimit(lo, hi)) {
-      raiseGP(0);
-      return;
-    }
-    setAccessedBit(addr, hi);
-    if (faulted) return;
-    loadCodeSegment(sel, lo, hi, current);
-    setNextEip(off);
+    jumpSameLevel(sel, lo, hi, addr, off, current);
     return;
   }
-
-  const type = descriptorType(hi);
-  if (type == SYS_TSS16_AVAIL || type == SYS_TSS32_AVAIL || type == SYS_TASK_GATE) {
-    if (dpl < current || dpl < rpl) {
-      raiseGP(selectorError(sel));
-      return;
-    }
-    if (type == SYS_TASK_GATE) {
-      switchTaskThroughGate(sel, hi, lo >>> 16, TASK_JMP, nextEip, 0);
-    } else {
-      if (!taskTargetPresent(sel, hi)) return;
-      switchTask(sel, lo, hi, addr, TASK_JMP, nextEip, 0);
-    }
-    return;
-  }
-  if (type != SYS_CALL_GATE16 && type != SYS_CALL_GATE32) {
-    raiseGP(selectorError(sel));
+  if (isTaskTarget(descriptorType(hi))) {
+    farTaskSwitch(sel, lo, hi, addr, TASK_JMP);
     return;
   }
   // JMP through a call gate: the target runs at the same privilege (SDM Vol. 2A "JMP", CALL-GATE).
-  if (dpl < current || dpl < rpl) {
+  if (!readCallGateTarget(sel, lo, hi, current)) return;
+  const cHi = descHi;
+  if (!checkGateCodeTarget(cHi, current, true)) return;
+  jumpSameLevel(gateTarget, descLo, cHi, descAddr, gateOffset, current);
+}
+
+/** A TSS or task gate named by JMP/CALL: a task switch (SDM Vol. 3A §7.3). */
+@inline function isTaskTarget(type: u32): bool {
+  return isAvailableTss(type) || type == SYS_TASK_GATE;
+}
+
+/** JMP/CALL (`source`) to a TSS or task gate: DPL >= max(CPL, RPL), then the switch. */
+function farTaskSwitch(sel: u32, lo: u32, hi: u32, addr: u32, source: u32): void {
+  if (!descriptorAccessible(hi, sel & SEL_RPL_MASK, cpl())) {
     raiseGP(selectorError(sel));
     return;
   }
-  if (!descriptorPresent(hi)) {
-    raiseNP(selectorError(sel));
+  if (descriptorType(hi) == SYS_TASK_GATE) {
+    switchTaskThroughGate(sel, hi, lo >>> 16, source, nextEip, 0);
     return;
   }
-  const target = lo >>> 16;
-  const targetOff = (type & SYS_TYPE_32) != 0 ? (hi & 0xffff0000) | (lo & 0xffff) : lo & 0xffff;
-  if (isNullSelector(target)) {
-    raiseGP(0);
-    return;
-  }
-  if (!readDescriptor(target)) {
-    if (!faulted) raiseGP(selectorError(target));
-    return;
-  }
-  const cLo = descLo;
-  const cHi = descHi;
-  const cAddr = descAddr;
-  const cDpl = descriptorDpl(cHi);
-  if (!isCodeDescriptor(cHi) || (isConformingCode(cHi) ? cDpl > current : cDpl != current)) {
-    raiseGP(selectorError(target));
-    return;
-  }
-  if (!descriptorPresent(cHi)) {
-    raiseNP(selectorError(target));
-    return;
-  }
-  if (targetOff > descriptorLimit(cLo, cHi)) {
-    raiseGP(0);
-    return;
-  }
-  setAccessedBit(cAddr, cHi);
-  if (faulted) return;
-  loadCodeSegment(target, cLo, cHi, current);
-  setNextEip(targetOff);
+  if (!taskTargetPresent(sel, hi)) return;
+  switchTask(sel, lo, hi, addr, source, nextEip, 0);
 }
 
 /** A TSS named directly by JMP/CALL: in the GDT and present. */
@@ -317,10 +279,7 @@ function taskTargetPresent(sel: u32, hi: u32): bool {
     raiseGP(selectorError(sel));
     return false;
   }
-  if (!descriptorPresent(hi)) {
-    raiseNP(selectorError(sel));
-    return false;
-  }
+  if (!requirePresent(sel, hi, 0)) return false;
   return true;
 }
 
@@ -338,10 +297,90 @@ function checkDirectCodeTarget(sel: u32, hi: u32, current: u32): bool {
     raiseGP(selectorError(sel));
     return false;
   }
-  if (!descriptorPresent(hi)) {
-    raiseNP(selectorError(sel));
+  if (!requirePresent(sel, hi, 0)) return false;
+  return true;
+}
+
+/** The new EIP must lie within the new code segment: #GP(0) otherwise. */
+function checkCodeLimit(off: u32, lo: u32, hi: u32): bool {
+  if (off > descriptorLimit(lo, hi)) {
+    raiseGP(0);
     return false;
   }
+  return true;
+}
+
+/** JMP to a checked code segment at the current privilege: limit, accessed bit, commit. */
+function jumpSameLevel(sel: u32, lo: u32, hi: u32, addr: u32, off: u32, current: u32): void {
+  if (!checkCodeLimit(off, lo, hi)) return;
+  setAccessedBit(addr, hi);
+  if (faulted) return;
+  loadCodeSegment(sel, lo, hi, current);
+  setNextEip(off);
+}
+
+/**
+ * CALL to a checked code segment at the current privilege: limit, then
+ * CS:EIP pushed in `bytes`-sized slots (check pass, then write pass; the
+ * accessed bit between them), then the commit.
+ */
+function callSameLevel(sel: u32, lo: u32, hi: u32, addr: u32, off: u32, bytes: u32, current: u32): void {
+  if (!checkCodeLimit(off, lo, hi)) return;
+  const user = current == 3;
+  for (let pass = 0; pass < 2; pass++) {
+    frameBeginCurrent(user, 0, pass == 1);
+    framePush(segSel(SEG_CS), bytes);
+    framePush(nextEip, bytes);
+    if (faulted) return;
+    if (pass == 0) {
+      setAccessedBit(addr, hi);
+      if (faulted) return;
+    }
+  }
+  setStackTop(frameSp(), currentStackIsBig());
+  loadCodeSegment(sel, lo, hi, current);
+  setNextEip(off);
+}
+
+// The call gate being used: its target selector and offset, and whether it is 32-bit.
+let gateTarget: u32 = 0;
+let gateOffset: u32 = 0;
+let gateIs32: bool = false;
+
+/**
+ * A call gate named by JMP/CALL (SDM Vol. 2A "CALL"/"JMP", CALL-GATE): a call
+ * gate with DPL >= max(CPL, RPL), present; then the code descriptor it names
+ * is read into descLo/descHi/descAddr (gateTarget, gateOffset). False after
+ * a fault.
+ */
+function readCallGateTarget(sel: u32, lo: u32, hi: u32, current: u32): bool {
+  const type = descriptorType(hi);
+  if (type != SYS_CALL_GATE16 && type != SYS_CALL_GATE32) {
+    raiseGP(selectorError(sel));
+    return false;
+  }
+  if (!descriptorAccessible(hi, sel & SEL_RPL_MASK, current)) {
+    raiseGP(selectorError(sel));
+    return false;
+  }
+  if (!requirePresent(sel, hi, 0)) return false;
+  gateIs32 = (type & SYS_TYPE_32) != 0;
+  gateTarget = lo >>> 16;
+  gateOffset = gateIs32 ? (hi & 0xffff0000) | (lo & 0xffff) : lo & 0xffff;
+  return readNonNullDescriptor(gateTarget, 0);
+}
+
+/**
+ * The code segment a call gate names: code with DPL <= CPL (for JMP,
+ * `sameLevel`, non-conforming code also needs DPL = CPL), then present.
+ */
+function checkGateCodeTarget(cHi: u32, current: u32, sameLevel: bool): bool {
+  const cDpl = descriptorDpl(cHi);
+  if (!isCodeDescriptor(cHi) || cDpl > current || (sameLevel && !isConformingCode(cHi) && cDpl != current)) {
+    raiseGP(selectorError(gateTarget));
+    return false;
+  }
+  if (!requirePresent(gateTarget, cHi, 0)) return false;
   return true;
 }
 
@@ -369,98 +408,32 @@ function farCall(sel: u32, off: u32, size: u32): void {
     farCallReal(sel, off, size);
     return;
   }
-  if (isNullSelector(sel)) {
-    raiseGP(0);
-    return;
-  }
-  if (!readDescriptor(sel)) {
-    if (!faulted) raiseGP(selectorError(sel));
-    return;
-  }
+  if (!readNonNullDescriptor(sel, 0)) return;
   const lo = descLo;
   const hi = descHi;
   const addr = descAddr;
   const current = cpl();
-  const rpl = sel & SEL_RPL_MASK;
-  const dpl = descriptorDpl(hi);
-  const attr = descriptorAttr(hi);
-  const user = current == 3;
 
-  if ((attr & ATTR_S) != 0) {
+  if (isSegmentDescriptor(hi)) {
     if (!checkDirectCodeTarget(sel, hi, current)) return;
-    if (off > descriptorLimit(lo, hi)) {
-      raiseGP(0);
-      return;
-    }
-    const bytes = size >> 3;
-    for (let pass = 0; pass < 2; pass++) {
-      frameBeginCurrent(user, 0, pass == 1);
-      framePush(segSel(SEG_CS), bytes);
-      framePush(nextEip, bytes);
-      if (faulted) return;
-      if (pass == 0) {
-        setAccessedBit(addr, hi);
-        if (faulted) return;
-      }
-    }
-    setStackTop(frameSp(), currentStackIsBig());
-    loadCodeSegment(sel, lo, hi, current);
-    setNextEip(off);
+    callSameLevel(sel, lo, hi, addr, off, size >> 3, current);
     return;
   }
-
-  const type = descriptorType(hi);
-  if (type == SYS_TSS16_AVAIL || type == SYS_TSS32_AVAIL || type == SYS_TASK_GATE) {
-    if (dpl < current || dpl < rpl) {
-      raiseGP(selectorError(sel));
-      return;
-    }
-    if (type == SYS_TASK_GATE) {
-      switchTaskThroughGate(sel, hi, lo >>> 16, TASK_CALL, nextEip, 0);
-    } else {
-      if (!taskTargetPresent(sel, hi)) return;
-      switchTask(sel, lo, hi, addr, TASK_CALL, nextEip, 0);
-    }
-    return;
-  }
-  if (type != SYS_CALL_GATE16 && type != SYS_CALL_GATE32) {
-    raiseGP(selectorError(sel));
+  if (isTaskTarget(descriptorType(hi))) {
+    farTaskSwitch(sel, lo, hi, addr, TASK_CALL);
     return;
   }
 
   // CALL through a call gate (SDM Vol. 2A "CALL", CALL-GATE; Vol. 3A §5.8.5).
-  if (dpl < current || dpl < rpl) {
-    raiseGP(selectorError(sel));
-    return;
-  }
-  if (!descriptorPresent(hi)) {
-    raiseNP(selectorError(sel));
-    return;
-  }
-  const gate32 = (type & SYS_TYPE_32) != 0;
-  const target = lo >>> 16;
-  const targetOff = gate32 ? (hi & 0xffff0000) | (lo & 0xffff) : lo & 0xffff;
-  if (isNullSelector(target)) {
-    raiseGP(0);
-    return;
-  }
-  if (!readDescriptor(target)) {
-    if (!faulted) raiseGP(selectorError(target));
-    return;
-  }
+  if (!readCallGateTarget(sel, lo, hi, current)) return;
   const cLo = descLo;
   const cHi = descHi;
   const cAddr = descAddr;
+  if (!checkGateCodeTarget(cHi, current, false)) return;
   const cDpl = descriptorDpl(cHi);
-  if (!isCodeDescriptor(cHi) || cDpl > current) {
-    raiseGP(selectorError(target));
-    return;
-  }
-  if (!descriptorPresent(cHi)) {
-    raiseNP(selectorError(target));
-    return;
-  }
-  gateBytes = gate32 ? 4 : 2;
+  const target = gateTarget;
+  const targetOff = gateOffset;
+  gateBytes = gateIs32 ? 4 : 2;
 
   if (!isConformingCode(cHi) && cDpl < current) {
     // More privilege: the stack for level cDpl comes from the TSS, the caller's
@@ -472,10 +445,7 @@ function farCall(sel: u32, off: u32, size: u32): void {
     const sLo = stackLo;
     const sHi = stackHi;
     const sAddr = stackAddr;
-    if (targetOff > descriptorLimit(cLo, cHi)) {
-      raiseGP(0);
-      return;
-    }
+    if (!checkCodeLimit(targetOff, cLo, cHi)) return;
     gateParams = hi & CALL_GATE_PARAMS_MASK;
     gateOldEsp = reg32(REG_ESP);
     gateOldMask = currentStackIsBig() ? 0xffffffff : 0xffff;
@@ -502,23 +472,7 @@ function farCall(sel: u32, off: u32, size: u32): void {
   }
 
   // Same privilege (or a conforming target): push CS:EIP in the gate's size.
-  if (targetOff > descriptorLimit(cLo, cHi)) {
-    raiseGP(0);
-    return;
-  }
-  for (let pass = 0; pass < 2; pass++) {
-    frameBeginCurrent(user, 0, pass == 1);
-    framePush(segSel(SEG_CS), gateBytes);
-    framePush(nextEip, gateBytes);
-    if (faulted) return;
-    if (pass == 0) {
-      setAccessedBit(cAddr, cHi);
-      if (faulted) return;
-    }
-  }
-  setStackTop(frameSp(), currentStackIsBig());
-  loadCodeSegment(target, cLo, cHi, current);
-  setNextEip(targetOff);
+  callSameLevel(target, cLo, cHi, cAddr, targetOff, gateBytes, current);
 }
 
 // ---------------------------------------------------------------- protected mode: RETF and IRET
@@ -559,14 +513,7 @@ function returnProtected(size: u32, popBytes: u32, isIret: bool): void {
   }
   const frameBytes: u32 = isIret ? 3 * bytes : bytes << 1;
 
-  if (isNullSelector(sel)) {
-    raiseGP(0);
-    return;
-  }
-  if (!readDescriptor(sel)) {
-    if (!faulted) raiseGP(selectorError(sel));
-    return;
-  }
+  if (!readNonNullDescriptor(sel, 0)) return;
   const cLo = descLo;
   const cHi = descHi;
   const cAddr = descAddr;
@@ -576,16 +523,10 @@ function returnProtected(size: u32, popBytes: u32, isIret: bool): void {
     raiseGP(selectorError(sel));
     return;
   }
-  if (!descriptorPresent(cHi)) {
-    raiseNP(selectorError(sel));
-    return;
-  }
+  if (!requirePresent(sel, cHi, 0)) return;
 
   if (rpl == current) {
-    if (off > descriptorLimit(cLo, cHi)) {
-      raiseGP(0);
-      return;
-    }
+    if (!checkCodeLimit(off, cLo, cHi)) return;
     setAccessedBit(cAddr, cHi);
     if (faulted) return;
     setStackPointer(stackOffset(frameBytes + popBytes));
@@ -599,14 +540,12 @@ function returnProtected(size: u32, popBytes: u32, isIret: bool): void {
   const newEsp = readMemSized(SEG_SS, stackOffset(frameBytes + popBytes), size);
   const newSs = readMemSized(SEG_SS, stackOffset(frameBytes + popBytes + bytes), size) & 0xffff;
   if (faulted) return;
-  if (isNullSelector(newSs)) {
-    raiseGP(0);
+  // A null SS gives #GP(0), which selectorError of a null selector also is.
+  if ((newSs & SEL_RPL_MASK) != rpl) {
+    raiseGP(selectorError(newSs));
     return;
   }
-  if ((newSs & SEL_RPL_MASK) != rpl || !readDescriptor(newSs)) {
-    if (!faulted) raiseGP(selectorError(newSs));
-    return;
-  }
+  if (!readNonNullDescriptor(newSs, 0)) return;
   const sLo = descLo;
   const sHi = descHi;
   const sAddr = descAddr;
@@ -618,10 +557,7 @@ function returnProtected(size: u32, popBytes: u32, isIret: bool): void {
     raiseSS(selectorError(newSs));
     return;
   }
-  if (off > descriptorLimit(cLo, cHi)) {
-    raiseGP(0);
-    return;
-  }
+  if (!checkCodeLimit(off, cLo, cHi)) return;
   setAccessedBit(cAddr, cHi);
   setAccessedBit(sAddr, sHi);
   if (faulted) return;

@@ -10,7 +10,7 @@ import { OFF_EFLAGS, FLAG_IF, FLAG_IOPL, FLAG_IOPL_SHIFT, FLAG_VM, cr0, cpl, CR0
 import { sysFlag, setSysFlag, getOF } from '../flags';
 import { raiseGP, EXC_BP, EXC_OF, EXC_DB } from '../fault';
 import { imm } from '../decode';
-import { softwareInterrupt, INT_SOFTWARE, INT_ICEBP } from '../interrupts';
+import { softwareInterrupt, INT_SOFTWARE, INT_ICEBP, INT_BREAKPOINT } from '../interrupts';
 import { stopOnException, recordStoppedException } from '../control';
 import { setInterruptShadow } from '../interp';
 
@@ -57,19 +57,19 @@ function interruptInstruction(vector: u32, kind: u32): void {
   softwareInterrupt(vector, kind);
 }
 
-/** INT3 (CC): #BP as a trap. */
+/** INT3 (CC): #BP as a trap; unlike INT 3 (CD 03) not IOPL-sensitive in v86 mode (SDM Vol. 3A §20.3.3). */
 export function int3(): void {
-  interruptInstruction(EXC_BP, INT_SOFTWARE);
+  interruptInstruction(EXC_BP, INT_BREAKPOINT);
 }
 
-/** INT imm8 (CD ib). */
+/** INT imm8 (CD ib): in v86 mode #GP(0) when IOPL < 3 (delivery checks it). */
 export function intN(): void {
   interruptInstruction(imm & 0xff, INT_SOFTWARE);
 }
 
-/** INTO (CE): #OF when OF is set, otherwise nothing. */
+/** INTO (CE): #OF when OF is set, otherwise nothing; not IOPL-sensitive in v86 mode, as INT3. */
 export function into(): void {
-  if (getOF()) interruptInstruction(EXC_OF, INT_SOFTWARE);
+  if (getOF()) interruptInstruction(EXC_OF, INT_BREAKPOINT);
 }
 
 /** INT1 / ICEBP (F1): #DB without the gate DPL check. */

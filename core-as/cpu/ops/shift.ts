@@ -115,28 +115,16 @@ export function shift(kind: u32, size: u32, count: u32): void {
  * 48-bit E:G:E as P6-family processors do (Bochs documents the same).
  */
 export function shld(size: u32, count: u32): void {
-  count &= COUNT_MASK;
-  const dst = readEForWrite(size);
-  if (faulted) return;
-  if (count == 0) return;
-  const src = readG(size);
-  let res: u32;
-  let cf: bool;
-  if (size == 32) {
-    res = (dst << count) | (src >> (32 - count));
-    cf = ((dst >> (32 - count)) & 1) != 0;
-  } else {
-    const wide = (<u64>dst << 32) | (<u64>src << 16) | <u64>dst;
-    res = <u32>((wide << count) >> 32) & 0xffff;
-    cf = ((wide >> (48 - count)) & 1) != 0;
-  }
-  const sign = signBit(size);
-  setFlagsFromResult(res, size, cfOf(cf, ((res & sign) != 0) != cf));
-  writeEBack(res, size);
+  doubleShift(true, size, count);
 }
 
 /** SHRD E, G, count. 16-bit with count > 16: the 48-bit E:G:E model, as for SHLD. */
 export function shrd(size: u32, count: u32): void {
+  doubleShift(false, size, count);
+}
+
+/** SHLD (`left`) or SHRD; inlined with a constant `left`, so each keeps its own code. */
+@inline function doubleShift(left: bool, size: u32, count: u32): void {
   count &= COUNT_MASK;
   const dst = readEForWrite(size);
   if (faulted) return;
@@ -145,16 +133,23 @@ export function shrd(size: u32, count: u32): void {
   let res: u32;
   let cf: bool;
   if (size == 32) {
-    res = (dst >> count) | (src << (32 - count));
-    cf = ((dst >> (count - 1)) & 1) != 0;
+    res = left ? (dst << count) | (src >> (32 - count)) : (dst >> count) | (src << (32 - count));
+    cf = ((dst >> (left ? 32 - count : count - 1)) & 1) != 0;
   } else {
-    // Bits 0-15 E, 16-31 G, 32-47 E: shifting right brings G, then E, into the result.
+    // Bits 0-15 E, 16-31 G, 32-47 E: shifting brings G, then E, into the result.
     const wide = (<u64>dst << 32) | (<u64>src << 16) | <u64>dst;
-    res = <u32>(wide >> count) & 0xffff;
-    cf = ((wide >> (count - 1)) & 1) != 0;
+    if (left) {
+      res = <u32>((wide << count) >> 32) & 0xffff;
+      cf = ((wide >> (48 - count)) & 1) != 0;
+    } else {
+      res = <u32>(wide >> count) & 0xffff;
+      cf = ((wide >> (count - 1)) & 1) != 0;
+    }
   }
   const sign = signBit(size);
   const msb = (res & sign) != 0;
-  setFlagsFromResult(res, size, cfOf(cf, msb != ((res & (sign >> 1)) != 0)));
+  // OF: SHLD as a left shift (MSB XOR CF), SHRD as a right rotate (MSB XOR the bit below).
+  const ovf = left ? msb != cf : msb != ((res & (sign >> 1)) != 0);
+  setFlagsFromResult(res, size, cfOf(cf, ovf));
   writeEBack(res, size);
 }

@@ -42,6 +42,14 @@ const PAGE_SIZE: u32 = 0x1000;
 const PAGE_OFFSET_MASK: u32 = 0xfff;
 const PAGE_FRAME_MASK: u32 = 0xfffff000;
 const OFFSET16_END: u32 = 0x10000;
+/** Which instruction the shared REP loops run (always a constant: see repStore). */
+const STR_MOVS: u32 = 0;
+const STR_STOS: u32 = 1;
+const STR_LODS: u32 = 2;
+const STR_INS: u32 = 3;
+const STR_OUTS: u32 = 4;
+const STR_CMPS: u32 = 5;
+const STR_SCAS: u32 = 6;
 
 // ---------- index and count registers at the address size ----------
 
@@ -155,31 +163,13 @@ function movsFastRun(srcSeg: u32, bytes: u32, count: u32): u32 {
 
 export function movs(size: u32): void {
   const srcSeg = stringSrcSeg();
-  const bytes = size >> 3;
-  const delta = step(bytes);
+  const delta = step(size >> 3);
   if (repPrefix == 0) {
     movsOnce(size, srcSeg, delta);
     return;
   }
   // F2 and F3 both repeat MOVS (no ZF condition).
-  let count = index(REG_ECX);
-  if (count == 0) return;
-  const forward = !sysFlag(FLAG_DF);
-  let left = budget();
-  for (;;) {
-    let done: u32 = 0;
-    if (forward && left >= FAST_RUN_COST) done = movsFastRun(srcSeg, bytes, count);
-    if (done != 0) {
-      left -= FAST_RUN_COST;
-    } else {
-      if (!movsOnce(size, srcSeg, delta)) break;
-      done = 1;
-      left--;
-    }
-    count -= done;
-    if (count == 0 || left == 0) break;
-  }
-  finishRep(count);
+  repStore(STR_MOVS, size, srcSeg, 0, delta);
 }
 
 // ---------- STOS ----------
@@ -215,24 +205,36 @@ function stosFastRun(v: u32, bytes: u32, count: u32): u32 {
 }
 
 export function stos(size: u32): void {
-  const bytes = size >> 3;
-  const delta = step(bytes);
+  const delta = step(size >> 3);
   const v = regSized(REG_EAX, size);
   if (repPrefix == 0) {
     stosOnce(size, v, delta);
     return;
   }
+  repStore(STR_STOS, size, 0, v, delta);
+}
+
+/**
+ * The REP loop of MOVS (source srcSeg:(E)SI) and STOS (value v): forward,
+ * whole in-page runs through the fast path while the budget allows, else
+ * one checked element at a time. Always inlined with a constant `op`, so the
+ * choice between the two folds away and each keeps its own loop.
+ */
+@inline function repStore(op: u32, size: u32, srcSeg: u32, v: u32, delta: u32): void {
+  const bytes = size >> 3;
   let count = index(REG_ECX);
   if (count == 0) return;
   const forward = !sysFlag(FLAG_DF);
   let left = budget();
   for (;;) {
     let done: u32 = 0;
-    if (forward && left >= FAST_RUN_COST) done = stosFastRun(v, bytes, count);
+    if (forward && left >= FAST_RUN_COST) {
+      done = op == STR_MOVS ? movsFastRun(srcSeg, bytes, count) : stosFastRun(v, bytes, count);
+    }
     if (done != 0) {
       left -= FAST_RUN_COST;
     } else {
-      if (!stosOnce(size, v, delta)) break;
+      if (!elementOnce(op, size, srcSeg, v, delta)) break;
       done = 1;
       left--;
     }
@@ -260,16 +262,9 @@ export function lods(size: u32): void {
     lodsOnce(size, srcSeg, delta);
     return;
   }
-  let count = index(REG_ECX);
+  const count = index(REG_ECX);
   if (count == 0) return;
-  let left = budget();
-  for (;;) {
-    if (!lodsOnce(size, srcSeg, delta)) break;
-    count--;
-    left--;
-    if (count == 0 || left == 0) break;
-  }
-  finishRep(count);
+  repEach(STR_LODS, size, srcSeg, 0, delta, count);
 }
 
 // ---------- CMPS and SCAS ----------
@@ -307,21 +302,7 @@ export function cmps(size: u32): void {
     cmpsOnce(size, srcSeg, delta);
     return;
   }
-  let count = index(REG_ECX);
-  if (count == 0) return;
-  let left = budget();
-  for (;;) {
-    const z = cmpsOnce(size, srcSeg, delta);
-    if (z < 0) break;
-    count--;
-    left--;
-    if (count == 0 || conditionEnds(z == 1)) {
-      setIndex(REG_ECX, count);
-      return;
-    }
-    if (left == 0) break;
-  }
-  finishRep(count);
+  repCompare(STR_CMPS, size, srcSeg, 0, delta);
 }
 
 /** One SCAS element: flags of AL/AX/EAX - ES:[DI]; result as cmpsOnce. */
@@ -342,11 +323,21 @@ export function scas(size: u32): void {
     scasOnce(size, acc, delta);
     return;
   }
+  repCompare(STR_SCAS, size, 0, acc, delta);
+}
+
+/**
+ * The REPE/REPNE loop of CMPS (source srcSeg:(E)SI) and SCAS (accumulator
+ * acc): one element at a time until the count runs out, the condition ends
+ * the loop (then the instruction is complete) or the budget is spent.
+ * Inlined with a constant `op`, as repStore.
+ */
+@inline function repCompare(op: u32, size: u32, srcSeg: u32, acc: u32, delta: u32): void {
   let count = index(REG_ECX);
   if (count == 0) return;
   let left = budget();
   for (;;) {
-    const z = scasOnce(size, acc, delta);
+    const z = op == STR_CMPS ? cmpsOnce(size, srcSeg, delta) : scasOnce(size, acc, delta);
     if (z < 0) break;
     count--;
     left--;
@@ -384,17 +375,10 @@ export function ins(size: u32): void {
     insOnce(size, port, delta);
     return;
   }
-  let count = index(REG_ECX);
+  const count = index(REG_ECX);
   if (count == 0) return;
   if (!checkIoPermission(port, size >> 3)) return;
-  let left = budget();
-  for (;;) {
-    if (!insOnce(size, port, delta)) break;
-    count--;
-    left--;
-    if (count == 0 || left == 0) break;
-  }
-  finishRep(count);
+  repEach(STR_INS, size, 0, port, delta, count);
 }
 
 @inline function outsOnce(size: u32, srcSeg: u32, port: u32, delta: u32): bool {
@@ -415,12 +399,33 @@ export function outs(size: u32): void {
     outsOnce(size, srcSeg, port, delta);
     return;
   }
-  let count = index(REG_ECX);
+  const count = index(REG_ECX);
   if (count == 0) return;
   if (!checkIoPermission(port, size >> 3)) return;
+  repEach(STR_OUTS, size, srcSeg, port, delta, count);
+}
+
+/**
+ * One MOVS, STOS, LODS, INS or OUTS element; `arg` is the STOS value or the
+ * INS/OUTS port. False after a fault. Inlined with a constant `op`.
+ */
+@inline function elementOnce(op: u32, size: u32, srcSeg: u32, arg: u32, delta: u32): bool {
+  if (op == STR_MOVS) return movsOnce(size, srcSeg, delta);
+  if (op == STR_STOS) return stosOnce(size, arg, delta);
+  if (op == STR_LODS) return lodsOnce(size, srcSeg, delta);
+  if (op == STR_INS) return insOnce(size, arg, delta);
+  return outsOnce(size, srcSeg, arg, delta);
+}
+
+/**
+ * The REP loop of LODS, INS and OUTS (`count` > 0): one checked element at
+ * a time (port accesses have side effects, so there is no fast path), until
+ * the count or the budget runs out. Inlined with a constant `op`.
+ */
+@inline function repEach(op: u32, size: u32, srcSeg: u32, arg: u32, delta: u32, count: u32): void {
   let left = budget();
   for (;;) {
-    if (!outsOnce(size, srcSeg, port, delta)) break;
+    if (!elementOnce(op, size, srcSeg, arg, delta)) break;
     count--;
     left--;
     if (count == 0 || left == 0) break;

@@ -1,8 +1,9 @@
 // Segment descriptors and segment-register loads (SDM Vol. 3A ch. 3 and 5;
 // the MOV/POP/LDS pseudo-code of Vol. 2).
 //
-// Exported for the other families (LTR/LLDT/LAR/LSL/VERR/VERW in
-// ops/system.ts, the far transfers of ops/far.ts, tasks.ts, interrupts.ts):
+// Exported for the other families (SLDT/STR/LLDT/LTR/LAR/LSL/VERR/VERW in
+// ops/system-descriptors.ts, the far transfers of ops/far.ts, tasks.ts,
+// interrupts.ts):
 //
 //   readDescriptor(selector): bool   read the GDT/LDT entry into descLo/descHi
 //                                    (descAddr = its linear address); false when
@@ -10,6 +11,8 @@
 //                                    raised) or when the read faulted (#PF set)
 //   descLo, descHi, descAddr         the last descriptor read
 //   descriptorBase/Limit/Attr(lo,hi) decode a descriptor (Attr in the SEG_ATTR layout)
+//   isCodeDescriptor, isReadableSegment, isTssType, descriptorAccessible, ...
+//                                    the type and privilege predicates
 //   setAccessedBit(addr, hi)         mark a code/data descriptor accessed
 //   loadSegment(seg, selector)       MOV/POP/LxS to ES/SS/DS/FS/GS in every mode,
 //                                    with all protected-mode checks and faults
@@ -121,6 +124,34 @@ export let descAddr: u32 = 0;
 @inline export function isWritableData(hi: u32): bool {
   return (descriptorAttr(hi) & (ATTR_S | ATTR_CODE | ATTR_RW)) == (ATTR_S | ATTR_RW);
 }
+/** A code or data segment (S = 1) rather than a system descriptor (TSS, LDT, gate). */
+@inline export function isSegmentDescriptor(hi: u32): bool {
+  return (descriptorAttr(hi) & ATTR_S) != 0;
+}
+/** Data, or code with R set: what MOV to DS/ES/FS/GS accepts and VERR reports (SDM Vol. 2B "MOV", "VERR"). */
+@inline export function isReadableSegment(hi: u32): bool {
+  const attr = descriptorAttr(hi);
+  return (attr & ATTR_S) != 0 && (attr & (ATTR_CODE | ATTR_RW)) != ATTR_CODE;
+}
+/** A 16- or 32-bit TSS that is not busy (a `descriptorType` value). */
+@inline export function isAvailableTss(type: u32): bool {
+  return type == SYS_TSS16_AVAIL || type == SYS_TSS32_AVAIL;
+}
+/** Any 16- or 32-bit TSS, available or busy (a `descriptorType` value). */
+@inline export function isTssType(type: u32): bool {
+  return isAvailableTss(type) || type == SYS_TSS16_BUSY || type == SYS_TSS32_BUSY;
+}
+/**
+ * The privilege rule for a descriptor used other than as the target of a code
+ * transfer (data-segment loads, LAR/LSL/VERR/VERW, gates and TSSs named by
+ * JMP/CALL): DPL >= CPL and DPL >= RPL, waived for conforming code (SDM Vol.
+ * 3A §5.6, §5.8.4; Vol. 2A "LAR" Operation).
+ */
+@inline export function descriptorAccessible(hi: u32, rpl: u32, current: u32): bool {
+  if (isConformingCode(hi)) return true;
+  const dpl = descriptorDpl(hi);
+  return dpl >= current && dpl >= rpl;
+}
 
 /**
  * Read the descriptor `selector` names from the GDT or the LDT (implicit
@@ -150,6 +181,41 @@ export function readDescriptor(selector: u32): bool {
   descHi = hi;
   descAddr = addr;
   return true;
+}
+
+/**
+ * readDescriptor for a selector the instruction requires to be in its table:
+ * #GP(selector | ext) when it is outside. False after any fault.
+ */
+export function readDescriptorOrGP(selector: u32, ext: u32): bool {
+  if (readDescriptor(selector)) return true;
+  if (!faulted) raiseGP(selectorError(selector) | ext);
+  return false;
+}
+
+/** The same for a selector that must not be null either: #GP(ext) when it is (far transfers, gates). */
+export function readNonNullDescriptor(selector: u32, ext: u32): bool {
+  if (isNullSelector(selector)) {
+    raiseGP(ext);
+    return false;
+  }
+  return readDescriptorOrGP(selector, ext);
+}
+
+/** The same for a selector that must name a GDT entry (TSS, LDT): #GP(selector | ext) for TI = 1. */
+export function readGdtDescriptorOrGP(selector: u32, ext: u32): bool {
+  if ((selector & SEL_TI) != 0) {
+    raiseGP(selectorError(selector) | ext);
+    return false;
+  }
+  return readDescriptorOrGP(selector, ext);
+}
+
+/** A descriptor that must be present: #NP(selector | ext) when it is not. */
+export function requirePresent(selector: u32, hi: u32, ext: u32): bool {
+  if (descriptorPresent(hi)) return true;
+  raiseNP(selectorError(selector) | ext);
+  return false;
 }
 
 /** Set the accessed bit of the code/data descriptor at `addr` (SDM Vol. 3A §3.4.5.1). */
@@ -210,14 +276,10 @@ function loadProtectedSegment(seg: u32, sel: u32): void {
     loadNullSegment(seg, sel);
     return;
   }
-  if (!readDescriptor(sel)) {
-    if (!faulted) raiseGP(selectorError(sel));
-    return;
-  }
+  if (!readDescriptorOrGP(sel, 0)) return;
   const lo = descLo;
   const hi = descHi;
   const addr = descAddr;
-  const attr = descriptorAttr(hi);
   const dpl = descriptorDpl(hi);
   const rpl = sel & SEL_RPL_MASK;
   if (seg == SEG_SS) {
@@ -231,18 +293,15 @@ function loadProtectedSegment(seg: u32, sel: u32): void {
     }
   } else {
     // Data or readable code; data and non-conforming code also need DPL >= max(CPL, RPL).
-    if ((attr & ATTR_S) == 0 || (attr & (ATTR_CODE | ATTR_RW)) == ATTR_CODE) {
+    if (!isReadableSegment(hi)) {
       raiseGP(selectorError(sel));
       return;
     }
-    if (!isConformingCode(hi) && (rpl > dpl || current > dpl)) {
+    if (!descriptorAccessible(hi, rpl, current)) {
       raiseGP(selectorError(sel));
       return;
     }
-    if (!descriptorPresent(hi)) {
-      raiseNP(selectorError(sel));
-      return;
-    }
+    if (!requirePresent(sel, hi, 0)) return;
   }
   setAccessedBit(addr, hi);
   if (faulted) return;
@@ -259,20 +318,13 @@ export function loadTaskRegister(selector: u32): void {
     raiseGP(0);
     return;
   }
-  if ((sel & SEL_TI) != 0 || !readDescriptor(sel)) {
-    if (!faulted) raiseGP(selectorError(sel));
-    return;
-  }
+  if (!readGdtDescriptorOrGP(sel, 0)) return;
   const hi = descHi;
-  const type = descriptorType(hi);
-  if (type != SYS_TSS16_AVAIL && type != SYS_TSS32_AVAIL) {
+  if (!isAvailableTss(descriptorType(hi))) {
     raiseGP(selectorError(sel));
     return;
   }
-  if (!descriptorPresent(hi)) {
-    raiseNP(selectorError(sel));
-    return;
-  }
+  if (!requirePresent(sel, hi, 0)) return;
   writeSys8(descAddr + 5, ((hi | DESC_HI_TSS_BUSY) >>> 8) & 0xff);
   if (faulted) return;
   loadSegmentCache(SEG_TR, sel, descriptorBase(descLo, hi), descriptorLimit(descLo, hi), descriptorAttr(hi) | SYS_TSS_BUSY_BIT);
@@ -288,18 +340,12 @@ export function loadLdtRegister(selector: u32): void {
     loadNullSegment(SEG_LDTR, sel);
     return;
   }
-  if ((sel & SEL_TI) != 0 || !readDescriptor(sel)) {
-    if (!faulted) raiseGP(selectorError(sel));
-    return;
-  }
+  if (!readGdtDescriptorOrGP(sel, 0)) return;
   const hi = descHi;
   if (descriptorType(hi) != SYS_LDT) {
     raiseGP(selectorError(sel));
     return;
   }
-  if (!descriptorPresent(hi)) {
-    raiseNP(selectorError(sel));
-    return;
-  }
+  if (!requirePresent(sel, hi, 0)) return;
   loadSegmentCache(SEG_LDTR, sel, descriptorBase(descLo, hi), descriptorLimit(descLo, hi), descriptorAttr(hi));
 }

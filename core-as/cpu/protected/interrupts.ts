@@ -13,13 +13,13 @@ import {
   cpl, segSel, segAttr, reg32, setReg32, loadNullSegment,
 } from '../state';
 import { getEflags } from '../flags';
-import { setNextEip, opcode } from '../decode';
+import { setNextEip } from '../decode';
 import { readSys32 } from '../memory';
 import { faulted, raiseGP, raiseNP, EXC_DB, EXC_NMI, EXC_BP, EXC_OF, EXC_DF, EXC_MC } from '../fault';
 import {
-  readDescriptor, descLo, descHi, descAddr, descriptorBase, descriptorLimit, descriptorAttr, descriptorDpl, descriptorType,
-  descriptorPresent, isCodeDescriptor, isConformingCode, setAccessedBit, loadCodeSegment, commitDataSegment, v86Mode,
-  isNullSelector, selectorError, ERR_EXT, ERR_IDT, SEL_ERROR_MASK,
+  readNonNullDescriptor, descLo, descHi, descAddr, descriptorBase, descriptorLimit, descriptorAttr, descriptorDpl, descriptorType,
+  descriptorPresent, requirePresent, isCodeDescriptor, isConformingCode, setAccessedBit, loadCodeSegment, commitDataSegment, v86Mode,
+  selectorError, ERR_EXT, ERR_IDT, SEL_ERROR_MASK,
   SYS_TASK_GATE, SYS_INT_GATE16, SYS_TRAP_GATE16, SYS_INT_GATE32, SYS_TRAP_GATE32, SYS_TYPE_32,
 } from './descriptors';
 import { frameBegin, frameBeginCurrent, framePush, frameSp } from './frame';
@@ -27,14 +27,8 @@ import {
   switchTaskThroughGate, pushTaskErrorCode, readTssStack, checkInnerStack, tssSs, tssEsp, stackLo, stackHi, stackAddr, TASK_INT,
 } from './tasks';
 import { clearEflags } from './eflags';
+import { INT_EXCEPTION, INT_SOFTWARE, INT_EXTERNAL, isSoftwareKind } from '../interrupts';
 
-// Kinds of event, as core-as/cpu/interrupts.ts defines them (kept equal).
-const INT_EXCEPTION: u32 = 0;
-const INT_SOFTWARE: u32 = 1;
-const INT_EXTERNAL: u32 = 2;
-
-/** INT imm8: the one IOPL-sensitive interrupt instruction in virtual-8086 mode (§20.3.3). */
-const OPCODE_INT_N: u32 = 0xcd;
 /** Interrupt gates (type bit 0 clear) also clear IF; trap gates leave it. */
 const GATE_TRAP_BIT: u32 = 1;
 
@@ -89,8 +83,10 @@ export function deliverProtected(vector: u32, kind: u32, errorCode: u32, hasErro
   const ext: u32 = kind == INT_EXCEPTION || kind == INT_EXTERNAL ? ERR_EXT : 0;
   const vm = v86Mode();
   const flags = getEflags();
-  if (vm && kind == INT_SOFTWARE && opcode == OPCODE_INT_N && ((flags & FLAG_IOPL) >> FLAG_IOPL_SHIFT) < 3) {
-    // INT n in virtual-8086 mode at IOPL < 3 traps to the monitor (§20.3.1.1).
+  if (vm && kind == INT_SOFTWARE && ((flags & FLAG_IOPL) >> FLAG_IOPL_SHIFT) < 3) {
+    // INT n in virtual-8086 mode at IOPL < 3 traps to the monitor (§20.3.1.1,
+    // Vol. 2A "INT n" Operation). INT3 and INTO (INT_BREAKPOINT) do not: they
+    // go through the IDT, where a gate DPL below 3 gives #GP(vector*8+2) (§20.3.3).
     raiseGP(0);
     return;
   }
@@ -111,7 +107,7 @@ export function deliverProtected(vector: u32, kind: u32, errorCode: u32, hasErro
   }
   const current = cpl();
   // INT n, INT3 and INTO need gate DPL >= CPL; INT1 and hardware events do not (§6.12.1.1).
-  if (kind == INT_SOFTWARE && descriptorDpl(gHi) < current) {
+  if (isSoftwareKind(kind) && descriptorDpl(gHi) < current) {
     raiseGP(gateCode);
     return;
   }
@@ -130,14 +126,7 @@ export function deliverProtected(vector: u32, kind: u32, errorCode: u32, hasErro
   const gate32 = (type & SYS_TYPE_32) != 0;
   const codeSel = gLo >>> 16;
   const offset = gate32 ? (gHi & 0xffff0000) | (gLo & 0xffff) : gLo & 0xffff;
-  if (isNullSelector(codeSel)) {
-    raiseGP(ext);
-    return;
-  }
-  if (!readDescriptor(codeSel)) {
-    if (!faulted) raiseGP(selectorError(codeSel) | ext);
-    return;
-  }
+  if (!readNonNullDescriptor(codeSel, ext)) return;
   const cLo = descLo;
   const cHi = descHi;
   const cAddr = descAddr;
@@ -146,10 +135,7 @@ export function deliverProtected(vector: u32, kind: u32, errorCode: u32, hasErro
     raiseGP(selectorError(codeSel) | ext);
     return;
   }
-  if (!descriptorPresent(cHi)) {
-    raiseNP(selectorError(codeSel) | ext);
-    return;
-  }
+  if (!requirePresent(codeSel, cHi, ext)) return;
   const inner = !isConformingCode(cHi) && dpl < current;
   // From virtual-8086 mode the handler must run in ring 0 on its own stack (§6.12.1, §20.3.1.1).
   if (vm && (!inner || dpl != 0)) {

@@ -29,9 +29,9 @@ import { faulted, raiseGP, raiseTS, raiseNP, raiseSS, raiseFault, EXC_DB } from 
 import { push } from '../operands';
 import { DR6_BT, DR6_FIXED_ONES } from '../debug';
 import {
-  readDescriptor, descLo, descHi, descAddr, descriptorBase, descriptorLimit, descriptorAttr, descriptorDpl, descriptorType,
-  descriptorPresent, isWritableData, isConformingCode, setAccessedBit, loadCodeSegment, commitDataSegment, loadV86Segment,
-  selectorError, isNullSelector, SEL_TI, SEL_RPL_MASK, SYS_TYPE_32, SYS_TSS_BUSY_BIT, SYS_TSS16_AVAIL, SYS_TSS32_AVAIL,
+  readDescriptor, readGdtDescriptorOrGP, descLo, descHi, descAddr, descriptorBase, descriptorLimit, descriptorAttr, descriptorDpl, descriptorType,
+  descriptorPresent, requirePresent, isWritableData, isConformingCode, setAccessedBit, loadCodeSegment, commitDataSegment, loadV86Segment,
+  selectorError, isNullSelector, SEL_TI, SEL_RPL_MASK, SYS_TYPE_32, SYS_TSS_BUSY_BIT, SYS_TSS16_AVAIL, SYS_TSS32_AVAIL, SYS_LDT,
   DESC_HI_TSS_BUSY,
 } from './descriptors';
 import { writeEflagsMasked } from './eflags';
@@ -105,15 +105,9 @@ function probeSysRange(first: u32, last: u32): void {
  * TASK-GATE): the gate names an available TSS in the GDT.
  */
 export function switchTaskThroughGate(gateSel: u32, gateHi: u32, tssSel: u32, source: u32, returnEip: u32, ext: u32): void {
-  if (!descriptorPresent(gateHi)) {
-    raiseNP(selectorError(gateSel) | ext);
-    return;
-  }
+  if (!requirePresent(gateSel, gateHi, ext)) return;
   const sel = tssSel & 0xffff;
-  if ((sel & SEL_TI) != 0 || !readDescriptor(sel)) {
-    if (!faulted) raiseGP(selectorError(sel) | ext);
-    return;
-  }
+  if (!readGdtDescriptorOrGP(sel, ext)) return;
   const type = descriptorType(descHi);
   if (type != SYS_TSS16_AVAIL && type != SYS_TSS32_AVAIL) {
     raiseGP(selectorError(sel) | ext);
@@ -124,10 +118,7 @@ export function switchTaskThroughGate(gateSel: u32, gateHi: u32, tssSel: u32, so
 
 /** The 14 steps of SDM Vol. 3A §7.3 from step 3 on. */
 export function switchTask(sel: u32, lo: u32, hi: u32, addr: u32, source: u32, returnEip: u32, ext: u32): void {
-  if (!descriptorPresent(hi)) {
-    raiseNP(selectorError(sel) | ext);
-    return;
-  }
+  if (!requirePresent(sel, hi, ext)) return;
   const big = (descriptorType(hi) & SYS_TYPE_32) != 0;
   const base = descriptorBase(lo, hi);
   const limit = descriptorLimit(lo, hi);
@@ -275,7 +266,7 @@ function loadTaskLdt(selector: u32, ext: u32): void {
   }
   const lo = descLo;
   const hi = descHi;
-  if (descriptorType(hi) != 2 || !descriptorPresent(hi)) {
+  if (descriptorType(hi) != SYS_LDT || !descriptorPresent(hi)) {
     raiseTS(selectorError(sel) | ext);
     return;
   }

@@ -269,6 +269,19 @@ export function rr(reg: number, rm: number): number {
   return modrm(3, reg, rm);
 }
 
+/** The operand sizes (bits) of the byte/word/dword forms. */
+export const SIZES = [8, 16, 32] as const;
+
+/** Opcode prefix and byte for an 8-bit op or its 16/32-bit sibling (op8 + 1). */
+export function sized(size: number, op8: number): number[] {
+  return size === 8 ? [op8] : size === 16 ? [0x66, op8 + 1] : [op8 + 1];
+}
+
+/** `v` as `size` bits of little-endian bytes (immediates and memory operands). */
+export function le(v: number, size: number): number[] {
+  return Array.from({ length: size / 8 }, (_, i) => (v >>> (8 * i)) & 0xff);
+}
+
 /** Interesting values of a given size (bits). */
 export function edgeValues(size: 8 | 16 | 32): number[] {
   const m = size === 32 ? 0xffffffff : (1 << size) - 1;

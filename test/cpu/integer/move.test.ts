@@ -3,6 +3,9 @@
 import { describe, it, expect } from 'vitest';
 import {
   expectSame,
+  SIZES,
+  sized,
+  le,
   hasReference,
   edgeValues,
   rr,
@@ -22,13 +25,6 @@ import {
   SF,
 } from './harness.js';
 
-const SIZES = [8, 16, 32] as const;
-function sized(size: number, op8: number): number[] {
-  return size === 8 ? [op8] : size === 16 ? [0x66, op8 + 1] : [op8 + 1];
-}
-function le(v: number, size: number): number[] {
-  return Array.from({ length: size / 8 }, (_, i) => (v >>> (8 * i)) & 0xff);
-}
 const REGS = { eax: 0x11223344, ecx: 0x55667788, edx: 0x99aabbcc, ebx: DATA_ADDR, ebp: 0x01020304, esi: 0x80000001, edi: 0xfedcba98 };
 const DATA = Array.from({ length: 64 }, (_, i) => (i * 29 + 3) & 0xff);
 

@@ -3,6 +3,9 @@
 import { describe, it, expect } from 'vitest';
 import {
   expectSame,
+  SIZES,
+  sized,
+  le,
   hasReference,
   edgeValues,
   rr,
@@ -20,15 +23,8 @@ import {
   PF,
 } from './harness.js';
 
-const SIZES = [8, 16, 32] as const;
 const MUL_UNDEF = SF | ZF | AF | PF;
 const DIV_UNDEF = ARITH;
-function sized(size: number, op8: number): number[] {
-  return size === 8 ? [op8] : size === 16 ? [0x66, op8 + 1] : [op8 + 1];
-}
-function le(v: number, size: number): number[] {
-  return Array.from({ length: size / 8 }, (_, i) => (v >>> (8 * i)) & 0xff);
-}
 
 describe.skipIf(!hasReference('any'))('multiply and divide vs host', () => {
   it('MUL/IMUL one operand, register and memory', async () => {

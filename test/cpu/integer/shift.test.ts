@@ -3,16 +3,26 @@
 // non-zero shift, CF of SHL/SHR when count >= operand size; SHLD/SHRD 16-bit
 // with count > 16 are not compared at all (result undefined).
 import { describe, it, expect } from 'vitest';
-import { expectSame, hasReference, rr, modrm, type Case, EAX, ECX, EBX, DATA_ADDR, ARITH, AF, CF, OF } from './harness.js';
+import {
+  expectSame,
+  SIZES,
+  sized,
+  le,
+  hasReference,
+  rr,
+  modrm,
+  type Case,
+  EAX,
+  ECX,
+  EBX,
+  DATA_ADDR,
+  ARITH,
+  AF,
+  CF,
+  OF,
+} from './harness.js';
 
-const SIZES = [8, 16, 32] as const;
 const KINDS = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal', 'sar'];
-function sizedOp(size: number, op8: number): number[] {
-  return size === 8 ? [op8] : size === 16 ? [0x66, op8 + 1] : [op8 + 1];
-}
-function le(v: number, size: number): number[] {
-  return Array.from({ length: size / 8 }, (_, i) => (v >>> (8 * i)) & 0xff);
-}
 function values(size: number): number[] {
   const m = size === 32 ? 0xffffffff : (1 << size) - 1;
   return [0, 1, 0x80000000, 0x40000000, 0xc0000001, 0x81, 0x8001, 0x5a5aa5a5, 0xffffffff, 0x7f7f7f7f].map((v) => (v & m) >>> 0);
@@ -38,7 +48,7 @@ describe.skipIf(!hasReference('any'))('shifts and rotates vs host', () => {
             for (const fl of [0, ARITH]) {
               cases.push({
                 name: `${KINDS[kind]}${size} cl=${count}`,
-                code: [...sizedOp(size, 0xd2), rr(kind, EAX)],
+                code: [...sized(size, 0xd2), rr(kind, EAX)],
                 regs: { eax: v, ecx: count | 0x100 },
                 eflags: fl,
                 undef: undefFor(kind, size, count),
@@ -59,14 +69,14 @@ describe.skipIf(!hasReference('any'))('shifts and rotates vs host', () => {
           for (const fl of [0, CF]) {
             cases.push({
               name: `${KINDS[kind]}${size} 1`,
-              code: [...sizedOp(size, 0xd0), rr(kind, EAX)],
+              code: [...sized(size, 0xd0), rr(kind, EAX)],
               regs: { eax: v },
               eflags: fl,
               undef: undefFor(kind, size, 1),
             });
             cases.push({
               name: `${KINDS[kind]}${size} [ebx],1`,
-              code: [...sizedOp(size, 0xd0), modrm(0, kind, EBX)],
+              code: [...sized(size, 0xd0), modrm(0, kind, EBX)],
               regs: { ebx: DATA_ADDR },
               data: le(v, size),
               eflags: fl,
@@ -75,14 +85,14 @@ describe.skipIf(!hasReference('any'))('shifts and rotates vs host', () => {
             for (const count of [0, 3, 9, 17, 32, 0xff]) {
               cases.push({
                 name: `${KINDS[kind]}${size} ib=${count}`,
-                code: [...sizedOp(size, 0xc0), rr(kind, EAX), count],
+                code: [...sized(size, 0xc0), rr(kind, EAX), count],
                 regs: { eax: v },
                 eflags: fl,
                 undef: undefFor(kind, size, count),
               });
               cases.push({
                 name: `${KINDS[kind]}${size} [ebx],ib=${count}`,
-                code: [...sizedOp(size, 0xc0), modrm(0, kind, EBX), count],
+                code: [...sized(size, 0xc0), modrm(0, kind, EBX), count],
                 regs: { ebx: DATA_ADDR },
                 data: le(v, size),
                 eflags: fl,

@@ -2,6 +2,9 @@
 import { describe, it, expect } from 'vitest';
 import {
   expectSame,
+  SIZES,
+  sized,
+  le,
   hasReference,
   edgeValues,
   rr,
@@ -17,15 +20,6 @@ import {
   CF,
   DF,
 } from './harness.js';
-
-const SIZES = [8, 16, 32] as const;
-/** Opcode prefix and byte for an 8-bit op or its 16/32-bit sibling (op8 + 1). */
-function sized(size: number, op8: number): number[] {
-  return size === 8 ? [op8] : size === 16 ? [0x66, op8 + 1] : [op8 + 1];
-}
-function le(v: number, size: number): number[] {
-  return Array.from({ length: size / 8 }, (_, i) => (v >>> (8 * i)) & 0xff);
-}
 
 describe.skipIf(!hasReference('any'))('unary ALU ops vs host', () => {
   it('INC/DEC/NEG/NOT E, register and memory forms, all sizes and edge values', async () => {

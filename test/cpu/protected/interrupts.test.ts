@@ -23,10 +23,12 @@ const INT_EXCEPTION = 0;
 const INT_SOFTWARE = 1;
 const INT_EXTERNAL = 2;
 const INT_ICEBP = 3;
+const INT_BREAKPOINT = 4;
 const OK = 0xffffffff;
 
-function deliver(m: Machine, vector: number, kind: number, code = 0, hasCode = false, opcode = 0xcd): number {
-  return m.core.exports.deliverEvent(vector, kind, code, hasCode ? 1 : 0, opcode) >>> 0;
+/** Deliver an event of `kind` (the opcode argument of deliverEvent no longer matters: the kind says it all). */
+function deliver(m: Machine, vector: number, kind: number, code = 0, hasCode = false): number {
+  return m.core.exports.deliverEvent(vector, kind, code, hasCode ? 1 : 0, 0) >>> 0;
 }
 const fault = (vector: number, code: number) => ((vector << 16) | code) >>> 0;
 
@@ -95,7 +97,7 @@ describe('delivery through interrupt and trap gates', () => {
     m.setIdt(0x40, gateDesc(SEL.code0, HANDLER, T.intGate32, 0));
     expect(deliver(m, 0x40, INT_SOFTWARE)).toBe(fault(13, 0x40 * 8 + 2));
     expect(m.cpl).toBe(3);
-    expect(deliver(m, 0x40, INT_ICEBP, 0, false, 0xf1)).toBe(OK);
+    expect(deliver(m, 0x40, INT_ICEBP)).toBe(OK);
     expect(m.eip).toBe(HANDLER);
   });
 
@@ -289,10 +291,59 @@ describe('virtual-8086 mode and interrupts', () => {
     const m = await v86Machine(0);
     m.setIdt(0x21, gateDesc(SEL.code0, HANDLER, T.intGate32, 3));
     m.setIdt(3, gateDesc(SEL.code0, HANDLER + 0x10, T.trapGate32, 3));
-    expect(deliver(m, 0x21, INT_SOFTWARE, 0, false, 0xcd)).toBe(fault(13, 0));
+    expect(deliver(m, 0x21, INT_SOFTWARE)).toBe(fault(13, 0));
     expect(m.core.getReg('eflags') & L.FLAG_VM).toBe(L.FLAG_VM);
-    expect(deliver(m, 3, INT_SOFTWARE, 0, false, 0xcc)).toBe(OK);
+    expect(deliver(m, 3, INT_BREAKPOINT)).toBe(OK);
     expect(m.eip).toBe(HANDLER + 0x10);
+  });
+
+  // INT3 (CC) and INTO (CE) are not IOPL-sensitive in v86 mode, unlike INT n
+  // (CD): they always go through the IDT, where the gate DPL must be 3 (SDM
+  // Vol. 3A §20.3.3; Vol. 2A "INT n/INTO/INT3/INT1" Operation).
+  const GP_HANDLER = HANDLER + 0x100;
+  const V86_IP = 0x10;
+  const V86_CS = 0x1000;
+  async function v86Trap(iopl: number, code: number[], vector: number, gateDpl: number): Promise<Machine> {
+    const m = await v86Machine(iopl);
+    m.core.setReg('eflags', m.core.getReg('eflags') | L.FLAG_OF);
+    m.setIdt(13, gateDesc(SEL.code0, GP_HANDLER, T.intGate32, 0));
+    m.setIdt(vector, gateDesc(SEL.code0, HANDLER, T.intGate32, gateDpl));
+    m.bytes(0x10000 + V86_IP, code);
+    m.runDelivering(1);
+    return m;
+  }
+  const trapInstructions: [string, number[], number][] = [
+    ['INT3', [0xcc], 3],
+    ['INTO', [0xce], 4],
+  ];
+  describe.each(trapInstructions)('%s in v86 mode', (_name, code, vector) => {
+    it.each([0, 3])('at IOPL %i through a DPL-3 gate enters the ring-0 handler', async (iopl) => {
+      const m = await v86Trap(iopl, code, vector, 3);
+      expect(m.eip).toBe(HANDLER);
+      expect(m.cpl).toBe(0);
+      expect(m.core.getReg('eflags') & L.FLAG_VM).toBe(0);
+      // A trap: the frame returns past the instruction, with no error code.
+      expect(m.esp).toBe(STACK0_TOP - 36);
+      expect(stackDwords(m, 2)).toEqual([V86_IP + code.length, V86_CS]);
+    });
+
+    it.each([0, 3])('at IOPL %i through a DPL-0 gate raises #GP(vector*8+2)', async (iopl) => {
+      const m = await v86Trap(iopl, code, vector, 0);
+      expect(m.eip).toBe(GP_HANDLER);
+      expect(m.cpl).toBe(0);
+      // #GP is a fault: error code (IDT bit, no EXT), then the instruction's own address.
+      expect(m.esp).toBe(STACK0_TOP - 40);
+      expect(stackDwords(m, 3)).toEqual([vector * 8 + 2, V86_IP, V86_CS]);
+    });
+  });
+
+  it('INT 3 written as CD 03 stays IOPL-sensitive: #GP(0) at IOPL 0, the handler at IOPL 3', async () => {
+    let m = await v86Trap(0, [0xcd, 0x03], 3, 3);
+    expect(m.eip).toBe(GP_HANDLER);
+    expect(stackDwords(m, 2)).toEqual([0, V86_IP]);
+    m = await v86Trap(3, [0xcd, 0x03], 3, 3);
+    expect(m.eip).toBe(HANDLER);
+    expect(stackDwords(m, 1)).toEqual([V86_IP + 2]);
   });
 
   it('INT n at IOPL 3 goes through a DPL-3 gate to ring 0', async () => {
