@@ -27,7 +27,7 @@ import {
   switchTaskThroughGate, pushTaskErrorCode, readTssStack, checkInnerStack, tssSs, tssEsp, stackLo, stackHi, stackAddr, TASK_INT,
 } from './tasks';
 import { clearEflags } from './eflags';
-import { INT_EXCEPTION, INT_SOFTWARE, INT_EXTERNAL, isSoftwareKind } from '../interrupts';
+import { INT_EXCEPTION, INT_SOFTWARE, INT_EXTERNAL, INT_ICEBP, isSoftwareKind } from '../interrupts';
 
 /** Interrupt gates (type bit 0 clear) also clear IF; trap gates leave it. */
 const GATE_TRAP_BIT: u32 = 1;
@@ -80,7 +80,9 @@ function pushFrame(): void {
  * architectural state has changed (except after a task switch's commit).
  */
 export function deliverProtected(vector: u32, kind: u32, errorCode: u32, hasErrorCode: bool, returnEip: u32): void {
-  const ext: u32 = kind == INT_EXCEPTION || kind == INT_EXTERNAL ? ERR_EXT : 0;
+  // EXT is clear only for faults while delivering INT n, INT3 and INTO; INT1
+  // (ICEBP) is delivered like a hardware debug exception (SDM Vol. 3A §6.13).
+  const ext: u32 = kind == INT_EXCEPTION || kind == INT_EXTERNAL || kind == INT_ICEBP ? ERR_EXT : 0;
   const vm = v86Mode();
   const flags = getEflags();
   if (vm && kind == INT_SOFTWARE && ((flags & FLAG_IOPL) >> FLAG_IOPL_SHIFT) < 3) {

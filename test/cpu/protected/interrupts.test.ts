@@ -101,6 +101,13 @@ describe('delivery through interrupt and trap gates', () => {
     expect(m.eip).toBe(HANDLER);
   });
 
+  it('sets EXT in the error code for a fault while delivering INT1, but not INT n (SDM Vol. 3A §6.13)', async () => {
+    const m = await protectedMachine({ cpl: 0 });
+    m.setIdt(0x01, gateDesc(SEL.code0, HANDLER, T.intGate32, 0, 0, false));
+    expect(deliver(m, 0x01, INT_ICEBP)).toBe(fault(11, 0x01 * 8 + 3));
+    expect(deliver(m, 0x01, INT_SOFTWARE)).toBe(fault(11, 0x01 * 8 + 2));
+  });
+
   it('INT n through a DPL-3 gate from ring 3 enters ring 0', async () => {
     const m = await protectedMachine({ cpl: 3 });
     m.setIdt(0x80, gateDesc(SEL.code0, HANDLER, T.trapGate32, 3));
