@@ -20,7 +20,7 @@ import { unimplementedCount, lastUnimplementedOpcode } from './cpu/unimplemented
 import { CPU_SIGNATURE } from './cpu/identity';
 import { updateDebugChecks } from './cpu/debug';
 import { eip as coreEip } from './cpu/state';
-import { setOpcode, setNextEip, nextEip } from './cpu/decode';
+import { setNextEip, nextEip } from './cpu/decode';
 import { deliverInterrupt } from './cpu/interrupts';
 import { faulted, faultVector, faultErrorCode, clearFault } from './cpu/fault';
 
@@ -169,12 +169,11 @@ export function setSegmentCache(seg: u32, selector: u32, base: u32, limit: u32, 
 /**
  * Deliver an interrupt or exception now, as the loop or an INT instruction
  * would (kind: cpu/interrupts.ts INT_*), with the current EIP as return
- * address and `opcode` as the instruction that raised it (tests). Returns
+ * address (tests). Returns
  * 0xffffffff on success, else the fault raised during delivery as
  * (vector << 16) | (error code & 0xffff), with no state committed.
  */
-export function deliverEvent(vector: u32, kind: u32, errorCode: u32, hasErrorCode: bool, opcode: u32): u32 {
-  setOpcode(opcode);
+export function deliverEvent(vector: u32, kind: u32, errorCode: u32, hasErrorCode: bool): u32 {
   setNextEip(coreEip());
   deliverInterrupt(vector, kind, errorCode, hasErrorCode, coreEip());
   if (faulted) {

@@ -41,7 +41,7 @@ export interface CoreExports {
   /** Fill a segment register's descriptor cache (attr in the SEG_ATTR layout). */
   setSegmentCache(seg: number, selector: number, base: number, limit: number, attr: number): void;
   /** Deliver an interrupt now; 0xffffffff on success, else (vector << 16) | error code of the delivery fault. */
-  deliverEvent(vector: number, kind: number, errorCode: number, hasErrorCode: number, opcode: number): number;
+  deliverEvent(vector: number, kind: number, errorCode: number, hasErrorCode: number): number;
   /** I/O port access; size in bytes (1, 2, 4). */
   portRead(port: number, size: number): number;
   portWrite(port: number, value: number, size: number): void;

@@ -26,9 +26,9 @@ const INT_ICEBP = 3;
 const INT_BREAKPOINT = 4;
 const OK = 0xffffffff;
 
-/** Deliver an event of `kind` (the opcode argument of deliverEvent no longer matters: the kind says it all). */
+/** Deliver an event of `kind` (cpu/interrupts.ts INT_*). */
 function deliver(m: Machine, vector: number, kind: number, code = 0, hasCode = false): number {
-  return m.core.exports.deliverEvent(vector, kind, code, hasCode ? 1 : 0, 0) >>> 0;
+  return m.core.exports.deliverEvent(vector, kind, code, hasCode ? 1 : 0) >>> 0;
 }
 const fault = (vector: number, code: number) => ((vector << 16) | code) >>> 0;
 

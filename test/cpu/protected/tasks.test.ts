@@ -254,7 +254,7 @@ describe('exceptions and interrupts through task gates', () => {
   it('an external interrupt through a task gate to a busy TSS raises #GP(TSS | EXT)', async () => {
     const m = await twoTasks();
     m.setIdt(0x30, gateDesc(SEL.tssA, 0, T.taskGate, 0));
-    const res = m.core.exports.deliverEvent(0x30, 2, 0, 0, 0) >>> 0;
+    const res = m.core.exports.deliverEvent(0x30, 2, 0, 0) >>> 0;
     expect(res).toBe(((13 << 16) | SEL.tssA | 1) >>> 0);
     expect(m.sel(L.SEG_TR)).toBe(SEL.tssA);
   });
