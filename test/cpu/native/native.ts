@@ -1,10 +1,6 @@
-// Builds and drives test/cpu/native/harness.c (protocol documented there).
+// Drives test/cpu/native/harness.c (protocol documented there) for the
+// random differential test; build.ts builds it and picks how it runs.
 
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   CODE_ADDR,
   DATA_SIZE,
@@ -22,8 +18,9 @@ import {
   type TestCase,
 } from '../differential/cases';
 import { mapOffset, type Layout } from '../differential/x86';
+import { buildHarness32, buildHarness64, runHarness, type BuiltHarness } from './build';
 
-export const HARNESS_SOURCE = fileURLToPath(new URL('./harness.c', import.meta.url));
+export { HARNESS_SOURCE, type BuiltHarness } from './build';
 
 const SIGILL = 4;
 const SIGTRAP = 5;
@@ -37,39 +34,19 @@ const SI_KERNEL = 0x80;
 const TRAPNO_UNKNOWN = 0xffffffff; // qemu-user reports -1
 const HEADER_BYTES = 44;
 const RESULT_BYTES = 64;
-const MAX_OUTPUT = 1 << 30;
-
-export interface BuiltHarness {
-  path: string;
-  bits: 32 | 64;
-}
-
-function tryBuild(dir: string, bits: 32 | 64): BuiltHarness | string {
-  const out = join(dir, `harness${bits}`);
-  const archFlags = bits === 32 ? ['-m32'] : [];
-  // -static keeps the binary off the 32-bit loader; fall back to dynamic.
-  let cc = spawnSync('gcc', [...archFlags, '-O1', '-static', '-o', out, HARNESS_SOURCE], { encoding: 'utf8' });
-  if (cc.status !== 0) cc = spawnSync('gcc', [...archFlags, '-O1', '-o', out, HARNESS_SOURCE], { encoding: 'utf8' });
-  if (cc.error || cc.status !== 0) return `gcc ${archFlags.join(' ')} failed: ${cc.error?.message ?? cc.stderr}`;
-  const info = spawnSync(out, ['--info'], { encoding: 'utf8' });
-  if (info.status !== 0 || !info.stdout.includes(`bits=${bits}`)) {
-    return `built ${bits}-bit harness does not run: ${info.error?.message ?? info.stderr}`;
-  }
-  return { path: out, bits };
-}
 
 /**
- * Builds the harness: 32-bit when the host runs 32-bit code, else 64-bit
- * (snippets then run as their 64-bit-mode translation).  Env
+ * The primary harness: 32-bit when the host CPU runs 32-bit code, else 64-bit
+ * (snippets then run as their 64-bit-mode translation).  Never QEMU: see
+ * buildHarness32 for the reference of 32-bit-only cases.  Env
  * TABVM_DIFF_NATIVE_BITS=32|64 forces one.  Returns the reasons on failure.
  */
 export function buildHarness(): BuiltHarness | string {
-  const dir = mkdtempSync(join(tmpdir(), 'tabvm-harness-'));
   const forced = process.env.TABVM_DIFF_NATIVE_BITS;
   const order: (32 | 64)[] = forced === '64' ? [64] : forced === '32' ? [32] : [32, 64];
   const reasons: string[] = [];
   for (const bits of order) {
-    const r = tryBuild(dir, bits);
+    const r = bits === 32 ? buildHarness32({ allowQemu: false }) : buildHarness64();
     if (typeof r !== 'string') return r;
     reasons.push(r);
   }
@@ -213,7 +190,7 @@ export function toOutcome(tc: TestCase, raw: RawResult, bits: 32 | 64): CpuOutco
 export class NativeTarget implements Target {
   readonly name: string;
   constructor(readonly harness: BuiltHarness) {
-    this.name = `native (${harness.bits}-bit harness)`;
+    this.name = harness.name;
   }
 
   canRun(tc: TestCase): boolean {
@@ -226,9 +203,7 @@ export class NativeTarget implements Target {
 
   runSync(cases: readonly TestCase[]): CpuOutcome[] {
     const input = serializeCases(cases, this.harness.bits);
-    const r = spawnSync(this.harness.path, [], { input, maxBuffer: MAX_OUTPUT });
-    if (r.error) throw r.error;
-    if (r.status !== 0) throw new Error(`harness exited with ${r.status ?? r.signal}: ${r.stderr.toString()}`);
-    return parseResults(r.stdout, cases).map((raw, i) => toOutcome(cases[i], raw, this.harness.bits));
+    const out = runHarness(this.harness, input);
+    return parseResults(out, cases).map((raw, i) => toOutcome(cases[i], raw, this.harness.bits));
   }
 }
