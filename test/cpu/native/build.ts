@@ -11,10 +11,11 @@
 //   have no 64-bit-mode form (DAA, BOUND, PUSHA, 32-bit PUSH/POP, ...).
 //
 // Env TABVM_HARNESS32=qemu forces QEMU even where the host runs 32-bit code
-// (to reproduce the QEMU-referenced runs on such a host).
+// (to reproduce the QEMU-referenced runs on such a host); =none disables the
+// 32-bit harness (to see how the tests behave on a host without one).
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +96,7 @@ export function buildHarness64(): BuiltHarness | string {
  * run 32-bit code (`allowQemu`, default true); a string says why neither works.
  */
 export function buildHarness32(opts: { allowQemu?: boolean } = {}): BuiltHarness | string {
+  if (process.env.TABVM_HARNESS32 === 'none') return 'the 32-bit harness is disabled (TABVM_HARNESS32=none)';
   const c = compile(32);
   if (typeof c === 'string') return `${c}; install gcc-multilib`;
   const forceQemu = process.env.TABVM_HARNESS32 === 'qemu';
@@ -110,6 +112,14 @@ export function buildHarness32(opts: { allowQemu?: boolean } = {}): BuiltHarness
 export function runHarness(h: BuiltHarness, input: Buffer): Buffer {
   const r = spawnSync(h.command, h.args, { input, maxBuffer: MAX_OUTPUT });
   if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`harness (${h.name}) exited with ${r.status ?? r.signal}: ${r.stderr.toString()}`);
+  if (r.status !== 0) {
+    // Keep the input so the failing run can be repeated by hand.
+    const saved = join(buildDir ?? tmpdir(), `input-${h.kind}-${process.pid}.bin`);
+    writeFileSync(saved, input);
+    throw new Error(
+      `harness (${h.name}) exited with ${r.status ?? r.signal}: ${r.stderr.toString()}\n` +
+        `rerun: ${[h.command, ...h.args].join(' ')} < ${saved}`,
+    );
+  }
   return r.stdout;
 }
