@@ -11,7 +11,10 @@
 //
 // Env: CI -> 100,000 cases, seed 0x7ab0; otherwise TABVM_DIFF_CASES (default
 // 20,000) with a random seed; TABVM_DIFF_SEED overrides the seed.
-// TABVM_DIFF_TARGET=tabvm|native (see runner.ts), TABVM_DIFF_NATIVE_BITS=32|64.
+// TABVM_DIFF_TARGET=tabvm|native (see runner.ts), TABVM_DIFF_NATIVE_BITS=32|64,
+// TABVM_HARNESS32=qemu|none (test/cpu/native/build.ts), TABVM_DIFF_REPORTS
+// (mismatch reports shown, default 10), TABVM_DIFF_ROWS=1 (list every row's
+// reference counts).
 //
 // Native signal -> x86 exception (native/native.ts signalToVector):
 //   SIGFPE -> #DE(0); SIGILL -> #UD(6); SIGTRAP -> #BP(3) (trapno when given);
@@ -74,9 +77,9 @@ function referenceReport(rows: readonly OpcodeRow[], perRow: Map<OpcodeRow, RowS
   }
   if (other) {
     lines.push(`  only ${other} (${only.length} rows): ${only.join(', ') || '-'}`);
-    lines.push(`  mostly ${other} (${mostly.length} rows, cases host+qemu): ${mostly.join(', ') || '-'}`);
+    lines.push(`  mostly ${other} (${mostly.length} rows, cases host CPU+32-bit reference): ${mostly.join(', ') || '-'}`);
   }
-  const list = !inCI || process.env.TABVM_DIFF_ROWS ? `: ${host.join(', ')}` : ' (list: TABVM_DIFF_ROWS=1)';
+  const list = process.env.TABVM_DIFF_ROWS ? `: ${host.join(', ')}` : ' (list: TABVM_DIFF_ROWS=1)';
   const also = other ? `, ${otherCases} more on ${other}` : '';
   lines.push(`  ${other ? 'mostly ' : ''}${primary} (${host.length} rows, ${hostCases} row-cases${also})${list}`);
   return lines.join('\n');
