@@ -2,9 +2,19 @@
 // the host CPU (test/cpu/native/harness.c) and on tabvm; the whole
 // architectural state must match, except what the SDM leaves undefined.
 //
+// Reference per case (runner.ts): the host CPU (32-bit harness, or the
+// 64-bit harness on the case's 64-bit-mode translation); cases without a
+// 64-bit form (DAA, BOUND, PUSHA, 32-bit PUSH/POP, ...) run under qemu-i386
+// user mode when the host cannot run 32-bit code.  They keep their normal
+// share of the random mix.  Without qemu-i386 they are left out locally
+// (with a message) and the run fails in CI.
+//
 // Env: CI -> 100,000 cases, seed 0x7ab0; otherwise TABVM_DIFF_CASES (default
 // 20,000) with a random seed; TABVM_DIFF_SEED overrides the seed.
-// TABVM_DIFF_TARGET=tabvm|native (see runner.ts), TABVM_DIFF_NATIVE_BITS=32|64.
+// TABVM_DIFF_TARGET=tabvm|native (see runner.ts), TABVM_DIFF_NATIVE_BITS=32|64,
+// TABVM_HARNESS32=qemu|none (test/cpu/native/build.ts), TABVM_DIFF_REPORTS
+// (mismatch reports shown, default 10), TABVM_DIFF_ROWS=1 (list every row's
+// reference counts).
 //
 // Native signal -> x86 exception (native/native.ts signalToVector):
 //   SIGFPE -> #DE(0); SIGILL -> #UD(6); SIGTRAP -> #BP(3) (trapno when given);
@@ -19,12 +29,13 @@
 import { describe, expect, it } from 'vitest';
 import type { TestCase } from './cases';
 import { Generator } from './generator';
-import { rowName, runDiff, setupDiff } from './runner';
+import { referenceFor, require32BitReference, rowName, runDiff, setupDiff, type RowStats } from './runner';
+import type { OpcodeRow } from './x86';
 
 const CI_CASES = 100_000;
 const CI_SEED = 0x7ab0;
 const DEFAULT_CASES = 20_000;
-const MAX_REPORTS = 10;
+const MAX_REPORTS = Number(process.env.TABVM_DIFF_REPORTS ?? 10);
 // Every eligible row must appear in at least this many compared cases
 // (scaled down for small runs: rows get about N / rows cases each).
 const MIN_CASES_PER_ROW = 3;
@@ -38,12 +49,51 @@ const setup = await setupDiff();
 for (const note of setup.notes) console.log(`differential: ${note}`);
 if (setup.skipReason) console.log(`differential: SKIPPED: ${setup.skipReason}`);
 
+/**
+ * Which reference each row was compared against, with case counts.  Rows
+ * mostly on the host CPU are summarized unless TABVM_DIFF_ROWS=1 (most of
+ * them also appear as fillers in cases that a 32-bit-only row sends to QEMU).
+ */
+function referenceReport(rows: readonly OpcodeRow[], perRow: Map<OpcodeRow, RowStats>, byReference: Map<string, number>): string {
+  const primary = setup.native!.name;
+  const other = setup.ref32?.name;
+  const lines = [`references: ${[...byReference].map(([name, n]) => `${name} ${n} cases`).join('; ')}`];
+  const only: string[] = [];
+  const mostly: string[] = [];
+  const host: string[] = [];
+  let hostCases = 0;
+  let otherCases = 0;
+  for (const row of rows) {
+    const by = perRow.get(row)?.byReference;
+    const h = by?.get(primary) ?? 0;
+    const o = other ? (by?.get(other) ?? 0) : 0;
+    if (h === 0 && o > 0) only.push(`${rowName(row)}=${o}`);
+    else if (o >= h && o > 0) mostly.push(`${rowName(row)}=${h}+${o}`);
+    else {
+      host.push(`${rowName(row)}=${h}` + (o ? `+${o}` : ''));
+      hostCases += h;
+      otherCases += o;
+    }
+  }
+  if (other) {
+    lines.push(`  only ${other} (${only.length} rows): ${only.join(', ') || '-'}`);
+    lines.push(`  mostly ${other} (${mostly.length} rows, cases host CPU+32-bit reference): ${mostly.join(', ') || '-'}`);
+  }
+  const list = process.env.TABVM_DIFF_ROWS ? `: ${host.join(', ')}` : ' (list: TABVM_DIFF_ROWS=1)';
+  const also = other ? `, ${otherCases} more on ${other}` : '';
+  lines.push(`  ${other ? 'mostly ' : ''}${primary} (${host.length} rows, ${hostCases} row-cases${also})${list}`);
+  return lines.join('\n');
+}
+
 describe.skipIf(setup.skipReason !== undefined)('user-mode differential', () => {
+  it('has a reference for the 32-bit-only rows', (ctx) => require32BitReference(setup, 'differential', ctx));
+
   it(
     `${caseCount} random cases match (seed 0x${seed.toString(16)})`,
     async () => {
       const native = setup.native!;
-      const gen = new Generator({ seed, rows: setup.table.rows, target64: native.harness.bits === 64 });
+      // Without a 32-bit reference, generate only cases the host CPU can run.
+      const gen = new Generator({ seed, rows: setup.table.rows, target64: native.harness.bits === 64 && !setup.ref32 });
       const cases: TestCase[] = [];
       let notRunnable = 0;
       while (cases.length < caseCount) {
@@ -52,7 +102,7 @@ describe.skipIf(setup.skipReason !== undefined)('user-mode differential', () => 
           if (gen.stats.failedRows.size >= gen.stats.rows.length) break; // nothing generates
           continue;
         }
-        if (native.canRun(tc)) cases.push(tc);
+        if (referenceFor(setup, tc)) cases.push(tc);
         else notRunnable++;
       }
       const result = await runDiff(setup, cases, { seed, maxReports: MAX_REPORTS, progress: !inCI });
@@ -68,7 +118,7 @@ describe.skipIf(setup.skipReason !== undefined)('user-mode differential', () => 
         console.log(
           `differential: seed 0x${seed.toString(16)}, ${result.compared} cases vs ${setup.actual!.name}` +
             `${setup.selfCheck ? ' (self-check)' : ''}, ${result.mismatches} mismatches, ${rows.length} rows, ` +
-            `${notRunnable} generated cases not runnable natively\n` +
+            `${notRunnable} generated cases without a reference\n` +
             `native outcomes: ${[...result.outcomes].map(([k, n]) => `${k} ${n}`).join(', ')}\n` +
             `least covered rows: ${counts
               .slice(0, 12)
@@ -77,6 +127,7 @@ describe.skipIf(setup.skipReason !== undefined)('user-mode differential', () => 
             (excluded.length ? `\nnot compared on this host: ${excluded.map((e) => rowName(e.row)).join(', ')}` : ''),
         );
       }
+      console.log(`differential: ${referenceReport(rows, result.perRow, result.byReference)}`);
       const mismatchRows = [...result.perRow]
         .filter(([, s]) => s.mismatches > 0)
         .sort((a, b) => b[1].mismatches - a[1].mismatches)

@@ -3,7 +3,7 @@
 // final registers, flags, EIP, fault and DATA bytes are compared.
 //
 // Reference: test/cpu/native/harness.c (its protocol is documented there),
-// compiled with `gcc -m32` at test time and run natively, or under
+// the 32-bit build from test/cpu/native/build.ts: run natively, or under
 // qemu-i386(-static) user-mode emulation when the host kernel cannot run
 // 32-bit code (e.g. PVM guests without a 32-bit code segment). Without
 // gcc -m32 or a way to run its output the tests are skipped with a message.
@@ -14,13 +14,9 @@
 // both sides. The snippet is followed by UD2 on tabvm; reaching it is the
 // harness's "completed" (its epilogue runs there).
 
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Core } from '../../../host/core.js';
 import * as L from '../../../host/generated/cpu-layout.js';
+import { buildHarness32, runHarness, type BuiltHarness } from '../native/build.js';
 
 export const CODE_ADDR = 0x00300000;
 export const DATA_ADDR = 0x00200000;
@@ -116,47 +112,17 @@ export interface Reference {
   run(cases: readonly FlowCase[]): Outcome[];
 }
 
-const HARNESS_SOURCE = fileURLToPath(new URL('../native/harness.c', import.meta.url));
-
-function findOnPath(names: string[]): string | undefined {
-  for (const n of names) {
-    const r = spawnSync('sh', ['-c', `command -v ${n}`], { encoding: 'utf8' });
-    if (r.status === 0 && r.stdout.trim() && existsSync(r.stdout.trim())) return r.stdout.trim();
-  }
-  return undefined;
-}
-
 /** Build harness.c with gcc -m32 and find a way to run it; a string says why not. */
 export function buildReference(): Reference | string {
-  const dir = mkdtempSync(join(tmpdir(), 'tabvm-flow-'));
-  const exe = join(dir, 'harness32');
-  let cc = spawnSync('gcc', ['-m32', '-O1', '-static', '-o', exe, HARNESS_SOURCE], { encoding: 'utf8' });
-  if (cc.status !== 0)
-    cc = spawnSync('gcc', ['-m32', '-O1', '-o', exe, HARNESS_SOURCE], {
-      encoding: 'utf8',
-    });
-  if (cc.error || cc.status !== 0)
-    return `gcc -m32 cannot build the reference harness (${cc.error?.message ?? cc.stderr.trim().split('\n')[0]})`;
-  const native = spawnSync(exe, ['--info'], { encoding: 'utf8' });
-  if (native.status === 0 && native.stdout.includes('bits=32')) return makeReference('host CPU (gcc -m32)', exe, []);
-  const qemu = findOnPath(['qemu-i386-static', 'qemu-i386']);
-  if (qemu) {
-    const q = spawnSync(qemu, [exe, '--info'], { encoding: 'utf8' });
-    if (q.status === 0 && q.stdout.includes('bits=32'))
-      return makeReference('qemu-i386 user mode (host cannot run 32-bit code)', qemu, [exe]);
-  }
-  return 'the host cannot run 32-bit x86 binaries and qemu-i386(-static) is not installed';
+  const built = buildHarness32();
+  return typeof built === 'string' ? built : makeReference(built);
 }
 
-function makeReference(name: string, cmd: string, args: string[]): Reference {
+function makeReference(harness: BuiltHarness): Reference {
   return {
-    name,
+    name: harness.name,
     run(cases) {
-      const input = Buffer.concat(cases.map(serialize));
-      const r = spawnSync(cmd, args, { input, maxBuffer: 1 << 28 });
-      if (r.error) throw r.error;
-      if (r.status !== 0) throw new Error(`reference harness exited with ${r.status ?? r.signal}: ${r.stderr.toString()}`);
-      return parse(r.stdout, cases);
+      return parse(runHarness(harness, Buffer.concat(cases.map(serialize))), cases);
     },
   };
 }

@@ -1,10 +1,6 @@
-// Builds and drives test/cpu/native/harness.c (protocol documented there).
+// Drives test/cpu/native/harness.c (protocol documented there) for the
+// random differential test; build.ts builds it and picks how it runs.
 
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   CODE_ADDR,
   DATA_SIZE,
@@ -21,9 +17,10 @@ import {
   type Target,
   type TestCase,
 } from '../differential/cases';
-import { mapOffset, type Layout } from '../differential/x86';
+import { mapOffset, modrmIsMem, PFX_LOCK, type Insn, type Layout } from '../differential/x86';
+import { buildHarness32, buildHarness64, runHarness, type BuiltHarness } from './build';
 
-export const HARNESS_SOURCE = fileURLToPath(new URL('./harness.c', import.meta.url));
+export { HARNESS_SOURCE, type BuiltHarness } from './build';
 
 const SIGILL = 4;
 const SIGTRAP = 5;
@@ -37,39 +34,19 @@ const SI_KERNEL = 0x80;
 const TRAPNO_UNKNOWN = 0xffffffff; // qemu-user reports -1
 const HEADER_BYTES = 44;
 const RESULT_BYTES = 64;
-const MAX_OUTPUT = 1 << 30;
-
-export interface BuiltHarness {
-  path: string;
-  bits: 32 | 64;
-}
-
-function tryBuild(dir: string, bits: 32 | 64): BuiltHarness | string {
-  const out = join(dir, `harness${bits}`);
-  const archFlags = bits === 32 ? ['-m32'] : [];
-  // -static keeps the binary off the 32-bit loader; fall back to dynamic.
-  let cc = spawnSync('gcc', [...archFlags, '-O1', '-static', '-o', out, HARNESS_SOURCE], { encoding: 'utf8' });
-  if (cc.status !== 0) cc = spawnSync('gcc', [...archFlags, '-O1', '-o', out, HARNESS_SOURCE], { encoding: 'utf8' });
-  if (cc.error || cc.status !== 0) return `gcc ${archFlags.join(' ')} failed: ${cc.error?.message ?? cc.stderr}`;
-  const info = spawnSync(out, ['--info'], { encoding: 'utf8' });
-  if (info.status !== 0 || !info.stdout.includes(`bits=${bits}`)) {
-    return `built ${bits}-bit harness does not run: ${info.error?.message ?? info.stderr}`;
-  }
-  return { path: out, bits };
-}
 
 /**
- * Builds the harness: 32-bit when the host runs 32-bit code, else 64-bit
- * (snippets then run as their 64-bit-mode translation).  Env
+ * The primary harness: 32-bit when the host CPU runs 32-bit code, else 64-bit
+ * (snippets then run as their 64-bit-mode translation).  Never QEMU: see
+ * buildHarness32 for the reference of 32-bit-only cases.  Env
  * TABVM_DIFF_NATIVE_BITS=32|64 forces one.  Returns the reasons on failure.
  */
 export function buildHarness(): BuiltHarness | string {
-  const dir = mkdtempSync(join(tmpdir(), 'tabvm-harness-'));
   const forced = process.env.TABVM_DIFF_NATIVE_BITS;
   const order: (32 | 64)[] = forced === '64' ? [64] : forced === '32' ? [32] : [32, 64];
   const reasons: string[] = [];
   for (const bits of order) {
-    const r = tryBuild(dir, bits);
+    const r = bits === 32 ? buildHarness32({ allowQemu: false }) : buildHarness64();
     if (typeof r !== 'string') return r;
     reasons.push(r);
   }
@@ -123,37 +100,31 @@ interface RawResult {
   data: Uint8Array;
 }
 
-function parseResults(out: Buffer, cases: readonly TestCase[]): RawResult[] {
-  const results: RawResult[] = [];
-  let p = 0;
-  for (const tc of cases) {
-    if (p + RESULT_BYTES > out.length) throw new Error(`harness output truncated at case ${results.length}`);
-    const u32 = (i: number): number => out.readUInt32LE(p + i * 4);
-    const regs = Array.from({ length: 8 }, (_, i) => u32(1 + i));
-    const r = {
-      signo: u32(0),
-      regs,
-      eflags: u32(9),
-      eip: u32(10),
-      siCode: u32(11),
-      siAddr: u32(12),
-      trapno: u32(13),
-      err: u32(14),
-    };
-    const nRuns = out.readUInt16LE(p + 60);
-    p += RESULT_BYTES;
-    const data = initialData(tc);
-    for (let i = 0; i < nRuns; i++) {
-      const off = out.readUInt16LE(p);
-      const len = out.readUInt16LE(p + 2);
-      if (off + len > DATA_SIZE) throw new Error('harness change run outside DATA');
-      data.set(out.subarray(p + 4, p + 4 + len), off);
-      p += 4 + len;
-    }
-    results.push({ ...r, data });
+function parseResult(out: Buffer, start: number, tc: TestCase): RawResult {
+  let p = start;
+  const u32 = (i: number): number => out.readUInt32LE(p + i * 4);
+  const regs = Array.from({ length: 8 }, (_, i) => u32(1 + i));
+  const r = {
+    signo: u32(0),
+    regs,
+    eflags: u32(9),
+    eip: u32(10),
+    siCode: u32(11),
+    siAddr: u32(12),
+    trapno: u32(13),
+    err: u32(14),
+  };
+  const nRuns = out.readUInt16LE(p + 60);
+  p += RESULT_BYTES;
+  const data = initialData(tc);
+  for (let i = 0; i < nRuns; i++) {
+    const off = out.readUInt16LE(p);
+    const len = out.readUInt16LE(p + 2);
+    if (off + len > DATA_SIZE) throw new Error('harness change run outside DATA');
+    data.set(out.subarray(p + 4, p + 4 + len), off);
+    p += 4 + len;
   }
-  if (p !== out.length) throw new Error('trailing harness output');
-  return results;
+  return { ...r, data };
 }
 
 /** Native signal -> x86 exception vector (see user-mode.test.ts header). */
@@ -210,13 +181,77 @@ export function toOutcome(tc: TestCase, raw: RawResult, bits: 32 | 64): CpuOutco
   return out;
 }
 
+/** LOCK on an instruction that does not allow it: #UD on real CPUs (SDM Vol. 2 LOCK). */
+function illegalLock(insn: Insn): boolean {
+  return insn.prefixes.includes(PFX_LOCK) && !(insn.row.lock && modrmIsMem(insn));
+}
+
+const TEST_GROUP3 = [0xf6, 0xf7];
+const TEST_ALIAS_REG = 1;
+const OP_GROUP9 = 0x0fc7;
+const CMPXCHG8B_REG = 1;
+
+/**
+ * Where QEMU 7.2's TCG (linux-user, i386) differs from real CPUs, so it
+ * cannot be the reference:
+ * - an illegal LOCK is ignored on many opcodes (DAA, PUSH, ENTER, ...)
+ *   instead of raising #UD, and LOCK BT with a register operand aborts
+ *   QEMU ("tcg fatal error");
+ * - F6 /1 and F7 /1, the undocumented alias of TEST (F6 /0, F7 /0) that
+ *   Intel and AMD CPUs execute, raise #UD;
+ * - CMPXCHG8B clobbers CF PF AF SF OF, which the SDM and the host CPU
+ *   leave unchanged (seen as "add dh, cl; cmpxchg8b [eax]" losing PF).
+ * Cases with these run on the host CPU only.
+ */
+export function qemuDiverges(insn: Insn): boolean {
+  if (illegalLock(insn)) return true;
+  const reg = insn.modrm === undefined ? -1 : (insn.modrm >> 3) & 7;
+  if (TEST_GROUP3.includes(insn.op) && reg === TEST_ALIAS_REG) return true;
+  return insn.op === OP_GROUP9 && reg === CMPXCHG8B_REG;
+}
+
+/**
+ * A finished harness run whose records are decoded on demand: holding every
+ * case's 8 KiB DATA at once makes 100,000-case runs slow (GC) and large.
+ */
+export class HarnessRun {
+  private readonly starts: Uint32Array;
+
+  constructor(
+    private readonly cases: readonly TestCase[],
+    private readonly out: Buffer,
+    private readonly bits: 32 | 64,
+  ) {
+    this.starts = new Uint32Array(cases.length);
+    let p = 0;
+    for (let k = 0; k < cases.length; k++) {
+      if (p + RESULT_BYTES > out.length) throw new Error(`harness output truncated at case ${k}`);
+      this.starts[k] = p;
+      const nRuns = out.readUInt16LE(p + 60);
+      p += RESULT_BYTES;
+      for (let i = 0; i < nRuns; i++) p += 4 + out.readUInt16LE(p + 2);
+    }
+    if (p !== out.length) throw new Error('trailing harness output');
+  }
+
+  get length(): number {
+    return this.cases.length;
+  }
+
+  outcome(k: number): CpuOutcome {
+    const tc = this.cases[k];
+    return toOutcome(tc, parseResult(this.out, this.starts[k], tc), this.bits);
+  }
+}
+
 export class NativeTarget implements Target {
   readonly name: string;
   constructor(readonly harness: BuiltHarness) {
-    this.name = `native (${harness.bits}-bit harness)`;
+    this.name = harness.name;
   }
 
   canRun(tc: TestCase): boolean {
+    if (this.harness.kind === 'qemu' && tc.insns.some(qemuDiverges)) return false;
     return nativeCanRun(tc, this.harness.bits);
   }
 
@@ -225,10 +260,12 @@ export class NativeTarget implements Target {
   }
 
   runSync(cases: readonly TestCase[]): CpuOutcome[] {
-    const input = serializeCases(cases, this.harness.bits);
-    const r = spawnSync(this.harness.path, [], { input, maxBuffer: MAX_OUTPUT });
-    if (r.error) throw r.error;
-    if (r.status !== 0) throw new Error(`harness exited with ${r.status ?? r.signal}: ${r.stderr.toString()}`);
-    return parseResults(r.stdout, cases).map((raw, i) => toOutcome(cases[i], raw, this.harness.bits));
+    const run = this.start(cases);
+    return cases.map((_, k) => run.outcome(k));
+  }
+
+  /** Runs all cases in one harness process; outcomes are decoded on demand. */
+  start(cases: readonly TestCase[]): HarnessRun {
+    return new HarnessRun(cases, runHarness(this.harness, serializeCases(cases, this.harness.bits)), this.harness.bits);
   }
 }
