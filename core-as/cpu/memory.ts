@@ -235,10 +235,10 @@ export function writeMem32(seg: u32, off: u32, v: u32): void {
   if (faulted) return;
   writeLin32(lin, v);
 }
-export function readMemSized(seg: u32, off: u32, size: u32): u32 {
+@inline export function readMemSized(seg: u32, off: u32, size: u32): u32 {
   return size == 32 ? readMem32(seg, off) : size == 16 ? readMem16(seg, off) : readMem8(seg, off);
 }
-export function writeMemSized(seg: u32, off: u32, v: u32, size: u32): void {
+@inline export function writeMemSized(seg: u32, off: u32, v: u32, size: u32): void {
   if (size == 32) writeMem32(seg, off, v);
   else if (size == 16) writeMem16(seg, off, v);
   else writeMem8(seg, off, v);

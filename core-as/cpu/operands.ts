@@ -39,7 +39,7 @@ let rmwLin: u32 = 0;
   return size == 32 ? readLin32(lin) : size == 16 ? readLin16(lin) : readLin8(lin);
 }
 
-export function readEForWrite(size: u32): u32 {
+@inline export function readEForWrite(size: u32): u32 {
   if (modIsReg) return regSized(modRm, size);
   const bytes = size >> 3;
   const lin = segLinear(eaSeg, eaOff, bytes, SEG_RIGHT_WRITE | SEG_RIGHT_READ);
@@ -48,7 +48,7 @@ export function readEForWrite(size: u32): u32 {
   rmwLin = lin;
   return linRead(lin, size);
 }
-export function writeEBack(v: u32, size: u32): void {
+@inline export function writeEBack(v: u32, size: u32): void {
   if (modIsReg) {
     setRegSized(modRm, v, size);
     return;
