@@ -121,26 +121,55 @@ export function fetch32(): u32 {
   return lo | (fetch16() << 16);
 }
 
+// Bytes that start something other than a one-byte opcode (prefixes, the
+// 0F escape): 1 in this table. Most instructions have neither, so the first
+// byte is tested with one load instead of the prefix switch.
+const PREFIX_OR_ESCAPE: usize = memory.data<u8>([
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, // 0F
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, // 26 2E
+  0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, // 36 3E
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, // 64 65 66 67
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // F0 F2 F3
+]);
+
 /**
  * Read prefixes and the opcode bytes; returns the opcode number (see `opcode`).
  * Prefix groups may repeat; for REP the last F2/F3 wins, as on P6.
  */
-export function readOpcode(): u32 {
+@inline export function readOpcode(): u32 {
+  const b = fetch8();
+  // After a fault b is 0, which is no prefix: the caller checks `faulted`.
+  if (load<u8>(PREFIX_OR_ESCAPE + b) == 0) return b;
+  return readPrefixedOpcode(b);
+}
+
+/** The rest of readOpcode once the first byte `first` is a prefix or 0F. */
+function readPrefixedOpcode(first: u32): u32 {
+  let b = first;
   for (;;) {
-    const b = fetch8();
-    if (faulted) return 0;
     switch (b) {
-      case 0x26: segOverride = <i32>SEG_ES; continue;
-      case 0x2e: segOverride = <i32>SEG_CS; continue;
-      case 0x36: segOverride = <i32>SEG_SS; continue;
-      case 0x3e: segOverride = <i32>SEG_DS; continue;
-      case 0x64: segOverride = <i32>SEG_FS; continue;
-      case 0x65: segOverride = <i32>SEG_GS; continue;
-      case 0x66: opSize = opSize == 32 ? 16 : 32; prefix66 = true; continue;
-      case 0x67: addr32 = !addr32; continue;
-      case 0xf0: lockPrefix = true; continue;
-      case 0xf2: repPrefix = 0xf2; continue;
-      case 0xf3: repPrefix = 0xf3; continue;
+      case 0x26: segOverride = <i32>SEG_ES; break;
+      case 0x2e: segOverride = <i32>SEG_CS; break;
+      case 0x36: segOverride = <i32>SEG_SS; break;
+      case 0x3e: segOverride = <i32>SEG_DS; break;
+      case 0x64: segOverride = <i32>SEG_FS; break;
+      case 0x65: segOverride = <i32>SEG_GS; break;
+      case 0x66: opSize = opSize == 32 ? 16 : 32; prefix66 = true; break;
+      case 0x67: addr32 = !addr32; break;
+      case 0xf0: lockPrefix = true; break;
+      case 0xf2: repPrefix = 0xf2; break;
+      case 0xf3: repPrefix = 0xf3; break;
       case 0x0f: {
         const b2 = fetch8();
         if (b2 == 0x38 || b2 == 0x3a) return (0x0f0000 | (b2 << 8) | fetch8());
@@ -149,7 +178,10 @@ export function readOpcode(): u32 {
       default:
         return b;
     }
+    b = fetch8();
+    if (faulted) return 0;
   }
+  return 0; // not reached: the loop only returns
 }
 
 /** Undo the 0x66 size flip for instructions where 66 is a mandatory prefix (SSE). */
@@ -161,15 +193,23 @@ export function consumeMandatory66(): void {
   return segOverride >= 0 ? <u32>segOverride : s;
 }
 
-/** Read the ModRM byte (and SIB/displacement for memory forms), setting modReg/modRm/eaSeg/eaOff. */
-export function decodeModrm(): void {
+/**
+ * Read the ModRM byte (and SIB/displacement for memory forms), setting
+ * modReg/modRm/eaSeg/eaOff. Inlined into the dispatcher for the register
+ * form; the memory forms decode out of line.
+ */
+@inline export function decodeModrm(): void {
   const m = fetch8();
   modrm = m;
   modReg = (m >> 3) & 7;
   modRm = m & 7;
+  modIsReg = m >= 0xc0;
+  if (!modIsReg) decodeModrmMemory(m);
+}
+
+function decodeModrmMemory(m: u32): void {
+  if (faulted) return;
   const mod = m >> 6;
-  modIsReg = mod == 3;
-  if (modIsReg || faulted) return;
   if (addr32) decodeModrm32(mod, m & 7);
   else decodeModrm16(mod, m & 7);
 }
