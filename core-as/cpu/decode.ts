@@ -112,13 +112,29 @@ function fetch8Slow(): u32 {
   openDecodeWindow(nextEip);
   return v;
 }
+// Multi-byte fetches read the window at once when it holds all the bytes
+// (little-endian, like the guest), else byte by byte through fetch8.
 export function fetch16(): u32 {
+  const off = nextEip;
+  const rel = off - decodeStart;
+  if (rel < decodeLen && decodeLen - rel >= 2) {
+    nextEip = off + 2;
+    return <u32>load<u16>(off + decodeDelta);
+  }
   const lo = fetch8();
   return lo | (fetch8() << 8);
 }
 export function fetch32(): u32 {
-  const lo = fetch16();
-  return lo | (fetch16() << 16);
+  const off = nextEip;
+  const rel = off - decodeStart;
+  if (rel < decodeLen && decodeLen - rel >= 4) {
+    nextEip = off + 4;
+    return load<u32>(off + decodeDelta);
+  }
+  const lo = fetch8();
+  const b1 = fetch8();
+  const b2 = fetch8();
+  return lo | (b1 << 8) | (b2 << 16) | (fetch8() << 24);
 }
 
 // Bytes that start something other than a one-byte opcode (prefixes, the
@@ -271,24 +287,24 @@ export function decodeMoffs(): void {
 }
 
 // Immediates, as the table's operand letters name them.
-export function decodeIb(): void {
+@inline export function decodeIb(): void {
   imm = fetch8();
 }
 /** Ibs: imm8 sign-extended to 32 bits. */
-export function decodeIbs(): void {
+@inline export function decodeIbs(): void {
   imm = <u32>(<i32>(<i8>fetch8()));
 }
 export function decodeIw(): void {
   imm = fetch16();
 }
 /** Iz/Iv: 16 or 32 bits by operand size (16-bit values sign-extended into imm for Jz). */
-export function decodeIz(): void {
+@inline export function decodeIz(): void {
   imm = opSize == 32 ? fetch32() : fetch16();
 }
-export function decodeJb(): void {
+@inline export function decodeJb(): void {
   imm = <u32>(<i32>(<i8>fetch8()));
 }
-export function decodeJz(): void {
+@inline export function decodeJz(): void {
   imm = opSize == 32 ? fetch32() : <u32>(<i32>(<i16>fetch16()));
 }
 /** Ap: far pointer, offset (16/32) then selector. */
