@@ -7,7 +7,7 @@ import {
   segAddr, SEG_ATTR, ATTR_DB, SEG_CS, SEG_DS, SEG_SS, SEG_ES, SEG_FS, SEG_GS,
   reg32, reg16, REG_EBX, REG_EBP, REG_ESI, REG_EDI, REG_ESP,
 } from './state';
-import { fetchCode8, fetchStart, fetchSpan, fetchDelta, fetchWindowValid } from './memory';
+import { fetchCode8, fetchStart, fetchSpan, fetchDelta, fetchWindowValid, fetchFills } from './memory';
 import { codeEpoch } from './state';
 import { faulted, raiseGP } from './fault';
 
@@ -52,20 +52,23 @@ export let imm2: u32 = 0;
 }
 
 // The decode window: CS offsets [decodeStart, decodeStart + decodeLen) that
-// this instruction may fetch without checks (inside the fetcher's cached page,
-// the CS limit and the 15-byte instruction limit). Computed once per
-// instruction, so fetching a byte is one compare.
+// this instruction may fetch without checks, so fetching a byte is one
+// compare. Normally it is the fetcher's whole cached window ("wide") and
+// stays open across instructions while that window is valid and unchanged:
+// an instruction without prefixes is at most 11 bytes, so the 15-byte limit
+// cannot bind. Prefixes, 0F escapes and the slow fetch path narrow it to
+// the 15-byte limit of the current instruction; the next one reopens it.
 let decodeStart: u32 = 0;
 let decodeLen: u32 = 0;
 let decodeDelta: u32 = 0;
-
-// The code segment's default size, recomputed when CS or CPL changes.
-let defaultsEpoch: u32 = 0xffffffff;
-let codeDefault32: bool = true;
+let decodeWide: bool = false;
+/** fetchFills of the fetch window the wide decode window was copied from. */
+let decodeFills: u32 = 0xffffffff;
 
 /** Open the decode window at CS offset `from` for the rest of this instruction. */
 @inline function openDecodeWindow(from: u32): void {
   decodeLen = 0;
+  decodeWide = false;
   if (!fetchWindowValid() || from - fetchStart > fetchSpan) return;
   const avail = fetchSpan - (from - fetchStart) + 1;
   const left = instrEip + MAX_INSTRUCTION_LENGTH - from;
@@ -73,6 +76,31 @@ let codeDefault32: bool = true;
   decodeLen = avail < left ? avail : left;
   decodeDelta = fetchDelta;
 }
+
+/** Make the decode window the fetcher's whole window (empty when that is stale). */
+function openWideWindow(): void {
+  decodeLen = 0;
+  decodeWide = false;
+  if (!fetchWindowValid()) return;
+  decodeStart = fetchStart;
+  decodeLen = fetchSpan + 1; // fetchSpan < 4096: one page at most
+  decodeDelta = fetchDelta;
+  decodeFills = fetchFills;
+  decodeWide = true;
+}
+
+/** Limit the decode window to the current instruction's 15 bytes (prefixed instructions). */
+@inline function narrowDecodeWindow(): void {
+  if (!decodeWide) return; // already narrowed by the slow fetch path
+  decodeWide = false;
+  // The first byte came from this window, so instrEip - decodeStart < decodeLen.
+  const maxLen = instrEip - decodeStart + MAX_INSTRUCTION_LENGTH;
+  if (decodeLen > maxLen) decodeLen = maxLen;
+}
+
+// The code segment's default size, recomputed when CS or CPL changes.
+let defaultsEpoch: u32 = 0xffffffff;
+let codeDefault32: bool = true;
 
 /** Start decoding at CS:eip with the code segment's default sizes. */
 @inline export function beginInstruction(eipValue: u32): void {
@@ -89,7 +117,7 @@ let codeDefault32: bool = true;
   repPrefix = 0;
   lockPrefix = false;
   prefix66 = false;
-  openDecodeWindow(eipValue);
+  if (!decodeWide || decodeFills != fetchFills || !fetchWindowValid()) openWideWindow();
 }
 
 @inline export function fetch8(): u32 {
@@ -172,6 +200,7 @@ const PREFIX_OR_ESCAPE: usize = memory.data<u8>([
 
 /** The rest of readOpcode once the first byte `first` is a prefix or 0F. */
 function readPrefixedOpcode(first: u32): u32 {
+  narrowDecodeWindow();
   let b = first;
   for (;;) {
     switch (b) {

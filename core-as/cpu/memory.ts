@@ -323,6 +323,8 @@ export let fetchStart: u32 = 0;
 export let fetchSpan: u32 = 0;
 export let fetchDelta: u32 = 0;
 let fetchGeneration: u32 = 0xffffffff;
+/** Bumped whenever the window above is refilled or invalidated (copies of it compare this). */
+export let fetchFills: u32 = 0;
 let fetchEpoch: u32 = 0xffffffff;
 
 /** Whether the cached fetch window is still valid (same TLB generation, CS cache and CPL). */
@@ -333,6 +335,7 @@ let fetchEpoch: u32 = 0xffffffff;
 /** Forget the cached fetch window (the host changed state behind the core's back). */
 export function invalidateFetch(): void {
   fetchGeneration = 0xffffffff;
+  fetchFills++;
 }
 
 /** Read the code byte at CS:off, with the CS limit check; #GP(0)/#PF on failure. */
@@ -372,5 +375,6 @@ function fetchSlow(off: u32): u32 {
   fetchDelta = (lin - off) + (e & 0xfffff000);
   fetchGeneration = tlbGeneration;
   fetchEpoch = codeEpoch;
+  fetchFills++;
   return <u32>load<u8>(lin + (e & 0xfffff000));
 }
