@@ -7,7 +7,7 @@ import {
   segAddr, SEG_ATTR, ATTR_DB, SEG_CS, SEG_DS, SEG_SS, SEG_ES, SEG_FS, SEG_GS,
   reg32, reg16, REG_EBX, REG_EBP, REG_ESI, REG_EDI, REG_ESP,
 } from './state';
-import { fetchCode8, fetchStart, fetchSpan, fetchDelta, fetchWindowValid } from './memory';
+import { fetchCode8, fetchStart, fetchSpan, fetchDelta, fetchWindowValid, fetchFills } from './memory';
 import { codeEpoch } from './state';
 import { faulted, raiseGP } from './fault';
 
@@ -52,20 +52,23 @@ export let imm2: u32 = 0;
 }
 
 // The decode window: CS offsets [decodeStart, decodeStart + decodeLen) that
-// this instruction may fetch without checks (inside the fetcher's cached page,
-// the CS limit and the 15-byte instruction limit). Computed once per
-// instruction, so fetching a byte is one compare.
+// this instruction may fetch without checks, so fetching a byte is one
+// compare. Normally it is the fetcher's whole cached window ("wide") and
+// stays open across instructions while that window is valid and unchanged:
+// an instruction without prefixes is at most 11 bytes, so the 15-byte limit
+// cannot bind. Prefixes, 0F escapes and the slow fetch path narrow it to
+// the 15-byte limit of the current instruction; the next one reopens it.
 let decodeStart: u32 = 0;
 let decodeLen: u32 = 0;
 let decodeDelta: u32 = 0;
-
-// The code segment's default size, recomputed when CS or CPL changes.
-let defaultsEpoch: u32 = 0xffffffff;
-let codeDefault32: bool = true;
+let decodeWide: bool = false;
+/** fetchFills of the fetch window the wide decode window was copied from. */
+let decodeFills: u32 = 0xffffffff;
 
 /** Open the decode window at CS offset `from` for the rest of this instruction. */
 @inline function openDecodeWindow(from: u32): void {
   decodeLen = 0;
+  decodeWide = false;
   if (!fetchWindowValid() || from - fetchStart > fetchSpan) return;
   const avail = fetchSpan - (from - fetchStart) + 1;
   const left = instrEip + MAX_INSTRUCTION_LENGTH - from;
@@ -73,6 +76,31 @@ let codeDefault32: bool = true;
   decodeLen = avail < left ? avail : left;
   decodeDelta = fetchDelta;
 }
+
+/** Make the decode window the fetcher's whole window (empty when that is stale). */
+function openWideWindow(): void {
+  decodeLen = 0;
+  decodeWide = false;
+  if (!fetchWindowValid()) return;
+  decodeStart = fetchStart;
+  decodeLen = fetchSpan + 1; // fetchSpan < 4096: one page at most
+  decodeDelta = fetchDelta;
+  decodeFills = fetchFills;
+  decodeWide = true;
+}
+
+/** Limit the decode window to the current instruction's 15 bytes (prefixed instructions). */
+@inline function narrowDecodeWindow(): void {
+  if (!decodeWide) return; // already narrowed by the slow fetch path
+  decodeWide = false;
+  // The first byte came from this window, so instrEip - decodeStart < decodeLen.
+  const maxLen = instrEip - decodeStart + MAX_INSTRUCTION_LENGTH;
+  if (decodeLen > maxLen) decodeLen = maxLen;
+}
+
+// The code segment's default size, recomputed when CS or CPL changes.
+let defaultsEpoch: u32 = 0xffffffff;
+let codeDefault32: bool = true;
 
 /** Start decoding at CS:eip with the code segment's default sizes. */
 @inline export function beginInstruction(eipValue: u32): void {
@@ -89,7 +117,7 @@ let codeDefault32: bool = true;
   repPrefix = 0;
   lockPrefix = false;
   prefix66 = false;
-  openDecodeWindow(eipValue);
+  if (!decodeWide || decodeFills != fetchFills || !fetchWindowValid()) openWideWindow();
 }
 
 @inline export function fetch8(): u32 {
@@ -112,35 +140,81 @@ function fetch8Slow(): u32 {
   openDecodeWindow(nextEip);
   return v;
 }
+// Multi-byte fetches read the window at once when it holds all the bytes
+// (little-endian, like the guest), else byte by byte through fetch8.
 export function fetch16(): u32 {
+  const off = nextEip;
+  const rel = off - decodeStart;
+  if (rel < decodeLen && decodeLen - rel >= 2) {
+    nextEip = off + 2;
+    return <u32>load<u16>(off + decodeDelta);
+  }
   const lo = fetch8();
   return lo | (fetch8() << 8);
 }
 export function fetch32(): u32 {
-  const lo = fetch16();
-  return lo | (fetch16() << 16);
+  const off = nextEip;
+  const rel = off - decodeStart;
+  if (rel < decodeLen && decodeLen - rel >= 4) {
+    nextEip = off + 4;
+    return load<u32>(off + decodeDelta);
+  }
+  const lo = fetch8();
+  const b1 = fetch8();
+  const b2 = fetch8();
+  return lo | (b1 << 8) | (b2 << 16) | (fetch8() << 24);
 }
+
+// Bytes that start something other than a one-byte opcode (prefixes, the
+// 0F escape): 1 in this table. Most instructions have neither, so the first
+// byte is tested with one load instead of the prefix switch.
+const PREFIX_OR_ESCAPE: usize = memory.data<u8>([
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, // 0F
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, // 26 2E
+  0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, // 36 3E
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, // 64 65 66 67
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // F0 F2 F3
+]);
 
 /**
  * Read prefixes and the opcode bytes; returns the opcode number (see `opcode`).
  * Prefix groups may repeat; for REP the last F2/F3 wins, as on P6.
  */
-export function readOpcode(): u32 {
+@inline export function readOpcode(): u32 {
+  const b = fetch8();
+  // After a fault b is 0, which is no prefix: the caller checks `faulted`.
+  if (load<u8>(PREFIX_OR_ESCAPE + b) == 0) return b;
+  return readPrefixedOpcode(b);
+}
+
+/** The rest of readOpcode once the first byte `first` is a prefix or 0F. */
+function readPrefixedOpcode(first: u32): u32 {
+  narrowDecodeWindow();
+  let b = first;
   for (;;) {
-    const b = fetch8();
-    if (faulted) return 0;
     switch (b) {
-      case 0x26: segOverride = <i32>SEG_ES; continue;
-      case 0x2e: segOverride = <i32>SEG_CS; continue;
-      case 0x36: segOverride = <i32>SEG_SS; continue;
-      case 0x3e: segOverride = <i32>SEG_DS; continue;
-      case 0x64: segOverride = <i32>SEG_FS; continue;
-      case 0x65: segOverride = <i32>SEG_GS; continue;
-      case 0x66: opSize = opSize == 32 ? 16 : 32; prefix66 = true; continue;
-      case 0x67: addr32 = !addr32; continue;
-      case 0xf0: lockPrefix = true; continue;
-      case 0xf2: repPrefix = 0xf2; continue;
-      case 0xf3: repPrefix = 0xf3; continue;
+      case 0x26: segOverride = <i32>SEG_ES; break;
+      case 0x2e: segOverride = <i32>SEG_CS; break;
+      case 0x36: segOverride = <i32>SEG_SS; break;
+      case 0x3e: segOverride = <i32>SEG_DS; break;
+      case 0x64: segOverride = <i32>SEG_FS; break;
+      case 0x65: segOverride = <i32>SEG_GS; break;
+      case 0x66: opSize = opSize == 32 ? 16 : 32; prefix66 = true; break;
+      case 0x67: addr32 = !addr32; break;
+      case 0xf0: lockPrefix = true; break;
+      case 0xf2: repPrefix = 0xf2; break;
+      case 0xf3: repPrefix = 0xf3; break;
       case 0x0f: {
         const b2 = fetch8();
         if (b2 == 0x38 || b2 == 0x3a) return (0x0f0000 | (b2 << 8) | fetch8());
@@ -149,7 +223,10 @@ export function readOpcode(): u32 {
       default:
         return b;
     }
+    b = fetch8();
+    if (faulted) return 0;
   }
+  return 0; // not reached: the loop only returns
 }
 
 /** Undo the 0x66 size flip for instructions where 66 is a mandatory prefix (SSE). */
@@ -161,15 +238,23 @@ export function consumeMandatory66(): void {
   return segOverride >= 0 ? <u32>segOverride : s;
 }
 
-/** Read the ModRM byte (and SIB/displacement for memory forms), setting modReg/modRm/eaSeg/eaOff. */
-export function decodeModrm(): void {
+/**
+ * Read the ModRM byte (and SIB/displacement for memory forms), setting
+ * modReg/modRm/eaSeg/eaOff. Inlined into the dispatcher for the register
+ * form; the memory forms decode out of line.
+ */
+@inline export function decodeModrm(): void {
   const m = fetch8();
   modrm = m;
   modReg = (m >> 3) & 7;
   modRm = m & 7;
+  modIsReg = m >= 0xc0;
+  if (!modIsReg) decodeModrmMemory(m);
+}
+
+function decodeModrmMemory(m: u32): void {
+  if (faulted) return;
   const mod = m >> 6;
-  modIsReg = mod == 3;
-  if (modIsReg || faulted) return;
   if (addr32) decodeModrm32(mod, m & 7);
   else decodeModrm16(mod, m & 7);
 }
@@ -231,24 +316,24 @@ export function decodeMoffs(): void {
 }
 
 // Immediates, as the table's operand letters name them.
-export function decodeIb(): void {
+@inline export function decodeIb(): void {
   imm = fetch8();
 }
 /** Ibs: imm8 sign-extended to 32 bits. */
-export function decodeIbs(): void {
+@inline export function decodeIbs(): void {
   imm = <u32>(<i32>(<i8>fetch8()));
 }
 export function decodeIw(): void {
   imm = fetch16();
 }
 /** Iz/Iv: 16 or 32 bits by operand size (16-bit values sign-extended into imm for Jz). */
-export function decodeIz(): void {
+@inline export function decodeIz(): void {
   imm = opSize == 32 ? fetch32() : fetch16();
 }
-export function decodeJb(): void {
+@inline export function decodeJb(): void {
   imm = <u32>(<i32>(<i8>fetch8()));
 }
-export function decodeJz(): void {
+@inline export function decodeJz(): void {
   imm = opSize == 32 ? fetch32() : <u32>(<i32>(<i16>fetch16()));
 }
 /** Ap: far pointer, offset (16/32) then selector. */

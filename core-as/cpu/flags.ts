@@ -150,7 +150,7 @@ export function getAF(): bool {
 }
 
 /** Evaluate condition code `cc` (the low nibble of Jcc/SETcc/CMOVcc; SDM Vol. 1 App. B). */
-export function testCondition(cc: u32): bool {
+@inline export function testCondition(cc: u32): bool {
   let r: bool;
   switch (cc >> 1) {
     case 0: r = getOF(); break; // O

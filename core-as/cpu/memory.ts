@@ -205,40 +205,102 @@ function segmentFault(seg: u32): void {
   return load<u32>(a + SEG_BASE) + off;
 }
 
-export function readMem8(seg: u32, off: u32): u32 {
+// The segmented accesses inline the TLB fast path of readLin*/writeLin*
+// (same test, same fallback), so a hit costs no further call.
+@inline export function readMem8(seg: u32, off: u32): u32 {
   const lin = segLinear(seg, off, 1, SEG_RIGHT_READ);
   if (faulted) return 0;
-  return readLin8(lin);
+  const user = cpl() == 3;
+  const e = entryFor(lin);
+  if ((e & readMask(user)) == TLB_VALID) return <u32>load<u8>(lin + (e & 0xfffff000));
+  return readSlow(lin, 1, user);
 }
-export function readMem16(seg: u32, off: u32): u32 {
+@inline export function readMem16(seg: u32, off: u32): u32 {
   const lin = segLinear(seg, off, 2, SEG_RIGHT_READ);
   if (faulted) return 0;
-  return readLin16(lin);
+  const user = cpl() == 3;
+  const e = entryFor(lin);
+  if ((e & readMask(user)) == TLB_VALID && (lin & 0xfff) <= 0xffe && (lin & 1) == 0) return <u32>load<u16>(lin + (e & 0xfffff000));
+  return readSlow(lin, 2, user);
 }
-export function readMem32(seg: u32, off: u32): u32 {
+@inline export function readMem32(seg: u32, off: u32): u32 {
   const lin = segLinear(seg, off, 4, SEG_RIGHT_READ);
   if (faulted) return 0;
-  return readLin32(lin);
+  const user = cpl() == 3;
+  const e = entryFor(lin);
+  if ((e & readMask(user)) == TLB_VALID && (lin & 0xfff) <= 0xffc && (lin & 3) == 0) return load<u32>(lin + (e & 0xfffff000));
+  return readSlow(lin, 4, user);
 }
-export function writeMem8(seg: u32, off: u32, v: u32): void {
+@inline export function writeMem8(seg: u32, off: u32, v: u32): void {
   const lin = segLinear(seg, off, 1, SEG_RIGHT_WRITE);
   if (faulted) return;
-  writeLin8(lin, v);
+  const user = cpl() == 3;
+  const e = entryFor(lin);
+  if ((e & writeMask(user)) == TLB_VALID) store<u8>(lin + (e & 0xfffff000), <u8>v);
+  else writeSlow(lin, v, 1, user);
 }
-export function writeMem16(seg: u32, off: u32, v: u32): void {
+@inline export function writeMem16(seg: u32, off: u32, v: u32): void {
   const lin = segLinear(seg, off, 2, SEG_RIGHT_WRITE);
   if (faulted) return;
-  writeLin16(lin, v);
+  const user = cpl() == 3;
+  const e = entryFor(lin);
+  if ((e & writeMask(user)) == TLB_VALID && (lin & 0xfff) <= 0xffe && (lin & 1) == 0) store<u16>(lin + (e & 0xfffff000), <u16>v);
+  else writeSlow(lin, v, 2, user);
 }
-export function writeMem32(seg: u32, off: u32, v: u32): void {
+@inline export function writeMem32(seg: u32, off: u32, v: u32): void {
   const lin = segLinear(seg, off, 4, SEG_RIGHT_WRITE);
   if (faulted) return;
-  writeLin32(lin, v);
+  const user = cpl() == 3;
+  const e = entryFor(lin);
+  if ((e & writeMask(user)) == TLB_VALID && (lin & 0xfff) <= 0xffc && (lin & 3) == 0) store<u32>(lin + (e & 0xfffff000), v);
+  else writeSlow(lin, v, 4, user);
+}
+
+/**
+ * Read-modify-write, first half: check seg:off for reading and writing
+ * (segment rights, page W and D bits) and read. On a TLB hit returns the
+ * wasm address of the operand in `rmwHost` (else 0) so the write-back is
+ * one store; the entry cannot change before the write-back (nothing in
+ * between flushes or refills this page).
+ */
+export let rmwHost: u32 = 0;
+export let rmwLinear: u32 = 0;
+@inline export function readMemForWrite(seg: u32, off: u32, size: u32): u32 {
+  const bytes = size >> 3;
+  rmwHost = 0;
+  const lin = segLinear(seg, off, bytes, SEG_RIGHT_WRITE | SEG_RIGHT_READ);
+  if (faulted) return 0;
+  const e = entryFor(lin);
+  if ((e & writeMask(cpl() == 3)) == TLB_VALID && (lin & 0xfff) <= 0x1000 - bytes && (lin & (bytes - 1)) == 0) {
+    const host = lin + (e & 0xfffff000);
+    rmwHost = host;
+    return size == 32 ? load<u32>(host) : size == 16 ? <u32>load<u16>(host) : <u32>load<u8>(host);
+  }
+  return readMemForWriteSlow(lin, size);
+}
+function readMemForWriteSlow(lin: u32, size: u32): u32 {
+  const bytes = size >> 3;
+  if (!probeWrite(lin, bytes)) return 0;
+  rmwLinear = lin;
+  return size == 32 ? readLin32(lin) : size == 16 ? readLin16(lin) : readLin8(lin);
+}
+/** Read-modify-write, second half: cannot fault (readMemForWrite checked). */
+@inline export function writeMemBack(v: u32, size: u32): void {
+  const host = rmwHost;
+  if (host != 0) {
+    if (size == 32) store<u32>(host, v);
+    else if (size == 16) store<u16>(host, <u16>v);
+    else store<u8>(host, <u8>v);
+    return;
+  }
+  if (size == 32) writeLin32(rmwLinear, v);
+  else if (size == 16) writeLin16(rmwLinear, v);
+  else writeLin8(rmwLinear, v);
 }
 export function readMemSized(seg: u32, off: u32, size: u32): u32 {
   return size == 32 ? readMem32(seg, off) : size == 16 ? readMem16(seg, off) : readMem8(seg, off);
 }
-export function writeMemSized(seg: u32, off: u32, v: u32, size: u32): void {
+@inline export function writeMemSized(seg: u32, off: u32, v: u32, size: u32): void {
   if (size == 32) writeMem32(seg, off, v);
   else if (size == 16) writeMem16(seg, off, v);
   else writeMem8(seg, off, v);
@@ -261,6 +323,8 @@ export let fetchStart: u32 = 0;
 export let fetchSpan: u32 = 0;
 export let fetchDelta: u32 = 0;
 let fetchGeneration: u32 = 0xffffffff;
+/** Bumped whenever the window above is refilled or invalidated (copies of it compare this). */
+export let fetchFills: u32 = 0;
 let fetchEpoch: u32 = 0xffffffff;
 
 /** Whether the cached fetch window is still valid (same TLB generation, CS cache and CPL). */
@@ -271,6 +335,7 @@ let fetchEpoch: u32 = 0xffffffff;
 /** Forget the cached fetch window (the host changed state behind the core's back). */
 export function invalidateFetch(): void {
   fetchGeneration = 0xffffffff;
+  fetchFills++;
 }
 
 /** Read the code byte at CS:off, with the CS limit check; #GP(0)/#PF on failure. */
@@ -310,5 +375,6 @@ function fetchSlow(off: u32): u32 {
   fetchDelta = (lin - off) + (e & 0xfffff000);
   fetchGeneration = tlbGeneration;
   fetchEpoch = codeEpoch;
+  fetchFills++;
   return <u32>load<u8>(lin + (e & 0xfffff000));
 }

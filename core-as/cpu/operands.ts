@@ -9,10 +9,7 @@ import {
   SEG_SS, segAddr, SEG_ATTR, ATTR_DB,
 } from './state';
 import { modIsReg, modRm, modReg, eaSeg, eaOff } from './decode';
-import {
-  readMemSized, writeMemSized, segLinear, probeWrite, readLin8, readLin16, readLin32,
-  writeLin8, writeLin16, writeLin32, SEG_RIGHT_WRITE, SEG_RIGHT_READ,
-} from './memory';
+import { readMemSized, writeMemSized, readMemForWrite, writeMemBack } from './memory';
 import { faulted } from './fault';
 
 @inline export function readE(size: u32): u32 {
@@ -33,29 +30,13 @@ import { faulted } from './fault';
 // Read-modify-write of the E operand: the read already checks write access
 // (segment rights, page W bit, D bit), as hardware does for RMW instructions,
 // so the write-back cannot fault and a fault leaves memory untouched.
-let rmwLin: u32 = 0;
-
-@inline function linRead(lin: u32, size: u32): u32 {
-  return size == 32 ? readLin32(lin) : size == 16 ? readLin16(lin) : readLin8(lin);
-}
-
-export function readEForWrite(size: u32): u32 {
+@inline export function readEForWrite(size: u32): u32 {
   if (modIsReg) return regSized(modRm, size);
-  const bytes = size >> 3;
-  const lin = segLinear(eaSeg, eaOff, bytes, SEG_RIGHT_WRITE | SEG_RIGHT_READ);
-  if (faulted) return 0;
-  if (!probeWrite(lin, bytes)) return 0;
-  rmwLin = lin;
-  return linRead(lin, size);
+  return readMemForWrite(eaSeg, eaOff, size);
 }
-export function writeEBack(v: u32, size: u32): void {
-  if (modIsReg) {
-    setRegSized(modRm, v, size);
-    return;
-  }
-  if (size == 32) writeLin32(rmwLin, v);
-  else if (size == 16) writeLin16(rmwLin, v);
-  else writeLin8(rmwLin, v);
+@inline export function writeEBack(v: u32, size: u32): void {
+  if (modIsReg) setRegSized(modRm, v, size);
+  else writeMemBack(v, size);
 }
 
 // ---------- stack (SDM Vol. 1 §6.2) ----------

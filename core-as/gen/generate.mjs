@@ -21,12 +21,17 @@ const outHost = join(root, 'host', 'generated');
 
 // ---- which handlers and constants exist ----
 const exportsByFile = new Map();
+// Handlers marked @inline are inlined into the dispatcher; for those, rows
+// with the operand size OS call them once per size, so each copy is
+// specialised (constant-folded) for 16 or 32 bits.
+const inlined = new Set();
 for (const file of readdirSync(opsDir)
   .filter((f) => f.endsWith('.ts'))
   .sort()) {
   const text = readFileSync(join(opsDir, file), 'utf8');
   const names = new Set();
-  for (const m of text.matchAll(/^export\s+(?:function|const)\s+([A-Za-z_]\w*)/gm)) names.add(m[1]);
+  for (const m of text.matchAll(/^(?:@inline\s+)?export\s+(?:function|const)\s+([A-Za-z_]\w*)/gm)) names.add(m[1]);
+  for (const m of text.matchAll(/^@inline\s+export\s+function\s+([A-Za-z_]\w*)/gm)) inlined.add(m[1]);
   exportsByFile.set(basename(file, '.ts'), names);
 }
 const owner = new Map();
@@ -64,6 +69,11 @@ function execCall(row) {
     if (owner.has(id)) use(`../ops/${owner.get(id)}`, id);
     else if (coreOwner.has(id)) use(coreOwner.get(id), id);
     else throw new Error(`exec "${row.exec}" (op ${row.op.toString(16)}) uses unknown name ${id}`);
+  }
+  if (inlined.has(fn) && /\bopSize\b/.test(code)) {
+    const c32 = code.replace(/\bopSize\b/g, '32');
+    const c16 = code.replace(/\bopSize\b/g, '16');
+    return `if (opSize == 32) ${c32}; else ${c16};`;
   }
   return `${code};`;
 }

@@ -23,7 +23,7 @@ export const ALU_XOR: u32 = 6;
 export const ALU_CMP: u32 = 7;
 
 /** Compute `dst op src` at `size` bits, record the flags, return the result. */
-export function alu(op: u32, dst: u32, src: u32, size: u32): u32 {
+@inline export function alu(op: u32, dst: u32, src: u32, size: u32): u32 {
   const mask = sizeMask(size);
   let res: u32;
   switch (op) {
@@ -66,7 +66,7 @@ export function alu(op: u32, dst: u32, src: u32, size: u32): u32 {
 }
 
 /** op E, G */
-export function aluEG(op: u32, size: u32): void {
+@inline export function aluEG(op: u32, size: u32): void {
   const src = readG(size);
   if (op == ALU_CMP) {
     const dst = readE(size);
@@ -80,7 +80,7 @@ export function aluEG(op: u32, size: u32): void {
 }
 
 /** op G, E */
-export function aluGE(op: u32, size: u32): void {
+@inline export function aluGE(op: u32, size: u32): void {
   const src = readE(size);
   if (faulted) return;
   const res = alu(op, readG(size), src, size);
@@ -88,13 +88,13 @@ export function aluGE(op: u32, size: u32): void {
 }
 
 /** op AL/AX/EAX, imm */
-export function aluAI(op: u32, size: u32): void {
+@inline export function aluAI(op: u32, size: u32): void {
   const res = alu(op, regSized(REG_EAX, size), imm & sizeMask(size), size);
   if (op != ALU_CMP) setRegSized(REG_EAX, res, size);
 }
 
 /** op E, imm (groups 80-83; the immediate is already sign-extended for 83) */
-export function aluEI(op: u32, size: u32): void {
+@inline export function aluEI(op: u32, size: u32): void {
   const src = imm & sizeMask(size);
   if (op == ALU_CMP) {
     const dst = readE(size);
@@ -123,21 +123,21 @@ export function aluEI(op: u32, size: u32): void {
 }
 
 /** INC r16/r32 (40+r) */
-export function incReg(r: u32, size: u32): void {
+@inline export function incReg(r: u32, size: u32): void {
   setRegSized(r, incValue(regSized(r, size), size), size);
 }
 /** DEC r16/r32 (48+r) */
-export function decReg(r: u32, size: u32): void {
+@inline export function decReg(r: u32, size: u32): void {
   setRegSized(r, decValue(regSized(r, size), size), size);
 }
 /** INC E (FE/0, FF/0) */
-export function incE(size: u32): void {
+@inline export function incE(size: u32): void {
   const v = readEForWrite(size);
   if (faulted) return;
   writeEBack(incValue(v, size), size);
 }
 /** DEC E (FE/1, FF/1) */
-export function decE(size: u32): void {
+@inline export function decE(size: u32): void {
   const v = readEForWrite(size);
   if (faulted) return;
   writeEBack(decValue(v, size), size);
@@ -161,20 +161,20 @@ export function notE(size: u32): void {
 // ---------- TEST: AND without the write ----------
 
 /** TEST E, G */
-export function testEG(size: u32): void {
+@inline export function testEG(size: u32): void {
   const v = readE(size);
   if (faulted) return;
   const src = readG(size);
   setLazy(LAZY_LOGIC, size, v, src, v & src);
 }
 /** TEST AL/AX/EAX, imm */
-export function testAI(size: u32): void {
+@inline export function testAI(size: u32): void {
   const v = regSized(REG_EAX, size);
   const src = imm & sizeMask(size);
   setLazy(LAZY_LOGIC, size, v, src, v & src);
 }
 /** TEST E, imm (F6/0, F6/1, F7/0, F7/1) */
-export function testEI(size: u32): void {
+@inline export function testEI(size: u32): void {
   const v = readE(size);
   if (faulted) return;
   const src = imm & sizeMask(size);

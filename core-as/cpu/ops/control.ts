@@ -41,12 +41,12 @@ export const LOOP_ALWAYS: u32 = 2;
 }
 
 /** Jcc rel8/rel16/rel32 (70-7F, 0F 80-8F). The limit is checked only when taken. */
-export function jcc(cc: u32): void {
+@inline export function jcc(cc: u32): void {
   if (testCondition(cc)) branchTo(truncateTarget(nextEip + imm));
 }
 
 /** JMP rel8/rel16/rel32 (EB, E9). */
-export function jmpNear(size: u32): void {
+@inline export function jmpNear(size: u32): void {
   branchTo(truncateTarget(nextEip + imm));
 }
 
@@ -70,7 +70,7 @@ function callTo(target: u32, size: u32): void {
 }
 
 /** CALL rel16/rel32 (E8). */
-export function callNear(size: u32): void {
+@inline export function callNear(size: u32): void {
   callTo(truncateTarget(nextEip + imm), size);
 }
 
@@ -86,7 +86,7 @@ export function callNearE(size: u32): void {
  * against the CS limit, then release `release` more bytes of stack. ESP
  * changes only when nothing faulted.
  */
-export function retNear(size: u32, release: u32): void {
+@inline export function retNear(size: u32, release: u32): void {
   const target = readMemSized(SEG_SS, stackOffset(0), size);
   if (faulted) return;
   if (!checkTarget(target)) return;

@@ -26,21 +26,21 @@ const AH_FLAGS: u32 = FLAG_SF | FLAG_ZF | FLAG_AF | FLAG_PF | FLAG_CF;
 // ---------- MOV ----------
 
 /** MOV E, G */
-export function movEG(size: u32): void {
+@inline export function movEG(size: u32): void {
   writeE(readG(size), size);
 }
 /** MOV G, E */
-export function movGE(size: u32): void {
+@inline export function movGE(size: u32): void {
   const v = readE(size);
   if (faulted) return;
   writeG(v, size);
 }
 /** MOV E, imm */
-export function movEI(size: u32): void {
+@inline export function movEI(size: u32): void {
   writeE(imm & sizeMask(size), size);
 }
 /** MOV r, imm (B0+r: r is an 8-bit register encoding, B8+r: 16/32-bit) */
-export function movRegImm(r: u32, size: u32): void {
+@inline export function movRegImm(r: u32, size: u32): void {
   setRegSized(r, imm, size);
 }
 /** MOV AL/eAX, moffs */
@@ -55,13 +55,13 @@ export function movMoffsA(size: u32): void {
 }
 
 /** MOVZX G, E8/E16 */
-export function movzx(size: u32, srcSize: u32): void {
+@inline export function movzx(size: u32, srcSize: u32): void {
   const v = readE(srcSize);
   if (faulted) return;
   writeG(v, size);
 }
 /** MOVSX G, E8/E16 */
-export function movsx(size: u32, srcSize: u32): void {
+@inline export function movsx(size: u32, srcSize: u32): void {
   const v = readE(srcSize);
   if (faulted) return;
   writeG(sext(v, srcSize), size);
@@ -72,7 +72,7 @@ export function movsx(size: u32, srcSize: u32): void {
  * already wrapped it to the address size; the write truncates it to the
  * operand size (SDM Vol. 2A "LEA", Table 3-54).
  */
-export function lea(size: u32): void {
+@inline export function lea(size: u32): void {
   writeG(eaOff, size);
 }
 

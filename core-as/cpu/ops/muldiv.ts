@@ -81,14 +81,14 @@ export function imul1(size: u32): void {
 }
 
 /** IMUL G, E (0F AF) */
-export function imul2(size: u32): void {
+@inline export function imul2(size: u32): void {
   const src = readE(size);
   if (faulted) return;
   writeG(imulTrunc(readG(size), src, size), size);
 }
 
 /** IMUL G, E, imm (69 Iz, 6B Ibs) */
-export function imul3(size: u32): void {
+@inline export function imul3(size: u32): void {
   const src = readE(size);
   if (faulted) return;
   writeG(imulTrunc(src, imm, size), size);

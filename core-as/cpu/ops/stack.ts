@@ -27,7 +27,7 @@ const SIB_BASE_MASK: u32 = 7;
 const POPA_SLOTS: u32 = 8;
 
 /** PUSH r16/r32. PUSH ESP pushes the value ESP had before the instruction. */
-export function pushReg(r: u32, size: u32): void {
+@inline export function pushReg(r: u32, size: u32): void {
   push(regSized(r, size), size);
 }
 
@@ -35,7 +35,7 @@ export function pushReg(r: u32, size: u32): void {
  * POP r16/r32. POP ESP: the stack pointer is incremented first, then the
  * popped value is written to it, so the value wins (SDM "POP").
  */
-export function popReg(r: u32, size: u32): void {
+@inline export function popReg(r: u32, size: u32): void {
   const v = readMemSized(SEG_SS, stackOffset(0), size);
   if (faulted) return;
   setStackPointer(stackOffset(size >> 3));
@@ -43,7 +43,7 @@ export function popReg(r: u32, size: u32): void {
 }
 
 /** PUSH imm16/imm32 (6A: imm8 sign-extended to the operand size). */
-export function pushImm(size: u32): void {
+@inline export function pushImm(size: u32): void {
   push(imm & sizeMask(size), size);
 }
 
