@@ -103,20 +103,34 @@ export function run(maxInstructions: u32): u32 {
     if (!interruptDeliverable()) return STOP_IDLE;
     store<u32>(CPU_STATE + OFF_HALTED, 0);
   }
+  // In batches: V8 cannot replace a running wasm call with its optimised
+  // code, so one long loop would stay in the baseline tier for a whole slice.
   while (runCount < maxInstructions) {
-    if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && interruptDeliverable()) {
-      store<u32>(CPU_STATE + OFF_HALTED, 0);
-      externalInterrupt(acknowledgeInterrupt());
-      if (faulted) handleFault();
-      if (stopReason != 0) break;
-    }
-    interruptShadow = false;
-    step();
-    runCount++;
+    const left = maxInstructions - runCount;
+    runBatch(runCount + (left < RUN_BATCH ? left : RUN_BATCH));
     if (stopReason != 0) break;
   }
   retire();
   return stopReason != 0 ? stopReason : STOP_LIMIT;
+}
+
+/** Instructions per runBatch call. */
+const RUN_BATCH: u32 = 65536;
+
+/** Run instructions until runCount reaches `limit` or a stop is requested. */
+function runBatch(limit: u32): void {
+  while (runCount < limit) {
+    if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && interruptDeliverable()) {
+      store<u32>(CPU_STATE + OFF_HALTED, 0);
+      externalInterrupt(acknowledgeInterrupt());
+      if (faulted) handleFault();
+      if (stopReason != 0) return;
+    }
+    interruptShadow = false;
+    step();
+    runCount++;
+    if (stopReason != 0) return;
+  }
 }
 
 /**
