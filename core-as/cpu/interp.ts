@@ -18,6 +18,7 @@ import {
 let interruptShadow: bool = false;
 export function setInterruptShadow(): void {
   interruptShadow = true;
+  boundaryChecks = true;
 }
 
 /**
@@ -29,13 +30,23 @@ let debugShadow: bool = false;
 export function setStackSwitchShadow(): void {
   interruptShadow = true;
   debugShadow = true;
+  boundaryChecks = true;
 }
 
 /** Set when DR7 enables breakpoints or TF may be set; keeps the fast path free of debug checks. */
 export let debugChecks: bool = false;
 export function setDebugChecks(on: bool): void {
   debugChecks = on;
+  if (on) boundaryChecks = true;
 }
+
+/**
+ * Whether instruction boundaries need more than the fast path (debugChecks,
+ * interruptShadow or debugShadow may be set), so the loop tests one flag
+ * (and the INTR line) per instruction. Set with each of those; recomputed
+ * after each instruction that takes the full path.
+ */
+let boundaryChecks: bool = false;
 
 function handleFault(): void {
   const vector = faultVector;
@@ -74,6 +85,29 @@ function handleFault(): void {
   // Single-step and data-breakpoint traps: one #DB after the instruction (debug.ts).
   if (debugShadow) debugShadow = false;
   else if (debugChecks && debugTrapAfterInstruction(tfBefore)) handleFault();
+}
+
+/**
+ * step() when boundaryChecks is clear: no shadow, no debug checks before the
+ * instruction (so tfBefore is false). The instruction may set a shadow or
+ * enable debug checks; then the end-of-instruction part runs as in step().
+ */
+@inline function stepFast(): void {
+  beginInstruction(eip());
+  const op = readOpcode();
+  if (!faulted) {
+    setOpcode(op);
+    dispatch(op);
+  }
+  if (faulted) {
+    handleFault();
+    return;
+  }
+  setEip(nextEip);
+  if (boundaryChecks) {
+    if (debugShadow) debugShadow = false;
+    else if (debugChecks && debugTrapAfterInstruction(false)) handleFault();
+  }
 }
 
 /** Instructions executed so far by the current run() call (not yet added to OFF_INSTR_COUNT). */
@@ -120,14 +154,19 @@ const RUN_BATCH: u32 = 65536;
 /** Run instructions until runCount reaches `limit` or a stop is requested. */
 function runBatch(limit: u32): void {
   while (runCount < limit) {
-    if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && interruptDeliverable()) {
-      store<u32>(CPU_STATE + OFF_HALTED, 0);
-      externalInterrupt(acknowledgeInterrupt());
-      if (faulted) handleFault();
-      if (stopReason != 0) return;
+    if (boundaryChecks || load<u32>(CPU_STATE + OFF_INTR_LINE) != 0) {
+      if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && interruptDeliverable()) {
+        store<u32>(CPU_STATE + OFF_HALTED, 0);
+        externalInterrupt(acknowledgeInterrupt());
+        if (faulted) handleFault();
+        if (stopReason != 0) return;
+      }
+      interruptShadow = false;
+      step();
+      boundaryChecks = debugChecks || interruptShadow || debugShadow;
+    } else {
+      stepFast();
     }
-    interruptShadow = false;
-    step();
     runCount++;
     if (stopReason != 0) return;
   }
