@@ -55,8 +55,8 @@ export let imm2: u32 = 0;
 // this instruction may fetch without checks, so fetching a byte is one
 // compare. Normally it is the fetcher's whole cached window ("wide") and
 // stays open across instructions while that window is valid and unchanged:
-// an instruction without prefixes is at most 11 bytes, so the 15-byte limit
-// cannot bind. Prefixes, 0F escapes and the slow fetch path narrow it to
+// an instruction without prefixes is at most 11 bytes (9 after 0F), so the
+// 15-byte limit cannot bind. Prefixes and the slow fetch path narrow it to
 // the 15-byte limit of the current instruction; the next one reopens it.
 // Whatever changes the fetch window, the code segment or the prefix state
 // marks the decoder stale (state.ts decoderStale), and only then does
@@ -207,7 +207,19 @@ const PREFIX_OR_ESCAPE: usize = memory.data<u8>([
   const b = fetch8();
   // After a fault b is 0, which is no prefix: the caller checks `faulted`.
   if (load<u8>(PREFIX_OR_ESCAPE + b) == 0) return b;
+  if (b == 0x0f) return readEscapedOpcode();
   return readPrefixedOpcode(b);
+}
+
+/**
+ * The opcode bytes after an unprefixed 0F. Such an instruction is at most
+ * 9 bytes (0F 3A op ModRM SIB disp32 imm8), so, like a one-byte opcode,
+ * it cannot reach the 15-byte limit and keeps the wide decode window.
+ */
+function readEscapedOpcode(): u32 {
+  const b2 = fetch8();
+  if (b2 == 0x38 || b2 == 0x3a) return 0x0f0000 | (b2 << 8) | fetch8();
+  return 0x0f00 | b2;
 }
 
 /** The rest of readOpcode once the first byte `first` is a prefix or 0F. */
