@@ -182,6 +182,27 @@ export function setArithFlags(mask: u32, values: u32): void {
   setEflagsRaw((cur & ~mask) | (values & mask));
 }
 
+/**
+ * Replace CF and OF (the bits FLAG_CF|FLAG_OF of `cfOf`) and keep SF ZF AF PF
+ * (rotates). Those four stay lazy: SF/ZF/PF still come from the recorded
+ * result, and AF, the only one that depends on the operation, is moved
+ * into LAZY_AUX, so the state becomes LAZY_RESULT without computing parity.
+ */
+export function setCfOf(cfOf: u32): void {
+  const newBits = cfOf & (FLAG_CF | FLAG_OF);
+  const op = ld(OFF_LAZY_OP);
+  if (op == LAZY_NONE) {
+    st(OFF_EFLAGS, (ld(OFF_EFLAGS) & ~(FLAG_CF | FLAG_OF)) | newBits);
+    return;
+  }
+  let af: u32;
+  if (op == LAZY_RESULT) af = ld(OFF_LAZY_AUX) & FLAG_AF;
+  else if (op == LAZY_LOGIC) af = 0;
+  else af = (ld(OFF_LAZY_DST) ^ ld(OFF_LAZY_SRC) ^ ld(OFF_LAZY_RES)) & FLAG_AF; // as in arithFlags
+  st(OFF_LAZY_OP, LAZY_RESULT);
+  st(OFF_LAZY_AUX, af | newBits);
+}
+
 /** Set or clear one arithmetic flag (CF for CLC/STC/CMC, BT, ...). */
 export function setFlag(flag: u32, on: bool): void {
   const cur = getEflags();
