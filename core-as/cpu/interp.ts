@@ -60,54 +60,40 @@ function handleFault(): void {
   deliverException(vector, code, has);
 }
 
-/** Execute one instruction (or take one pending event). */
-@inline export function step(): void {
-  const start = eip();
-  const tfBefore = debugChecks && sysFlag(FLAG_TF);
+// The full instruction boundary, when boundaryChecks or the INTR line is
+// set, is split around the instruction so that the loop has one copy of the
+// (inlined) dispatcher: beforeInstruction, the instruction, afterInstruction.
+const BOUNDARY_RUN: u32 = 0; // execute the instruction
+const BOUNDARY_DONE: u32 = 1; // an instruction breakpoint #DB was taken instead (counts as a step)
+const BOUNDARY_STOP: u32 = 2; // leave the loop without counting
+
+/** EFLAGS.TF before the instruction, when debug checks are on (else false). */
+let tfBefore: bool = false;
+
+/** Take an external interrupt, end the interrupt shadow, check instruction breakpoints. */
+function beforeInstruction(): u32 {
+  if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && interruptDeliverable()) {
+    store<u32>(CPU_STATE + OFF_HALTED, 0);
+    externalInterrupt(acknowledgeInterrupt());
+    if (faulted) handleFault();
+    if (stopReason != 0) return BOUNDARY_STOP;
+  }
+  interruptShadow = false;
+  tfBefore = debugChecks && sysFlag(FLAG_TF);
   if (debugChecks) {
-    if (checkInstructionBreakpoint(start)) {
+    if (checkInstructionBreakpoint(eip())) {
       handleFault();
-      return;
+      return BOUNDARY_DONE;
     }
     clearDataBreakpointHits();
   }
-  beginInstruction(start);
-  const op = readOpcode();
-  if (!faulted) {
-    setOpcode(op);
-    dispatch(op);
-  }
-  if (faulted) {
-    handleFault();
-    return;
-  }
-  setEip(nextEip);
-  // Single-step and data-breakpoint traps: one #DB after the instruction (debug.ts).
-  if (debugShadow) debugShadow = false;
-  else if (debugChecks && debugTrapAfterInstruction(tfBefore)) handleFault();
+  return BOUNDARY_RUN;
 }
 
-/**
- * step() when boundaryChecks is clear: no shadow, no debug checks before the
- * instruction (so tfBefore is false). The instruction may set a shadow or
- * enable debug checks; then the end-of-instruction part runs as in step().
- */
-@inline function stepFast(): void {
-  beginInstruction(eip());
-  const op = readOpcode();
-  if (!faulted) {
-    setOpcode(op);
-    dispatch(op);
-  }
-  if (faulted) {
-    handleFault();
-    return;
-  }
-  setEip(nextEip);
-  if (boundaryChecks) {
-    if (debugShadow) debugShadow = false;
-    else if (debugChecks && debugTrapAfterInstruction(false)) handleFault();
-  }
+/** After an instruction that completed: single-step and data-breakpoint traps, one #DB (debug.ts). */
+function afterInstruction(): void {
+  if (debugShadow) debugShadow = false;
+  else if (debugChecks && debugTrapAfterInstruction(tfBefore)) handleFault();
 }
 
 /** Instructions executed so far by the current run() call (not yet added to OFF_INSTR_COUNT). */
@@ -151,21 +137,38 @@ export function run(maxInstructions: u32): u32 {
 /** Instructions per runBatch call. */
 const RUN_BATCH: u32 = 65536;
 
-/** Run instructions until runCount reaches `limit` or a stop is requested. */
+/**
+ * Run instructions until runCount reaches `limit` or a stop is requested.
+ * While boundaryChecks and the INTR line are clear, an instruction boundary
+ * is one flag and one memory test: boundaryChecks clear implies no debug
+ * checks (so TF before the instruction counts as clear) and no shadow.
+ */
 function runBatch(limit: u32): void {
   while (runCount < limit) {
+    let execute = true;
     if (boundaryChecks || load<u32>(CPU_STATE + OFF_INTR_LINE) != 0) {
-      if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && interruptDeliverable()) {
-        store<u32>(CPU_STATE + OFF_HALTED, 0);
-        externalInterrupt(acknowledgeInterrupt());
-        if (faulted) handleFault();
-        if (stopReason != 0) return;
+      const b = beforeInstruction();
+      if (b == BOUNDARY_STOP) return;
+      execute = b == BOUNDARY_RUN;
+    }
+    if (execute) {
+      beginInstruction(eip());
+      const op = readOpcode();
+      if (!faulted) {
+        setOpcode(op);
+        dispatch(op);
       }
-      interruptShadow = false;
-      step();
+      if (faulted) {
+        handleFault();
+      } else {
+        setEip(nextEip);
+        // The instruction may have set a shadow or enabled debug checks.
+        if (boundaryChecks) afterInstruction();
+      }
+    }
+    if (boundaryChecks) {
       boundaryChecks = debugChecks || interruptShadow || debugShadow;
-    } else {
-      stepFast();
+      tfBefore = false;
     }
     runCount++;
     if (stopReason != 0) return;
