@@ -200,11 +200,19 @@ const PREFIX_OR_ESCAPE: usize = memory.data<u8>([
 ]);
 
 /**
- * Read prefixes and the opcode bytes; returns the opcode number (see `opcode`).
- * Prefix groups may repeat; for REP the last F2/F3 wins, as on P6.
+ * Read prefixes and the opcode bytes of the instruction at `at` (= nextEip);
+ * returns the opcode number (see `opcode`). The first byte is fetched from
+ * `at`, a local of the caller, not reloaded from nextEip. Prefix groups may
+ * repeat; for REP the last F2/F3 wins, as on P6.
  */
-@inline export function readOpcode(): u32 {
-  const b = fetch8();
+@inline export function readOpcodeAt(at: u32): u32 {
+  let b: u32;
+  if (at - decodeStart < decodeLen) {
+    nextEip = at + 1;
+    b = <u32>load<u8>(at + decodeDelta);
+  } else {
+    b = fetch8Slow();
+  }
   // After a fault b is 0, which is no prefix: the caller checks `faulted`.
   if (load<u8>(PREFIX_OR_ESCAPE + b) == 0) return b;
   if (b == 0x0f) return readEscapedOpcode();

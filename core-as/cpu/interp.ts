@@ -4,7 +4,7 @@ import { CPU_STATE } from '../machine/layout';
 import { eip, setEip, OFF_INTR_LINE, OFF_HALTED, OFF_INSTR_COUNT, FLAG_IF, FLAG_TF } from './state';
 import { sysFlag } from './flags';
 import { faulted, faultVector, faultErrorCode, faultHasErrorCode, clearFault } from './fault';
-import { beginInstruction, readOpcode, nextEip, setOpcode } from './decode';
+import { beginInstruction, readOpcodeAt, nextEip, setOpcode } from './decode';
 import { dispatch } from './generated/dispatch';
 import { count, countBy, STAT_INSTRUCTIONS, STAT_HALTS } from '../generated/stats';
 import { deliverException } from './interrupts';
@@ -144,26 +144,38 @@ const RUN_BATCH: u32 = 65536;
  * checks (so TF before the instruction counts as clear) and no shadow.
  */
 function runBatch(limit: u32): void {
+  // EIP of the next instruction, kept in a local: after an instruction that
+  // completed it is nextEip, just stored to OFF_EIP, so the next one starts
+  // without reloading it (the chain from one instruction's EIP to the next's
+  // opcode fetch is the loop's critical path). Re-read after anything that
+  // may deliver an event (changing EIP).
+  let pc = eip();
   while (runCount < limit) {
     let execute = true;
     if (boundaryChecks || load<u32>(CPU_STATE + OFF_INTR_LINE) != 0) {
       const b = beforeInstruction();
       if (b == BOUNDARY_STOP) return;
       execute = b == BOUNDARY_RUN;
+      pc = eip();
     }
     if (execute) {
-      beginInstruction(eip());
-      const op = readOpcode();
+      beginInstruction(pc);
+      const op = readOpcodeAt(pc);
       if (!faulted) {
         setOpcode(op);
         dispatch(op);
       }
       if (faulted) {
         handleFault();
+        pc = eip();
       } else {
-        setEip(nextEip);
+        pc = nextEip;
+        setEip(pc);
         // The instruction may have set a shadow or enabled debug checks.
-        if (boundaryChecks) afterInstruction();
+        if (boundaryChecks) {
+          afterInstruction();
+          pc = eip();
+        }
       }
     }
     if (boundaryChecks) {
