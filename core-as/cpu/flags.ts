@@ -113,7 +113,7 @@ export function arithFlags(): u32 {
 
 // Single-flag getters: the common consumers (Jcc, ADC, CMOVcc) test one flag,
 // and for the usual producers that is cheaper than building all six.
-export function getCF(): bool {
+@inline export function getCF(): bool {
   const op = ld(OFF_LAZY_OP);
   if (op == LAZY_NONE) return (ld(OFF_EFLAGS) & FLAG_CF) != 0;
   if (op == LAZY_RESULT || op == LAZY_INC || op == LAZY_DEC) return (ld(OFF_LAZY_AUX) & FLAG_CF) != 0;
@@ -127,7 +127,7 @@ export function getCF(): bool {
   if (op == LAZY_ADC) return res < dst || (ld(OFF_LAZY_AUX) != 0 && res == dst);
   return dst < src || (ld(OFF_LAZY_AUX) != 0 && dst == src);
 }
-export function getZF(): bool {
+@inline export function getZF(): bool {
   const op = ld(OFF_LAZY_OP);
   if (op == LAZY_NONE) return (ld(OFF_EFLAGS) & FLAG_ZF) != 0;
   return (ld(OFF_LAZY_RES) & sizeMask(ld(OFF_LAZY_SIZE))) == 0;
