@@ -7,8 +7,8 @@ import {
   segAddr, SEG_ATTR, ATTR_DB, SEG_CS, SEG_DS, SEG_SS, SEG_ES, SEG_FS, SEG_GS,
   reg32, reg16, REG_EBX, REG_EBP, REG_ESI, REG_EDI, REG_ESP,
 } from './state';
-import { fetchCode8, fetchStart, fetchSpan, fetchDelta, fetchWindowValid, fetchFills } from './memory';
-import { codeEpoch } from './state';
+import { fetchCode8, fetchStart, fetchSpan, fetchDelta, fetchWindowValid } from './memory';
+import { codeEpoch, decoderStale, markDecoderStale, clearDecoderStale } from './state';
 import { faulted, raiseGP } from './fault';
 
 /** Longest legal instruction (SDM Vol. 2A §2.3.11); longer raises #GP(0). */
@@ -55,20 +55,22 @@ export let imm2: u32 = 0;
 // this instruction may fetch without checks, so fetching a byte is one
 // compare. Normally it is the fetcher's whole cached window ("wide") and
 // stays open across instructions while that window is valid and unchanged:
-// an instruction without prefixes is at most 11 bytes, so the 15-byte limit
-// cannot bind. Prefixes, 0F escapes and the slow fetch path narrow it to
+// an instruction without prefixes is at most 11 bytes (9 after 0F), so the
+// 15-byte limit cannot bind. Prefixes and the slow fetch path narrow it to
 // the 15-byte limit of the current instruction; the next one reopens it.
+// Whatever changes the fetch window, the code segment or the prefix state
+// marks the decoder stale (state.ts decoderStale), and only then does
+// beginInstruction reset the prefixes and reopen the window.
 let decodeStart: u32 = 0;
 let decodeLen: u32 = 0;
 let decodeDelta: u32 = 0;
 let decodeWide: bool = false;
-/** fetchFills of the fetch window the wide decode window was copied from. */
-let decodeFills: u32 = 0xffffffff;
 
 /** Open the decode window at CS offset `from` for the rest of this instruction. */
 @inline function openDecodeWindow(from: u32): void {
   decodeLen = 0;
   decodeWide = false;
+  markDecoderStale();
   if (!fetchWindowValid() || from - fetchStart > fetchSpan) return;
   const avail = fetchSpan - (from - fetchStart) + 1;
   const left = instrEip + MAX_INSTRUCTION_LENGTH - from;
@@ -78,14 +80,13 @@ let decodeFills: u32 = 0xffffffff;
 }
 
 /** Make the decode window the fetcher's whole window (empty when that is stale). */
-function openWideWindow(): void {
+@inline function openWideWindow(): void {
   decodeLen = 0;
   decodeWide = false;
   if (!fetchWindowValid()) return;
   decodeStart = fetchStart;
   decodeLen = fetchSpan + 1; // fetchSpan < 4096: one page at most
   decodeDelta = fetchDelta;
-  decodeFills = fetchFills;
   decodeWide = true;
 }
 
@@ -93,6 +94,7 @@ function openWideWindow(): void {
 @inline function narrowDecodeWindow(): void {
   if (!decodeWide) return; // already narrowed by the slow fetch path
   decodeWide = false;
+  markDecoderStale();
   // The first byte came from this window, so instrEip - decodeStart < decodeLen.
   const maxLen = instrEip - decodeStart + MAX_INSTRUCTION_LENGTH;
   if (decodeLen > maxLen) decodeLen = maxLen;
@@ -102,10 +104,20 @@ function openWideWindow(): void {
 let defaultsEpoch: u32 = 0xffffffff;
 let codeDefault32: bool = true;
 
-/** Start decoding at CS:eip with the code segment's default sizes. */
+/**
+ * Start decoding at CS:eip. The prefix state and the decode window carry
+ * over from the previous instruction unless the decoder is stale: an
+ * instruction without prefixes changes neither.
+ */
 @inline export function beginInstruction(eipValue: u32): void {
   instrEip = eipValue;
   nextEip = eipValue;
+  if (decoderStale) refreshDecoder();
+}
+
+/** Reset the prefixes to the code segment's default sizes and reopen the wide decode window. */
+function refreshDecoder(): void {
+  clearDecoderStale();
   if (defaultsEpoch != codeEpoch) {
     codeDefault32 = (load<u32>(segAddr(SEG_CS) + SEG_ATTR) & ATTR_DB) != 0;
     defaultsEpoch = codeEpoch;
@@ -117,7 +129,7 @@ let codeDefault32: bool = true;
   repPrefix = 0;
   lockPrefix = false;
   prefix66 = false;
-  if (!decodeWide || decodeFills != fetchFills || !fetchWindowValid()) openWideWindow();
+  openWideWindow();
 }
 
 @inline export function fetch8(): u32 {
@@ -188,18 +200,39 @@ const PREFIX_OR_ESCAPE: usize = memory.data<u8>([
 ]);
 
 /**
- * Read prefixes and the opcode bytes; returns the opcode number (see `opcode`).
- * Prefix groups may repeat; for REP the last F2/F3 wins, as on P6.
+ * Read prefixes and the opcode bytes of the instruction at `at` (= nextEip);
+ * returns the opcode number (see `opcode`). The first byte is fetched from
+ * `at`, a local of the caller, not reloaded from nextEip. Prefix groups may
+ * repeat; for REP the last F2/F3 wins, as on P6.
  */
-@inline export function readOpcode(): u32 {
-  const b = fetch8();
+@inline export function readOpcodeAt(at: u32): u32 {
+  let b: u32;
+  if (at - decodeStart < decodeLen) {
+    nextEip = at + 1;
+    b = <u32>load<u8>(at + decodeDelta);
+  } else {
+    b = fetch8Slow();
+  }
   // After a fault b is 0, which is no prefix: the caller checks `faulted`.
   if (load<u8>(PREFIX_OR_ESCAPE + b) == 0) return b;
+  if (b == 0x0f) return readEscapedOpcode();
   return readPrefixedOpcode(b);
+}
+
+/**
+ * The opcode bytes after an unprefixed 0F. Such an instruction is at most
+ * 9 bytes (0F 3A op ModRM SIB disp32 imm8), so, like a one-byte opcode,
+ * it cannot reach the 15-byte limit and keeps the wide decode window.
+ */
+function readEscapedOpcode(): u32 {
+  const b2 = fetch8();
+  if (b2 == 0x38 || b2 == 0x3a) return 0x0f0000 | (b2 << 8) | fetch8();
+  return 0x0f00 | b2;
 }
 
 /** The rest of readOpcode once the first byte `first` is a prefix or 0F. */
 function readPrefixedOpcode(first: u32): u32 {
+  markDecoderStale(); // the next instruction resets the prefixes
   narrowDecodeWindow();
   let b = first;
   for (;;) {

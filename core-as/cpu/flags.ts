@@ -113,7 +113,7 @@ export function arithFlags(): u32 {
 
 // Single-flag getters: the common consumers (Jcc, ADC, CMOVcc) test one flag,
 // and for the usual producers that is cheaper than building all six.
-export function getCF(): bool {
+@inline export function getCF(): bool {
   const op = ld(OFF_LAZY_OP);
   if (op == LAZY_NONE) return (ld(OFF_EFLAGS) & FLAG_CF) != 0;
   if (op == LAZY_RESULT || op == LAZY_INC || op == LAZY_DEC) return (ld(OFF_LAZY_AUX) & FLAG_CF) != 0;
@@ -127,7 +127,7 @@ export function getCF(): bool {
   if (op == LAZY_ADC) return res < dst || (ld(OFF_LAZY_AUX) != 0 && res == dst);
   return dst < src || (ld(OFF_LAZY_AUX) != 0 && dst == src);
 }
-export function getZF(): bool {
+@inline export function getZF(): bool {
   const op = ld(OFF_LAZY_OP);
   if (op == LAZY_NONE) return (ld(OFF_EFLAGS) & FLAG_ZF) != 0;
   return (ld(OFF_LAZY_RES) & sizeMask(ld(OFF_LAZY_SIZE))) == 0;
@@ -180,6 +180,27 @@ export function setEflagsRaw(v: u32): void {
 export function setArithFlags(mask: u32, values: u32): void {
   const cur = getEflags();
   setEflagsRaw((cur & ~mask) | (values & mask));
+}
+
+/**
+ * Replace CF and OF (the bits FLAG_CF|FLAG_OF of `cfOf`) and keep SF ZF AF PF
+ * (rotates). Those four stay lazy: SF/ZF/PF still come from the recorded
+ * result, and AF, the only one that depends on the operation, is moved
+ * into LAZY_AUX, so the state becomes LAZY_RESULT without computing parity.
+ */
+export function setCfOf(cfOf: u32): void {
+  const newBits = cfOf & (FLAG_CF | FLAG_OF);
+  const op = ld(OFF_LAZY_OP);
+  if (op == LAZY_NONE) {
+    st(OFF_EFLAGS, (ld(OFF_EFLAGS) & ~(FLAG_CF | FLAG_OF)) | newBits);
+    return;
+  }
+  let af: u32;
+  if (op == LAZY_RESULT) af = ld(OFF_LAZY_AUX) & FLAG_AF;
+  else if (op == LAZY_LOGIC) af = 0;
+  else af = (ld(OFF_LAZY_DST) ^ ld(OFF_LAZY_SRC) ^ ld(OFF_LAZY_RES)) & FLAG_AF; // as in arithFlags
+  st(OFF_LAZY_OP, LAZY_RESULT);
+  st(OFF_LAZY_AUX, af | newBits);
 }
 
 /** Set or clear one arithmetic flag (CF for CLC/STC/CMC, BT, ...). */

@@ -4,7 +4,7 @@ import { CPU_STATE } from '../machine/layout';
 import { eip, setEip, OFF_INTR_LINE, OFF_HALTED, OFF_INSTR_COUNT, FLAG_IF, FLAG_TF } from './state';
 import { sysFlag } from './flags';
 import { faulted, faultVector, faultErrorCode, faultHasErrorCode, clearFault } from './fault';
-import { beginInstruction, readOpcode, nextEip, setOpcode } from './decode';
+import { beginInstruction, readOpcodeAt, nextEip, setOpcode } from './decode';
 import { dispatch } from './generated/dispatch';
 import { count, countBy, STAT_INSTRUCTIONS, STAT_HALTS } from '../generated/stats';
 import { deliverException } from './interrupts';
@@ -18,6 +18,7 @@ import {
 let interruptShadow: bool = false;
 export function setInterruptShadow(): void {
   interruptShadow = true;
+  boundaryChecks = true;
 }
 
 /**
@@ -29,13 +30,23 @@ let debugShadow: bool = false;
 export function setStackSwitchShadow(): void {
   interruptShadow = true;
   debugShadow = true;
+  boundaryChecks = true;
 }
 
 /** Set when DR7 enables breakpoints or TF may be set; keeps the fast path free of debug checks. */
 export let debugChecks: bool = false;
 export function setDebugChecks(on: bool): void {
   debugChecks = on;
+  if (on) boundaryChecks = true;
 }
+
+/**
+ * Whether instruction boundaries need more than the fast path (debugChecks,
+ * interruptShadow or debugShadow may be set), so the loop tests one flag
+ * (and the INTR line) per instruction. Set with each of those; recomputed
+ * after each instruction that takes the full path.
+ */
+let boundaryChecks: bool = false;
 
 function handleFault(): void {
   const vector = faultVector;
@@ -49,29 +60,38 @@ function handleFault(): void {
   deliverException(vector, code, has);
 }
 
-/** Execute one instruction (or take one pending event). */
-@inline export function step(): void {
-  const start = eip();
-  const tfBefore = debugChecks && sysFlag(FLAG_TF);
+// The full instruction boundary, when boundaryChecks or the INTR line is
+// set, is split around the instruction so that the loop has one copy of the
+// (inlined) dispatcher: beforeInstruction, the instruction, afterInstruction.
+const BOUNDARY_RUN: u32 = 0; // execute the instruction
+const BOUNDARY_DONE: u32 = 1; // an instruction breakpoint #DB was taken instead (counts as a step)
+const BOUNDARY_STOP: u32 = 2; // leave the loop without counting
+
+/** EFLAGS.TF before the instruction, when debug checks are on (else false). */
+let tfBefore: bool = false;
+
+/** Take an external interrupt, end the interrupt shadow, check instruction breakpoints. */
+function beforeInstruction(): u32 {
+  if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && interruptDeliverable()) {
+    store<u32>(CPU_STATE + OFF_HALTED, 0);
+    externalInterrupt(acknowledgeInterrupt());
+    if (faulted) handleFault();
+    if (stopReason != 0) return BOUNDARY_STOP;
+  }
+  interruptShadow = false;
+  tfBefore = debugChecks && sysFlag(FLAG_TF);
   if (debugChecks) {
-    if (checkInstructionBreakpoint(start)) {
+    if (checkInstructionBreakpoint(eip())) {
       handleFault();
-      return;
+      return BOUNDARY_DONE;
     }
     clearDataBreakpointHits();
   }
-  beginInstruction(start);
-  const op = readOpcode();
-  if (!faulted) {
-    setOpcode(op);
-    dispatch(op);
-  }
-  if (faulted) {
-    handleFault();
-    return;
-  }
-  setEip(nextEip);
-  // Single-step and data-breakpoint traps: one #DB after the instruction (debug.ts).
+  return BOUNDARY_RUN;
+}
+
+/** After an instruction that completed: single-step and data-breakpoint traps, one #DB (debug.ts). */
+function afterInstruction(): void {
   if (debugShadow) debugShadow = false;
   else if (debugChecks && debugTrapAfterInstruction(tfBefore)) handleFault();
 }
@@ -103,20 +123,68 @@ export function run(maxInstructions: u32): u32 {
     if (!interruptDeliverable()) return STOP_IDLE;
     store<u32>(CPU_STATE + OFF_HALTED, 0);
   }
+  // In batches: V8 cannot replace a running wasm call with its optimised
+  // code, so one long loop would stay in the baseline tier for a whole slice.
   while (runCount < maxInstructions) {
-    if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && interruptDeliverable()) {
-      store<u32>(CPU_STATE + OFF_HALTED, 0);
-      externalInterrupt(acknowledgeInterrupt());
-      if (faulted) handleFault();
-      if (stopReason != 0) break;
-    }
-    interruptShadow = false;
-    step();
-    runCount++;
+    const left = maxInstructions - runCount;
+    runBatch(runCount + (left < RUN_BATCH ? left : RUN_BATCH));
     if (stopReason != 0) break;
   }
   retire();
   return stopReason != 0 ? stopReason : STOP_LIMIT;
+}
+
+/** Instructions per runBatch call. */
+const RUN_BATCH: u32 = 65536;
+
+/**
+ * Run instructions until runCount reaches `limit` or a stop is requested.
+ * While boundaryChecks and the INTR line are clear, an instruction boundary
+ * is one flag and one memory test: boundaryChecks clear implies no debug
+ * checks (so TF before the instruction counts as clear) and no shadow.
+ */
+function runBatch(limit: u32): void {
+  // EIP of the next instruction, kept in a local: after an instruction that
+  // completed it is nextEip, just stored to OFF_EIP, so the next one starts
+  // without reloading it (the chain from one instruction's EIP to the next's
+  // opcode fetch is the loop's critical path). Re-read after anything that
+  // may deliver an event (changing EIP).
+  let pc = eip();
+  while (runCount < limit) {
+    let execute = true;
+    if (boundaryChecks || load<u32>(CPU_STATE + OFF_INTR_LINE) != 0) {
+      const b = beforeInstruction();
+      if (b == BOUNDARY_STOP) return;
+      execute = b == BOUNDARY_RUN;
+      pc = eip();
+    }
+    if (execute) {
+      beginInstruction(pc);
+      const op = readOpcodeAt(pc);
+      if (!faulted) {
+        setOpcode(op);
+        dispatch(op);
+      }
+      if (faulted) {
+        handleFault();
+        pc = eip();
+      } else {
+        pc = nextEip;
+        setEip(pc);
+        // The instruction may have set a shadow or enabled debug checks.
+        if (boundaryChecks) {
+          afterInstruction();
+          pc = eip();
+        }
+      }
+    }
+    if (boundaryChecks) {
+      boundaryChecks = debugChecks || interruptShadow || debugShadow;
+      tfBefore = false;
+    }
+    runCount++;
+    if (stopReason != 0) return;
+  }
 }
 
 /**

@@ -8,7 +8,7 @@
 import { CPU_STATE, TLB } from '../machine/layout';
 import { physRead8, physRead16, physRead32, physWrite8, physWrite16, physWrite32 } from '../machine/physmem';
 import {
-  SEG_SS, SEG_CS, SEG_RIGHT_READ, SEG_RIGHT_WRITE, segAddr, codeEpoch, SEG_BASE, SEG_LO, SEG_HI, SEG_VALID, cpl, cr0, CR0_AM, OFF_EFLAGS, FLAG_AC,
+  SEG_SS, SEG_CS, SEG_RIGHT_READ, SEG_RIGHT_WRITE, segAddr, codeEpoch, markDecoderStale, SEG_BASE, SEG_LO, SEG_HI, SEG_VALID, cpl, cr0, CR0_AM, OFF_EFLAGS, FLAG_AC,
 } from './state';
 import { faulted, raiseGP, raiseSS, raiseFaultWithCode, EXC_AC } from './fault';
 import {
@@ -323,8 +323,6 @@ export let fetchStart: u32 = 0;
 export let fetchSpan: u32 = 0;
 export let fetchDelta: u32 = 0;
 let fetchGeneration: u32 = 0xffffffff;
-/** Bumped whenever the window above is refilled or invalidated (copies of it compare this). */
-export let fetchFills: u32 = 0;
 let fetchEpoch: u32 = 0xffffffff;
 
 /** Whether the cached fetch window is still valid (same TLB generation, CS cache and CPL). */
@@ -335,7 +333,7 @@ let fetchEpoch: u32 = 0xffffffff;
 /** Forget the cached fetch window (the host changed state behind the core's back). */
 export function invalidateFetch(): void {
   fetchGeneration = 0xffffffff;
-  fetchFills++;
+  markDecoderStale(); // the decoder holds a copy of this window
 }
 
 /** Read the code byte at CS:off, with the CS limit check; #GP(0)/#PF on failure. */
@@ -375,6 +373,6 @@ function fetchSlow(off: u32): u32 {
   fetchDelta = (lin - off) + (e & 0xfffff000);
   fetchGeneration = tlbGeneration;
   fetchEpoch = codeEpoch;
-  fetchFills++;
+  markDecoderStale(); // the decoder holds a copy of this window
   return <u32>load<u8>(lin + (e & 0xfffff000));
 }

@@ -9,12 +9,15 @@ import {
   SEG_SS, segAddr, SEG_ATTR, ATTR_DB,
 } from './state';
 import { modIsReg, modRm, modReg, eaSeg, eaOff } from './decode';
-import { readMemSized, writeMemSized, readMemForWrite, writeMemBack } from './memory';
+import { readMem8, readMem16, readMem32, readMemSized, writeMemSized, readMemForWrite, writeMemBack } from './memory';
 import { faulted } from './fault';
 
 @inline export function readE(size: u32): u32 {
   if (modIsReg) return regSized(modRm, size);
-  return readMemSized(eaSeg, eaOff, size);
+  // Inlined per size (a constant here): a memory operand read costs no call.
+  if (size == 32) return readMem32(eaSeg, eaOff);
+  if (size == 16) return readMem16(eaSeg, eaOff);
+  return readMem8(eaSeg, eaOff);
 }
 @inline export function writeE(v: u32, size: u32): void {
   if (modIsReg) setRegSized(modRm, v, size);

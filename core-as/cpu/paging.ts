@@ -14,7 +14,7 @@
 
 import { CPU_STATE, TLB, TLB_ENTRIES, TLB_VALID_LIST, TLB_VALID_LIST_MAX, RAM_BASE } from '../machine/layout';
 import { physRead32, physWrite32, isPlainRamPage } from '../machine/physmem';
-import { cr0, cr3, cr4, efer, cpl, OFF_CR2, OFF_A20_MASK, CR0_PG, CR0_WP, CR4_PSE, CR4_PAE, CR4_PGE, EFER_NXE } from './state';
+import { cr0, cr3, cr4, efer, cpl, OFF_CR2, OFF_A20_MASK, CR0_PG, CR0_WP, CR4_PSE, CR4_PAE, CR4_PGE, EFER_NXE, markDecoderStale } from './state';
 import { raiseFaultWithCode, EXC_PF, PF_P, PF_W, PF_U, PF_RSVD, PF_I } from './fault';
 import { count, STAT_PAGE_WALKS, STAT_TLB_FLUSHES, STAT_TLB_PAGE_FLUSHES } from '../generated/stats';
 import { dataBreakpointsArmed, dataBreakpointOnPage } from './debug';
@@ -58,6 +58,7 @@ export let tlbGeneration: u32 = 0;
 /** Flush every entry (MOV CR3 without PGE, CR0/CR4 paging changes). */
 export function tlbFlushAll(keepGlobal: bool): void {
   tlbGeneration++;
+  markDecoderStale();
   count(STAT_TLB_FLUSHES);
   if (validOverflow) {
     memory.fill(TLB, 0, TLB_ENTRIES << 2);
@@ -82,6 +83,7 @@ export function tlbFlushAll(keepGlobal: bool): void {
 /** INVLPG: forget one linear page, global or not. */
 export function tlbFlushPage(lin: u32): void {
   tlbGeneration++;
+  markDecoderStale();
   count(STAT_TLB_PAGE_FLUSHES);
   store<u32>(TLB + ((lin >>> 12) << 2), 0);
 }

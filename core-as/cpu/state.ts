@@ -206,6 +206,7 @@ export const ATTR_G: u32 = 0x8000;
 @inline export function setCpl(v: u32): void {
   store<u32>(CPU_STATE + OFF_CPL, v);
   codeEpoch++;
+  decoderStale = true;
 }
 
 /**
@@ -214,7 +215,25 @@ export const ATTR_G: u32 = 0x8000;
  */
 export let codeEpoch: u32 = 0;
 @inline function csChanged(s: u32): void {
-  if (s == SEG_CS) codeEpoch++;
+  if (s == SEG_CS) {
+    codeEpoch++;
+    decoderStale = true;
+  }
+}
+
+/**
+ * Set whenever the next instruction cannot start from the decoder state the
+ * previous one left (decode.ts beginInstruction): the code epoch, the TLB
+ * generation or the fetch window changed, the decode window was narrowed,
+ * or prefixes were decoded. One flag instead of comparing each of those per
+ * instruction.
+ */
+export let decoderStale: bool = true;
+@inline export function markDecoderStale(): void {
+  decoderStale = true;
+}
+@inline export function clearDecoderStale(): void {
+  decoderStale = false;
 }
 @inline export function dr(n: u32): u32 {
   return load<u32>(CPU_STATE + OFF_DR + (n << 3));

@@ -58,4 +58,33 @@ describe('decode window', () => {
     expect(core.getReg('ecx')).toBe(1);
     expect(core.getReg('eip')).toBe(0x1011);
   });
+  it('decodes unprefixed 0F instructions with the operand size reset after a prefixed one', async () => {
+    for (const [prefixes, vector] of [[14, 6], [15, 13]] as const) {
+      const core = await flatCore();
+      core.setReg('ecx', 0x1234_5681);
+      core.setReg('eax', 0xaaaa_aaaa);
+      core.setReg('edx', 0xffff_ffff);
+      const pad = Array.from({ length: prefixes }, (_, i) => (i % 2 ? 0x3e : 0x26));
+      const code = [
+        0x66, 0x0f, 0xb6, 0xc1, // movzx ax, cl
+        0x0f, 0xb6, 0xd1, // movzx edx, cl: 32-bit again
+        0x0f, 0xba, 0xa4, 0x24, 0x00, 0x01, 0x00, 0x00, 0x07, // bt dword [esp+0x100], 7 (9 bytes)
+        0x0f, 0x92, 0xc3, // setb bl
+        ...pad, 0x90, // a 15- or 16-byte nop
+        ...UD2,
+      ];
+      core.writePhys(0x8100, Uint8Array.from([0x80, 0, 0, 0]));
+      // The 0F instructions straddle a page boundary.
+      const start = 0x2000 - 9;
+      core.writePhys(start, Uint8Array.from(code));
+      core.setReg('eip', start);
+      const r = core.run(10, { stopOnException: true });
+      expect(r.vector).toBe(vector);
+      expect(core.getReg('eax') >>> 0).toBe(0xaaaa_0081);
+      expect(core.getReg('edx')).toBe(0x81);
+      expect(core.getReg('ebx') & 0xff).toBe(1);
+      const padStart = start + 19;
+      expect(core.getReg('eip')).toBe(vector === 6 ? padStart + prefixes + 1 : padStart);
+    }
+  });
 });

@@ -12,7 +12,7 @@
 // AF is undefined after a non-zero shift; we clear it. Rotates leave SF ZF AF PF.
 
 import { FLAG_CF, FLAG_OF } from '../state';
-import { setFlagsFromResult, setArithFlags, getCF, sizeMask, signBit } from '../flags';
+import { setFlagsFromResult, setCfOf, getCF, sizeMask, signBit } from '../flags';
 import { readEForWrite, writeEBack, readG } from '../operands';
 import { faulted } from '../fault';
 
@@ -26,7 +26,6 @@ export const SHIFT_SHR: u32 = 5;
 export const SHIFT_SAR: u32 = 7;
 
 const COUNT_MASK: u32 = 0x1f;
-const CF_OF: u32 = FLAG_CF | FLAG_OF;
 
 @inline function cfOf(cf: bool, ovf: bool): u32 {
   return (cf ? FLAG_CF : 0) | (ovf ? FLAG_OF : 0);
@@ -46,14 +45,14 @@ export function shift(kind: u32, size: u32, count: u32): void {
       const n = count & (size - 1);
       res = n == 0 ? v : ((v << n) | (v >> (size - n))) & mask;
       const cf = (res & 1) != 0;
-      setArithFlags(CF_OF, cfOf(cf, ((res & sign) != 0) != cf));
+      setCfOf(cfOf(cf, ((res & sign) != 0) != cf));
       break;
     }
     case SHIFT_ROR: {
       const n = count & (size - 1);
       res = n == 0 ? v : ((v >> n) | (v << (size - n))) & mask;
       const msb = (res & sign) != 0;
-      setArithFlags(CF_OF, cfOf(msb, msb != ((res & (sign >> 1)) != 0)));
+      setCfOf(cfOf(msb, msb != ((res & (sign >> 1)) != 0)));
       break;
     }
     case SHIFT_RCL: {
@@ -67,7 +66,7 @@ export function shift(kind: u32, size: u32, count: u32): void {
         res = <u32>r & mask;
         cf = ((r >> size) & 1) != 0;
       }
-      setArithFlags(CF_OF, cfOf(cf, ((res & sign) != 0) != cf));
+      setCfOf(cfOf(cf, ((res & sign) != 0) != cf));
       break;
     }
     case SHIFT_RCR: {
@@ -81,7 +80,7 @@ export function shift(kind: u32, size: u32, count: u32): void {
         cf = ((r >> size) & 1) != 0;
       }
       const msb = (res & sign) != 0;
-      setArithFlags(CF_OF, cfOf(cf, msb != ((res & (sign >> 1)) != 0)));
+      setCfOf(cfOf(cf, msb != ((res & (sign >> 1)) != 0)));
       break;
     }
     case SHIFT_SHL: {

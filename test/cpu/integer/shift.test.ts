@@ -15,6 +15,7 @@ import {
   EAX,
   ECX,
   EBX,
+  EDX,
   DATA_ADDR,
   ARITH,
   AF,
@@ -141,6 +142,44 @@ describe.skipIf(!hasReference('any'))('shifts and rotates vs host', () => {
               data: le(d, size),
               undef,
             });
+          }
+        }
+      }
+    }
+    await expectSame(cases, expect);
+  });
+  it('rotates keep SF ZF AF PF of each kind of preceding flag-setting instruction', async () => {
+    // Rotates set only CF and OF and leave the other four lazy (flags.ts setCfOf).
+    const producers: [string, number[]][] = [
+      ['none', []],
+      ['add', [0x01, rr(ECX, EDX)]],
+      ['adc', [0x11, rr(ECX, EDX)]],
+      ['sub', [0x29, rr(ECX, EDX)]],
+      ['sbb', [0x19, rr(ECX, EDX)]],
+      ['xor', [0x31, rr(ECX, EDX)]],
+      ['inc', [0xff, rr(0, EDX)]],
+      ['dec', [0xff, rr(1, EDX)]],
+      ['shl', [0xd1, rr(4, EDX)]],
+      ['rol', [0xd1, rr(0, EDX)]],
+    ];
+    const operands = [[0x0f, 1], [0x7fffffff, 1], [0, 0], [0x80000000, 0x80000000], [0x12345678, 0x9abcdef]];
+    const cases: Case[] = [];
+    for (const [name, pre] of producers) {
+      for (const [edx, ecx] of operands) {
+        for (const size of SIZES) {
+          for (let kind = 0; kind < 4; kind++) {
+            for (const count of [1, 3]) {
+              for (const fl of [0, ARITH]) {
+                cases.push({
+                  name: `${name} then ${KINDS[kind]}${size} ${count}`,
+                  code: [...pre, ...sized(size, 0xc0), rr(kind, EAX), count],
+                  regs: { eax: 0x5a5aa5a5, ecx, edx },
+                  eflags: fl,
+                  // AF after SHL is undefined (and kept by the rotate).
+                  undef: undefFor(kind, size, count) | (name === 'shl' ? AF : 0),
+                });
+              }
+            }
           }
         }
       }
