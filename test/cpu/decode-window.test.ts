@@ -16,7 +16,10 @@ async function flatCore() {
 
 describe('decode window', () => {
   it('runs a 15-byte prefixed instruction after unprefixed ones, and faults on 16 bytes', async () => {
-    for (const [prefixes, vector] of [[14, 6], [15, 13]] as const) {
+    for (const [prefixes, vector] of [
+      [14, 6],
+      [15, 13],
+    ] as const) {
       const core = await flatCore();
       // inc eax ; inc eax ; (66 or 3e)... prefixes + nop ; ud2
       const pad = Array.from({ length: prefixes }, (_, i) => (i % 2 ? 0x3e : 0x26));
@@ -59,18 +62,37 @@ describe('decode window', () => {
     expect(core.getReg('eip')).toBe(0x1011);
   });
   it('decodes unprefixed 0F instructions with the operand size reset after a prefixed one', async () => {
-    for (const [prefixes, vector] of [[14, 6], [15, 13]] as const) {
+    for (const [prefixes, vector] of [
+      [14, 6],
+      [15, 13],
+    ] as const) {
       const core = await flatCore();
       core.setReg('ecx', 0x1234_5681);
       core.setReg('eax', 0xaaaa_aaaa);
       core.setReg('edx', 0xffff_ffff);
       const pad = Array.from({ length: prefixes }, (_, i) => (i % 2 ? 0x3e : 0x26));
       const code = [
-        0x66, 0x0f, 0xb6, 0xc1, // movzx ax, cl
-        0x0f, 0xb6, 0xd1, // movzx edx, cl: 32-bit again
-        0x0f, 0xba, 0xa4, 0x24, 0x00, 0x01, 0x00, 0x00, 0x07, // bt dword [esp+0x100], 7 (9 bytes)
-        0x0f, 0x92, 0xc3, // setb bl
-        ...pad, 0x90, // a 15- or 16-byte nop
+        0x66,
+        0x0f,
+        0xb6,
+        0xc1, // movzx ax, cl
+        0x0f,
+        0xb6,
+        0xd1, // movzx edx, cl: 32-bit again
+        0x0f,
+        0xba,
+        0xa4,
+        0x24,
+        0x00,
+        0x01,
+        0x00,
+        0x00,
+        0x07, // bt dword [esp+0x100], 7 (9 bytes)
+        0x0f,
+        0x92,
+        0xc3, // setb bl
+        ...pad,
+        0x90, // a 15- or 16-byte nop
         ...UD2,
       ];
       core.writePhys(0x8100, Uint8Array.from([0x80, 0, 0, 0]));

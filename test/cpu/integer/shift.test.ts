@@ -162,7 +162,13 @@ describe.skipIf(!hasReference('any'))('shifts and rotates vs host', () => {
       ['shl', [0xd1, rr(4, EDX)]],
       ['rol', [0xd1, rr(0, EDX)]],
     ];
-    const operands = [[0x0f, 1], [0x7fffffff, 1], [0, 0], [0x80000000, 0x80000000], [0x12345678, 0x9abcdef]];
+    const operands = [
+      [0x0f, 1],
+      [0x7fffffff, 1],
+      [0, 0],
+      [0x80000000, 0x80000000],
+      [0x12345678, 0x9abcdef],
+    ];
     const cases: Case[] = [];
     for (const [name, pre] of producers) {
       for (const [edx, ecx] of operands) {
