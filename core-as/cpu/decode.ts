@@ -262,11 +262,6 @@ function readPrefixedOpcode(first: u32): u32 {
   return 0; // not reached: the loop only returns
 }
 
-/** Undo the 0x66 size flip for instructions where 66 is a mandatory prefix (SSE). */
-export function consumeMandatory66(): void {
-  if (prefix66) opSize = opSize == 32 ? 16 : 32;
-}
-
 @inline function defaultSeg(s: u32): u32 {
   return segOverride >= 0 ? <u32>segOverride : s;
 }

@@ -172,13 +172,6 @@ export function probeWrite(lin: u32, size: u32): bool {
   if ((lin & 0xfff) + size > 0x1000 && !translate((lin + size - 1) & 0xfffff000, ACCESS_WRITE, user)) return false;
   return true;
 }
-export function probeRead(lin: u32, size: u32): bool {
-  const user = cpl() == 3;
-  if (alignmentFault(lin, size)) return false;
-  if (!translate(lin, ACCESS_READ, user)) return false;
-  if ((lin & 0xfff) + size > 0x1000 && !translate((lin + size - 1) & 0xfffff000, ACCESS_READ, user)) return false;
-  return true;
-}
 
 // ---------- segmented accesses ----------
 

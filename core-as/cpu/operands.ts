@@ -75,10 +75,6 @@ export function push(v: u32, size: u32): void {
 @inline export function push32(v: u32): void {
   push(v, 32);
 }
-/** Read the value at the top of the stack without popping. */
-export function peek(size: u32, delta: u32): u32 {
-  return readMemSized(SEG_SS, stackOffset(delta), size);
-}
 /** Pop a value of `size` bits; ESP changes only when the read succeeds. */
 export function pop(size: u32): u32 {
   const v = readMemSized(SEG_SS, stackOffset(0), size);

@@ -14,7 +14,7 @@
 
 import { CPU_STATE, TLB, TLB_ENTRIES, TLB_VALID_LIST, TLB_VALID_LIST_MAX, RAM_BASE } from '../machine/layout';
 import { physRead32, physWrite32, isPlainRamPage } from '../machine/physmem';
-import { cr0, cr3, cr4, efer, cpl, OFF_CR2, OFF_A20_MASK, CR0_PG, CR0_WP, CR4_PSE, CR4_PAE, CR4_PGE, EFER_NXE, markDecoderStale } from './state';
+import { cr0, cr3, cr4, efer, OFF_CR2, OFF_A20_MASK, CR0_PG, CR0_WP, CR4_PSE, CR4_PAE, CR4_PGE, EFER_NXE, markDecoderStale } from './state';
 import { raiseFaultWithCode, EXC_PF, PF_P, PF_W, PF_U, PF_RSVD, PF_I } from './fault';
 import { count, STAT_PAGE_WALKS, STAT_TLB_FLUSHES, STAT_TLB_PAGE_FLUSHES } from '../generated/stats';
 import { dataBreakpointsArmed, dataBreakpointOnPage } from './debug';
@@ -50,9 +50,6 @@ export let tlbGeneration: u32 = 0;
 }
 @inline export function writeMask(user: bool): u32 {
   return TLB_VALID | TLB_SLOW | TLB_CODE | (user ? TLB_NO_USER_READ | TLB_NO_USER_WRITE : TLB_NO_SUPER_WRITE);
-}
-@inline export function execMask(user: bool): u32 {
-  return TLB_VALID | TLB_SLOW | TLB_NO_EXEC | (user ? TLB_NO_USER_READ : 0);
 }
 
 /** Flush every entry (MOV CR3 without PGE, CR0/CR4 paging changes). */
@@ -291,9 +288,4 @@ function fill(lin: u32, physPage: u32, allowUser: bool, superWrite: bool, userRe
     delta = physPage - linPage;
   }
   tlbSet(lin, (delta & 0xfffff000) | flags);
-}
-
-/** Whether the current privilege makes data accesses "user" accesses (CPL 3). */
-@inline export function userMode(): bool {
-  return cpl() == 3;
 }
