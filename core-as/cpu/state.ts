@@ -82,7 +82,25 @@ export const OFF_INSTR_COUNT: u32 = 0x2d0; // u64 instructions retired
 export const OFF_MISC_ENABLE: u32 = 0x2d8;
 export const OFF_PAT: u32 = 0x2e0; // u64
 export const OFF_EXIT_REQUEST: u32 = 0x2e8; // host asks run() to return (pause, device work)
-export const OFF_FPU: u32 = 0x400; // x87/SSE state (FXSAVE image), next issue
+// x87/MMX/SSE state, kept as an FXSAVE image (SDM Vol. 2A "FXSAVE", Table 3-53)
+// so FXSAVE/FXRSTOR are copies and the host sees the architectural layout.
+// Fields the image abridges or lacks follow it (from OFF_FPU_EXTRA).
+export const OFF_FPU: u32 = 0x400; // 512-byte FXSAVE image
+export const OFF_FPU_FCW: u32 = OFF_FPU + 0x00; // u16 control word
+export const OFF_FPU_FSW: u32 = OFF_FPU + 0x02; // u16 status word (TOP in bits 11-13)
+export const OFF_FPU_FTW_ABRIDGED: u32 = OFF_FPU + 0x04; // u8, as FXSAVE stores it (filled on save)
+export const OFF_FPU_FOP: u32 = OFF_FPU + 0x06; // u16 last opcode (11 bits)
+export const OFF_FPU_FIP: u32 = OFF_FPU + 0x08; // u32 last instruction pointer
+export const OFF_FPU_FCS: u32 = OFF_FPU + 0x0c; // u16
+export const OFF_FPU_FDP: u32 = OFF_FPU + 0x10; // u32 last data pointer
+export const OFF_FPU_FDS: u32 = OFF_FPU + 0x14; // u16
+export const OFF_MXCSR: u32 = OFF_FPU + 0x18; // u32
+export const OFF_MXCSR_MASK: u32 = OFF_FPU + 0x1c; // u32
+export const OFF_FPU_ST: u32 = OFF_FPU + 0x20; // 8 × 16 bytes: physical registers R0-R7 (80-bit), MM0-7 alias the low 64 bits
+export const OFF_XMM: u32 = OFF_FPU + 0xa0; // 8 × 16 bytes
+export const FPU_REG_STRIDE: u32 = 16;
+export const OFF_FPU_EXTRA: u32 = OFF_FPU + 0x200;
+export const OFF_FPU_FTW: u32 = OFF_FPU_EXTRA + 0x00; // u16 full tag word (2 bits per physical register)
 export const CPU_STATE_USED: u32 = 0x800;
 
 // --- EFLAGS bits (SDM Vol. 1 §3.4.3) ---

@@ -222,7 +222,9 @@ console.log(`gen: ${total} opcode rows, ${total - unimplemented.length} with han
   const consts = [];
   for (const text of [layoutText, stateText, ringsText]) {
     for (const m of text.matchAll(/^export const ([A-Z][A-Z0-9_]*): u32 = ([^;]+);/gm)) {
-      if (/^[0-9a-fx_<\s()|+\-*]+$/i.test(m[2]) || /^[A-Z0-9_<\s()|+\-*x]+$/.test(m[2])) consts.push([m[1], m[2]]);
+      // Only constant expressions: numbers, operators and other UPPER_CASE constants.
+      const tokens = m[2].split(/[\s()|+\-*<>]+/).filter(Boolean);
+      if (tokens.every((t) => /^(0x[0-9a-f_]+|[0-9_]+|[A-Z][A-Z0-9_]*)$/i.test(t) && !/^[a-z]/.test(t))) consts.push([m[1], m[2]]);
     }
   }
   const lines = [
