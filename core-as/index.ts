@@ -2,19 +2,19 @@
 // The host reads and writes CPU state directly in shared memory at the
 // offsets of host/generated/cpu-layout.ts; these functions cover the rest.
 
-import { CPU_STATE, CPU_STATE_SIZE, RAM_BASE, TLB } from './machine/layout';
-import { setRamSize, getRamSize } from './machine/physmem';
+import { CPU_STATE, CPU_STATE_SIZE, RAM_BASE, TLB, ROM_AREA } from './machine/layout';
+import { setRamSize, getRamSize, vramBase } from './machine/physmem';
 import {
   loadSegmentCache, setSegmentRights, SEG_RIGHT_READ, SEG_RIGHT_WRITE, setReg32, setEip, setCpl, SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR,
-  OFF_CR0, OFF_IDTR_LIMIT, OFF_GDTR_LIMIT, OFF_DR, OFF_A20_MASK, REG_EDX, CR0_PE, CR0_ET, CR0_NW, CR0_CD,
+  OFF_CR0, OFF_INTR_LINE, OFF_IDTR_LIMIT, OFF_GDTR_LIMIT, OFF_DR, OFF_A20_MASK, REG_EDX, FLAG_IF, CR0_PE, CR0_ET, CR0_NW, CR0_CD,
   ATTR_P, ATTR_S, ATTR_RW, ATTR_CODE, ATTR_ACCESSED, ATTR_DB, ATTR_G, ATTR_DPL_SHIFT,
 } from './cpu/state';
 import { getEflags as coreGetEflags, setEflagsRaw } from './cpu/flags';
 import { tlbFlushAll } from './cpu/paging';
 import { invalidateFetch } from './cpu/memory';
-import { run as interpRun } from './cpu/interp';
+import { run as interpRun, instructionsRetired } from './cpu/interp';
 import {
-  setStopOnException as ctlSetStopOnException, stoppedVector, stoppedErrorCode, exitCode,
+  setStopOnException as ctlSetStopOnException, stoppedVector, stoppedErrorCode, exitCode, STOP_LIMIT, STOP_IDLE,
 } from './cpu/control';
 import { unimplementedCount, lastUnimplementedOpcode } from './cpu/unimplemented';
 import { CPU_SIGNATURE } from './cpu/identity';
@@ -27,9 +27,16 @@ import { faulted, faultVector, faultErrorCode, clearFault } from './cpu/fault';
 export { portRead, portWrite } from './machine/ports';
 export { setDebugconPort } from './devices/debugcon';
 import { initRings } from './machine/rings';
-import { resetUarts, serviceUarts } from './devices/uart16550';
+import { serviceUarts } from './devices/uart16550';
 import { initDebugcon } from './devices/debugcon';
 import { irqLevel } from './machine/irq';
+import { buildMachine, resetMachine } from './machine/machine';
+import { mapSystemBios as firmwareMapBios } from './machine/firmware';
+import {
+  clockInit, clockNow, clockMode, clockSkipTo, clockPause as clockPauseImpl, CLOCK_DETERMINISTIC, NS_PER_INSTRUCTION,
+  NO_DEADLINE,
+} from './machine/clock';
+import { serviceTimers } from './machine/timers';
 
 /** Segment descriptor attributes for the power-on and flat setups. */
 const ATTR_DATA_RW: u32 = ATTR_P | ATTR_S | ATTR_RW | ATTR_ACCESSED;
@@ -40,13 +47,56 @@ export function init(ramBytes: u32): void {
   setRamSize(ramBytes);
   initRings();
   initDebugcon();
+  buildMachine();
   resetDevices();
   reset();
+  clockInit(CLOCK_DETERMINISTIC);
 }
 
 /** Reset every device to its power-on register state (the host rings keep flowing). */
 export function resetDevices(): void {
-  resetUarts();
+  resetMachine();
+}
+
+/**
+ * Choose the clock (machine/clock.ts CLOCK_DETERMINISTIC or CLOCK_REALTIME)
+ * and restart it at 0; call before the guest runs.
+ */
+export function setClockMode(mode: u32): void {
+  clockInit(mode);
+}
+/** Realtime clock: stop it while the host pauses the machine (1), restart it (0). */
+export function clockPause(paused: bool): void {
+  clockPauseImpl(paused);
+}
+/** Virtual time in nanoseconds since power-on. */
+export function getClockNs(): u64 {
+  return clockNow();
+}
+/**
+ * Nanoseconds of virtual time until the next timer deadline (0xffffffff if none
+ * or farther than 4 s): how long a host may sleep while the guest idles.
+ */
+export function getIdleNs(): u32 {
+  const d = serviceTimers();
+  if (d == NO_DEADLINE) return 0xffffffff;
+  const now = clockNow();
+  const dt = d > now ? d - now : 0;
+  return dt > 0xffffffff ? 0xffffffff : <u32>dt;
+}
+
+/**
+ * The host copied a system BIOS image of `size` bytes to getRomArea(): map
+ * it (machine/firmware.ts). Returns false for a size the machine cannot map.
+ */
+export function mapSystemBios(size: u32): bool {
+  return firmwareMapBios(size);
+}
+export function getRomArea(): u32 {
+  return ROM_AREA;
+}
+export function getVramBase(): u32 {
+  return vramBase();
 }
 
 /** Level of ISA IRQ line `line` as the devices drive it (tests; the PIC samples it later). */
@@ -107,8 +157,77 @@ export function setupFlat32(cpl: u32): void {
   invalidateFetch();
 }
 
+/** Most instructions between two timer services in realtime mode (bounds interrupt latency). */
+const REALTIME_QUANTUM_MAX: u32 = 1 << 18;
+const REALTIME_QUANTUM_MIN: u32 = 256;
+/** Realtime mode: measured guest instructions per host nanosecond (starts at 50 MIPS). */
+let instructionsPerNs: f64 = 0.05;
+
+/** How many instructions to run before the next timer deadline `deadline`. */
+function sliceUntil(deadline: u64, left: u32): u32 {
+  if (deadline == NO_DEADLINE) return left;
+  const now = clockNow();
+  const dt = deadline > now ? deadline - now : 0;
+  let n: u64;
+  if (clockMode() == CLOCK_DETERMINISTIC) n = dt / NS_PER_INSTRUCTION + 1;
+  else {
+    n = <u64>(<f64>dt * instructionsPerNs) + 1;
+    if (n > REALTIME_QUANTUM_MAX) n = REALTIME_QUANTUM_MAX;
+    if (n < REALTIME_QUANTUM_MIN) n = REALTIME_QUANTUM_MIN;
+  }
+  return n < <u64>left ? <u32>n : left;
+}
+
+/**
+ * Run up to `maxInstructions` instructions, servicing the timers between
+ * slices that end at their deadlines. Returns a STOP_* reason (STOP_LIMIT
+ * when the budget ran out or a device asked the host to service its rings;
+ * STOP_IDLE when the CPU halts waiting for an interrupt that only the host's
+ * time or input can bring: in deterministic mode time jumps to the next
+ * timer deadline instead, and each jump counts against the budget).
+ */
 export function run(maxInstructions: u32): u32 {
-  return interpRun(maxInstructions);
+  let left = maxInstructions;
+  let wokeOnce = false;
+  while (left > 0) {
+    const deadline = serviceTimers();
+    const budget = sliceUntil(deadline, left);
+    const before = instructionsRetired();
+    const t0 = clockNow();
+    const reason = interpRun(budget);
+    const ran = <u32>(instructionsRetired() - before);
+    left -= ran < left ? ran : left;
+    if (clockMode() != CLOCK_DETERMINISTIC && ran > 0) {
+      const dt = clockNow() - t0;
+      if (dt > 0) instructionsPerNs = instructionsPerNs * 0.75 + (<f64>ran / <f64>dt) * 0.25;
+    }
+    if (reason == STOP_LIMIT) {
+      // A device ended the slice early (a yield): let the host service it.
+      if (ran < budget) break;
+      continue;
+    }
+    if (reason == STOP_IDLE) {
+      const next = serviceTimers();
+      // A timer raised an interrupt the CPU can take now: wake it (once per
+      // idle stop, so a line the CPU cannot take cannot spin this loop).
+      if (ran > 0 || !wokeOnce) {
+        if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && (coreGetEflags() & FLAG_IF) != 0) {
+          wokeOnce = true;
+          continue;
+        }
+      }
+      wokeOnce = false;
+      if (clockMode() != CLOCK_DETERMINISTIC || next == NO_DEADLINE) return STOP_IDLE;
+      const now = clockNow();
+      const idle = next > now ? (next - now) / NS_PER_INSTRUCTION : 0;
+      clockSkipTo(next);
+      left -= idle < <u64>left ? <u32>idle : left;
+      continue;
+    }
+    return reason;
+  }
+  serviceTimers();
+  return STOP_LIMIT;
 }
 
 export function getEflags(): u32 {

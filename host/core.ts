@@ -49,9 +49,25 @@ export interface CoreExports {
   serviceDevices(): void;
   setDebugconPort(channel: number, port: number): void;
   getIrqLevel(line: number): number;
+  /** CLOCK_DETERMINISTIC (0) or CLOCK_REALTIME (1); restarts the clock at 0. */
+  setClockMode(mode: number): void;
+  clockPause(paused: number): void;
+  getClockNs(): bigint;
+  /** Nanoseconds until the next timer deadline (0xffffffff: none soon). */
+  getIdleNs(): number;
+  /** Map the system BIOS image the host copied to getRomArea(); false if its size is unusable. */
+  mapSystemBios(size: number): number;
+  getRomArea(): number;
+  getVramBase(): number;
 }
 
 const PAGE = 65536;
+const NS_PER_MS = 1e6;
+
+/** The core's realtime clock source (core-as/machine/clock.ts): the host's monotonic time in ns. */
+function hostTimeNs(): number {
+  return performance.now() * NS_PER_MS;
+}
 
 export interface CoreOptions {
   /** Guest RAM in MiB. */
@@ -85,9 +101,10 @@ export class Core {
       throw new Error(`guest memory must be a whole number of MiB from 1 to 3072 (got ${memoryMiB})`);
     }
     this.ramBytes = memoryMiB * 1024 * 1024;
-    const pages = Math.ceil((L.RAM_BASE + this.ramBytes) / PAGE);
+    // Guest RAM, then VRAM above it (1 MiB aligned, core-as/machine/physmem.ts vramBase).
+    const pages = Math.ceil((L.RAM_BASE + this.ramBytes + L.VRAM_SIZE) / PAGE);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory, hostTimeNs } });
     this.exports = instance.exports as unknown as CoreExports;
     this.u8 = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);

@@ -54,3 +54,8 @@ export function physWrite32(phys: u32, v: u32): void {
     physWrite16(phys + 2, v >> 16);
   }
 }
+
+/** Where VRAM (VRAM_SIZE bytes) lives in the wasm memory: above guest RAM, 1 MiB aligned. */
+export function vramBase(): u32 {
+  return RAM_BASE + ((ramSize + 0xfffff) & ~0xfffff);
+}

@@ -1,34 +1,97 @@
-// I/O port dispatch (the ISA bus's 64 KiB I/O space).
+// I/O port dispatch (the PC's 64 KiB I/O space).
+//
+// Devices claim ports with registerPorts(base, count, DEV_*) when the machine
+// is built (core-as/machine/machine.ts); the port map (PORT_MAP, one u8 device
+// id per port) then routes every IN/OUT/INS/OUTS with one load and a switch.
 //
 // Access size convention: `size` is in BYTES (1, 2 or 4); the IN/OUT/INS/OUTS
 // handlers convert their operand size in bits.
 //
-// The devices here have 8-bit registers. A 16- or 32-bit access to them is
-// split into byte accesses at consecutive ports, low byte first, as an 8-bit
-// ISA device sees it (the bus controller's conversion). isa-debug-exit takes
-// the whole value of any access that starts at its ports, as QEMU's does.
+// Devices with only 8-bit registers (most ISA chips) see a 16- or 32-bit
+// access split into byte accesses at consecutive ports, low byte first, as an
+// 8-bit ISA device sees it (the bus controller's conversion). Devices listed
+// in WIDE_DEVICES get the whole access at its first port and decode sizes
+// themselves (the IDE data port, PCI configuration data, VBE, ...);
+// isa-debug-exit takes the whole value of any access, as QEMU's does.
 //
-// Decoding order for each byte: a debug console channel attached to the port
-// (the host's explicit choice, so it may shadow another device), then
-// isa-debug-exit (0xf4-0xf7), then the UARTs (0x3f8, 0x2f8, 0x3e8, 0x2e8).
-// Ports no device decodes read as all ones (an undriven ISA bus) and ignore
-// writes.
+// A debug console channel attached to a port (the host's explicit choice)
+// shadows any device there. Ports no device decodes read as all ones (an
+// undriven ISA bus) and ignore writes.
 
+import { PORT_MAP, PORT_MAP_SIZE } from './layout';
+import {
+  DEV_NONE, DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL,
+} from './device-ids';
 import { uartForPort, uartRead, uartWrite } from '../devices/uart16550';
 import { debugconForPort, debugconRead, debugconWrite } from '../devices/debugcon';
-import { isDebugExitPort, debugExitWrite } from '../devices/isa-debug-exit';
+import { debugExitWrite } from '../devices/isa-debug-exit';
+import { pciPortRead, pciPortWrite } from './pci';
+import { resetControlRead, resetControlWrite } from './reset-control';
 import { count, STAT_IO_READS, STAT_IO_WRITES } from '../generated/stats';
 
 const PORT_MASK: u32 = 0xffff;
-const OPEN_BUS_BYTE: u32 = 0xff;
 const BITS_PER_BYTE: u32 = 8;
+
+/** Devices that take 16/32-bit accesses whole (bit n = device id n). */
+const WIDE_DEVICES: u32 = (1 << DEV_DEBUG_EXIT) | (1 << DEV_PCI);
+
+/** Claim ports [base, base + count) for `device` (later claims win). */
+export function registerPorts(base: u32, count: u32, device: u32): void {
+  for (let i: u32 = 0; i < count; i++) store<u8>(PORT_MAP + ((base + i) & PORT_MASK), <u8>device);
+}
+
+/** Forget every claim (before the machine is built again). */
+export function clearPortMap(): void {
+  memory.fill(PORT_MAP, 0, PORT_MAP_SIZE);
+}
+
+@inline export function portOwner(port: u32): u32 {
+  return <u32>load<u8>(PORT_MAP + (port & PORT_MASK));
+}
+
+@inline function openBus(size: u32): u32 {
+  return size == 4 ? 0xffffffff : size == 2 ? 0xffff : 0xff;
+}
+
+/** A device's read handler for an access of `size` bytes at `port`. */
+function deviceRead(device: u32, port: u32, size: u32): u32 {
+  switch (device) {
+    case DEV_UART:
+      return uartRead(<u32>uartForPort(port), port) & 0xff;
+    case DEV_PCI:
+      return pciPortRead(port, size);
+    case DEV_RESET_CONTROL:
+      return resetControlRead(port);
+    case DEV_POST:
+      return 0xff;
+    default:
+      return openBus(size);
+  }
+}
+
+function deviceWrite(device: u32, port: u32, value: u32, size: u32): void {
+  switch (device) {
+    case DEV_UART:
+      uartWrite(<u32>uartForPort(port), port, value & 0xff);
+      return;
+    case DEV_DEBUG_EXIT:
+      debugExitWrite(size == 1 ? value & 0xff : size == 2 ? value & 0xffff : value);
+      return;
+    case DEV_PCI:
+      pciPortWrite(port, value, size);
+      return;
+    case DEV_RESET_CONTROL:
+      resetControlWrite(port, value & 0xff);
+      return;
+    default:
+      return;
+  }
+}
 
 function portRead8(port: u32): u32 {
   const con = debugconForPort(port);
   if (con >= 0) return debugconRead(<u32>con);
-  const uart = uartForPort(port);
-  if (uart >= 0) return uartRead(<u32>uart, port) & 0xff;
-  return OPEN_BUS_BYTE;
+  return deviceRead(portOwner(port), port, 1) & 0xff;
 }
 
 function portWrite8(port: u32, value: u32): void {
@@ -37,17 +100,18 @@ function portWrite8(port: u32, value: u32): void {
     debugconWrite(<u32>con, value);
     return;
   }
-  if (isDebugExitPort(port)) {
-    debugExitWrite(value & 0xff);
-    return;
-  }
-  const uart = uartForPort(port);
-  if (uart >= 0) uartWrite(<u32>uart, port, value & 0xff);
+  deviceWrite(portOwner(port), port, value & 0xff, 1);
 }
 
 export function portRead(port: u32, bytes: u32): u32 {
   count(STAT_IO_READS);
   port &= PORT_MASK;
+  if (bytes > 1) {
+    const device = portOwner(port);
+    if (device != DEV_NONE && ((WIDE_DEVICES >>> device) & 1) != 0 && debugconForPort(port) < 0) {
+      return deviceRead(device, port, bytes);
+    }
+  }
   let v = portRead8(port);
   for (let i: u32 = 1; i < bytes; i++) v |= portRead8((port + i) & PORT_MASK) << (i * BITS_PER_BYTE);
   return v;
@@ -56,9 +120,12 @@ export function portRead(port: u32, bytes: u32): u32 {
 export function portWrite(port: u32, value: u32, bytes: u32): void {
   count(STAT_IO_WRITES);
   port &= PORT_MASK;
-  if (bytes > 1 && isDebugExitPort(port) && debugconForPort(port) < 0) {
-    debugExitWrite(bytes == 2 ? value & 0xffff : value);
-    return;
+  if (bytes > 1) {
+    const device = portOwner(port);
+    if (device != DEV_NONE && ((WIDE_DEVICES >>> device) & 1) != 0 && debugconForPort(port) < 0) {
+      deviceWrite(device, port, value, bytes);
+      return;
+    }
   }
   for (let i: u32 = 0; i < bytes; i++) portWrite8((port + i) & PORT_MASK, value >>> (i * BITS_PER_BYTE));
 }

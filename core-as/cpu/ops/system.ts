@@ -7,6 +7,7 @@
 // Privileged instructions run at CPL 0 only: #GP(0) otherwise, in real mode
 // the CPL is 0, and virtual-8086 code (CPL 3) always gets #GP(0).
 
+import { clockNow } from '../../machine/clock';
 import { CPU_STATE } from '../../machine/layout';
 import {
   cr0, cr2, cr3, cr4, cpl, setCpl, dr, setDr, efer, reg32, setReg32, setReg16, segBase,
@@ -27,7 +28,7 @@ import {
 import { readE } from '../operands';
 import { readMem16, readMem32, writeMem16, writeMem32, probeWriteMem, fetchCode8, invalidateFetch } from '../memory';
 import { tlbFlushAll, tlbFlushPage } from '../paging';
-import { instructionsRetired, enterHalt } from '../interp';
+import { enterHalt } from '../interp';
 import {
   updateDebugChecks, dataBreakpointsArmed, DR6_BD, DR6_FIXED_ONES, DR6_WRITABLE, DR7_GD, DR7_FIXED_ONES, DR7_WRITABLE,
 } from '../debug';
@@ -420,18 +421,19 @@ export function cpuid(): void {
 // ---------- time-stamp counter ----------
 
 /**
- * The virtual TSC is deterministic: it advances TSC_TICKS_PER_INSTRUCTION per
- * instruction retired. OFF_TSC holds the offset so that
- * TSC = OFF_TSC + instructions retired × TSC_TICKS_PER_INSTRUCTION
- * (WRMSR 10h rewrites the offset).
+ * The TSC runs at TSC_TICKS_PER_NS ticks per nanosecond of the machine's
+ * virtual clock (core-as/machine/clock.ts), so it agrees with the PIT, RTC and
+ * APIC timer a guest calibrates it against, in both clock modes. OFF_TSC
+ * holds the offset: TSC = OFF_TSC + clock ns × TSC_TICKS_PER_NS (WRMSR 10h
+ * rewrites the offset).
  */
-export const TSC_TICKS_PER_INSTRUCTION: u64 = 4;
+export const TSC_TICKS_PER_NS: u64 = 1;
 
 function readTsc(): u64 {
-  return load<u64>(CPU_STATE + OFF_TSC) + instructionsRetired() * TSC_TICKS_PER_INSTRUCTION;
+  return load<u64>(CPU_STATE + OFF_TSC) + clockNow() * TSC_TICKS_PER_NS;
 }
 function writeTsc(v: u64): void {
-  store<u64>(CPU_STATE + OFF_TSC, v - instructionsRetired() * TSC_TICKS_PER_INSTRUCTION);
+  store<u64>(CPU_STATE + OFF_TSC, v - clockNow() * TSC_TICKS_PER_NS);
 }
 
 /** RDTSC: #GP(0) when CR4.TSD is set outside CPL 0. */

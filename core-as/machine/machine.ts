@@ -1,0 +1,56 @@
+// The PC machine: which devices exist, where they decode, and their reset.
+//
+// buildMachine() runs once per core instance (init): it clears the port and
+// MMIO maps and the PCI bus, then lets each device claim its ports, pages and
+// PCI functions. resetMachine() is the RESET# line: every device back to its
+// power-on state (the host rings keep flowing; guest RAM is kept).
+//
+// The PC/AT port map (ports not listed read as an open bus):
+//   0x20-0x21, 0xA0-0xA1, 0x4D0-0x4D1  8259A pair + ELCR        (pic8259.ts)
+//   0x40-0x43                          8254 PIT                 (pit8254.ts)
+//   0x60, 0x64                         8042 keyboard controller (i8042.ts)
+//   0x61, 0x92                         system control ports     (system-control.ts)
+//   0x70-0x71                          MC146818 RTC/CMOS        (rtc146818.ts)
+//   0x80                               POST code (no effect)
+//   0xF0                               FPU error (FERR#) clear
+//   0xF4-0xF7                          isa-debug-exit           (isa-debug-exit.ts)
+//   0x3F8, 0x2F8, 0x3E8, 0x2E8 (+8)    16550A UARTs             (uart16550.ts)
+//   0xCF8, 0xCFC-0xCFF                 PCI configuration        (machine/pci.ts)
+//   0xCF9                              PIIX3 reset control      (machine/reset-control.ts)
+
+import { clearPortMap, registerPorts } from './ports';
+import { clearMmioMap } from './mmio';
+import { resetIrqLines } from './irq';
+import { pciClear, PORT_PCI_CONFIG_ADDRESS, PORT_PCI_CONFIG_DATA } from './pci';
+import { resetShadow } from './firmware';
+import { resetControlReset, PORT_RESET_CONTROL } from './reset-control';
+import { DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL } from './device-ids';
+import { i440fxInit, i440fxReset } from '../devices/i440fx';
+import { resetUarts, PORT_COM1, PORT_COM2, PORT_COM3, PORT_COM4, UART_PORT_COUNT } from '../devices/uart16550';
+import { PORT_DEBUG_EXIT, DEBUG_EXIT_PORT_COUNT } from '../devices/isa-debug-exit';
+
+const PORT_POST: u32 = 0x80;
+
+export function buildMachine(): void {
+  clearPortMap();
+  clearMmioMap();
+  pciClear();
+  registerPorts(PORT_COM1, UART_PORT_COUNT, DEV_UART);
+  registerPorts(PORT_COM2, UART_PORT_COUNT, DEV_UART);
+  registerPorts(PORT_COM3, UART_PORT_COUNT, DEV_UART);
+  registerPorts(PORT_COM4, UART_PORT_COUNT, DEV_UART);
+  registerPorts(PORT_DEBUG_EXIT, DEBUG_EXIT_PORT_COUNT, DEV_DEBUG_EXIT);
+  registerPorts(PORT_POST, 1, DEV_POST);
+  registerPorts(PORT_PCI_CONFIG_ADDRESS, 1, DEV_PCI);
+  registerPorts(PORT_PCI_CONFIG_DATA, 4, DEV_PCI);
+  registerPorts(PORT_RESET_CONTROL, 1, DEV_RESET_CONTROL);
+  i440fxInit();
+}
+
+export function resetMachine(): void {
+  resetIrqLines();
+  resetControlReset();
+  resetUarts();
+  i440fxReset();
+  resetShadow();
+}

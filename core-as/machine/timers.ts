@@ -1,0 +1,19 @@
+// Timer service: every device with a time-driven behaviour catches up to the
+// virtual clock here, and says when it next needs attention.
+//
+// The run loop (core-as/index.ts) calls serviceTimers() between slices of
+// instructions and sizes the next slice so that it ends at the earliest
+// deadline; a device whose state a guest reads between slices (a PIT counter,
+// the RTC's update-in-progress bit) computes it from clockNow() itself, so the
+// slice length bounds interrupt latency, not accuracy.
+
+import { clockNow, setNextDeadline, NO_DEADLINE } from './clock';
+
+/** Bring every timer up to now; returns (and records) the earliest deadline. */
+export function serviceTimers(): u64 {
+  const now = clockNow();
+  let next = NO_DEADLINE;
+  // Each timer device: `const t = xxxAdvance(now); if (t < next) next = t;`
+  setNextDeadline(next);
+  return next;
+}
