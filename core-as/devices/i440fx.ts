@@ -10,7 +10,7 @@
 // Configuration mechanism #1 itself lives in core-as/machine/pci.ts.
 
 import { DEV_PCI } from '../machine/device-ids';
-import { pciAddFunction, pciSetWritable, pciSet8, pciRead8, PCI_NO_FUNCTION } from '../machine/pci';
+import { pciAddFunction, pciSetWritable, pciSet8, pciRead8, pciSetQemuSubsystem, PCI_NO_FUNCTION } from '../machine/pci';
 import { setPam, PAM_SEGMENTS } from '../machine/firmware';
 
 const VENDOR_INTEL: u32 = 0x8086;
@@ -35,6 +35,7 @@ export function i440fxInit(): void {
   pciSetWritable(hostBridgeSlot, REG_PAM0, 0x30, 1);
   for (let r: u32 = 1; r < PAM_REGISTERS; r++) pciSetWritable(hostBridgeSlot, REG_PAM0 + r, 0x33, 1);
   pciSetWritable(hostBridgeSlot, REG_SMRAM, SMRAM_WRITABLE, 1);
+  pciSetQemuSubsystem(hostBridgeSlot);
   i440fxReset();
 }
 

@@ -55,6 +55,8 @@ export const PCI_BAR_ROM: u32 = 6;
 export const PCI_BAR_COUNT: u32 = 7;
 /** A BAR that does not decode (disabled, unassigned, or no such BAR). */
 export const PCI_BAR_UNMAPPED: u32 = 0xffffffff;
+const QEMU_SUBSYSTEM_VENDOR: u32 = 0x1af4;
+const QEMU_SUBSYSTEM_ID: u32 = 0x1100;
 
 // State layout (PCI_STATE):
 const ST_ADDRESS: u32 = PCI_STATE + 0x000; // u32 CONFIG_ADDRESS latch
@@ -109,6 +111,17 @@ export function pciAddFunction(
   store<u16>(m + PCI_COMMAND, <u16>(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE));
   store<u8>(m + PCI_INTERRUPT_LINE, 0xff);
   return n;
+}
+
+/**
+ * Give a function the subsystem ids QEMU gives its PCI devices (vendor
+ * 1AF4h Red Hat, subsystem 1100h). SeaBIOS reads the host bridge's to decide
+ * it runs on QEMU's machine (and so uses fw_cfg); guests ignore them.
+ */
+export function pciSetQemuSubsystem(slot: u32): void {
+  if (slot >= PCI_MAX_FUNCTIONS) return;
+  pciSet16(slot, PCI_SUBSYSTEM_VENDOR_ID, QEMU_SUBSYSTEM_VENDOR);
+  pciSet16(slot, PCI_SUBSYSTEM_ID, QEMU_SUBSYSTEM_ID);
 }
 
 /** Slot of function `devfn`, or PCI_NO_FUNCTION. */
