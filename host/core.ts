@@ -10,7 +10,7 @@ export type RegName = 'eax' | 'ecx' | 'edx' | 'ebx' | 'esp' | 'ebp' | 'esi' | 'e
 const GPR_INDEX: Record<string, number> = { eax: 0, ecx: 1, edx: 2, ebx: 3, esp: 4, ebp: 5, esi: 6, edi: 7 };
 
 /** Why run() returned (core-as/cpu/control.ts). */
-export const STOP_REASONS = ['none', 'limit', 'halt', 'exception', 'reset', 'exit', 'idle'] as const;
+export const STOP_REASONS = ['none', 'limit', 'halt', 'exception', 'reset', 'exit', 'idle', 'poweroff'] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 
 export interface RunResult {

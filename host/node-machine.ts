@@ -9,6 +9,7 @@
 //                  records v, this file computes the status (mod 256, as a
 //                  process exit status is)
 //   0              the guest reset with --no-reboot
+//   0              the guest powered off (ACPI soft-off)
 //   0              the guest halted with interrupts disabled: nothing can ever
 //                  wake it (no NMI source exists), so the machine is finished,
 //                  like a power-off; a one-line notice goes to stderr. (QEMU
@@ -33,10 +34,12 @@ const STOP_EXCEPTION = 3;
 const STOP_RESET = 4;
 const STOP_EXIT = 5;
 const STOP_IDLE = 6;
+const STOP_POWEROFF = 7;
 
 export const STATUS_TIMEOUT = 124;
 export const STATUS_RESET = 0;
 export const STATUS_HALTED = 0;
+export const STATUS_POWEROFF = 0;
 const EXIT_STATUS_MASK = 0xff;
 const EFLAGS_IF = 1 << 9;
 const COM1 = 0;
@@ -85,7 +88,7 @@ export interface StatEntry {
 
 export interface MachineOutcome {
   status: number;
-  reason: 'exit' | 'reset' | 'halted' | 'timeout' | 'quit';
+  reason: 'exit' | 'reset' | 'halted' | 'timeout' | 'quit' | 'poweroff';
   instructions: number;
   resets: number;
 }
@@ -256,6 +259,8 @@ export class NodeMachine {
         if (reason === STOP_EXIT) {
           const v = this.core.exports.getExitCode() >>> 0;
           outcome = finish(((v << 1) | 1) & EXIT_STATUS_MASK, 'exit');
+        } else if (reason === STOP_POWEROFF) {
+          outcome = finish(STATUS_POWEROFF, 'poweroff');
         } else if (reason === STOP_RESET) {
           if (this.opts.noReboot) {
             this.notice(`guest reset; exiting (--no-reboot)${this.unimplementedNote()}`);

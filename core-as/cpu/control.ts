@@ -13,6 +13,8 @@ export const STOP_RESET: u32 = 4;
 export const STOP_EXIT: u32 = 5;
 /** The CPU is halted and waits for an interrupt (run() returns so the host can sleep). */
 export const STOP_IDLE: u32 = 6;
+/** The guest powered the machine off (ACPI soft-off). */
+export const STOP_POWEROFF: u32 = 7;
 
 export let stopReason: u32 = STOP_NONE;
 export let exitCode: u32 = 0;
@@ -33,6 +35,9 @@ export function requestStop(reason: u32): void {
 }
 export function requestReset(): void {
   requestStop(STOP_RESET);
+}
+export function requestPowerOff(): void {
+  requestStop(STOP_POWEROFF);
 }
 /** isa-debug-exit: the process exits with (value << 1) | 1 (QEMU semantics). */
 export function requestExit(code: u32): void {

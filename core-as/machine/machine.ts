@@ -17,6 +17,7 @@
 //   0x3F8, 0x2F8, 0x3E8, 0x2E8 (+8)    16550A UARTs             (uart16550.ts)
 //   0xCF8, 0xCFC-0xCFF                 PCI configuration        (machine/pci.ts)
 //   0xCF9                              PIIX3 reset control      (machine/reset-control.ts)
+//   0xB2-0xB3, PMBA (set by the BIOS)  PIIX4 ACPI PM            (acpi-pm.ts)
 
 import { clearPortMap, registerPorts } from './ports';
 import { clearMmioMap } from './mmio';
@@ -26,6 +27,7 @@ import { resetShadow } from './firmware';
 import { resetControlReset, PORT_RESET_CONTROL } from './reset-control';
 import { DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL } from './device-ids';
 import { i440fxInit, i440fxReset } from '../devices/i440fx';
+import { acpiPmInit, acpiPmReset } from '../devices/acpi-pm';
 import { resetUarts, PORT_COM1, PORT_COM2, PORT_COM3, PORT_COM4, UART_PORT_COUNT } from '../devices/uart16550';
 import { PORT_DEBUG_EXIT, DEBUG_EXIT_PORT_COUNT } from '../devices/isa-debug-exit';
 
@@ -45,6 +47,7 @@ export function buildMachine(): void {
   registerPorts(PORT_PCI_CONFIG_DATA, 4, DEV_PCI);
   registerPorts(PORT_RESET_CONTROL, 1, DEV_RESET_CONTROL);
   i440fxInit();
+  acpiPmInit();
 }
 
 export function resetMachine(): void {
@@ -52,5 +55,6 @@ export function resetMachine(): void {
   resetControlReset();
   resetUarts();
   i440fxReset();
+  acpiPmReset();
   resetShadow();
 }

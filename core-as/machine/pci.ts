@@ -18,8 +18,9 @@
 // Capacity: PCI_MAX_FUNCTIONS functions, state in PCI_STATE.
 
 import { PCI_STATE } from './layout';
-import { DEV_PCI } from './device-ids';
+import { DEV_PCI, DEV_ACPI_PM } from './device-ids';
 import { i440fxConfigWritten } from '../devices/i440fx';
+import { acpiPmConfigWritten } from '../devices/acpi-pm';
 import { setIrqSource, IRQ_SOURCE_PCI } from './irq';
 
 export const PORT_PCI_CONFIG_ADDRESS: u32 = 0xcf8;
@@ -324,6 +325,9 @@ function pciConfigWritten(slot: u32, offset: u32, size: u32): void {
   switch (pciOwner(slot)) {
     case DEV_PCI:
       i440fxConfigWritten(slot, offset, size);
+      return;
+    case DEV_ACPI_PM:
+      acpiPmConfigWritten(offset, size);
       return;
     default:
       return;

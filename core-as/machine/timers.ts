@@ -8,12 +8,15 @@
 // slice length bounds interrupt latency, not accuracy.
 
 import { clockNow, setNextDeadline, NO_DEADLINE } from './clock';
+import { acpiPmAdvance } from '../devices/acpi-pm';
 
 /** Bring every timer up to now; returns (and records) the earliest deadline. */
 export function serviceTimers(): u64 {
   const now = clockNow();
   let next = NO_DEADLINE;
   // Each timer device: `const t = xxxAdvance(now); if (t < next) next = t;`
+  const pm = acpiPmAdvance(now);
+  if (pm < next) next = pm;
   setNextDeadline(next);
   return next;
 }
