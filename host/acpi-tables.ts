@@ -1,0 +1,179 @@
+// ACPI tables for machines booted without firmware (direct Linux boot).
+//
+// Reference: ACPI Specification 2.0 §5.2 (RSDP, RSDT, FADT, FACS, DSDT) and
+// §16 (AML encoding); the PIIX4 PM block is core-as/devices/acpi-pm.ts. With
+// SeaBIOS, the BIOS builds its own tables; a kernel started directly by
+// tabvm's loader finds these instead, through the RSDP in the BIOS area
+// (0xE0000-0xFFFFF, 16-byte aligned, ACPI 2.0 §5.2.4.1) or boot_params.
+//
+// What the tables declare:
+//   FADT  PM1a event block at pmBase (4 bytes), PM1a control at pmBase + 4
+//         (2), PM timer at pmBase + 8 (4, 24-bit); SCI on IRQ 9; SMI_CMD 0xB2
+//         with ACPI_ENABLE F1h / ACPI_DISABLE F0h; the reset register: I/O
+//         port 0xCF9, value 06h (PIIX3 reset control, a hard reset); flags:
+//         WBINVD, PROC_C1, SLP_BUTTON (no sleep button), RESET_REG_SUP.
+//   DSDT  \_S5 (soft-off) with SLP_TYP 0, the value the PM device treats as
+//         power-off; nothing else (no devices: the PC's ISA devices are found
+//         by legacy probing).
+//   FACS  required by the FADT; no firmware waking vector.
+// No MADT: the machine has no local APIC or IOAPIC, so the guest uses the
+// 8259A pair (ACPI 2.0 §5.2.10.4: PC-AT compatible dual 8259).
+
+/** Where the tables go: the top of the BIOS area, which the e820 map reserves. */
+export const ACPI_TABLES_BASE = 0xe0000;
+export const ACPI_TABLES_MAX = 0x10000;
+
+export interface AcpiTableOptions {
+  /** I/O base of the PIIX4 PM block (PMBA), as the loader programmed it. */
+  pmBase: number;
+  sciIrq: number;
+  /** Guest-physical address the blob is placed at (default ACPI_TABLES_BASE). */
+  base?: number;
+}
+
+export interface AcpiTables {
+  /** Guest-physical address of the RSDP (the blob's first byte). */
+  rsdp: number;
+  base: number;
+  bytes: Uint8Array;
+}
+
+const OEM_ID = 'TABVM ';
+const OEM_TABLE_ID = 'TABVMPC ';
+const CREATOR_ID = 'TBVM';
+const HEADER_SIZE = 36;
+const FADT_REVISION = 3; // ACPI 2.0 layout (RESET_REG)
+const FADT_SIZE = 244;
+const FACS_SIZE = 64;
+const SMI_CMD_PORT = 0xb2;
+const ACPI_ENABLE = 0xf1;
+const ACPI_DISABLE = 0xf0;
+const RESET_PORT = 0xcf9;
+const RESET_VALUE = 0x06;
+const ADDRESS_SPACE_IO = 1;
+// FADT flags (ACPI 2.0 Table 5-9).
+const FLAG_WBINVD = 1 << 0;
+const FLAG_PROC_C1 = 1 << 2;
+const FLAG_SLP_BUTTON = 1 << 5;
+const FLAG_RESET_REG_SUP = 1 << 10;
+// IAPC_BOOT_ARCH flags (ACPI 2.0 Table 5-10).
+const BOOT_ARCH_LEGACY_DEVICES = 1 << 0;
+const BOOT_ARCH_8042 = 1 << 1;
+// AML opcodes (ACPI 2.0 §16.2).
+const AML_NAME = 0x08;
+const AML_PACKAGE = 0x12;
+const AML_ZERO = 0x00;
+
+function writeAscii(dv: DataView, off: number, text: string): void {
+  for (let i = 0; i < text.length; i++) dv.setUint8(off + i, text.charCodeAt(i));
+}
+
+/** Fill a System Description Table header (ACPI 2.0 §5.2.6); the checksum is set by finish(). */
+function header(dv: DataView, off: number, signature: string, length: number, revision: number): void {
+  writeAscii(dv, off, signature);
+  dv.setUint32(off + 4, length, true);
+  dv.setUint8(off + 8, revision);
+  writeAscii(dv, off + 10, OEM_ID);
+  writeAscii(dv, off + 16, OEM_TABLE_ID);
+  dv.setUint32(off + 24, 1, true); // OEM revision
+  writeAscii(dv, off + 28, CREATOR_ID);
+  dv.setUint32(off + 32, 1, true); // creator revision
+}
+
+/** Set the byte at `sumOff` so that bytes [off, off + len) sum to zero mod 256. */
+function checksum(bytes: Uint8Array, off: number, len: number, sumOff: number): void {
+  bytes[sumOff] = 0;
+  let sum = 0;
+  for (let i = off; i < off + len; i++) sum = (sum + bytes[i]) & 0xff;
+  bytes[sumOff] = (0x100 - sum) & 0xff;
+}
+
+/** A Generic Address Structure (ACPI 2.0 §5.2.3.1) for an I/O port register. */
+function ioAddress(dv: DataView, off: number, port: number, bitWidth: number): void {
+  dv.setUint8(off, ADDRESS_SPACE_IO);
+  dv.setUint8(off + 1, bitWidth);
+  dv.setUint8(off + 2, 0);
+  dv.setUint8(off + 3, 0);
+  dv.setBigUint64(off + 4, BigInt(port), true);
+}
+
+/** The DSDT's AML body: Name (_S5, Package (4) { Zero, Zero, Zero, Zero }). */
+function dsdtBody(): number[] {
+  const elements = [AML_ZERO, AML_ZERO, AML_ZERO, AML_ZERO];
+  const pkgLength = 1 + 1 + elements.length; // the PkgLength byte, NumElements, the elements
+  return [AML_NAME, ...[...'_S5_'].map((c) => c.charCodeAt(0)), AML_PACKAGE, pkgLength, elements.length, ...elements];
+}
+
+export function buildAcpiTables(opts: AcpiTableOptions): AcpiTables {
+  const base = opts.base ?? ACPI_TABLES_BASE;
+  if (!Number.isInteger(opts.pmBase) || opts.pmBase <= 0 || opts.pmBase > 0xffc0 || opts.pmBase % 64 !== 0) {
+    throw new RangeError(`PM base 0x${opts.pmBase.toString(16)} is not a 64-byte aligned I/O address`);
+  }
+  const body = dsdtBody();
+  // Layout: RSDP (36, ACPI 2.0 form), RSDT, FADT, FACS (64-byte aligned), DSDT.
+  const rsdpOff = 0;
+  const rsdtOff = 48;
+  const rsdtSize = HEADER_SIZE + 4;
+  const fadtOff = rsdtOff + rsdtSize + 4;
+  const facsOff = (fadtOff + FADT_SIZE + 63) & ~63;
+  const dsdtOff = facsOff + FACS_SIZE;
+  const dsdtSize = HEADER_SIZE + body.length;
+  const total = dsdtOff + dsdtSize;
+  const bytes = new Uint8Array(total);
+  const dv = new DataView(bytes.buffer);
+  const at = (off: number): number => base + off;
+
+  // RSDP (ACPI 2.0 §5.2.4.3): revision 2, RSDT only (XSDT address 0 is allowed on 32-bit machines).
+  writeAscii(dv, rsdpOff, 'RSD PTR ');
+  writeAscii(dv, rsdpOff + 9, OEM_ID);
+  dv.setUint8(rsdpOff + 15, 2);
+  dv.setUint32(rsdpOff + 16, at(rsdtOff), true);
+  dv.setUint32(rsdpOff + 20, 36, true);
+  checksum(bytes, rsdpOff, 20, rsdpOff + 8);
+  checksum(bytes, rsdpOff, 36, rsdpOff + 32);
+
+  header(dv, rsdtOff, 'RSDT', rsdtSize, 1);
+  dv.setUint32(rsdtOff + HEADER_SIZE, at(fadtOff), true);
+  checksum(bytes, rsdtOff, rsdtSize, rsdtOff + 9);
+
+  // FADT (ACPI 2.0 §5.2.8, Table 5-7).
+  header(dv, fadtOff, 'FACP', FADT_SIZE, FADT_REVISION);
+  dv.setUint32(fadtOff + 36, at(facsOff), true); // FIRMWARE_CTRL
+  dv.setUint32(fadtOff + 40, at(dsdtOff), true); // DSDT
+  dv.setUint16(fadtOff + 46, opts.sciIrq, true); // SCI_INT
+  dv.setUint32(fadtOff + 48, SMI_CMD_PORT, true);
+  dv.setUint8(fadtOff + 52, ACPI_ENABLE);
+  dv.setUint8(fadtOff + 53, ACPI_DISABLE);
+  dv.setUint32(fadtOff + 56, opts.pmBase, true); // PM1a_EVT_BLK
+  dv.setUint32(fadtOff + 64, opts.pmBase + 4, true); // PM1a_CNT_BLK
+  dv.setUint32(fadtOff + 76, opts.pmBase + 8, true); // PM_TMR_BLK
+  dv.setUint8(fadtOff + 88, 4); // PM1_EVT_LEN
+  dv.setUint8(fadtOff + 89, 2); // PM1_CNT_LEN
+  dv.setUint8(fadtOff + 91, 4); // PM_TMR_LEN
+  dv.setUint16(fadtOff + 96, 0xfff, true); // P_LVL2_LAT > 100: C2 not supported
+  dv.setUint16(fadtOff + 98, 0xffff, true); // P_LVL3_LAT > 1000: C3 not supported
+  dv.setUint8(fadtOff + 108, 0x32); // CENTURY: the RTC's CMOS century byte
+  // IAPC_BOOT_ARCH: ISA devices and an 8042 exist (Linux skips the 8042 on a revision ≥ 2 FADT without it).
+  dv.setUint16(fadtOff + 109, BOOT_ARCH_LEGACY_DEVICES | BOOT_ARCH_8042, true);
+  dv.setUint32(fadtOff + 112, FLAG_WBINVD | FLAG_PROC_C1 | FLAG_SLP_BUTTON | FLAG_RESET_REG_SUP, true);
+  ioAddress(dv, fadtOff + 116, RESET_PORT, 8); // RESET_REG
+  dv.setUint8(fadtOff + 128, RESET_VALUE);
+  dv.setBigUint64(fadtOff + 132, BigInt(at(facsOff)), true); // X_FIRMWARE_CTRL
+  dv.setBigUint64(fadtOff + 140, BigInt(at(dsdtOff)), true); // X_DSDT
+  ioAddress(dv, fadtOff + 148, opts.pmBase, 32); // X_PM1a_EVT_BLK
+  ioAddress(dv, fadtOff + 172, opts.pmBase + 4, 16); // X_PM1a_CNT_BLK
+  ioAddress(dv, fadtOff + 208, opts.pmBase + 8, 32); // X_PM_TMR_BLK
+  checksum(bytes, fadtOff, FADT_SIZE, fadtOff + 9);
+
+  // FACS (ACPI 2.0 §5.2.9): no checksum.
+  writeAscii(dv, facsOff, 'FACS');
+  dv.setUint32(facsOff + 4, FACS_SIZE, true);
+  dv.setUint8(facsOff + 32, 1); // version
+
+  header(dv, dsdtOff, 'DSDT', dsdtSize, 1);
+  bytes.set(body, dsdtOff + HEADER_SIZE);
+  checksum(bytes, dsdtOff, dsdtSize, dsdtOff + 9);
+
+  if (total > ACPI_TABLES_MAX) throw new Error('ACPI tables outgrew their area');
+  return { rsdp: at(rsdpOff), base, bytes };
+}

@@ -1,0 +1,77 @@
+// The direct-boot ACPI tables (host/acpi-tables.ts) as an ACPI 2.0 OS reads
+// them: RSDP found and checksummed, RSDT → FADT → FACS/DSDT, the PM block
+// where the PIIX4 PM device decodes it, and \_S5 as soft-off type 0.
+
+import { describe, expect, it } from 'vitest';
+
+import { buildAcpiTables, ACPI_TABLES_BASE } from '../../host/acpi-tables.js';
+
+const PM_BASE = 0x600;
+
+function sum(bytes: Uint8Array, off: number, len: number): number {
+  let s = 0;
+  for (let i = off; i < off + len; i++) s = (s + bytes[i]) & 0xff;
+  return s;
+}
+function ascii(bytes: Uint8Array, off: number, len: number): string {
+  return String.fromCharCode(...bytes.subarray(off, off + len));
+}
+
+describe('direct-boot ACPI tables', () => {
+  const t = buildAcpiTables({ pmBase: PM_BASE, sciIrq: 9 });
+  const dv = new DataView(t.bytes.buffer);
+  const off = (addr: number): number => addr - t.base;
+
+  it('puts a valid ACPI 2.0 RSDP on a 16-byte boundary in the BIOS area', () => {
+    expect(t.rsdp).toBe(ACPI_TABLES_BASE);
+    expect(t.rsdp % 16).toBe(0);
+    expect(ascii(t.bytes, 0, 8)).toBe('RSD PTR ');
+    expect(sum(t.bytes, 0, 20)).toBe(0);
+    expect(sum(t.bytes, 0, 36)).toBe(0);
+    expect(dv.getUint8(15)).toBe(2);
+  });
+
+  it('chains RSDT → FADT → FACS and DSDT, every table checksummed', () => {
+    const rsdt = off(dv.getUint32(16, true));
+    expect(ascii(t.bytes, rsdt, 4)).toBe('RSDT');
+    expect(sum(t.bytes, rsdt, dv.getUint32(rsdt + 4, true))).toBe(0);
+    const fadt = off(dv.getUint32(rsdt + 36, true));
+    expect(ascii(t.bytes, fadt, 4)).toBe('FACP');
+    expect(dv.getUint32(fadt + 4, true)).toBe(244);
+    expect(sum(t.bytes, fadt, 244)).toBe(0);
+    const facs = off(dv.getUint32(fadt + 36, true));
+    expect(ascii(t.bytes, facs, 4)).toBe('FACS');
+    expect((t.base + facs) % 64).toBe(0);
+    const dsdt = off(dv.getUint32(fadt + 40, true));
+    expect(ascii(t.bytes, dsdt, 4)).toBe('DSDT');
+    expect(sum(t.bytes, dsdt, dv.getUint32(dsdt + 4, true))).toBe(0);
+    expect(Number(dv.getBigUint64(fadt + 140, true))).toBe(t.base + dsdt);
+  });
+
+  it('describes the PIIX4 PM block, the SCI, SMI_CMD and the 0xCF9 reset register', () => {
+    const fadt = off(dv.getUint32(off(dv.getUint32(16, true)) + 36, true));
+    expect(dv.getUint16(fadt + 46, true)).toBe(9);
+    expect(dv.getUint32(fadt + 48, true)).toBe(0xb2);
+    expect(dv.getUint8(fadt + 52)).toBe(0xf1);
+    expect(dv.getUint32(fadt + 56, true)).toBe(PM_BASE);
+    expect(dv.getUint32(fadt + 64, true)).toBe(PM_BASE + 4);
+    expect(dv.getUint32(fadt + 76, true)).toBe(PM_BASE + 8);
+    expect([dv.getUint8(fadt + 88), dv.getUint8(fadt + 89), dv.getUint8(fadt + 91)]).toEqual([4, 2, 4]);
+    expect(dv.getUint16(fadt + 109, true) & 2).toBe(2); // 8042 present
+    expect(dv.getUint32(fadt + 112, true) & (1 << 10)).not.toBe(0); // RESET_REG_SUP
+    expect(dv.getUint8(fadt + 116)).toBe(1); // I/O space
+    expect(Number(dv.getBigUint64(fadt + 120, true))).toBe(0xcf9);
+    expect(dv.getUint8(fadt + 128)).toBe(6);
+  });
+
+  it('declares \\_S5 as a four-element package of zeros', () => {
+    const fadt = off(dv.getUint32(off(dv.getUint32(16, true)) + 36, true));
+    const dsdt = off(dv.getUint32(fadt + 40, true));
+    const aml = Array.from(t.bytes.subarray(dsdt + 36, dsdt + dv.getUint32(dsdt + 4, true)));
+    expect(aml).toEqual([0x08, 0x5f, 0x53, 0x35, 0x5f, 0x12, 0x06, 0x04, 0, 0, 0, 0]);
+  });
+
+  it('refuses a PM base the PIIX4 cannot decode', () => {
+    expect(() => buildAcpiTables({ pmBase: 0x601, sciIrq: 9 })).toThrow(/64-byte aligned/);
+  });
+});
