@@ -65,7 +65,7 @@ function execCall(row) {
     return `unimplemented(0x${row.op.toString(16)});`;
   }
   for (const id of idents) {
-    if (id === 'opSize' || id === 'addr32' || id === 'imm' || id === 'imm2') continue;
+    if (id === 'opSize' || id === 'addr32' || id === 'imm' || id === 'imm2' || id === 'true' || id === 'false') continue;
     if (owner.has(id)) use(`../ops/${owner.get(id)}`, id);
     else if (coreOwner.has(id)) use(coreOwner.get(id), id);
     else throw new Error(`exec "${row.exec}" (op ${row.op.toString(16)}) uses unknown name ${id}`);
@@ -110,18 +110,37 @@ function rowBody(row, ind) {
   return out;
 }
 
-/** Rows with a mandatory prefix first, then the plain row. */
+/**
+ * The rows of one prefix choice: one row, or a register-form row and a
+ * memory-form row (mod: 'reg' / 'mem', e.g. MOVHLPS / MOVLPS).
+ */
+function modSplit(rs, ind) {
+  if (rs.length === 1) return rowBody(rs[0], ind);
+  const regRow = rs.find((r) => r.mod === 'reg');
+  const memRow = rs.find((r) => r.mod === 'mem');
+  if (rs.length !== 2 || !regRow || !memRow) throw new Error(`duplicate rows for ${rs[0].op.toString(16)}`);
+  return [`${ind}if (modIsReg) {`, ...rowBody(regRow, ind + '  '), `${ind}}`, ...rowBody(memRow, ind)];
+}
+
+/**
+ * Rows with a mandatory prefix first, then the plain row. F2/F3 are tested
+ * before 66: with both, the SSE instruction is the F2/F3 one (SDM Vol. 2A
+ * §2.1.2 "mandatory prefixes").
+ */
 function prefixed(rowsForKey, ind) {
   const out = [];
   const plain = rowsForKey.filter((r) => r.pfx === undefined);
-  for (const r of rowsForKey.filter((r) => r.pfx !== undefined)) {
-    const cond = r.pfx === 0x66 ? 'prefix66' : `repPrefix == 0x${r.pfx.toString(16)}`;
+  const order = [0xf3, 0xf2, 0x66];
+  for (const pfx of order) {
+    const rs = rowsForKey.filter((r) => r.pfx === pfx);
+    if (!rs.length) continue;
+    const cond = pfx === 0x66 ? 'prefix66' : `repPrefix == 0x${pfx.toString(16)}`;
     out.push(`${ind}if (${cond}) {`);
-    out.push(...rowBody(r, ind + '  '));
+    out.push(...modSplit(rs, ind + '  '));
     out.push(`${ind}}`);
   }
-  if (plain.length > 1) throw new Error(`duplicate rows for ${plain[0].op.toString(16)}`);
-  if (plain.length) out.push(...rowBody(plain[0], ind));
+  if (rowsForKey.some((r) => r.pfx !== undefined && !order.includes(r.pfx))) throw new Error('unknown mandatory prefix');
+  if (plain.length) out.push(...modSplit(plain, ind));
   else out.push(`${ind}raiseUD();`, `${ind}return;`);
   return out;
 }
