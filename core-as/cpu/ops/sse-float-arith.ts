@@ -4,7 +4,7 @@
 // cpu/sse/ieee.ts; here are the lanes and operand forms.
 
 import {
-  beginFp, commitFp, f32Op, f64Op, approxRecip, roundOp, setRounding, suppressPrecision, mxcsr,
+  beginFp, commitFp, stepFp, f32Op, f64Op, approxRecip, roundOp, setRounding, suppressPrecision, mxcsr,
   FOP_ADD, FOP_SUB, FOP_MUL, FOP_SQRT, MXCSR_RC_SHIFT,
 } from '../sse/ieee';
 import { sseReady, fetchSrc128, fetchSrc64, fetchSrc32, xmmAddr, copy16, SRC, RES } from '../sse/xmm';
@@ -118,7 +118,8 @@ export function sseHorizontalPd(op: u32): void {
 /**
  * DPPS: products of the lanes selected by imm8[7:4] (others +0.0), summed
  * pairwise ((p0 + p1) + (p2 + p3)) with a rounding at each step, broadcast
- * to the lanes selected by imm8[3:0] (others zero).
+ * to the lanes selected by imm8[3:0] (others zero). Each step can fault on
+ * its own (an unmasked exception of the products stops before the sums).
  */
 export function dpps(): void {
   if (!sseReady() || !fetchSrc128(true)) return;
@@ -133,8 +134,10 @@ export function dpps(): void {
   if (sel & 0x20) p1 = f32Op(FOP_MUL, load<u32>(d + 4), load<u32>(SRC + 4));
   if (sel & 0x40) p2 = f32Op(FOP_MUL, load<u32>(d + 8), load<u32>(SRC + 8));
   if (sel & 0x80) p3 = f32Op(FOP_MUL, load<u32>(d + 12), load<u32>(SRC + 12));
+  if (!stepFp()) return;
   const lo = f32Op(FOP_ADD, p0, p1);
   const hi = f32Op(FOP_ADD, p2, p3);
+  if (!stepFp()) return;
   const sum = f32Op(FOP_ADD, lo, hi);
   for (let i: u32 = 0; i < 4; i++) store<u32>(RES + (i << 2), (sel >> i) & 1 ? sum : 0);
   if (commitFp()) copy16(d, RES);
@@ -150,6 +153,7 @@ export function dppd(): void {
   let p1: u64 = 0;
   if (sel & 0x10) p0 = f64Op(FOP_MUL, load<u64>(d), load<u64>(SRC));
   if (sel & 0x20) p1 = f64Op(FOP_MUL, load<u64>(d + 8), load<u64>(SRC + 8));
+  if (!stepFp()) return;
   const sum = f64Op(FOP_ADD, p0, p1);
   store<u64>(RES, sel & 1 ? sum : 0);
   store<u64>(RES + 8, sel & 2 ? sum : 0);

@@ -84,6 +84,8 @@ let masks: u32 = 0x3f;
 let fast: bool = false;
 export let preFlags: u32 = 0;
 export let postFlags: u32 = 0;
+/** Flags of the completed steps of a multi-step instruction (DPPS, DPPD). */
+let stepFlags: u32 = 0;
 
 @inline export function mxcsr(): u32 {
   return load<u32>(CPU_STATE + OFF_MXCSR);
@@ -102,6 +104,7 @@ export function beginFp(): void {
   fast = rc == RC_NEAREST && (m & (MXCSR_PE | MXCSR_PM)) == (MXCSR_PE | MXCSR_PM);
   preFlags = 0;
   postFlags = 0;
+  stepFlags = 0;
 }
 
 /** Override the rounding control for the rest of the instruction (CVTT*, ROUND*). */
@@ -116,26 +119,37 @@ export function suppressPrecision(): void {
 }
 
 /**
- * End of an instruction's computation (SDM Vol. 1 §11.5.1): an unmasked
+ * End of one computation step (SDM Vol. 1 §11.5.1): an unmasked
  * pre-computation exception sets only the pre-computation flags; otherwise all
  * detected flags are set. Any unmasked one raises #XM (#UD when CR4.OSXMMEXCPT
- * is clear) and the destination must stay unchanged: returns false then.
+ * is clear) with the flags of the earlier steps, and the destination must
+ * stay unchanged: returns false then. DPPS/DPPD call this between their
+ * multiply and add steps, which fault separately.
  */
-export function commitFp(): bool {
+export function stepFp(): bool {
   const unmasked = ~masks & MXCSR_FLAGS;
   const pre = preFlags;
   if ((pre & unmasked) != 0) {
-    setMxcsr(mxcsr() | pre);
+    setMxcsr(mxcsr() | stepFlags | pre);
     raiseSimdFpException();
     return false;
   }
   const all = pre | postFlags;
-  if (all == 0) return true;
-  setMxcsr(mxcsr() | all);
   if ((all & unmasked) != 0) {
+    setMxcsr(mxcsr() | stepFlags | all);
     raiseSimdFpException();
     return false;
   }
+  stepFlags |= all;
+  preFlags = 0;
+  postFlags = 0;
+  return true;
+}
+
+/** End of an instruction's computation: stepFp, then set the flags of all steps. */
+export function commitFp(): bool {
+  if (!stepFp()) return false;
+  if (stepFlags != 0) setMxcsr(mxcsr() | stepFlags);
   return true;
 }
 
@@ -301,6 +315,13 @@ function roundPack(neg: boolean, exp: i32, sig: u64, is32: bool): u64 {
     e++;
   }
   if (e > emax) {
+    // Unmasked, overflow reports PE only when the result rounded to the
+    // format's precision (exponent unbounded, as x87 would deliver it scaled)
+    // is inexact; the destination is not written.
+    if ((masks & MXCSR_OE) == 0) {
+      postFlags |= inexact ? MXCSR_OE | MXCSR_PE : MXCSR_OE;
+      return packInf(neg, is32);
+    }
     postFlags |= MXCSR_OE | MXCSR_PE;
     const toInf = rc == RC_NEAREST || (rc == RC_UP && !neg) || (rc == RC_DOWN && neg);
     if (toInf) return packInf(neg, is32);
@@ -318,9 +339,11 @@ function roundPack(neg: boolean, exp: i32, sig: u64, is32: bool): u64 {
     return sign;
   }
   const qd = shiftRound(sig, 64 - p + <u32>(emin - exp), neg);
+  // Unmasked, underflow is reported for any tiny result, with PE when the
+  // result rounded to full precision (exponent unbounded) is inexact.
+  if (!underflowMasked) postFlags |= inexact ? MXCSR_UE | MXCSR_PE : MXCSR_UE;
+  else if (roundInexact) postFlags |= MXCSR_PE | MXCSR_UE;
   // qd == 2^(p-1) encodes the smallest normal: the exponent field becomes 1.
-  if (roundInexact) postFlags |= MXCSR_PE | MXCSR_UE;
-  else if (!underflowMasked) postFlags |= MXCSR_UE;
   return sign | qd;
 }
 
@@ -414,18 +437,19 @@ function divSlow(a: u64, b: u64, is32: bool): u64 {
   unpack(a, is32, false);
   unpack(b, is32, true);
   if (isNaNCls(aCls) || isNaNCls(bCls)) return propagateNaN(a, b, is32);
-  if (aDen || bDen) preFlags |= MXCSR_DE;
   const neg = aNeg != bNeg;
+  // Division by zero is detected before a denormal dividend (no DE then).
+  if (bCls == CLS_ZERO) {
+    if (aCls == CLS_ZERO) return invalid(is32);
+    if (aCls != CLS_INF) preFlags |= MXCSR_ZE;
+    return packInf(neg, is32);
+  }
+  if (aDen || bDen) preFlags |= MXCSR_DE;
   if (aCls == CLS_INF) {
     if (bCls == CLS_INF) return invalid(is32);
     return packInf(neg, is32);
   }
   if (bCls == CLS_INF) return packZero(neg, is32);
-  if (bCls == CLS_ZERO) {
-    if (aCls == CLS_ZERO) return invalid(is32);
-    preFlags |= MXCSR_ZE;
-    return packInf(neg, is32);
-  }
   if (aCls == CLS_ZERO) return packZero(neg, is32);
   // Long division in 11-bit steps: 56 quotient bits plus the remainder as sticky.
   const x = aSig >> 11;
@@ -464,9 +488,10 @@ function sqrtSlow(a: u64, is32: bool): u64 {
     return quiet(a, is32);
   }
   if (aCls == CLS_QNAN) return a;
-  if (aDen) preFlags |= MXCSR_DE;
   if (aCls == CLS_ZERO) return packZero(aNeg, is32);
+  // A negative operand is invalid before it is a denormal (no DE then).
   if (aNeg) return invalid(is32);
+  if (aDen) preFlags |= MXCSR_DE;
   if (aCls == CLS_INF) return packInf(false, is32);
   // Round-to-nearest root in f64 (exact input), then its exact side from an
   // integer square: enough for every mode and both formats.
