@@ -440,6 +440,145 @@ function addX87Rows() {
   DB_4.forEach((mn, rm) => add({ op: 0xdb, reg: 4, mod: 'reg', rm, mn, ops: '', exec: `x87DBGroup4(${rm})`, ...X }));
 }
 
+// ---- SSE/SSE2/SSE3/SSE4.1 floating point (cpu/ops/sse-float-*.ts) ----
+// Mandatory prefixes pick the type: none = packed single, 66 = packed double,
+// F3 = scalar single, F2 = scalar double. Aligned forms fault on a misaligned m128.
+{
+  const P3 = { cpu: 'P6' }; // SSE: Pentium III (a P6); SSE2 and later are 'P6' too: the table knows no later CPUs
+  const sse = (row) => add({ ...P3, ...row });
+  const arith = [
+    [0x58, 'add', 'SSE_ADD'],
+    [0x59, 'mul', 'SSE_MUL'],
+    [0x5c, 'sub', 'SSE_SUB'],
+    [0x5d, 'min', 'SSE_MIN'],
+    [0x5e, 'div', 'SSE_DIV'],
+    [0x5f, 'max', 'SSE_MAX'],
+    [0x51, 'sqrt', 'SSE_SQRT'],
+  ];
+  for (const [b, mn, k] of arith) {
+    sse({ op: 0x0f00 | b, mn: mn + 'ps', ops: 'Vps,Wps', exec: `sseArithPs(${k})` });
+    sse({ op: 0x0f00 | b, pfx: 0x66, mn: mn + 'pd', ops: 'Vpd,Wpd', exec: `sseArithPd(${k})` });
+    sse({ op: 0x0f00 | b, pfx: 0xf3, mn: mn + 'ss', ops: 'Vss,Wss', exec: `sseArithSs(${k})` });
+    sse({ op: 0x0f00 | b, pfx: 0xf2, mn: mn + 'sd', ops: 'Vsd,Wsd', exec: `sseArithSd(${k})` });
+  }
+  sse({ op: 0x0f52, mn: 'rsqrtps', ops: 'Vps,Wps', exec: 'sseApproxPs(true)' });
+  sse({ op: 0x0f52, pfx: 0xf3, mn: 'rsqrtss', ops: 'Vss,Wss', exec: 'sseApproxSs(true)' });
+  sse({ op: 0x0f53, mn: 'rcpps', ops: 'Vps,Wps', exec: 'sseApproxPs(false)' });
+  sse({ op: 0x0f53, pfx: 0xf3, mn: 'rcpss', ops: 'Vss,Wss', exec: 'sseApproxSs(false)' });
+  const logic = [
+    [0x54, 'and', 'SSE_AND'],
+    [0x55, 'andn', 'SSE_ANDN'],
+    [0x56, 'or', 'SSE_OR'],
+    [0x57, 'xor', 'SSE_XOR'],
+  ];
+  for (const [b, mn, k] of logic) {
+    sse({ op: 0x0f00 | b, mn: mn + 'ps', ops: 'Vps,Wps', exec: `sseLogic(${k})` });
+    sse({ op: 0x0f00 | b, pfx: 0x66, mn: mn + 'pd', ops: 'Vpd,Wpd', exec: `sseLogic(${k})` });
+  }
+  sse({ op: 0x0fd0, pfx: 0x66, mn: 'addsubpd', ops: 'Vpd,Wpd', exec: 'addsubpd()' });
+  sse({ op: 0x0fd0, pfx: 0xf2, mn: 'addsubps', ops: 'Vps,Wps', exec: 'addsubps()' });
+  sse({ op: 0x0f7c, pfx: 0x66, mn: 'haddpd', ops: 'Vpd,Wpd', exec: 'sseHorizontalPd(SSE_ADD)' });
+  sse({ op: 0x0f7c, pfx: 0xf2, mn: 'haddps', ops: 'Vps,Wps', exec: 'sseHorizontalPs(SSE_ADD)' });
+  sse({ op: 0x0f7d, pfx: 0x66, mn: 'hsubpd', ops: 'Vpd,Wpd', exec: 'sseHorizontalPd(SSE_SUB)' });
+  sse({ op: 0x0f7d, pfx: 0xf2, mn: 'hsubps', ops: 'Vps,Wps', exec: 'sseHorizontalPs(SSE_SUB)' });
+  // Compares.
+  sse({ op: 0x0fc2, mn: 'cmpps', ops: 'Vps,Wps,Ib', exec: 'cmpps()' });
+  sse({ op: 0x0fc2, pfx: 0x66, mn: 'cmppd', ops: 'Vpd,Wpd,Ib', exec: 'cmppd()' });
+  sse({ op: 0x0fc2, pfx: 0xf3, mn: 'cmpss', ops: 'Vss,Wss,Ib', exec: 'cmpss()' });
+  sse({ op: 0x0fc2, pfx: 0xf2, mn: 'cmpsd', ops: 'Vsd,Wsd,Ib', exec: 'cmpsd()' });
+  sse({ op: 0x0f2e, mn: 'ucomiss', ops: 'Vss,Wss', exec: 'comiss(false)', f: 'oszapc' });
+  sse({ op: 0x0f2e, pfx: 0x66, mn: 'ucomisd', ops: 'Vsd,Wsd', exec: 'comisd(false)', f: 'oszapc' });
+  sse({ op: 0x0f2f, mn: 'comiss', ops: 'Vss,Wss', exec: 'comiss(true)', f: 'oszapc' });
+  sse({ op: 0x0f2f, pfx: 0x66, mn: 'comisd', ops: 'Vsd,Wsd', exec: 'comisd(true)', f: 'oszapc' });
+  // Conversions.
+  sse({ op: 0x0f2a, mn: 'cvtpi2ps', ops: 'Vps,Qpi', exec: 'cvtpi2ps()' });
+  sse({ op: 0x0f2a, pfx: 0x66, mn: 'cvtpi2pd', ops: 'Vpd,Qpi', exec: 'cvtpi2pd()' });
+  sse({ op: 0x0f2a, pfx: 0xf3, mn: 'cvtsi2ss', ops: 'Vss,Ed', exec: 'cvtsi2ss()' });
+  sse({ op: 0x0f2a, pfx: 0xf2, mn: 'cvtsi2sd', ops: 'Vsd,Ed', exec: 'cvtsi2sd()' });
+  for (const [b, t] of [
+    [0x2c, true],
+    [0x2d, false],
+  ]) {
+    const tt = t ? 'cvtt' : 'cvt';
+    sse({ op: 0x0f00 | b, mn: tt + 'ps2pi', ops: 'Ppi,Wps', exec: `cvtps2pi(${t})` });
+    sse({ op: 0x0f00 | b, pfx: 0x66, mn: tt + 'pd2pi', ops: 'Ppi,Wpd', exec: `cvtpd2pi(${t})` });
+    sse({ op: 0x0f00 | b, pfx: 0xf3, mn: tt + 'ss2si', ops: 'Gd,Wss', exec: `cvtss2si(${t})` });
+    sse({ op: 0x0f00 | b, pfx: 0xf2, mn: tt + 'sd2si', ops: 'Gd,Wsd', exec: `cvtsd2si(${t})` });
+  }
+  sse({ op: 0x0f5a, mn: 'cvtps2pd', ops: 'Vpd,Wps', exec: 'cvtps2pd()' });
+  sse({ op: 0x0f5a, pfx: 0x66, mn: 'cvtpd2ps', ops: 'Vps,Wpd', exec: 'cvtpd2ps()' });
+  sse({ op: 0x0f5a, pfx: 0xf3, mn: 'cvtss2sd', ops: 'Vsd,Wss', exec: 'cvtss2sd()' });
+  sse({ op: 0x0f5a, pfx: 0xf2, mn: 'cvtsd2ss', ops: 'Vss,Wsd', exec: 'cvtsd2ss()' });
+  sse({ op: 0x0f5b, mn: 'cvtdq2ps', ops: 'Vps,Wdq', exec: 'cvtdq2ps()' });
+  sse({ op: 0x0f5b, pfx: 0x66, mn: 'cvtps2dq', ops: 'Vdq,Wps', exec: 'cvtps2dq(false)' });
+  sse({ op: 0x0f5b, pfx: 0xf3, mn: 'cvttps2dq', ops: 'Vdq,Wps', exec: 'cvtps2dq(true)' });
+  sse({ op: 0x0fe6, pfx: 0x66, mn: 'cvttpd2dq', ops: 'Vdq,Wpd', exec: 'cvtpd2dq(true)' });
+  sse({ op: 0x0fe6, pfx: 0xf2, mn: 'cvtpd2dq', ops: 'Vdq,Wpd', exec: 'cvtpd2dq(false)' });
+  sse({ op: 0x0fe6, pfx: 0xf3, mn: 'cvtdq2pd', ops: 'Vpd,Wq', exec: 'cvtdq2pd()' });
+  // Moves.
+  sse({ op: 0x0f10, mn: 'movups', ops: 'Vps,Wps', exec: 'movLoad128(false)' });
+  sse({ op: 0x0f10, pfx: 0x66, mn: 'movupd', ops: 'Vpd,Wpd', exec: 'movLoad128(false)' });
+  sse({ op: 0x0f10, pfx: 0xf3, mn: 'movss', ops: 'Vss,Wss', exec: 'movssLoad()' });
+  sse({ op: 0x0f10, pfx: 0xf2, mn: 'movsd', ops: 'Vsd,Wsd', exec: 'movsdLoad()' });
+  sse({ op: 0x0f11, mn: 'movups', ops: 'Wps,Vps', exec: 'movStore128(false)' });
+  sse({ op: 0x0f11, pfx: 0x66, mn: 'movupd', ops: 'Wpd,Vpd', exec: 'movStore128(false)' });
+  sse({ op: 0x0f11, pfx: 0xf3, mn: 'movss', ops: 'Wss,Vss', exec: 'movssStore()' });
+  sse({ op: 0x0f11, pfx: 0xf2, mn: 'movsd', ops: 'Wsd,Vsd', exec: 'movsdStore()' });
+  sse({ op: 0x0f12, mod: 'mem', mn: 'movlps', ops: 'Vq,Mq', exec: 'movLowLoad()' });
+  sse({ op: 0x0f12, mod: 'reg', mn: 'movhlps', ops: 'Vq,Uq', exec: 'movLowLoad()' });
+  sse({ op: 0x0f12, pfx: 0x66, mod: 'mem', mn: 'movlpd', ops: 'Vq,Mq', exec: 'movLowLoad()' });
+  sse({ op: 0x0f12, pfx: 0xf3, mn: 'movsldup', ops: 'Vps,Wps', exec: 'movDupPs(false)' });
+  sse({ op: 0x0f12, pfx: 0xf2, mn: 'movddup', ops: 'Vpd,Wsd', exec: 'movddup()' });
+  sse({ op: 0x0f13, mod: 'mem', mn: 'movlps', ops: 'Mq,Vq', exec: 'movLowStore()' });
+  sse({ op: 0x0f13, pfx: 0x66, mod: 'mem', mn: 'movlpd', ops: 'Mq,Vq', exec: 'movLowStore()' });
+  sse({ op: 0x0f14, mn: 'unpcklps', ops: 'Vps,Wps', exec: 'unpckps(false)' });
+  sse({ op: 0x0f14, pfx: 0x66, mn: 'unpcklpd', ops: 'Vpd,Wpd', exec: 'unpckpd(false)' });
+  sse({ op: 0x0f15, mn: 'unpckhps', ops: 'Vps,Wps', exec: 'unpckps(true)' });
+  sse({ op: 0x0f15, pfx: 0x66, mn: 'unpckhpd', ops: 'Vpd,Wpd', exec: 'unpckpd(true)' });
+  sse({ op: 0x0f16, mod: 'mem', mn: 'movhps', ops: 'Vq,Mq', exec: 'movHighLoad()' });
+  sse({ op: 0x0f16, mod: 'reg', mn: 'movlhps', ops: 'Vq,Uq', exec: 'movHighLoad()' });
+  sse({ op: 0x0f16, pfx: 0x66, mod: 'mem', mn: 'movhpd', ops: 'Vq,Mq', exec: 'movHighLoad()' });
+  sse({ op: 0x0f16, pfx: 0xf3, mn: 'movshdup', ops: 'Vps,Wps', exec: 'movDupPs(true)' });
+  sse({ op: 0x0f17, mod: 'mem', mn: 'movhps', ops: 'Mq,Vq', exec: 'movHighStore()' });
+  sse({ op: 0x0f17, pfx: 0x66, mod: 'mem', mn: 'movhpd', ops: 'Mq,Vq', exec: 'movHighStore()' });
+  sse({ op: 0x0f28, mn: 'movaps', ops: 'Vps,Wps', exec: 'movLoad128(true)' });
+  sse({ op: 0x0f28, pfx: 0x66, mn: 'movapd', ops: 'Vpd,Wpd', exec: 'movLoad128(true)' });
+  sse({ op: 0x0f29, mn: 'movaps', ops: 'Wps,Vps', exec: 'movStore128(true)' });
+  sse({ op: 0x0f29, pfx: 0x66, mn: 'movapd', ops: 'Wpd,Vpd', exec: 'movStore128(true)' });
+  sse({ op: 0x0f2b, mod: 'mem', mn: 'movntps', ops: 'Mps,Vps', exec: 'movStore128(true)' });
+  sse({ op: 0x0f2b, pfx: 0x66, mod: 'mem', mn: 'movntpd', ops: 'Mpd,Vpd', exec: 'movStore128(true)' });
+  sse({ op: 0x0ff0, pfx: 0xf2, mod: 'mem', mn: 'lddqu', ops: 'Vdq,Mdq', exec: 'movLoad128(false)' });
+  sse({ op: 0x0f50, mod: 'reg', mn: 'movmskps', ops: 'Gd,Ups', exec: 'movmskps()' });
+  sse({ op: 0x0f50, pfx: 0x66, mod: 'reg', mn: 'movmskpd', ops: 'Gd,Upd', exec: 'movmskpd()' });
+  sse({ op: 0x0fc6, mn: 'shufps', ops: 'Vps,Wps,Ib', exec: 'shufps()' });
+  sse({ op: 0x0fc6, pfx: 0x66, mn: 'shufpd', ops: 'Vpd,Wpd,Ib', exec: 'shufpd()' });
+  // SSE4.1.
+  sse({ op: 0x0f3a08, pfx: 0x66, mn: 'roundps', ops: 'Vps,Wps,Ib', exec: 'roundps()' });
+  sse({ op: 0x0f3a09, pfx: 0x66, mn: 'roundpd', ops: 'Vpd,Wpd,Ib', exec: 'roundpd()' });
+  sse({ op: 0x0f3a0a, pfx: 0x66, mn: 'roundss', ops: 'Vss,Wss,Ib', exec: 'roundss()' });
+  sse({ op: 0x0f3a0b, pfx: 0x66, mn: 'roundsd', ops: 'Vsd,Wsd,Ib', exec: 'roundsd()' });
+  sse({ op: 0x0f3a0c, pfx: 0x66, mn: 'blendps', ops: 'Vps,Wps,Ib', exec: 'blendps()' });
+  sse({ op: 0x0f3a0d, pfx: 0x66, mn: 'blendpd', ops: 'Vpd,Wpd,Ib', exec: 'blendpd()' });
+  sse({ op: 0x0f3814, pfx: 0x66, mn: 'blendvps', ops: 'Vps,Wps', exec: 'blendvps()' });
+  sse({ op: 0x0f3815, pfx: 0x66, mn: 'blendvpd', ops: 'Vpd,Wpd', exec: 'blendvpd()' });
+  sse({ op: 0x0f3a17, pfx: 0x66, mn: 'extractps', ops: 'Ed,Vps,Ib', exec: 'extractps()' });
+  sse({ op: 0x0f3a21, pfx: 0x66, mn: 'insertps', ops: 'Vps,Wss,Ib', exec: 'insertps()' });
+  sse({ op: 0x0f3a40, pfx: 0x66, mn: 'dpps', ops: 'Vps,Wps,Ib', exec: 'dpps()' });
+  sse({ op: 0x0f3a41, pfx: 0x66, mn: 'dppd', ops: 'Vpd,Wpd,Ib', exec: 'dppd()' });
+  // MXCSR and cache control (0F AE /0 /1 FXSAVE/FXRSTOR belong to the x87 rows).
+  sse({ op: 0x0fae, reg: 2, mod: 'mem', mn: 'ldmxcsr', ops: 'Md', exec: 'ldmxcsr()' });
+  sse({ op: 0x0fae, reg: 3, mod: 'mem', mn: 'stmxcsr', ops: 'Md', exec: 'stmxcsr()' });
+  sse({ op: 0x0fae, reg: 5, mod: 'reg', mn: 'lfence', ops: '', exec: 'cacheHint()' });
+  sse({ op: 0x0fae, reg: 6, mod: 'reg', mn: 'mfence', ops: '', exec: 'cacheHint()' });
+  sse({ op: 0x0fae, reg: 7, mod: 'reg', mn: 'sfence', ops: '', exec: 'sfenceOrClflush()' });
+  sse({ op: 0x0fae, reg: 7, mod: 'mem', mn: 'clflush', ops: 'Mb', exec: 'sfenceOrClflush()' });
+  for (let r = 0; r < 4; r++) {
+    const mn = ['prefetchnta', 'prefetcht0', 'prefetcht1', 'prefetcht2'][r];
+    sse({ op: 0x0f18, reg: r, mod: 'mem', mn, ops: 'Mb', exec: 'cacheHint()' });
+  }
+}
+// ---- end of SSE/SSE2/SSE3/SSE4.1 floating point ----
+
 export const OPCODES = rows.map((row) => ({ user: row.cf === undefined, ...row }));
 
 /** Rows keyed for lookup: "op" or "op/reg", each a list (mandatory-prefix variants). */
@@ -459,6 +598,6 @@ export function indexRows(list = OPCODES) {
  * letter after it makes a fixed register (DX, CL, ES, SS, ...), not ModRM.
  */
 export function hasModrm(row) {
-  // A ModRM letter followed only by size letters: 'Ev', 'M', 'Sw' - not the registers 'ES', 'DX', 'CL'.
-  return row.reg !== undefined || /(^|,)[EGMRSCD][a-z]*(?=,|$)/.test(row.ops);
+  // A ModRM letter followed only by size letters: 'Ev', 'M', 'Sw', 'Vps', 'Wsd' - not the registers 'ES', 'DX', 'CL'.
+  return row.reg !== undefined || /(^|,)[EGMRSCDVWUQPN][a-z]*(?=,|$)/.test(row.ops);
 }
