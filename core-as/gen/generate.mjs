@@ -65,7 +65,7 @@ function execCall(row) {
     return `unimplemented(0x${row.op.toString(16)});`;
   }
   for (const id of idents) {
-    if (id === 'opSize' || id === 'addr32' || id === 'imm' || id === 'imm2') continue;
+    if (id === 'opSize' || id === 'addr32' || id === 'imm' || id === 'imm2' || id === 'true' || id === 'false') continue;
     if (owner.has(id)) use(`../ops/${owner.get(id)}`, id);
     else if (coreOwner.has(id)) use(coreOwner.get(id), id);
     else throw new Error(`exec "${row.exec}" (op ${row.op.toString(16)}) uses unknown name ${id}`);
@@ -114,7 +114,10 @@ function rowBody(row, ind) {
 function prefixed(rowsForKey, ind) {
   const out = [];
   const plain = rowsForKey.filter((r) => r.pfx === undefined);
-  for (const r of rowsForKey.filter((r) => r.pfx !== undefined)) {
+  // F2/F3 select over 66 when both are present (66 is then an operand-size
+  // prefix), as for SSE mandatory prefixes (SDM Vol. 2A §2.1.2): test them first.
+  const rank = (r) => (r.pfx === 0x66 ? 1 : 0);
+  for (const r of rowsForKey.filter((r) => r.pfx !== undefined).sort((a, b) => rank(a) - rank(b))) {
     const cond = r.pfx === 0x66 ? 'prefix66' : `repPrefix == 0x${r.pfx.toString(16)}`;
     out.push(`${ind}if (${cond}) {`);
     out.push(...rowBody(r, ind + '  '));
