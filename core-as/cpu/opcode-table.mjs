@@ -11,6 +11,7 @@
 //   op     opcode: 0x00-0xff one byte; 0x0f00|b two bytes; 0x0f3800|b, 0x0f3a00|b three bytes
 //   reg    ModRM.reg selecting this row in a group opcode (0-7)
 //   mod    'mem' (memory operand only, register form #UD) or 'reg' (register form only)
+//   rm     ModRM.rm selecting this row among register forms (mod 'reg'; x87 D9 E0 FCHS, ...)
 //   pfx    mandatory prefix selecting this row (0xf3, 0xf2, 0x66)
 //   mn     mnemonic (Intel syntax); `mn16`/`mn32` when the name depends on operand size
 //   ops    operands, Intel SDM Vol. 2 App. A notation: E G M R S C D (ModRM), I J O A (immediates,
@@ -28,7 +29,7 @@
 //          (ends a basic block for the JIT)
 //   cpu    the first CPU that has it ('8086', '186', '286', '386', '486', 'P5', 'P6')
 
-/** @typedef {{ op: number, reg?: number, mod?: 'mem'|'reg', pfx?: number, mn: string, mn16?: string, mn32?: string, ops: string, exec: string, lock?: boolean, f?: string, u?: string, r?: string, user?: boolean, cf?: string, cpu?: string }} OpcodeRow */
+/** @typedef {{ op: number, reg?: number, mod?: 'mem'|'reg', rm?: number, pfx?: number, mn: string, mn16?: string, mn32?: string, ops: string, exec: string, lock?: boolean, f?: string, u?: string, r?: string, user?: boolean, cf?: string, cpu?: string }} OpcodeRow */
 
 const ALU = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
 const ALU_CONST = ['ALU_ADD', 'ALU_OR', 'ALU_ADC', 'ALU_SBB', 'ALU_AND', 'ALU_SUB', 'ALU_XOR', 'ALU_CMP'];
@@ -125,7 +126,7 @@ for (let r = 1; r < 8; r++) add({ op: 0x90 + r, mn: 'xchg', ops: `eAX,r${r}v`, e
 add({ op: 0x98, mn: 'cbw', mn32: 'cwde', ops: '', exec: 'cbw(OS)' });
 add({ op: 0x99, mn: 'cwd', mn32: 'cdq', ops: '', exec: 'cwd(OS)' });
 add({ op: 0x9a, mn: 'call', ops: 'Ap', exec: 'callFarImm(OS)', user: false, cf: 'far' });
-add({ op: 0x9b, mn: 'fwait', ops: '', exec: 'fwait()', user: false });
+add({ op: 0x9b, mn: 'fwait', ops: '', exec: 'x87Fwait()', user: false });
 add({ op: 0x9c, mn: 'pushf', mn32: 'pushfd', ops: '', exec: 'pushf(OS)', r: 'oszapcd' });
 add({ op: 0x9d, mn: 'popf', mn32: 'popfd', ops: '', exec: 'popf(OS)', f: 'oszapcd', user: false, cf: 'sys' });
 add({ op: 0x9e, mn: 'sahf', ops: '', exec: 'sahf()', f: 'szapc' });
@@ -187,10 +188,7 @@ add({ op: 0xd5, mn: 'aad', ops: 'Ib', exec: 'aad()', f: 'oszapc', u: 'oac' });
 // SALC: undocumented until recently, but every P6 has it (AL = CF ? 0xff : 0).
 add({ op: 0xd6, mn: 'salc', ops: '', exec: 'salc()', r: 'c' });
 add({ op: 0xd7, mn: 'xlat', ops: '', exec: 'xlat()' });
-for (let e = 0; e < 8; e++) {
-  // x87 escapes: until the FPU lands, #NM as with no FPU present (CR0.EM).
-  add({ op: 0xd8 + e, mn: 'fpu', ops: 'E', exec: 'fpuEscape()', user: false });
-}
+addX87Rows();
 
 // ---- e0-ff ----
 add({ op: 0xe0, mn: 'loopne', ops: 'Jb', exec: 'loop(LOOP_NE)', r: 'z', user: false, cf: 'loop' });
@@ -325,6 +323,122 @@ add({ op: 0x0fc0, mn: 'xadd', ops: 'Eb,Gb', exec: 'xadd(8)', lock: true, f: 'osz
 add({ op: 0x0fc1, mn: 'xadd', ops: 'Ev,Gv', exec: 'xadd(OS)', lock: true, f: 'oszapc', cpu: '486' });
 add({ op: 0x0fc7, reg: 1, mod: 'mem', mn: 'cmpxchg8b', ops: 'Mq', exec: 'cmpxchg8b()', lock: true, f: 'z', cpu: 'P5' });
 for (let r = 0; r < 8; r++) add({ op: 0x0fc8 + r, mn: 'bswap', ops: `r${r}d`, exec: `bswap(${r})`, cpu: '486' });
+add({ op: 0x0fae, reg: 0, mod: 'mem', mn: 'fxsave', ops: 'M', exec: 'fxsave()', user: false, cpu: 'P6' });
+add({ op: 0x0fae, reg: 1, mod: 'mem', mn: 'fxrstor', ops: 'M', exec: 'fxrstor()', user: false, cpu: 'P6' });
+
+/**
+ * x87 escapes D8-DF (SDM Vol. 2 App. A.4, Tables A-7 to A-22). Memory forms
+ * are one row per ModRM.reg; register forms a row per reg, or per reg and
+ * ModRM.rm (`rm`) where the whole ModRM byte names the instruction (D9 E0
+ * FCHS, DB E3 FNINIT, DF E0 FNSTSW AX, ...). Operands: ST = ST(0), STi =
+ * ST(ModRM.rm); memory sizes d/q/w as usual, t = 80-bit (m80real, m80bcd),
+ * plain M = environment/state images. The P6 executes the undocumented
+ * register aliases (D9 D8+i FSTP, DC D0+i FCOM, DC D8+i FCOMP, DD C8+i
+ * FXCH, DE D0+i FCOMP, DF C0+i FFREEP, DF C8+i FXCH, DF D0+i/D8+i FSTP):
+ * they are rows too. All x87 rows are user: false for the integer
+ * differential generator; test/cpu/x87 generates its own FP cases.
+ *
+ * Arithmetic operation numbers (x87-arith.ts): 0 add, 1 mul, 2 com, 3 comp,
+ * 4 sub, 5 subr, 6 div, 7 divr. Memory formats (x87-load-store.ts): 0 m32fp,
+ * 1 m64fp, 2 m16int, 3 m32int, 4 m64int, 5 m80fp.
+ */
+function addX87Rows() {
+  const X = { user: false, cpu: '8086' };
+  const ARITH = ['fadd', 'fmul', 'fcom', 'fcomp', 'fsub', 'fsubr', 'fdiv', 'fdivr'];
+  const IARITH = ['fiadd', 'fimul', 'ficom', 'ficomp', 'fisub', 'fisubr', 'fidiv', 'fidivr'];
+  // Register forms ST(i), ST(0) (DC, DE): the SDM swaps sub/subr and div/divr there.
+  const REV = [0, 1, 2, 3, 5, 4, 7, 6];
+  for (let r = 0; r < 8; r++) {
+    add({ op: 0xd8, reg: r, mod: 'mem', mn: ARITH[r], ops: 'Md', exec: `x87ArithMem(${r}, 0)`, ...X });
+    add({ op: 0xdc, reg: r, mod: 'mem', mn: ARITH[r], ops: 'Mq', exec: `x87ArithMem(${r}, 1)`, ...X });
+    add({ op: 0xda, reg: r, mod: 'mem', mn: IARITH[r], ops: 'Md', exec: `x87ArithMem(${r}, 3)`, ...X });
+    add({ op: 0xde, reg: r, mod: 'mem', mn: IARITH[r], ops: 'Mw', exec: `x87ArithMem(${r}, 2)`, ...X });
+    const cmp = r === 2 || r === 3;
+    add({ op: 0xd8, reg: r, mod: 'reg', mn: ARITH[r], ops: cmp ? 'STi' : 'ST,STi', exec: `x87ArithReg(${r}, false, false)`, ...X });
+    add({ op: 0xdc, reg: r, mod: 'reg', mn: ARITH[REV[r]], ops: cmp ? 'STi' : 'STi,ST', exec: `x87ArithReg(${REV[r]}, true, false)`, ...X });
+    if (r !== 3) {
+      const mn = cmp ? 'fcomp' : ARITH[REV[r]] + 'p';
+      add({ op: 0xde, reg: r, mod: 'reg', mn, ops: cmp ? 'STi' : 'STi,ST', exec: cmp ? 'x87ArithReg(3, true, false)' : `x87ArithReg(${REV[r]}, true, true)`, ...X });
+    }
+  }
+  add({ op: 0xde, reg: 3, mod: 'reg', rm: 1, mn: 'fcompp', ops: '', exec: 'x87Compp(false)', ...X });
+  add({ op: 0xda, reg: 5, mod: 'reg', rm: 1, mn: 'fucompp', ops: '', exec: 'x87Compp(true)', ...X, cpu: '386' });
+
+  // Loads and stores.
+  add({ op: 0xd9, reg: 0, mod: 'mem', mn: 'fld', ops: 'Md', exec: 'x87LoadMem(0)', ...X });
+  add({ op: 0xdd, reg: 0, mod: 'mem', mn: 'fld', ops: 'Mq', exec: 'x87LoadMem(1)', ...X });
+  add({ op: 0xdb, reg: 5, mod: 'mem', mn: 'fld', ops: 'Mt', exec: 'x87LoadMem(5)', ...X });
+  add({ op: 0xdf, reg: 0, mod: 'mem', mn: 'fild', ops: 'Mw', exec: 'x87LoadMem(2)', ...X });
+  add({ op: 0xdb, reg: 0, mod: 'mem', mn: 'fild', ops: 'Md', exec: 'x87LoadMem(3)', ...X });
+  add({ op: 0xdf, reg: 5, mod: 'mem', mn: 'fild', ops: 'Mq', exec: 'x87LoadMem(4)', ...X });
+  add({ op: 0xdf, reg: 4, mod: 'mem', mn: 'fbld', ops: 'Mt', exec: 'x87Fbld()', ...X });
+  add({ op: 0xd9, reg: 2, mod: 'mem', mn: 'fst', ops: 'Md', exec: 'x87StoreMem(0, false)', ...X });
+  add({ op: 0xd9, reg: 3, mod: 'mem', mn: 'fstp', ops: 'Md', exec: 'x87StoreMem(0, true)', ...X });
+  add({ op: 0xdd, reg: 2, mod: 'mem', mn: 'fst', ops: 'Mq', exec: 'x87StoreMem(1, false)', ...X });
+  add({ op: 0xdd, reg: 3, mod: 'mem', mn: 'fstp', ops: 'Mq', exec: 'x87StoreMem(1, true)', ...X });
+  add({ op: 0xdb, reg: 7, mod: 'mem', mn: 'fstp', ops: 'Mt', exec: 'x87StoreMem(5, true)', ...X });
+  add({ op: 0xdf, reg: 2, mod: 'mem', mn: 'fist', ops: 'Mw', exec: 'x87StoreMem(2, false)', ...X });
+  add({ op: 0xdf, reg: 3, mod: 'mem', mn: 'fistp', ops: 'Mw', exec: 'x87StoreMem(2, true)', ...X });
+  add({ op: 0xdb, reg: 2, mod: 'mem', mn: 'fist', ops: 'Md', exec: 'x87StoreMem(3, false)', ...X });
+  add({ op: 0xdb, reg: 3, mod: 'mem', mn: 'fistp', ops: 'Md', exec: 'x87StoreMem(3, true)', ...X });
+  add({ op: 0xdf, reg: 7, mod: 'mem', mn: 'fistp', ops: 'Mq', exec: 'x87StoreMem(4, true)', ...X });
+  // FISTTP (SSE3): truncating stores.
+  add({ op: 0xdf, reg: 1, mod: 'mem', mn: 'fisttp', ops: 'Mw', exec: 'x87Fisttp(2)', ...X, cpu: 'P6' });
+  add({ op: 0xdb, reg: 1, mod: 'mem', mn: 'fisttp', ops: 'Md', exec: 'x87Fisttp(3)', ...X, cpu: 'P6' });
+  add({ op: 0xdd, reg: 1, mod: 'mem', mn: 'fisttp', ops: 'Mq', exec: 'x87Fisttp(4)', ...X, cpu: 'P6' });
+  add({ op: 0xdf, reg: 6, mod: 'mem', mn: 'fbstp', ops: 'Mt', exec: 'x87Fbstp()', ...X });
+
+  // Register moves.
+  add({ op: 0xd9, reg: 0, mod: 'reg', mn: 'fld', ops: 'STi', exec: 'x87LoadReg()', ...X });
+  add({ op: 0xd9, reg: 1, mod: 'reg', mn: 'fxch', ops: 'STi', exec: 'x87Fxch()', ...X });
+  add({ op: 0xdd, reg: 1, mod: 'reg', mn: 'fxch', ops: 'STi', exec: 'x87Fxch()', ...X });
+  add({ op: 0xdf, reg: 1, mod: 'reg', mn: 'fxch', ops: 'STi', exec: 'x87Fxch()', ...X });
+  add({ op: 0xdd, reg: 2, mod: 'reg', mn: 'fst', ops: 'STi', exec: 'x87StoreReg(false)', ...X });
+  add({ op: 0xdd, reg: 3, mod: 'reg', mn: 'fstp', ops: 'STi', exec: 'x87StoreReg(true)', ...X });
+  add({ op: 0xd9, reg: 3, mod: 'reg', mn: 'fstp', ops: 'STi', exec: 'x87StoreReg(true)', ...X });
+  add({ op: 0xdf, reg: 2, mod: 'reg', mn: 'fstp', ops: 'STi', exec: 'x87StoreReg(true)', ...X });
+  add({ op: 0xdf, reg: 3, mod: 'reg', mn: 'fstp', ops: 'STi', exec: 'x87StoreReg(true)', ...X });
+  add({ op: 0xdd, reg: 0, mod: 'reg', mn: 'ffree', ops: 'STi', exec: 'x87Ffree(false)', ...X });
+  add({ op: 0xdf, reg: 0, mod: 'reg', mn: 'ffreep', ops: 'STi', exec: 'x87Ffree(true)', ...X });
+  const FCMOV = ['fcmovb', 'fcmove', 'fcmovbe', 'fcmovu'];
+  const FCMOV_READS = ['c', 'z', 'cz', 'p'];
+  for (let r = 0; r < 4; r++) {
+    add({ op: 0xda, reg: r, mod: 'reg', mn: FCMOV[r], ops: 'ST,STi', exec: `x87Fcmov(${r}, false)`, r: FCMOV_READS[r], ...X, cpu: 'P6' });
+    const mn = FCMOV[r].replace('fcmov', 'fcmovn');
+    add({ op: 0xdb, reg: r, mod: 'reg', mn, ops: 'ST,STi', exec: `x87Fcmov(${r}, true)`, r: FCMOV_READS[r], ...X, cpu: 'P6' });
+  }
+  // Compares into EFLAGS (P6) and FUCOM.
+  add({ op: 0xdb, reg: 5, mod: 'reg', mn: 'fucomi', ops: 'ST,STi', exec: 'x87Comi(true, false)', f: 'oszapc', ...X, cpu: 'P6' });
+  add({ op: 0xdb, reg: 6, mod: 'reg', mn: 'fcomi', ops: 'ST,STi', exec: 'x87Comi(false, false)', f: 'oszapc', ...X, cpu: 'P6' });
+  add({ op: 0xdf, reg: 5, mod: 'reg', mn: 'fucomip', ops: 'ST,STi', exec: 'x87Comi(true, true)', f: 'oszapc', ...X, cpu: 'P6' });
+  add({ op: 0xdf, reg: 6, mod: 'reg', mn: 'fcomip', ops: 'ST,STi', exec: 'x87Comi(false, true)', f: 'oszapc', ...X, cpu: 'P6' });
+  add({ op: 0xdd, reg: 4, mod: 'reg', mn: 'fucom', ops: 'STi', exec: 'x87Fucom(false)', ...X, cpu: '386' });
+  add({ op: 0xdd, reg: 5, mod: 'reg', mn: 'fucomp', ops: 'STi', exec: 'x87Fucom(true)', ...X, cpu: '386' });
+
+  // D9 register forms named by the whole ModRM byte.
+  add({ op: 0xd9, reg: 2, mod: 'reg', rm: 0, mn: 'fnop', ops: '', exec: 'x87Fnop()', ...X });
+  const D9_4 = { 0: 'fchs', 1: 'fabs', 4: 'ftst', 5: 'fxam' };
+  for (const [rm, mn] of Object.entries(D9_4)) add({ op: 0xd9, reg: 4, mod: 'reg', rm: Number(rm), mn, ops: '', exec: `x87D9Group4(${rm})`, ...X });
+  const CONSTS = ['fld1', 'fldl2t', 'fldl2e', 'fldpi', 'fldlg2', 'fldln2', 'fldz'];
+  CONSTS.forEach((mn, rm) => add({ op: 0xd9, reg: 5, mod: 'reg', rm, mn, ops: '', exec: `x87LoadConst(${rm})`, ...X }));
+  const D9_6 = ['f2xm1', 'fyl2x', 'fptan', 'fpatan', 'fxtract', 'fprem1', 'fdecstp', 'fincstp'];
+  const D9_7 = ['fprem', 'fyl2xp1', 'fsqrt', 'fsincos', 'frndint', 'fscale', 'fsin', 'fcos'];
+  D9_6.forEach((mn, rm) => add({ op: 0xd9, reg: 6, mod: 'reg', rm, mn, ops: '', exec: `x87D9Group6(${rm})`, ...X }));
+  D9_7.forEach((mn, rm) => add({ op: 0xd9, reg: 7, mod: 'reg', rm, mn, ops: '', exec: `x87D9Group7(${rm})`, ...X }));
+
+  // Control.
+  add({ op: 0xd9, reg: 4, mod: 'mem', mn: 'fldenv', ops: 'M', exec: 'x87Fldenv(OS)', ...X });
+  add({ op: 0xd9, reg: 5, mod: 'mem', mn: 'fldcw', ops: 'Mw', exec: 'x87Fldcw()', ...X });
+  add({ op: 0xd9, reg: 6, mod: 'mem', mn: 'fnstenv', ops: 'M', exec: 'x87Fnstenv(OS)', ...X });
+  add({ op: 0xd9, reg: 7, mod: 'mem', mn: 'fnstcw', ops: 'Mw', exec: 'x87Fnstcw()', ...X });
+  add({ op: 0xdd, reg: 4, mod: 'mem', mn: 'frstor', ops: 'M', exec: 'x87Frstor(OS)', ...X });
+  add({ op: 0xdd, reg: 6, mod: 'mem', mn: 'fnsave', ops: 'M', exec: 'x87Fnsave(OS)', ...X });
+  add({ op: 0xdd, reg: 7, mod: 'mem', mn: 'fnstsw', ops: 'Mw', exec: 'x87FnstswMem()', ...X });
+  add({ op: 0xdf, reg: 4, mod: 'reg', rm: 0, mn: 'fnstsw', ops: 'AX', exec: 'x87FnstswAx()', ...X, cpu: '286' });
+  // DB E0-E4: FENI, FDISI, FNCLEX, FNINIT, FSETPM (8087/287 leftovers, no-ops on the P6).
+  const DB_4 = ['fneni', 'fndisi', 'fnclex', 'fninit', 'fnsetpm'];
+  DB_4.forEach((mn, rm) => add({ op: 0xdb, reg: 4, mod: 'reg', rm, mn, ops: '', exec: `x87DBGroup4(${rm})`, ...X }));
+}
 
 // ---- MMX and SIMD integer (SSE2/SSSE3/SSE4.1/SSE4.2 packed integer, CRC32, POPCNT) ----
 // Handlers: core-as/cpu/ops/simd-int-*.ts. A plain row is the MMX form (Pq/Qq/Nq), the 66 row
