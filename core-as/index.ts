@@ -28,6 +28,8 @@ export { portRead, portWrite } from './machine/ports';
 export { setDebugconPort } from './devices/debugcon';
 import { initRings } from './machine/rings';
 import { serviceUarts } from './devices/uart16550';
+import { ideService } from './devices/ide';
+import { fdcService } from './devices/fdc82077';
 import { initDebugcon } from './devices/debugcon';
 import { irqLevel } from './machine/irq';
 import { buildMachine, resetMachine } from './machine/machine';
@@ -110,6 +112,8 @@ export function getIrqLevel(line: u32): bool {
  */
 export function serviceDevices(): void {
   serviceUarts();
+  ideService();
+  fdcService();
 }
 
 /** Power-on reset of the CPU (SDM Vol. 3A §9.1.1, Table 9-1). Guest RAM is kept. */

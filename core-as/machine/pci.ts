@@ -18,8 +18,10 @@
 // Capacity: PCI_MAX_FUNCTIONS functions, state in PCI_STATE.
 
 import { PCI_STATE } from './layout';
-import { DEV_PCI } from './device-ids';
+import { DEV_PCI, DEV_IDE, DEV_PIIX3 } from './device-ids';
 import { i440fxConfigWritten } from '../devices/i440fx';
+import { piix3ConfigWritten } from '../devices/piix3';
+import { ideMappingChanged } from '../devices/ide';
 import { setIrqSource, IRQ_SOURCE_PCI } from './irq';
 
 export const PORT_PCI_CONFIG_ADDRESS: u32 = 0xcf8;
@@ -314,6 +316,9 @@ export function pciConfigWrite(slot: u32, offset: u32, value: u32, size: u32): v
 function pciMappingChanged(slot: u32): void {
   switch (pciOwner(slot)) {
     // Devices with BARs add a case: `case DEV_VGA: vgaPciMappingChanged(); return;`
+    case DEV_IDE:
+      ideMappingChanged();
+      return;
     default:
       return;
   }
@@ -324,6 +329,9 @@ function pciConfigWritten(slot: u32, offset: u32, size: u32): void {
   switch (pciOwner(slot)) {
     case DEV_PCI:
       i440fxConfigWritten(slot, offset, size);
+      return;
+    case DEV_PIIX3:
+      piix3ConfigWritten(slot, offset, size);
       return;
     default:
       return;

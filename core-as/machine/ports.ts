@@ -21,7 +21,11 @@
 import { PORT_MAP, PORT_MAP_SIZE } from './layout';
 import {
   DEV_NONE, DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL,
+  DEV_IDE, DEV_FDC, DEV_DMA,
 } from './device-ids';
+import { ideRead, ideWrite } from '../devices/ide';
+import { fdcRead, fdcWrite } from '../devices/fdc82077';
+import { dmaRead, dmaWrite } from '../devices/dma8237';
 import { uartForPort, uartRead, uartWrite } from '../devices/uart16550';
 import { debugconForPort, debugconRead, debugconWrite } from '../devices/debugcon';
 import { debugExitWrite } from '../devices/isa-debug-exit';
@@ -33,7 +37,7 @@ const PORT_MASK: u32 = 0xffff;
 const BITS_PER_BYTE: u32 = 8;
 
 /** Devices that take 16/32-bit accesses whole (bit n = device id n). */
-const WIDE_DEVICES: u32 = (1 << DEV_DEBUG_EXIT) | (1 << DEV_PCI);
+const WIDE_DEVICES: u32 = (1 << DEV_DEBUG_EXIT) | (1 << DEV_PCI) | (1 << DEV_IDE);
 
 /** Claim ports [base, base + count) for `device` (later claims win). */
 export function registerPorts(base: u32, count: u32, device: u32): void {
@@ -64,6 +68,12 @@ function deviceRead(device: u32, port: u32, size: u32): u32 {
       return resetControlRead(port);
     case DEV_POST:
       return 0xff;
+    case DEV_IDE:
+      return ideRead(port, size);
+    case DEV_FDC:
+      return fdcRead(port);
+    case DEV_DMA:
+      return dmaRead(port);
     default:
       return openBus(size);
   }
@@ -82,6 +92,15 @@ function deviceWrite(device: u32, port: u32, value: u32, size: u32): void {
       return;
     case DEV_RESET_CONTROL:
       resetControlWrite(port, value & 0xff);
+      return;
+    case DEV_IDE:
+      ideWrite(port, value, size);
+      return;
+    case DEV_FDC:
+      fdcWrite(port, value & 0xff);
+      return;
+    case DEV_DMA:
+      dmaWrite(port, value & 0xff);
       return;
     default:
       return;
