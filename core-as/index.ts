@@ -28,6 +28,8 @@ export { portRead, portWrite } from './machine/ports';
 export { setDebugconPort } from './devices/debugcon';
 import { initRings } from './machine/rings';
 import { serviceUarts } from './devices/uart16550';
+import { ideService } from './devices/ide';
+import { fdcService } from './devices/fdc82077';
 import { initDebugcon } from './devices/debugcon';
 import { irqLevel } from './machine/irq';
 import { buildMachine, resetMachine } from './machine/machine';
@@ -37,6 +39,8 @@ import {
   NO_DEADLINE,
 } from './machine/clock';
 import { serviceTimers } from './machine/timers';
+import { pciAddFunction, pciSetIrq } from './machine/pci';
+import { DEV_NONE } from './machine/device-ids';
 
 /** Segment descriptor attributes for the power-on and flat setups. */
 const ATTR_DATA_RW: u32 = ATTR_P | ATTR_S | ATTR_RW | ATTR_ACCESSED;
@@ -110,6 +114,8 @@ export function getIrqLevel(line: u32): bool {
  */
 export function serviceDevices(): void {
   serviceUarts();
+  ideService();
+  fdcService();
 }
 
 /** Power-on reset of the CPU (SDM Vol. 3A §9.1.1, Table 9-1). Guest RAM is kept. */
@@ -302,4 +308,17 @@ export function deliverEvent(vector: u32, kind: u32, errorCode: u32, hasErrorCod
   }
   setEip(nextEip);
   return 0xffffffff;
+}
+
+/**
+ * Tests: put a bare function with interrupt pin `pin` (1-4 = INTA-D) at
+ * `devfn` on PCI bus 0, so PIRQ routing can be observed before devices with
+ * interrupt pins exist. Returns its slot (0xff when the bus is full).
+ */
+export function addTestPciFunction(devfn: u32, pin: u32): u32 {
+  return pciAddFunction(devfn, DEV_NONE, 0x1234, 0x0001, 0xff0000, 0, pin);
+}
+/** Tests: drive the INTx pin of PCI slot `slot`. */
+export function setPciIrq(slot: u32, high: bool): void {
+  pciSetIrq(slot, high);
 }

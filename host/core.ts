@@ -59,6 +59,10 @@ export interface CoreExports {
   mapSystemBios(size: number): number;
   getRomArea(): number;
   getVramBase(): number;
+  /** Tests: a bare PCI function with interrupt pin `pin` at `devfn`; returns its slot. */
+  addTestPciFunction(devfn: number, pin: number): number;
+  /** Tests: drive the INTx pin of a PCI slot. */
+  setPciIrq(slot: number, high: number): void;
 }
 
 const PAGE = 65536;

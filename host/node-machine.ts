@@ -26,6 +26,7 @@ import { createCore, type Core } from './core.js';
 import { loadMultiboot, type MultibootKernel } from './multiboot.js';
 import { readStat, readStats } from './stats.js';
 import { HostRing, uartTxRing, uartRxRing, debugconRing, DEBUGCON_CHANNELS } from './rings.js';
+import { attachDrive, serviceBlockRequests, type BlockDevice, type DriveSpec } from './block-device.js';
 
 /** run() stop reasons (core-as/cpu/control.ts). */
 const STOP_LIMIT = 1;
@@ -75,6 +76,8 @@ export interface NodeMachineOptions {
   stdin?: Readable & { isTTY?: boolean; setRawMode?: (on: boolean) => unknown };
   stdout: Writable;
   stderr: Writable;
+  /** Disks (host/block-device.ts; device undefined: an empty CD-ROM or floppy drive). */
+  drives?: { spec: DriveSpec; device: BlockDevice | undefined }[];
 }
 
 /** One counter of the statistics schema (DESIGN §9). */
@@ -126,6 +129,7 @@ export class NodeMachine {
       throw new RangeError(`at most ${DEBUGCON_CHANNELS} debug console ports`);
     }
     const core = await createCore({ memoryMiB: opts.memMiB });
+    for (const d of opts.drives ?? []) attachDrive(core, d.spec, d.device);
     const machine = new NodeMachine(core, opts);
     const DETACHED = 0xffffffff;
     for (let c = 0; c < DEBUGCON_CHANNELS; c++) {
@@ -216,6 +220,7 @@ export class NodeMachine {
   private async exchange(): Promise<void> {
     await this.drainOutput();
     this.feedInput();
+    serviceBlockRequests(this.core);
     this.core.exports.serviceDevices();
   }
 

@@ -29,4 +29,6 @@ export const DEV_TESTDEV: u32 = 19; // QEMU pc-testdev
 export const DEV_FPU_ERROR: u32 = 20; // port 0xF0: clears FERR# (IRQ 13)
 export const DEV_POST: u32 = 21; // port 0x80 POST codes (no side effect; a debugcon may attach)
 export const DEV_RESET_CONTROL: u32 = 22; // port 0xCF9 (PIIX3 reset control)
-export const DEV_COUNT: u32 = 23;
+export const DEV_PIIX3: u32 = 23; // PIIX3 PCI-to-ISA bridge (PCI configuration only: PIRQ routing)
+export const DEV_DMA: u32 = 24; // 8237A DMA controllers and page registers
+export const DEV_COUNT: u32 = 25;

@@ -57,7 +57,8 @@ export const VGA_STATE: u32 = DEVICE_STATE + 0x5000; // VGA registers, DAC, latc
 export const VBE_STATE: u32 = DEVICE_STATE + 0x7000; // Bochs DISPI (0x200)
 export const IDE_STATE: u32 = DEVICE_STATE + 0x7200; // PIIX IDE channels, drives, bus master (0x1000)
 export const FDC_STATE: u32 = DEVICE_STATE + 0x8200; // 82077AA (0x400)
-export const DEVICE_STATE_FREE: u32 = DEVICE_STATE + 0x8600; // unassigned from here
+export const DMA_STATE: u32 = DEVICE_STATE + 0x8600; // 8237A pair and page registers (0x200)
+export const DEVICE_STATE_FREE: u32 = DEVICE_STATE + 0x8800; // unassigned from here
 
 export const RINGS: u32 = 0x0004_0000;
 export const RINGS_SIZE: u32 = 0x0004_0000;

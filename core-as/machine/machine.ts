@@ -11,10 +11,13 @@
 //   0x60, 0x64                         8042 keyboard controller (i8042.ts)
 //   0x61, 0x92                         system control ports     (system-control.ts)
 //   0x70-0x71                          MC146818 RTC/CMOS        (rtc146818.ts)
+//   0x00-0x0F, 0x81-0x8F, 0xC0-0xDF    8237A DMA pair + pages   (dma8237.ts)
 //   0x80                               POST code (no effect)
 //   0xF0                               FPU error (FERR#) clear
 //   0xF4-0xF7                          isa-debug-exit           (isa-debug-exit.ts)
 //   0x3F8, 0x2F8, 0x3E8, 0x2E8 (+8)    16550A UARTs             (uart16550.ts)
+//   0x1F0-0x1F7, 0x3F6 / 0x170-0x177, 0x376  PIIX IDE         (ide.ts)
+//   0x3F0-0x3F5, 0x3F7                 82077AA floppy           (fdc82077.ts)
 //   0xCF8, 0xCFC-0xCFF                 PCI configuration        (machine/pci.ts)
 //   0xCF9                              PIIX3 reset control      (machine/reset-control.ts)
 //   0xB2-0xB3, PMBA (set by the BIOS)  PIIX4 ACPI PM            (acpi-pm.ts)
@@ -28,6 +31,10 @@ import { resetControlReset, PORT_RESET_CONTROL } from './reset-control';
 import { DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL } from './device-ids';
 import { i440fxInit, i440fxReset } from '../devices/i440fx';
 import { acpiPmInit, acpiPmReset } from '../devices/acpi-pm';
+import { piix3Init, piix3Reset } from '../devices/piix3';
+import { ideInit, ideReset } from '../devices/ide';
+import { dmaInit, dmaReset } from '../devices/dma8237';
+import { fdcInit, fdcReset } from '../devices/fdc82077';
 import { resetUarts, PORT_COM1, PORT_COM2, PORT_COM3, PORT_COM4, UART_PORT_COUNT } from '../devices/uart16550';
 import { PORT_DEBUG_EXIT, DEBUG_EXIT_PORT_COUNT } from '../devices/isa-debug-exit';
 
@@ -48,6 +55,10 @@ export function buildMachine(): void {
   registerPorts(PORT_RESET_CONTROL, 1, DEV_RESET_CONTROL);
   i440fxInit();
   acpiPmInit();
+  piix3Init();
+  ideInit();
+  dmaInit();
+  fdcInit();
 }
 
 export function resetMachine(): void {
@@ -56,5 +67,9 @@ export function resetMachine(): void {
   resetUarts();
   i440fxReset();
   acpiPmReset();
+  piix3Reset();
+  ideReset();
+  dmaReset();
+  fdcReset();
   resetShadow();
 }

@@ -18,9 +18,13 @@
 // Capacity: PCI_MAX_FUNCTIONS functions, state in PCI_STATE.
 
 import { PCI_STATE } from './layout';
-import { DEV_PCI, DEV_ACPI_PM } from './device-ids';
+import {
+  DEV_PCI, DEV_ACPI_PM, DEV_IDE, DEV_PIIX3,
+} from './device-ids';
 import { i440fxConfigWritten } from '../devices/i440fx';
 import { acpiPmConfigWritten } from '../devices/acpi-pm';
+import { piix3ConfigWritten } from '../devices/piix3';
+import { ideMappingChanged } from '../devices/ide';
 import { setIrqSource, IRQ_SOURCE_PCI } from './irq';
 
 export const PORT_PCI_CONFIG_ADDRESS: u32 = 0xcf8;
@@ -315,6 +319,9 @@ export function pciConfigWrite(slot: u32, offset: u32, value: u32, size: u32): v
 function pciMappingChanged(slot: u32): void {
   switch (pciOwner(slot)) {
     // Devices with BARs add a case: `case DEV_VGA: vgaPciMappingChanged(); return;`
+    case DEV_IDE:
+      ideMappingChanged();
+      return;
     default:
       return;
   }
@@ -328,6 +335,9 @@ function pciConfigWritten(slot: u32, offset: u32, size: u32): void {
       return;
     case DEV_ACPI_PM:
       acpiPmConfigWritten(offset, size);
+      return;
+    case DEV_PIIX3:
+      piix3ConfigWritten(slot, offset, size);
       return;
     default:
       return;

@@ -21,8 +21,12 @@
 import { PORT_MAP, PORT_MAP_SIZE } from './layout';
 import {
   DEV_NONE, DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL, DEV_ACPI_PM,
+  DEV_IDE, DEV_FDC, DEV_DMA,
 } from './device-ids';
 import { acpiPmPortRead, acpiPmPortWrite } from '../devices/acpi-pm';
+import { ideRead, ideWrite } from '../devices/ide';
+import { fdcRead, fdcWrite } from '../devices/fdc82077';
+import { dmaRead, dmaWrite } from '../devices/dma8237';
 import { uartForPort, uartRead, uartWrite } from '../devices/uart16550';
 import { debugconForPort, debugconRead, debugconWrite } from '../devices/debugcon';
 import { debugExitWrite } from '../devices/isa-debug-exit';
@@ -34,7 +38,11 @@ const PORT_MASK: u32 = 0xffff;
 const BITS_PER_BYTE: u32 = 8;
 
 /** Devices that take 16/32-bit accesses whole (bit n = device id n). */
-const WIDE_DEVICES: u32 = (1 << DEV_DEBUG_EXIT) | (1 << DEV_PCI) | (1 << DEV_ACPI_PM);
+const WIDE_DEVICES: u32 =
+  (1 << DEV_DEBUG_EXIT) |
+  (1 << DEV_PCI) |
+  (1 << DEV_ACPI_PM) |
+  (1 << DEV_IDE);
 
 /** Claim ports [base, base + count) for `device` (later claims win). */
 export function registerPorts(base: u32, count: u32, device: u32): void {
@@ -67,6 +75,12 @@ function deviceRead(device: u32, port: u32, size: u32): u32 {
       return 0xff;
     case DEV_ACPI_PM:
       return acpiPmPortRead(port, size);
+    case DEV_IDE:
+      return ideRead(port, size);
+    case DEV_FDC:
+      return fdcRead(port);
+    case DEV_DMA:
+      return dmaRead(port);
     default:
       return openBus(size);
   }
@@ -88,6 +102,15 @@ function deviceWrite(device: u32, port: u32, value: u32, size: u32): void {
       return;
     case DEV_ACPI_PM:
       acpiPmPortWrite(port, value, size);
+      return;
+    case DEV_IDE:
+      ideWrite(port, value, size);
+      return;
+    case DEV_FDC:
+      fdcWrite(port, value & 0xff);
+      return;
+    case DEV_DMA:
+      dmaWrite(port, value & 0xff);
       return;
     default:
       return;

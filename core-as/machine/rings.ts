@@ -95,3 +95,66 @@ export function ringPop(ring: u32): i32 {
   store<u32>(ring + RING_OFF_TAIL, tail + 1);
   return byte;
 }
+
+// ---- Block request slots (disks: IDE drives and floppy units) ----
+//
+// A disk command never calls the host: the device posts a request in its
+// drive's slot, ends the run() slice (a yield), and the host serves the slot
+// between slices; the device notices the completion in serviceDevices() (or
+// when the guest polls a status register) and finishes the command, raising
+// its IRQ then. One request per drive is in flight at a time (ATA and the
+// floppy controller execute one command at a time), so a slot is a ring of
+// depth one. Host side: host/block-device.ts (BlockHost).
+//
+// Slot fields (u32 each, at BLOCK_SLOTS + drive * BLOCK_SLOT_SIZE):
+//   STATE         BLOCK_IDLE → (core) BLOCK_PENDING → (host) BLOCK_DONE → (core) BLOCK_IDLE
+//   OP            BLOCK_OP_READ (medium → buffer), BLOCK_OP_WRITE (buffer → medium), BLOCK_OP_FLUSH
+//   SECTOR_LO/HI  position on the medium in 512-byte units
+//   BYTES         length (a multiple of 512, at most the drive's buffer)
+//   BUFFER        wasm address of the data: the drive's sector buffer in
+//                 IDE_BUFFERS / FDC_BUFFER (never guest RAM: the core alone
+//                 copies to and from guest memory, bounds-checked)
+//   RESULT        host → core: BLOCK_OK, BLOCK_ERR_IO, BLOCK_ERR_RANGE, BLOCK_ERR_READ_ONLY, BLOCK_ERR_NO_MEDIUM
+// Medium description, written by the host when it attaches or ejects a disk
+// (the core only reads it):
+//   KIND          BLOCK_KIND_NONE (no drive), _HD, _CDROM, _FLOPPY
+//   MEDIA_LO/HI   medium size in 512-byte units (0: drive empty)
+//   MEDIA_FLAGS   BLOCK_MEDIA_READ_ONLY
+//   MEDIA_GENERATION  incremented by the host on every insert/eject (CD unit
+//                 attention, floppy disk change line)
+// The host validates BUFFER/BYTES against the memory and answers
+// BLOCK_ERR_RANGE for requests beyond the medium.
+export const BLOCK_SLOTS: u32 = RINGS + 0x3f000;
+export const BLOCK_SLOT_SIZE: u32 = 0x40;
+/** Drives: 0-3 IDE (primary master, primary slave, secondary master, secondary slave), 4-5 floppy units A and B. */
+export const BLOCK_DRIVES: u32 = 6;
+export const BLOCK_DRIVE_FLOPPY0: u32 = 4;
+export const BLOCK_OFF_STATE: u32 = 0x00;
+export const BLOCK_OFF_OP: u32 = 0x04;
+export const BLOCK_OFF_SECTOR_LO: u32 = 0x08;
+export const BLOCK_OFF_SECTOR_HI: u32 = 0x0c;
+export const BLOCK_OFF_BYTES: u32 = 0x10;
+export const BLOCK_OFF_BUFFER: u32 = 0x14;
+export const BLOCK_OFF_RESULT: u32 = 0x18;
+export const BLOCK_OFF_KIND: u32 = 0x20;
+export const BLOCK_OFF_MEDIA_LO: u32 = 0x24;
+export const BLOCK_OFF_MEDIA_HI: u32 = 0x28;
+export const BLOCK_OFF_MEDIA_FLAGS: u32 = 0x2c;
+export const BLOCK_OFF_MEDIA_GENERATION: u32 = 0x30;
+export const BLOCK_IDLE: u32 = 0;
+export const BLOCK_PENDING: u32 = 1;
+export const BLOCK_DONE: u32 = 2;
+export const BLOCK_OP_READ: u32 = 1;
+export const BLOCK_OP_WRITE: u32 = 2;
+export const BLOCK_OP_FLUSH: u32 = 3;
+export const BLOCK_OK: u32 = 0;
+export const BLOCK_ERR_IO: u32 = 1;
+export const BLOCK_ERR_RANGE: u32 = 2;
+export const BLOCK_ERR_READ_ONLY: u32 = 3;
+export const BLOCK_ERR_NO_MEDIUM: u32 = 4;
+export const BLOCK_KIND_NONE: u32 = 0;
+export const BLOCK_KIND_HD: u32 = 1;
+export const BLOCK_KIND_CDROM: u32 = 2;
+export const BLOCK_KIND_FLOPPY: u32 = 3;
+export const BLOCK_MEDIA_READ_ONLY: u32 = 1;
+export const BLOCK_SECTOR_SIZE: u32 = 512;
