@@ -63,7 +63,13 @@ const PROGRESS_INTERVAL_MS = 250;
 const MIB = 1024 * 1024;
 const KIB = 1024;
 
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The package root: this file runs from helper/ (tests) or dist/helper/ (the CLI). */
+function packageRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, 'package.json')) && dirname(d) !== d) d = dirname(d);
+  return d;
+}
+const REPO_ROOT = packageRoot();
 const HDBOOT_SOURCE = join(REPO_ROOT, 'images', 'boot', 'hdboot.asm');
 
 export interface ManifestFile {
