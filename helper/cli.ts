@@ -44,7 +44,8 @@ commands:
   help                show this text
   --version           print the version
 
-tabvm run options (a guest: --kernel, --multiboot, or firmware with --hda/--cdrom/--fda/--bios):
+tabvm run options:
+  (the guest: --kernel or --multiboot booted directly, else the firmware boots --hda/--cdrom/--fda)
   --kernel FILE       Linux bzImage, started through the Linux boot protocol (32-bit entry)
   --initrd FILE       initramfs / initrd for --kernel
   --append TEXT       kernel command line (Multiboot kernels see "FILE TEXT", as under QEMU)
