@@ -23,6 +23,7 @@ import { closeSync, writeSync, writeFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 
 import { createCore, type Core } from './core.js';
+import { loadLinux, type LinuxBootInput } from './linux-boot.js';
 import { loadMultiboot, type MultibootKernel } from './multiboot.js';
 import { readStat, readStats } from './stats.js';
 import { HostRing, uartTxRing, uartRxRing, debugconRing, DEBUGCON_CHANNELS } from './rings.js';
@@ -62,8 +63,41 @@ export interface DebugconSink {
   fd: number;
 }
 
+/** Firmware images: SeaBIOS's bios.bin and a VGA BIOS option ROM. */
+export interface FirmwareImages {
+  bios: Uint8Array;
+  vgaBios?: Uint8Array;
+}
+
+/** A disk image the user attached (--hda/--cdrom/--fda). */
+export interface DriveSpec {
+  kind: 'hda' | 'cdrom' | 'fda';
+  path: string;
+  /** An open file descriptor (read/write for hda/fda when writable, read-only otherwise). */
+  fd: number;
+  size: number;
+  readOnly: boolean;
+}
+
+/**
+ * What the machine starts: the host's loaders play the boot loader
+ * (Multiboot, Linux direct boot; again after every reset), or the firmware
+ * runs from the reset vector and boots from the drives in `bootOrder`.
+ */
+export type BootSource =
+  | { kind: 'multiboot'; kernel: MultibootKernel }
+  | { kind: 'linux'; linux: LinuxBootInput }
+  | { kind: 'firmware'; firmware: FirmwareImages; bootOrder: 'c' | 'd' | 'a' };
+
+export const CLOCK_DETERMINISTIC = 0;
+export const CLOCK_REALTIME = 1;
+
 export interface NodeMachineOptions {
-  kernel: MultibootKernel;
+  boot: BootSource;
+  /** Disk images for the firmware boot path (--hda/--cdrom/--fda). */
+  drives?: DriveSpec[];
+  /** 'realtime' for people (default), 'deterministic' for reproducible tests. */
+  clock?: 'realtime' | 'deterministic';
   memMiB: number;
   engine: 'interp';
   noReboot: boolean;
@@ -112,6 +146,7 @@ export class NodeMachine {
   private comBytesOut = 0;
   private comBytesIn = 0;
   private rawMode = false;
+  private drives: DriveSpec[] = [];
   private readonly onData = (chunk: Buffer): void => this.acceptInput(chunk);
 
   private constructor(
@@ -135,15 +170,43 @@ export class NodeMachine {
     for (let c = 0; c < DEBUGCON_CHANNELS; c++) {
       core.exports.setDebugconPort(c, c < opts.debugcon.length ? opts.debugcon[c].port : DETACHED);
     }
+    core.exports.setClockMode(opts.clock === 'deterministic' ? CLOCK_DETERMINISTIC : CLOCK_REALTIME);
+    if (opts.boot.kind === 'firmware') machine.installFirmware(opts.boot.firmware);
+    machine.attachDrives(opts.drives ?? []);
     machine.boot();
     return machine;
   }
 
-  /** Power-on state and the kernel (again after a reset: the loader is the firmware). */
+  /**
+   * SeaBIOS: bios.bin goes to the core's ROM area and is mapped below 4 GiB
+   * and (its last 128 KiB) at 0xE0000 (core-as/machine/firmware.ts).
+   */
+  private installFirmware(fw: FirmwareImages): void {
+    const rom = this.core.exports.getRomArea();
+    new Uint8Array(this.core.memory.buffer).set(fw.bios, rom);
+    if (!this.core.exports.mapSystemBios(fw.bios.length)) {
+      throw new RangeError(`the BIOS image is ${fw.bios.length} bytes; it must be a multiple of 64 KiB, at most 256 KiB`);
+    }
+    // TODO(platform, lead): hand fw.vgaBios to the VGA device (PCI ROM BAR or
+    // fw_cfg "genroms/"), as QEMU does; the CLI validates and reads it already.
+  }
+
+  /**
+   * TODO(platform, storage helper): attach each drive to the IDE/FDC models
+   * through the host attachDrive API (BlockDevice over `fd`) when it lands;
+   * the CLI already validates, opens and sizes the files.
+   */
+  private attachDrives(drives: DriveSpec[]): void {
+    this.drives = drives;
+  }
+
+  /** Power-on state and the kernel (again after a reset: the host's loader is the firmware). */
   private boot(): void {
     this.core.reset();
     this.core.exports.resetDevices();
-    loadMultiboot(this.core, this.opts.kernel);
+    const b = this.opts.boot;
+    if (b.kind === 'multiboot') loadMultiboot(this.core, b.kernel);
+    else if (b.kind === 'linux') loadLinux(this.core, b.linux);
   }
 
   /** COM1 input: Ctrl-A x quits (as QEMU's -serial mon:stdio), Ctrl-A Ctrl-A sends Ctrl-A. */
@@ -303,6 +366,7 @@ export class NodeMachine {
     for (const d of this.opts.debugcon) {
       if (d.fd > 2) closeSync(d.fd);
     }
+    for (const d of this.drives) closeSync(d.fd);
     return outcome;
   }
 
