@@ -28,6 +28,9 @@ export { portRead, portWrite } from './machine/ports';
 export { setDebugconPort } from './devices/debugcon';
 import { initRings } from './machine/rings';
 import { serviceUarts } from './devices/uart16550';
+import { serviceInput } from './devices/i8042';
+import { kbdLeds } from './devices/ps2-keyboard';
+export { fwCfgAlloc, fwCfgAddItem, fwCfgAddFile, fwCfgHostArea } from './devices/fw-cfg';
 import { initDebugcon } from './devices/debugcon';
 import { irqLevel } from './machine/irq';
 import { buildMachine, resetMachine } from './machine/machine';
@@ -110,6 +113,12 @@ export function getIrqLevel(line: u32): bool {
  */
 export function serviceDevices(): void {
   serviceUarts();
+  serviceInput();
+}
+
+/** The keyboard's LEDs as the guest last set them (bit 0 Scroll, 1 Num, 2 Caps Lock). */
+export function getKeyboardLeds(): u32 {
+  return kbdLeds();
 }
 
 /** Power-on reset of the CPU (SDM Vol. 3A §9.1.1, Table 9-1). Guest RAM is kept. */

@@ -17,6 +17,8 @@
 //   0x3F8, 0x2F8, 0x3E8, 0x2E8 (+8)    16550A UARTs             (uart16550.ts)
 //   0xCF8, 0xCFC-0xCFF                 PCI configuration        (machine/pci.ts)
 //   0xCF9                              PIIX3 reset control      (machine/reset-control.ts)
+//   0x510-0x511, 0x514-0x51B           QEMU fw_cfg              (fw-cfg.ts)
+//   0xE0-0xE7, 0xE8-0xEB, 0x2000-0x2017 QEMU pc-testdev         (pc-testdev.ts)
 
 import { clearPortMap, registerPorts } from './ports';
 import { clearMmioMap } from './mmio';
@@ -28,6 +30,9 @@ import { DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL } from '
 import { i440fxInit, i440fxReset } from '../devices/i440fx';
 import { resetUarts, PORT_COM1, PORT_COM2, PORT_COM3, PORT_COM4, UART_PORT_COUNT } from '../devices/uart16550';
 import { PORT_DEBUG_EXIT, DEBUG_EXIT_PORT_COUNT } from '../devices/isa-debug-exit';
+import { i8042Init, i8042Reset } from '../devices/i8042';
+import { fwCfgInit, fwCfgReset } from '../devices/fw-cfg';
+import { testdevInit, testdevReset } from '../devices/pc-testdev';
 
 const PORT_POST: u32 = 0x80;
 
@@ -45,6 +50,9 @@ export function buildMachine(): void {
   registerPorts(PORT_PCI_CONFIG_DATA, 4, DEV_PCI);
   registerPorts(PORT_RESET_CONTROL, 1, DEV_RESET_CONTROL);
   i440fxInit();
+  i8042Init();
+  fwCfgInit();
+  testdevInit();
 }
 
 export function resetMachine(): void {
@@ -52,5 +60,8 @@ export function resetMachine(): void {
   resetControlReset();
   resetUarts();
   i440fxReset();
+  i8042Reset();
+  fwCfgReset();
+  testdevReset();
   resetShadow();
 }

@@ -22,6 +22,10 @@ import { PORT_MAP, PORT_MAP_SIZE } from './layout';
 import {
   DEV_NONE, DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL,
 } from './device-ids';
+import { DEV_I8042, DEV_FW_CFG, DEV_TESTDEV } from './device-ids';
+import { i8042Read, i8042Write } from '../devices/i8042';
+import { fwCfgRead, fwCfgWrite } from '../devices/fw-cfg';
+import { testdevRead, testdevWrite } from '../devices/pc-testdev';
 import { uartForPort, uartRead, uartWrite } from '../devices/uart16550';
 import { debugconForPort, debugconRead, debugconWrite } from '../devices/debugcon';
 import { debugExitWrite } from '../devices/isa-debug-exit';
@@ -33,7 +37,7 @@ const PORT_MASK: u32 = 0xffff;
 const BITS_PER_BYTE: u32 = 8;
 
 /** Devices that take 16/32-bit accesses whole (bit n = device id n). */
-const WIDE_DEVICES: u32 = (1 << DEV_DEBUG_EXIT) | (1 << DEV_PCI);
+const WIDE_DEVICES: u32 = (1 << DEV_DEBUG_EXIT) | (1 << DEV_PCI) | (1 << DEV_FW_CFG) | (1 << DEV_TESTDEV);
 
 /** Claim ports [base, base + count) for `device` (later claims win). */
 export function registerPorts(base: u32, count: u32, device: u32): void {
@@ -64,6 +68,12 @@ function deviceRead(device: u32, port: u32, size: u32): u32 {
       return resetControlRead(port);
     case DEV_POST:
       return 0xff;
+    case DEV_I8042:
+      return i8042Read(port);
+    case DEV_FW_CFG:
+      return fwCfgRead(port, size);
+    case DEV_TESTDEV:
+      return testdevRead(port, size);
     default:
       return openBus(size);
   }
@@ -82,6 +92,15 @@ function deviceWrite(device: u32, port: u32, value: u32, size: u32): void {
       return;
     case DEV_RESET_CONTROL:
       resetControlWrite(port, value & 0xff);
+      return;
+    case DEV_I8042:
+      i8042Write(port, value & 0xff);
+      return;
+    case DEV_FW_CFG:
+      fwCfgWrite(port, value, size);
+      return;
+    case DEV_TESTDEV:
+      testdevWrite(port, value, size);
       return;
     default:
       return;

@@ -8,12 +8,15 @@
 // slice length bounds interrupt latency, not accuracy.
 
 import { clockNow, setNextDeadline, NO_DEADLINE } from './clock';
+import { i8042Advance } from '../devices/i8042';
 
 /** Bring every timer up to now; returns (and records) the earliest deadline. */
 export function serviceTimers(): u64 {
   const now = clockNow();
   let next = NO_DEADLINE;
   // Each timer device: `const t = xxxAdvance(now); if (t < next) next = t;`
+  const tKbd = i8042Advance(now);
+  if (tKbd < next) next = tKbd;
   setNextDeadline(next);
   return next;
 }
