@@ -98,11 +98,11 @@ export class FwCfg {
       const end = this.hostNext + data.length;
       if (end > this.core.memory.buffer.byteLength) {
         throw new Error(
-          `fw_cfg item of ${data.length} bytes does not fit: create the core with hostAreaMiB of at least ${hostAreaMiBFor([data.length + SMALL_ITEM_MAX + 1])}`,
+          `fw_cfg item of ${data.length} bytes does not fit in the host area: create the core with a larger hostAreaMiB (hostAreaMiBFor gives the size)`,
         );
       }
       addr = this.hostNext;
-      this.hostNext = (end + 7) & ~7;
+      this.hostNext = Math.ceil(end / 8) * 8; // addresses may exceed 2^31: no bitwise ops
     }
     this.u8().set(data, addr);
     return addr;
