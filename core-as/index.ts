@@ -30,6 +30,9 @@ import { initRings } from './machine/rings';
 import { serviceUarts } from './devices/uart16550';
 import { ideService } from './devices/ide';
 import { fdcService } from './devices/fdc82077';
+import { serviceInput } from './devices/i8042';
+import { kbdLeds } from './devices/ps2-keyboard';
+export { fwCfgAlloc, fwCfgAddItem, fwCfgAddFile, fwCfgHostArea } from './devices/fw-cfg';
 import { initDebugcon } from './devices/debugcon';
 import { irqLevel } from './machine/irq';
 import { buildMachine, resetMachine } from './machine/machine';
@@ -116,6 +119,12 @@ export function serviceDevices(): void {
   serviceUarts();
   ideService();
   fdcService();
+  serviceInput();
+}
+
+/** The keyboard's LEDs as the guest last set them (bit 0 Scroll, 1 Num, 2 Caps Lock). */
+export function getKeyboardLeds(): u32 {
+  return kbdLeds();
 }
 
 /** Power-on reset of the CPU (SDM Vol. 3A §9.1.1, Table 9-1). Guest RAM is kept. */

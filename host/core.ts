@@ -63,6 +63,15 @@ export interface CoreExports {
   addTestPciFunction(devfn: number, pin: number): number;
   /** Tests: drive the INTx pin of a PCI slot. */
   setPciIrq(slot: number, high: number): void;
+  /** The keyboard LEDs the guest set (bit 0 Scroll, 1 Num, 2 Caps Lock). */
+  getKeyboardLeds(): number;
+  /** fw_cfg (core-as/devices/fw-cfg.ts): zeroed item memory in FW_CFG_DATA, 0 when full. */
+  fwCfgAlloc(size: number): number;
+  fwCfgAddItem(key: number, addr: number, size: number): number;
+  /** Returns the file's key, or -1. */
+  fwCfgAddFile(namePtr: number, nameLen: number, addr: number, size: number): number;
+  /** Wasm address where the host area (item memory the guest cannot address) begins. */
+  fwCfgHostArea(): number;
 }
 
 const PAGE = 65536;
@@ -78,6 +87,8 @@ export interface CoreOptions {
   memoryMiB: number;
   /** The compiled core; by default build/core.wasm next to the package root. */
   module?: WebAssembly.Module;
+  /** MiB of memory above VRAM for big fw_cfg items (kernel, initrd); see host/fw-cfg.ts. */
+  hostAreaMiB?: number;
 }
 
 let cachedModule: WebAssembly.Module | undefined;
@@ -100,13 +111,14 @@ export class Core {
   private dv: DataView;
   private stopOnException = false;
 
-  constructor(module: WebAssembly.Module, memoryMiB: number) {
+  constructor(module: WebAssembly.Module, memoryMiB: number, hostAreaMiB = 0) {
     if (!Number.isInteger(memoryMiB) || memoryMiB < 1 || memoryMiB > 3072) {
       throw new Error(`guest memory must be a whole number of MiB from 1 to 3072 (got ${memoryMiB})`);
     }
     this.ramBytes = memoryMiB * 1024 * 1024;
     // Guest RAM, then VRAM above it (1 MiB aligned, core-as/machine/physmem.ts vramBase).
-    const pages = Math.ceil((L.RAM_BASE + this.ramBytes + L.VRAM_SIZE) / PAGE);
+    const hostArea = Math.max(0, Math.ceil(hostAreaMiB)) * 1024 * 1024;
+    const pages = Math.ceil((L.RAM_BASE + this.ramBytes + L.VRAM_SIZE + hostArea) / PAGE);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory, hostTimeNs } });
     this.exports = instance.exports as unknown as CoreExports;
@@ -211,5 +223,5 @@ export class Core {
 
 export async function createCore(opts: CoreOptions): Promise<Core> {
   const module = opts.module ?? (await loadCoreModule());
-  return new Core(module, opts.memoryMiB);
+  return new Core(module, opts.memoryMiB, opts.hostAreaMiB);
 }

@@ -83,3 +83,8 @@ export function uartRxRing(memory: WebAssembly.Memory, n: number): HostRing {
 export function debugconRing(memory: WebAssembly.Memory, c: number): HostRing {
   return new HostRing(memory, L.RING_DEBUGCON0_TX + c * L.RING_SLOT_SIZE);
 }
+
+/** Host → guest ring of keyboard and mouse events (host/ps2-input.ts writes it). */
+export function inputRing(memory: WebAssembly.Memory): HostRing {
+  return new HostRing(memory, L.RING_INPUT);
+}

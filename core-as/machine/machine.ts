@@ -21,6 +21,8 @@
 //   0xCF8, 0xCFC-0xCFF                 PCI configuration        (machine/pci.ts)
 //   0xCF9                              PIIX3 reset control      (machine/reset-control.ts)
 //   0xB2-0xB3, PMBA (set by the BIOS)  PIIX4 ACPI PM            (acpi-pm.ts)
+//   0x510-0x511, 0x514-0x51B           QEMU fw_cfg              (fw-cfg.ts)
+//   0xE0-0xE7, 0xE8-0xEB, 0x2000-0x2017 QEMU pc-testdev         (pc-testdev.ts)
 
 import { clearPortMap, registerPorts } from './ports';
 import { clearMmioMap } from './mmio';
@@ -37,6 +39,9 @@ import { dmaInit, dmaReset } from '../devices/dma8237';
 import { fdcInit, fdcReset } from '../devices/fdc82077';
 import { resetUarts, PORT_COM1, PORT_COM2, PORT_COM3, PORT_COM4, UART_PORT_COUNT } from '../devices/uart16550';
 import { PORT_DEBUG_EXIT, DEBUG_EXIT_PORT_COUNT } from '../devices/isa-debug-exit';
+import { i8042Init, i8042Reset } from '../devices/i8042';
+import { fwCfgInit, fwCfgReset } from '../devices/fw-cfg';
+import { testdevInit, testdevReset } from '../devices/pc-testdev';
 
 const PORT_POST: u32 = 0x80;
 
@@ -59,6 +64,9 @@ export function buildMachine(): void {
   ideInit();
   dmaInit();
   fdcInit();
+  i8042Init();
+  fwCfgInit();
+  testdevInit();
 }
 
 export function resetMachine(): void {
@@ -71,5 +79,8 @@ export function resetMachine(): void {
   ideReset();
   dmaReset();
   fdcReset();
+  i8042Reset();
+  fwCfgReset();
+  testdevReset();
   resetShadow();
 }

@@ -27,6 +27,10 @@ import { acpiPmPortRead, acpiPmPortWrite } from '../devices/acpi-pm';
 import { ideRead, ideWrite } from '../devices/ide';
 import { fdcRead, fdcWrite } from '../devices/fdc82077';
 import { dmaRead, dmaWrite } from '../devices/dma8237';
+import { DEV_I8042, DEV_FW_CFG, DEV_TESTDEV } from './device-ids';
+import { i8042Read, i8042Write } from '../devices/i8042';
+import { fwCfgRead, fwCfgWrite } from '../devices/fw-cfg';
+import { testdevRead, testdevWrite } from '../devices/pc-testdev';
 import { uartForPort, uartRead, uartWrite } from '../devices/uart16550';
 import { debugconForPort, debugconRead, debugconWrite } from '../devices/debugcon';
 import { debugExitWrite } from '../devices/isa-debug-exit';
@@ -42,7 +46,9 @@ const WIDE_DEVICES: u32 =
   (1 << DEV_DEBUG_EXIT) |
   (1 << DEV_PCI) |
   (1 << DEV_ACPI_PM) |
-  (1 << DEV_IDE);
+  (1 << DEV_IDE) |
+  (1 << DEV_FW_CFG) |
+  (1 << DEV_TESTDEV);
 
 /** Claim ports [base, base + count) for `device` (later claims win). */
 export function registerPorts(base: u32, count: u32, device: u32): void {
@@ -81,6 +87,12 @@ function deviceRead(device: u32, port: u32, size: u32): u32 {
       return fdcRead(port);
     case DEV_DMA:
       return dmaRead(port);
+    case DEV_I8042:
+      return i8042Read(port);
+    case DEV_FW_CFG:
+      return fwCfgRead(port, size);
+    case DEV_TESTDEV:
+      return testdevRead(port, size);
     default:
       return openBus(size);
   }
@@ -111,6 +123,15 @@ function deviceWrite(device: u32, port: u32, value: u32, size: u32): void {
       return;
     case DEV_DMA:
       dmaWrite(port, value & 0xff);
+      return;
+    case DEV_I8042:
+      i8042Write(port, value & 0xff);
+      return;
+    case DEV_FW_CFG:
+      fwCfgWrite(port, value, size);
+      return;
+    case DEV_TESTDEV:
+      testdevWrite(port, value, size);
       return;
     default:
       return;

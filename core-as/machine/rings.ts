@@ -44,7 +44,9 @@ export const RING_DEBUGCON0_TX: u32 = RINGS + 0x20000;
 export const RING_DEBUGCON1_TX: u32 = RINGS + 0x24000;
 export const RING_DEBUGCON2_TX: u32 = RINGS + 0x28000;
 export const RING_DEBUGCON3_TX: u32 = RINGS + 0x2C000;
-export const RING_COUNT: u32 = 12;
+// Host input events for the 8042's keyboard and mouse (host → guest; records in devices/i8042.ts).
+export const RING_INPUT: u32 = RINGS + 0x30000;
+export const RING_COUNT: u32 = 13;
 
 /** Ring of UART instance `n` (0 = COM1) in the guest-to-host direction. */
 @inline export function uartTxRing(n: u32): u32 {

@@ -9,6 +9,7 @@
 
 import { clockNow, setNextDeadline, NO_DEADLINE } from './clock';
 import { acpiPmAdvance } from '../devices/acpi-pm';
+import { i8042Advance } from '../devices/i8042';
 
 /** Bring every timer up to now; returns (and records) the earliest deadline. */
 export function serviceTimers(): u64 {
@@ -17,6 +18,8 @@ export function serviceTimers(): u64 {
   // Each timer device: `const t = xxxAdvance(now); if (t < next) next = t;`
   const pm = acpiPmAdvance(now);
   if (pm < next) next = pm;
+  const tKbd = i8042Advance(now);
+  if (tKbd < next) next = tKbd;
   setNextDeadline(next);
   return next;
 }
