@@ -162,7 +162,6 @@ describe('tabvm: bad arguments and files exit 2 with one line', () => {
   for (const [what, args, reason] of cases) {
     it(`refuses ${what}`, () => expectUsageError(tabvm(args()), reason));
   }
-
 });
 
 describe('tabvm: help and version', () => {
