@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 import { LinuxBootError, planLinuxBoot } from '../host/linux-boot.js';
 import { MultibootError, parseMultibootKernel, type MultibootModule } from '../host/multiboot.js';
-import { NodeMachine, type BootSource, type DebugconSink, type DriveSpec } from '../host/node-machine.js';
+import { NodeMachine, type BootSource, type DebugconSink, type DiskImage } from '../host/node-machine.js';
 import { BIOS_IMAGE, VGA_BIOS_IMAGE, ImagesError, findPreparedImage, imagesCommand } from './images.js';
 
 export const STATUS_OK = 0;
@@ -307,7 +307,7 @@ function errnoText(err: unknown): string {
 }
 
 /** Opens and checks a disk image; hda and fda read-write when the file allows it. */
-function openDrive(kind: DriveSpec['kind'], path: string, notices: string[]): DriveSpec {
+function openDrive(kind: DiskImage['kind'], path: string, notices: string[]): DiskImage {
   let fd: number;
   let readOnly = kind === 'cdrom';
   try {
@@ -456,7 +456,7 @@ async function runCommand(args: string[]): Promise<number> {
     boot = { kind: 'firmware', firmware: { bios: bios.data, vgaBios: vga.data }, bootOrder: bootLetter };
   }
   const notices: string[] = [];
-  const drives: DriveSpec[] = [];
+  const drives: DiskImage[] = [];
   try {
     for (const k of drivePaths) drives.push(openDrive(k, p.strings.get(k) as string, notices));
   } catch (err) {
@@ -471,7 +471,7 @@ async function runCommand(args: string[]): Promise<number> {
   try {
     machine = await NodeMachine.create({
       boot,
-      drives,
+      disks: drives,
       clock,
       memMiB,
       engine: 'interp',

@@ -39,6 +39,11 @@ export class FileBlockDevice implements BlockDevice {
     this.fd = fd;
   }
 
+  /** A file the caller already opened and checked (the CLI); this device then owns `fd`. */
+  static fromOpenFile(path: string, fd: number, size: number, readOnly: boolean): FileBlockDevice {
+    return new FileBlockDevice(path, fd, size, readOnly);
+  }
+
   /** Open `path` (read-only unless `writable`); throws DiskImageError when it cannot be a disk. */
   static open(path: string, opts: { writable?: boolean } = {}): FileBlockDevice {
     let fd: number;
@@ -77,7 +82,8 @@ export class FileBlockDevice implements BlockDevice {
       throw new DiskImageError(`cannot read disk image ${this.path} at byte ${offset}: ${reason(e)}`);
     }
     // The file shrank under us.
-    if (done < length) throw new DiskImageError(`disk image ${this.path} ends at byte ${offset + done}, before ${offset + length} (truncated?)`);
+    if (done < length)
+      throw new DiskImageError(`disk image ${this.path} ends at byte ${offset + done}, before ${offset + length} (truncated?)`);
     return out;
   }
 

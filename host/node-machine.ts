@@ -28,6 +28,14 @@ import { loadMultiboot, type MultibootKernel } from './multiboot.js';
 import { readStat, readStats } from './stats.js';
 import { HostRing, uartTxRing, uartRxRing, debugconRing, DEBUGCON_CHANNELS } from './rings.js';
 import { attachDrive, serviceBlockRequests, type BlockDevice, type DriveSpec } from './block-device.js';
+import { FileBlockDevice } from './file-block-device.js';
+
+/** Where each CLI disk option goes (QEMU's pc machine: hda = IDE 0 master, cdrom = IDE 1 master). */
+const DRIVE_OF_DISK: Record<DiskImage['kind'], DriveSpec> = {
+  hda: { bus: 'ide', channel: 0, slave: false, kind: 'hd' },
+  cdrom: { bus: 'ide', channel: 1, slave: false, kind: 'cdrom' },
+  fda: { bus: 'floppy', unit: 0 },
+};
 
 /** run() stop reasons (core-as/cpu/control.ts). */
 const STOP_LIMIT = 1;
@@ -69,8 +77,8 @@ export interface FirmwareImages {
   vgaBios?: Uint8Array;
 }
 
-/** A disk image the user attached (--hda/--cdrom/--fda). */
-export interface DriveSpec {
+/** A disk image the user attached (--hda/--cdrom/--fda), opened and checked by the CLI. */
+export interface DiskImage {
   kind: 'hda' | 'cdrom' | 'fda';
   path: string;
   /** An open file descriptor (read/write for hda/fda when writable, read-only otherwise). */
@@ -95,7 +103,7 @@ export const CLOCK_REALTIME = 1;
 export interface NodeMachineOptions {
   boot: BootSource;
   /** Disk images for the firmware boot path (--hda/--cdrom/--fda). */
-  drives?: DriveSpec[];
+  disks?: DiskImage[];
   /** 'realtime' for people (default), 'deterministic' for reproducible tests. */
   clock?: 'realtime' | 'deterministic';
   memMiB: number;
@@ -146,7 +154,7 @@ export class NodeMachine {
   private comBytesOut = 0;
   private comBytesIn = 0;
   private rawMode = false;
-  private drives: DriveSpec[] = [];
+  private disks: DiskImage[] = [];
   private readonly onData = (chunk: Buffer): void => this.acceptInput(chunk);
 
   private constructor(
@@ -172,7 +180,7 @@ export class NodeMachine {
     }
     core.exports.setClockMode(opts.clock === 'deterministic' ? CLOCK_DETERMINISTIC : CLOCK_REALTIME);
     if (opts.boot.kind === 'firmware') machine.installFirmware(opts.boot.firmware);
-    machine.attachDrives(opts.drives ?? []);
+    machine.attachDisks(opts.disks ?? []);
     machine.boot();
     return machine;
   }
@@ -192,12 +200,16 @@ export class NodeMachine {
   }
 
   /**
-   * TODO(platform, storage helper): attach each drive to the IDE/FDC models
-   * through the host attachDrive API (BlockDevice over `fd`) when it lands;
-   * the CLI already validates, opens and sizes the files.
+   * Connect the CLI's disk images to the drives of the PC as QEMU's pc machine
+   * places them: --hda the primary master, --cdrom the secondary master,
+   * --fda floppy unit 0 (host/block-device.ts attachDrive).
    */
-  private attachDrives(drives: DriveSpec[]): void {
-    this.drives = drives;
+  private attachDisks(disks: DiskImage[]): void {
+    this.disks = disks;
+    for (const d of disks) {
+      const device = FileBlockDevice.fromOpenFile(d.path, d.fd, d.size, d.readOnly);
+      attachDrive(this.core, DRIVE_OF_DISK[d.kind], device);
+    }
   }
 
   /** Power-on state and the kernel (again after a reset: the host's loader is the firmware). */
@@ -366,7 +378,7 @@ export class NodeMachine {
     for (const d of this.opts.debugcon) {
       if (d.fd > 2) closeSync(d.fd);
     }
-    for (const d of this.drives) closeSync(d.fd);
+    for (const d of this.disks) closeSync(d.fd);
     return outcome;
   }
 
