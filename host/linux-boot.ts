@@ -123,7 +123,7 @@ const EFLAGS_AT_ENTRY = 0x2;
 // firmware's tables (ACPI, later) and are reserved; the BIOS ROM's high alias.
 const EBDA_START = 0x9fc00;
 const EBDA_END = 0xa0000;
-const BIOS_AREA_START = 0xf0000;
+const BIOS_AREA_START = 0xe0000; // the BIOS area, where the direct-boot ACPI tables live (host/acpi-tables.ts)
 const FIRMWARE_TABLES_BYTES = 128 * KIB;
 const BIOS_ROM_START = 0xfffc0000;
 const BIOS_ROM_BYTES = 0x40000;

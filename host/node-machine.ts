@@ -24,6 +24,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import { createCore, type Core } from './core.js';
 import { loadLinux, type LinuxBootInput } from './linux-boot.js';
+import { initPlatformWithoutFirmware } from './platform-init.js';
 import { loadMultiboot, type MultibootKernel } from './multiboot.js';
 import { readStat, readStats } from './stats.js';
 import { HostRing, uartTxRing, uartRxRing, debugconRing, DEBUGCON_CHANNELS } from './rings.js';
@@ -218,7 +219,10 @@ export class NodeMachine {
     this.core.exports.resetDevices();
     const b = this.opts.boot;
     if (b.kind === 'multiboot') loadMultiboot(this.core, b.kernel);
-    else if (b.kind === 'linux') loadLinux(this.core, b.linux);
+    else if (b.kind === 'linux') {
+      const acpiRsdp = initPlatformWithoutFirmware(this.core);
+      loadLinux(this.core, { ...b.linux, acpiRsdp });
+    }
   }
 
   /** COM1 input: Ctrl-A x quits (as QEMU's -serial mon:stdio), Ctrl-A Ctrl-A sends Ctrl-A. */

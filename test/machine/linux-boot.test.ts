@@ -152,7 +152,7 @@ describe('the zero page (zero-page.rst)', () => {
     expect(map).toEqual([
       [0, 0x9fc00, E820_RAM],
       [0x9fc00, 0x400, E820_RESERVED],
-      [0xf0000, 0x10000, E820_RESERVED],
+      [0xe0000, 0x20000, E820_RESERVED],
       [MIB, ram - 128 * 1024 - MIB, E820_RAM],
       [ram - 128 * 1024, 128 * 1024, E820_RESERVED],
       [0xfffc0000, 0x40000, E820_RESERVED],
