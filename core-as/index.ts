@@ -37,6 +37,7 @@ import {
   NO_DEADLINE,
 } from './machine/clock';
 import { serviceTimers } from './machine/timers';
+import { nmiDeliverable } from './cpu/external';
 
 /** Segment descriptor attributes for the power-on and flat setups. */
 const ATTR_DATA_RW: u32 = ATTR_P | ATTR_S | ATTR_RW | ATTR_ACCESSED;
@@ -211,7 +212,7 @@ export function run(maxInstructions: u32): u32 {
       // A timer raised an interrupt the CPU can take now: wake it (once per
       // idle stop, so a line the CPU cannot take cannot spin this loop).
       if (ran > 0 || !wokeOnce) {
-        if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && (coreGetEflags() & FLAG_IF) != 0) {
+        if ((load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && (coreGetEflags() & FLAG_IF) != 0) || nmiDeliverable()) {
           wokeOnce = true;
           continue;
         }
