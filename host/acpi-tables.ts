@@ -148,8 +148,12 @@ export function buildAcpiTables(opts: AcpiTableOptions): AcpiTables {
   const dsdtSize = HEADER_SIZE + body.length;
   const madtOff = (dsdtOff + dsdtSize + 7) & ~7;
   const madtSize =
-    HEADER_SIZE + 8 + MADT_LOCAL_APIC_SIZE + MADT_IO_APIC_SIZE +
-    MADT_SOURCE_OVERRIDE_SIZE * (1 + levelIrqs.length) + MADT_LOCAL_APIC_NMI_SIZE;
+    HEADER_SIZE +
+    8 +
+    MADT_LOCAL_APIC_SIZE +
+    MADT_IO_APIC_SIZE +
+    MADT_SOURCE_OVERRIDE_SIZE * (1 + levelIrqs.length) +
+    MADT_LOCAL_APIC_NMI_SIZE;
   const total = madtOff + madtSize;
   const bytes = new Uint8Array(total);
   const dv = new DataView(bytes.buffer);

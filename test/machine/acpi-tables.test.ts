@@ -71,7 +71,7 @@ describe('direct-boot ACPI tables', () => {
     expect(aml).toEqual([0x08, 0x5f, 0x53, 0x35, 0x5f, 0x12, 0x06, 0x04, 0, 0, 0, 0]);
   });
 
-  it('lists the local APIC, the IOAPIC and QEMU\'s interrupt source overrides in a checksummed MADT', () => {
+  it("lists the local APIC, the IOAPIC and QEMU's interrupt source overrides in a checksummed MADT", () => {
     const rsdt = off(dv.getUint32(16, true));
     const entries = (dv.getUint32(rsdt + 4, true) - 36) / 4;
     const tables = Array.from({ length: entries }, (_, i) => off(dv.getUint32(rsdt + 36 + 4 * i, true)));
