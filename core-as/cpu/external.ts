@@ -1,7 +1,11 @@
 // External interrupts: the INTR line, the acknowledge cycle, and NMI.
 //
-// The interrupt controller raises the INTR line (setIntrLine) and answers
-// acknowledgeInterrupt() with a vector.
+// The 8259A pair's INT output arrives through setIntrLine(); it is the local
+// APIC's LINT0 input (core-as/devices/lapic.ts), which either passes it
+// straight to the CPU's INTR (APIC disabled) or delivers it as its LVT says
+// and drives INTR itself (setCpuIntrLine). The acknowledge cycle goes to the
+// local APIC, which asks the 8259A when the source is ExtINT or the APIC is
+// disabled.
 //
 // NMI (SDM Vol. 3A §6.7.1): requestNmi() latches one pending NMI; it is taken
 // at the next instruction boundary whatever IF says (not inside an interrupt
@@ -14,7 +18,7 @@ import { nextEip, setNextEip } from './decode';
 import { deliverInterrupt, INT_EXTERNAL } from './interrupts';
 import { count, STAT_EXTERNAL_INTERRUPTS } from '../generated/stats';
 import { requestBoundaryCheck } from './interp';
-import { acknowledgeIrq } from '../machine/irq';
+import { lapicAcknowledge, lapicSetLint0 } from '../devices/lapic';
 
 /** OFF_NMI_PENDING bits. */
 const NMI_PENDING: u32 = 1;
@@ -23,7 +27,7 @@ export const NMI_VECTOR: u32 = 2;
 
 /** INTA: the interrupt controller's vector for the highest-priority pending request. */
 export function acknowledgeInterrupt(): u32 {
-  return acknowledgeIrq();
+  return lapicAcknowledge();
 }
 
 /** Deliver an external interrupt between instructions. */
@@ -34,8 +38,13 @@ export function externalInterrupt(vector: u32): void {
   if (!faulted) setEip(nextEip);
 }
 
-/** Raise or lower the CPU's INTR input (level). */
+/** The 8259A's INT output (level): the local APIC's LINT0. */
 export function setIntrLine(level: bool): void {
+  lapicSetLint0(level);
+}
+
+/** Raise or lower the CPU's INTR input itself (the local APIC's output). */
+export function setCpuIntrLine(level: bool): void {
   store<u32>(CPU_STATE + OFF_INTR_LINE, level ? 1 : 0);
 }
 

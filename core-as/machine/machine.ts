@@ -18,6 +18,7 @@
 //   0xCF8, 0xCFC-0xCFF                 PCI configuration        (machine/pci.ts)
 //   0xCF9                              PIIX3 reset control      (machine/reset-control.ts)
 //   0xB2-0xB3, PMBA (set by the BIOS)  PIIX4 ACPI PM            (acpi-pm.ts)
+// Memory-mapped: 0xFEC00000 IOAPIC (ioapic.ts), 0xFEE00000 (IA32_APIC_BASE) local APIC (lapic.ts).
 
 import { clearPortMap, registerPorts } from './ports';
 import { clearMmioMap } from './mmio';
@@ -28,6 +29,8 @@ import { resetControlReset, PORT_RESET_CONTROL } from './reset-control';
 import { DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL } from './device-ids';
 import { i440fxInit, i440fxReset } from '../devices/i440fx';
 import { acpiPmInit, acpiPmReset } from '../devices/acpi-pm';
+import { lapicInit, lapicReset } from '../devices/lapic';
+import { ioapicInit, ioapicReset } from '../devices/ioapic';
 import { resetUarts, PORT_COM1, PORT_COM2, PORT_COM3, PORT_COM4, UART_PORT_COUNT } from '../devices/uart16550';
 import { PORT_DEBUG_EXIT, DEBUG_EXIT_PORT_COUNT } from '../devices/isa-debug-exit';
 
@@ -48,6 +51,8 @@ export function buildMachine(): void {
   registerPorts(PORT_RESET_CONTROL, 1, DEV_RESET_CONTROL);
   i440fxInit();
   acpiPmInit();
+  ioapicInit();
+  lapicInit();
 }
 
 export function resetMachine(): void {
@@ -56,5 +61,7 @@ export function resetMachine(): void {
   resetUarts();
   i440fxReset();
   acpiPmReset();
+  ioapicReset();
+  lapicReset();
   resetShadow();
 }

@@ -9,6 +9,7 @@
 
 import { clockNow, setNextDeadline, NO_DEADLINE } from './clock';
 import { acpiPmAdvance } from '../devices/acpi-pm';
+import { lapicAdvance } from '../devices/lapic';
 
 /** Bring every timer up to now; returns (and records) the earliest deadline. */
 export function serviceTimers(): u64 {
@@ -17,6 +18,8 @@ export function serviceTimers(): u64 {
   // Each timer device: `const t = xxxAdvance(now); if (t < next) next = t;`
   const pm = acpiPmAdvance(now);
   if (pm < next) next = pm;
+  const tLapic = lapicAdvance(now);
+  if (tLapic < next) next = tLapic;
   setNextDeadline(next);
   return next;
 }
