@@ -39,7 +39,6 @@ const DIVIDE_BY_2 = 0x0;
 const DIVIDE_BY_16 = 0x3;
 const ESR_SEND_ILLEGAL_VECTOR = 1 << 5;
 const ESR_ILLEGAL_REGISTER = 1 << 7;
-const NS_PER_INSTRUCTION = 10;
 
 let core: Core;
 beforeEach(async () => {
