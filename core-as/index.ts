@@ -25,6 +25,7 @@ import { deliverInterrupt } from './cpu/interrupts';
 import { faulted, faultVector, faultErrorCode, clearFault } from './cpu/fault';
 
 export { portRead, portWrite } from './machine/ports';
+export { mmioRead, mmioWrite } from './machine/mmio';
 export { setDebugconPort } from './devices/debugcon';
 import { initRings } from './machine/rings';
 import { serviceUarts } from './devices/uart16550';
@@ -34,7 +35,9 @@ import { serviceInput } from './devices/i8042';
 import { kbdLeds } from './devices/ps2-keyboard';
 export { fwCfgAlloc, fwCfgAddItem, fwCfgAddFile, fwCfgHostArea } from './devices/fw-cfg';
 import { initDebugcon } from './devices/debugcon';
-import { irqLevel } from './machine/irq';
+import { irqLevel, setIrqSource } from './machine/irq';
+/** The irq.ts source bit tests drive lines with. */
+const IRQ_SOURCE_TEST: u32 = 30;
 import { buildMachine, resetMachine } from './machine/machine';
 import { mapSystemBios as firmwareMapBios } from './machine/firmware';
 import {
@@ -44,6 +47,8 @@ import {
 import { serviceTimers } from './machine/timers';
 import { pciAddFunction, pciSetIrq } from './machine/pci';
 import { DEV_NONE } from './machine/device-ids';
+import { nmiDeliverable, acknowledgeInterrupt } from './cpu/external';
+import { lapicReset } from './devices/lapic';
 
 /** Segment descriptor attributes for the power-on and flat setups. */
 const ATTR_DATA_RW: u32 = ATTR_P | ATTR_S | ATTR_RW | ATTR_ACCESSED;
@@ -111,6 +116,19 @@ export function getIrqLevel(line: u32): bool {
   return irqLevel(line);
 }
 
+/** A CPU interrupt acknowledge cycle now (tests): the vector the local APIC (or the 8259A through it) answers. */
+export function cpuInterruptAcknowledge(): u32 {
+  return acknowledgeInterrupt();
+}
+/** Drive ISA IRQ `line` from a test source of its own (bit 30; the devices' drive is kept). */
+export function testDriveIrqLine(line: u32, high: bool): void {
+  setIrqSource(line, IRQ_SOURCE_TEST, high);
+}
+/** The CPU's INTR input as the interrupt controllers drive it (tests). */
+export function getIntrLine(): bool {
+  return load<u32>(CPU_STATE + OFF_INTR_LINE) != 0;
+}
+
 /**
  * Let devices exchange bytes with the host rings: call between run() slices
  * after the host drained TX rings or filled RX rings.
@@ -130,6 +148,7 @@ export function getKeyboardLeds(): u32 {
 /** Power-on reset of the CPU (SDM Vol. 3A §9.1.1, Table 9-1). Guest RAM is kept. */
 export function reset(): void {
   memory.fill(CPU_STATE, 0, CPU_STATE_SIZE);
+  lapicReset(); // the local APIC is part of the CPU: IA32_APIC_BASE and its registers
   tlbFlushAll(false);
   invalidateFetch();
   setEflagsRaw(0);
@@ -226,7 +245,7 @@ export function run(maxInstructions: u32): u32 {
       // A timer raised an interrupt the CPU can take now: wake it (once per
       // idle stop, so a line the CPU cannot take cannot spin this loop).
       if (ran > 0 || !wokeOnce) {
-        if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && (coreGetEflags() & FLAG_IF) != 0) {
+        if ((load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && (coreGetEflags() & FLAG_IF) != 0) || nmiDeliverable()) {
           wokeOnce = true;
           continue;
         }

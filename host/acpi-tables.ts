@@ -16,8 +16,12 @@
 //         power-off; nothing else (no devices: the PC's ISA devices are found
 //         by legacy probing).
 //   FACS  required by the FADT; no firmware waking vector.
-// No MADT: the machine has no local APIC or IOAPIC, so the guest uses the
-// 8259A pair (ACPI 2.0 §5.2.10.4: PC-AT compatible dual 8259).
+//   MADT  (ACPI 2.0 §5.2.10.4, as QEMU's pc machine builds it) the local
+//         APIC at 0xFEE00000 with one processor (APIC ID 0), the IOAPIC
+//         (ID 0) at 0xFEC00000 with GSI base 0, interrupt source overrides
+//         ISA IRQ 0 → GSI 2 (the PIT's wiring) and the PCI-capable ISA lines
+//         5, 9 (the SCI), 10 and 11 level-triggered active-high, LINT1 as
+//         every processor's NMI; flag PCAT_COMPAT (a dual 8259 is present too).
 
 /** Where the tables go: the top of the BIOS area, which the e820 map reserves. */
 export const ACPI_TABLES_BASE = 0xe0000;
@@ -63,6 +67,29 @@ const BOOT_ARCH_8042 = 1 << 1;
 const AML_NAME = 0x08;
 const AML_PACKAGE = 0x12;
 const AML_ZERO = 0x00;
+// MADT (ACPI 2.0 §5.2.10.4, Tables 5-21 to 5-31).
+export const LOCAL_APIC_ADDRESS = 0xfee00000;
+export const IOAPIC_ADDRESS = 0xfec00000;
+const MADT_REVISION = 1;
+const MADT_PCAT_COMPAT = 1 << 0;
+const MADT_LOCAL_APIC = 0;
+const MADT_IO_APIC = 1;
+const MADT_SOURCE_OVERRIDE = 2;
+const MADT_LOCAL_APIC_NMI = 4;
+const LOCAL_APIC_ENABLED = 1 << 0;
+const MADT_LOCAL_APIC_SIZE = 8;
+const MADT_IO_APIC_SIZE = 12;
+const MADT_SOURCE_OVERRIDE_SIZE = 10;
+const MADT_LOCAL_APIC_NMI_SIZE = 6;
+const ALL_PROCESSORS = 0xff;
+const NMI_LINT = 1;
+const ISA_BUS = 0;
+const PIT_IRQ = 0;
+const PIT_GSI = 2;
+/** MPS INTI flags: polarity active high (01b), trigger level (11b << 2). */
+const INTI_LEVEL_ACTIVE_HIGH = 0x0d;
+/** ISA lines PCI interrupts may be routed to (QEMU's ACPI_BUILD_PCI_IRQS, with the SCI). */
+const PCI_ISA_IRQS = [5, 10, 11];
 
 function writeAscii(dv: DataView, off: number, text: string): void {
   for (let i = 0; i < text.length; i++) dv.setUint8(off + i, text.charCodeAt(i));
@@ -110,15 +137,24 @@ export function buildAcpiTables(opts: AcpiTableOptions): AcpiTables {
     throw new RangeError(`PM base 0x${opts.pmBase.toString(16)} is not a 64-byte aligned I/O address`);
   }
   const body = dsdtBody();
-  // Layout: RSDP (36, ACPI 2.0 form), RSDT, FADT, FACS (64-byte aligned), DSDT.
+  const levelIrqs = [...new Set([...PCI_ISA_IRQS, opts.sciIrq])].sort((a, b) => a - b);
+  // Layout: RSDP (36, ACPI 2.0 form), RSDT, FADT, FACS (64-byte aligned), DSDT, MADT.
   const rsdpOff = 0;
   const rsdtOff = 48;
-  const rsdtSize = HEADER_SIZE + 4;
-  const fadtOff = rsdtOff + rsdtSize + 4;
+  const rsdtSize = HEADER_SIZE + 8;
+  const fadtOff = (rsdtOff + rsdtSize + 7) & ~7;
   const facsOff = (fadtOff + FADT_SIZE + 63) & ~63;
   const dsdtOff = facsOff + FACS_SIZE;
   const dsdtSize = HEADER_SIZE + body.length;
-  const total = dsdtOff + dsdtSize;
+  const madtOff = (dsdtOff + dsdtSize + 7) & ~7;
+  const madtSize =
+    HEADER_SIZE +
+    8 +
+    MADT_LOCAL_APIC_SIZE +
+    MADT_IO_APIC_SIZE +
+    MADT_SOURCE_OVERRIDE_SIZE * (1 + levelIrqs.length) +
+    MADT_LOCAL_APIC_NMI_SIZE;
+  const total = madtOff + madtSize;
   const bytes = new Uint8Array(total);
   const dv = new DataView(bytes.buffer);
   const at = (off: number): number => base + off;
@@ -134,6 +170,7 @@ export function buildAcpiTables(opts: AcpiTableOptions): AcpiTables {
 
   header(dv, rsdtOff, 'RSDT', rsdtSize, 1);
   dv.setUint32(rsdtOff + HEADER_SIZE, at(fadtOff), true);
+  dv.setUint32(rsdtOff + HEADER_SIZE + 4, at(madtOff), true);
   checksum(bytes, rsdtOff, rsdtSize, rsdtOff + 9);
 
   // FADT (ACPI 2.0 §5.2.8, Table 5-7).
@@ -173,6 +210,43 @@ export function buildAcpiTables(opts: AcpiTableOptions): AcpiTables {
   header(dv, dsdtOff, 'DSDT', dsdtSize, 1);
   bytes.set(body, dsdtOff + HEADER_SIZE);
   checksum(bytes, dsdtOff, dsdtSize, dsdtOff + 9);
+
+  header(dv, madtOff, 'APIC', madtSize, MADT_REVISION);
+  dv.setUint32(madtOff + 36, LOCAL_APIC_ADDRESS, true);
+  dv.setUint32(madtOff + 40, MADT_PCAT_COMPAT, true);
+  let e = madtOff + 44;
+  // Processor Local APIC: ACPI processor ID 0, APIC ID 0, enabled.
+  dv.setUint8(e, MADT_LOCAL_APIC);
+  dv.setUint8(e + 1, MADT_LOCAL_APIC_SIZE);
+  dv.setUint8(e + 2, 0);
+  dv.setUint8(e + 3, 0);
+  dv.setUint32(e + 4, LOCAL_APIC_ENABLED, true);
+  e += MADT_LOCAL_APIC_SIZE;
+  // I/O APIC: ID 0, its registers, GSI base 0.
+  dv.setUint8(e, MADT_IO_APIC);
+  dv.setUint8(e + 1, MADT_IO_APIC_SIZE);
+  dv.setUint8(e + 2, 0);
+  dv.setUint32(e + 4, IOAPIC_ADDRESS, true);
+  dv.setUint32(e + 8, 0, true);
+  e += MADT_IO_APIC_SIZE;
+  const override = (irq: number, gsi: number, flags: number): void => {
+    dv.setUint8(e, MADT_SOURCE_OVERRIDE);
+    dv.setUint8(e + 1, MADT_SOURCE_OVERRIDE_SIZE);
+    dv.setUint8(e + 2, ISA_BUS);
+    dv.setUint8(e + 3, irq);
+    dv.setUint32(e + 4, gsi, true);
+    dv.setUint16(e + 8, flags, true);
+    e += MADT_SOURCE_OVERRIDE_SIZE;
+  };
+  override(PIT_IRQ, PIT_GSI, 0); // flags 0: the bus's conforming edge/high
+  for (const irq of levelIrqs) override(irq, irq, INTI_LEVEL_ACTIVE_HIGH);
+  // Local APIC NMI: LINT1 of every processor, conforming flags.
+  dv.setUint8(e, MADT_LOCAL_APIC_NMI);
+  dv.setUint8(e + 1, MADT_LOCAL_APIC_NMI_SIZE);
+  dv.setUint8(e + 2, ALL_PROCESSORS);
+  dv.setUint16(e + 3, 0, true);
+  dv.setUint8(e + 5, NMI_LINT);
+  checksum(bytes, madtOff, madtSize, madtOff + 9);
 
   if (total > ACPI_TABLES_MAX) throw new Error('ACPI tables outgrew their area');
   return { rsdp: at(rsdpOff), base, bytes };

@@ -72,6 +72,15 @@ export interface CoreExports {
   fwCfgAddFile(namePtr: number, nameLen: number, addr: number, size: number): number;
   /** Wasm address where the host area (item memory the guest cannot address) begins. */
   fwCfgHostArea(): number;
+  /** Guest-physical device access (MMIO pages only); size 1, 2 or 4. */
+  mmioRead(phys: number, size: number): number;
+  mmioWrite(phys: number, value: number, size: number): void;
+  /** An interrupt acknowledge cycle of the CPU now: the vector the local APIC (or the 8259A) answers. */
+  cpuInterruptAcknowledge(): number;
+  /** The CPU's INTR input (1 high). */
+  getIntrLine(): number;
+  /** Drive ISA IRQ `line` from a test source (OR-ed with the devices'). */
+  testDriveIrqLine(line: number, high: number): void;
 }
 
 const PAGE = 65536;

@@ -14,11 +14,13 @@ export const FEAT_TSC: u32 = 1 << 4;
 export const FEAT_MSR: u32 = 1 << 5;
 export const FEAT_PAE: u32 = 1 << 6;
 export const FEAT_CX8: u32 = 1 << 8;
+export const FEAT_APIC: u32 = 1 << 9;
 export const FEAT_SEP: u32 = 1 << 11;
 export const FEAT_PGE: u32 = 1 << 13;
 export const FEAT_CMOV: u32 = 1 << 15;
 
 /** CPUID.1:EDX as reported. */
-export const CPUID1_EDX: u32 = FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
+export const CPUID1_EDX: u32 =
+  FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | FEAT_APIC | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
 /** CPUID.80000001h:EDX bit 20: execute-disable (NX) with PAE paging. */
 export const CPUID_EXT1_EDX_NX: u32 = 1 << 20;

@@ -8,7 +8,7 @@ import { beginInstruction, readOpcodeAt, nextEip, setOpcode } from './decode';
 import { dispatch } from './generated/dispatch';
 import { count, countBy, STAT_INSTRUCTIONS, STAT_HALTS } from '../generated/stats';
 import { deliverException } from './interrupts';
-import { acknowledgeInterrupt, externalInterrupt } from './external';
+import { acknowledgeInterrupt, externalInterrupt, nmiDeliverable, deliverNmi } from './external';
 import { checkInstructionBreakpoint, clearDataBreakpointHits, debugTrapAfterInstruction } from './debug';
 import {
   stopReason, clearStop, requestStop, STOP_LIMIT, STOP_IDLE, stopOnException, recordStoppedException,
@@ -48,6 +48,11 @@ export function setDebugChecks(on: bool): void {
  */
 let boundaryChecks: bool = false;
 
+/** An event (a pending NMI) needs the full boundary before the next instruction. */
+export function requestBoundaryCheck(): void {
+  boundaryChecks = true;
+}
+
 function handleFault(): void {
   const vector = faultVector;
   const code = faultErrorCode;
@@ -72,7 +77,13 @@ let tfBefore: bool = false;
 
 /** Take an external interrupt, end the interrupt shadow, check instruction breakpoints. */
 function beforeInstruction(): u32 {
-  if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && interruptDeliverable()) {
+  // NMI first (SDM Vol. 3A §6.9, priority 5 before maskable interrupts); a
+  // shadow (STI, MOV SS) holds it for one instruction as it holds INTR.
+  if (!interruptShadow && nmiDeliverable()) {
+    deliverNmi();
+    if (faulted) handleFault();
+    if (stopReason != 0) return BOUNDARY_STOP;
+  } else if (load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 && interruptDeliverable()) {
     store<u32>(CPU_STATE + OFF_HALTED, 0);
     externalInterrupt(acknowledgeInterrupt());
     if (faulted) handleFault();
@@ -120,7 +131,7 @@ export function run(maxInstructions: u32): u32 {
   runCount = 0;
   if (load<u32>(CPU_STATE + OFF_HALTED) != 0) {
     // HLT: only an interrupt wakes the CPU (SDM Vol. 2A "HLT").
-    if (!interruptDeliverable()) return STOP_IDLE;
+    if (!interruptDeliverable() && !nmiDeliverable()) return STOP_IDLE;
     store<u32>(CPU_STATE + OFF_HALTED, 0);
   }
   // In batches: V8 cannot replace a running wasm call with its optimised
@@ -179,7 +190,7 @@ function runBatch(limit: u32): void {
       }
     }
     if (boundaryChecks) {
-      boundaryChecks = debugChecks || interruptShadow || debugShadow;
+      boundaryChecks = debugChecks || interruptShadow || debugShadow || nmiDeliverable();
       tfBefore = false;
     }
     runCount++;
@@ -194,7 +205,7 @@ function runBatch(limit: u32): void {
 export function enterHalt(): void {
   count(STAT_HALTS);
   store<u32>(CPU_STATE + OFF_HALTED, 1);
-  if (!interruptDeliverable()) requestStop(STOP_IDLE);
+  if (!interruptDeliverable() && !nmiDeliverable()) requestStop(STOP_IDLE);
 }
 
 @inline function interruptDeliverable(): bool {

@@ -13,6 +13,7 @@
 // vector for IRQ 7 (0x0f with the BIOS's default base 0x08).
 
 import { IRQ_STATE } from './layout';
+import { ioapicIsaLineChanged } from '../devices/ioapic';
 
 export const IRQ_LINES: u32 = 16;
 export const IRQ_SOURCE_ISA: u32 = 0;
@@ -64,6 +65,7 @@ export function resetIrqLines(): void {
 /** Tell the interrupt controller a line changed level. */
 function controllerLineChanged(line: u32, high: bool): void {
   // The 8259A pair is wired here (PC platform issue, in progress).
+  ioapicIsaLineChanged(line, high);
 }
 
 /** INTA: the controller's vector for the highest-priority pending request. */

@@ -23,6 +23,7 @@
 //   0xB2-0xB3, PMBA (set by the BIOS)  PIIX4 ACPI PM            (acpi-pm.ts)
 //   0x510-0x511, 0x514-0x51B           QEMU fw_cfg              (fw-cfg.ts)
 //   0xE0-0xE7, 0xE8-0xEB, 0x2000-0x2017 QEMU pc-testdev         (pc-testdev.ts)
+// Memory-mapped: 0xFEC00000 IOAPIC (ioapic.ts), 0xFEE00000 (IA32_APIC_BASE) local APIC (lapic.ts).
 
 import { clearPortMap, registerPorts } from './ports';
 import { clearMmioMap } from './mmio';
@@ -37,6 +38,8 @@ import { piix3Init, piix3Reset } from '../devices/piix3';
 import { ideInit, ideReset } from '../devices/ide';
 import { dmaInit, dmaReset } from '../devices/dma8237';
 import { fdcInit, fdcReset } from '../devices/fdc82077';
+import { lapicInit, lapicReset } from '../devices/lapic';
+import { ioapicInit, ioapicReset } from '../devices/ioapic';
 import { resetUarts, PORT_COM1, PORT_COM2, PORT_COM3, PORT_COM4, UART_PORT_COUNT } from '../devices/uart16550';
 import { PORT_DEBUG_EXIT, DEBUG_EXIT_PORT_COUNT } from '../devices/isa-debug-exit';
 import { i8042Init, i8042Reset } from '../devices/i8042';
@@ -67,6 +70,8 @@ export function buildMachine(): void {
   i8042Init();
   fwCfgInit();
   testdevInit();
+  ioapicInit();
+  lapicInit();
 }
 
 export function resetMachine(): void {
@@ -82,5 +87,7 @@ export function resetMachine(): void {
   i8042Reset();
   fwCfgReset();
   testdevReset();
+  ioapicReset();
+  lapicReset();
   resetShadow();
 }

@@ -12,7 +12,9 @@
 // absent hardware sees.
 
 import { MMIO_MAP, MMIO_MAP_SIZE } from './layout';
-import { DEV_NONE, DEV_ROM, DEV_SHADOW } from './device-ids';
+import { DEV_NONE, DEV_ROM, DEV_SHADOW, DEV_LAPIC, DEV_IOAPIC } from './device-ids';
+import { lapicRead, lapicWrite } from '../devices/lapic';
+import { ioapicRead, ioapicWrite } from '../devices/ioapic';
 import { romRead, shadowRead, shadowWrite } from './firmware';
 import { tlbFlushAll } from '../cpu/paging';
 import { invalidateFetch } from '../cpu/memory';
@@ -57,6 +59,10 @@ export function mmioRead(phys: u32, size: u32): u32 {
       return romRead(phys, size);
     case DEV_SHADOW:
       return shadowRead(phys, size);
+    case DEV_LAPIC:
+      return lapicRead(phys, size);
+    case DEV_IOAPIC:
+      return ioapicRead(phys, size);
     default:
       return openBus(size);
   }
@@ -66,6 +72,12 @@ export function mmioWrite(phys: u32, v: u32, size: u32): void {
   switch (mmioOwner(phys)) {
     case DEV_SHADOW:
       shadowWrite(phys, v, size);
+      return;
+    case DEV_LAPIC:
+      lapicWrite(phys, v, size);
+      return;
+    case DEV_IOAPIC:
+      ioapicWrite(phys, v, size);
       return;
     default:
       return;

@@ -10,6 +10,7 @@
 import { clockNow, setNextDeadline, NO_DEADLINE } from './clock';
 import { acpiPmAdvance } from '../devices/acpi-pm';
 import { i8042Advance } from '../devices/i8042';
+import { lapicAdvance } from '../devices/lapic';
 
 /** Bring every timer up to now; returns (and records) the earliest deadline. */
 export function serviceTimers(): u64 {
@@ -20,6 +21,8 @@ export function serviceTimers(): u64 {
   if (pm < next) next = pm;
   const tKbd = i8042Advance(now);
   if (tKbd < next) next = tKbd;
+  const tLapic = lapicAdvance(now);
+  if (tLapic < next) next = tLapic;
   setNextDeadline(next);
   return next;
 }

@@ -71,6 +71,44 @@ describe('direct-boot ACPI tables', () => {
     expect(aml).toEqual([0x08, 0x5f, 0x53, 0x35, 0x5f, 0x12, 0x06, 0x04, 0, 0, 0, 0]);
   });
 
+  it("lists the local APIC, the IOAPIC and QEMU's interrupt source overrides in a checksummed MADT", () => {
+    const rsdt = off(dv.getUint32(16, true));
+    const entries = (dv.getUint32(rsdt + 4, true) - 36) / 4;
+    const tables = Array.from({ length: entries }, (_, i) => off(dv.getUint32(rsdt + 36 + 4 * i, true)));
+    const madt = tables.find((o) => ascii(t.bytes, o, 4) === 'APIC');
+    expect(madt).toBeDefined();
+    const m = madt as number;
+    const len = dv.getUint32(m + 4, true);
+    expect(sum(t.bytes, m, len)).toBe(0);
+    expect(dv.getUint32(m + 36, true)).toBe(0xfee00000);
+    expect(dv.getUint32(m + 40, true) & 1).toBe(1); // PCAT_COMPAT
+    // Walk the interrupt controller structures (type, length, ...).
+    const found: { type: number; bytes: number[] }[] = [];
+    for (let e = m + 44; e < m + len; e += dv.getUint8(e + 1)) {
+      expect(dv.getUint8(e + 1)).toBeGreaterThan(0);
+      found.push({ type: dv.getUint8(e), bytes: Array.from(t.bytes.subarray(e, e + dv.getUint8(e + 1))) });
+    }
+    // One enabled processor: ACPI ID 0, APIC ID 0.
+    expect(found.filter((f) => f.type === 0).map((f) => f.bytes)).toEqual([[0, 8, 0, 0, 1, 0, 0, 0]]);
+    // The IOAPIC: ID 0 at 0xFEC00000, GSI base 0.
+    expect(found.filter((f) => f.type === 1).map((f) => f.bytes)).toEqual([[1, 12, 0, 0, 0, 0, 0xc0, 0xfe, 0, 0, 0, 0]]);
+    const overrides = found
+      .filter((f) => f.type === 2)
+      .map((f) => {
+        const d = new DataView(Uint8Array.from(f.bytes).buffer);
+        return { bus: d.getUint8(2), irq: d.getUint8(3), gsi: d.getUint32(4, true), flags: d.getUint16(8, true) };
+      });
+    expect(overrides).toEqual([
+      { bus: 0, irq: 0, gsi: 2, flags: 0 },
+      { bus: 0, irq: 5, gsi: 5, flags: 0xd },
+      { bus: 0, irq: 9, gsi: 9, flags: 0xd },
+      { bus: 0, irq: 10, gsi: 10, flags: 0xd },
+      { bus: 0, irq: 11, gsi: 11, flags: 0xd },
+    ]);
+    // LINT1 is every processor's NMI.
+    expect(found.filter((f) => f.type === 4).map((f) => f.bytes)).toEqual([[4, 6, 0xff, 0, 0, 1]]);
+  });
+
   it('refuses a PM base the PIIX4 cannot decode', () => {
     expect(() => buildAcpiTables({ pmBase: 0x601, sciIrq: 9 })).toThrow(/64-byte aligned/);
   });

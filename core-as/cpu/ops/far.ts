@@ -30,6 +30,7 @@ import {
   TASK_JMP, TASK_CALL,
 } from '../protected/tasks';
 import { setStackTop, currentStackIsBig } from '../protected/interrupts';
+import { nmiUnblock } from '../external';
 import { writeEflagsMasked, EFLAGS_ALWAYS } from '../protected/eflags';
 
 /** The parameter count field of a call gate (bits 0-4 of the high word). */
@@ -86,6 +87,12 @@ export function retFar(size: u32, popBytes: u32): void {
 
 /** IRET / IRETD (CF). */
 export function iret(size: u32): void {
+  iretBody(size);
+  // A completed IRET ends NMI blocking (SDM Vol. 3A §6.7.1; QEMU's iret helpers likewise).
+  if (!faulted) nmiUnblock();
+}
+
+function iretBody(size: u32): void {
   if (!protectedMode()) {
     iretReal(size);
     return;

@@ -33,6 +33,7 @@ import {
   updateDebugChecks, dataBreakpointsArmed, DR6_BD, DR6_FIXED_ONES, DR6_WRITABLE, DR7_GD, DR7_FIXED_ONES, DR7_WRITABLE,
 } from '../debug';
 import { CPU_SIGNATURE, CPUID1_EDX, CPUID_EXT1_EDX_NX } from '../identity';
+import { lapicGetBase, lapicSetBase, APIC_BASE_WRITABLE } from '../../devices/lapic';
 
 // ---------- privilege ----------
 
@@ -464,6 +465,8 @@ export function rdpmc(): void {
 // ---------- model-specific registers ----------
 
 export const MSR_TSC: u32 = 0x10;
+/** IA32_APIC_BASE (SDM Vol. 3A §10.4.4): the local APIC's page, BSP flag, global enable. */
+export const MSR_APIC_BASE: u32 = 0x1b;
 /** IA32_BIOS_SIGN_ID (8Bh): the microcode revision; Linux writes 0 then reads it on every Intel family 6 CPU. */
 export const MSR_BIOS_SIGN_ID: u32 = 0x8b;
 export const MSR_SYSENTER_CS: u32 = 0x174;
@@ -473,7 +476,7 @@ export const MSR_EFER: u32 = 0xc0000080;
 /** EFER bits software may set: only NXE (no SYSCALL, no long mode). */
 const EFER_WRITABLE: u32 = EFER_NXE;
 
-/** RDMSR: EDX:EAX = MSR[ECX]; unknown MSRs (APIC base included: there is no APIC) raise #GP(0). */
+/** RDMSR: EDX:EAX = MSR[ECX]; unknown MSRs raise #GP(0). */
 export function rdmsr(): void {
   if (privilegeFault()) return;
   let lo: u32 = 0;
@@ -486,6 +489,7 @@ export function rdmsr(): void {
       break;
     }
     case MSR_BIOS_SIGN_ID: break; // no microcode update loaded
+    case MSR_APIC_BASE: lo = lapicGetBase(); break;
     case MSR_SYSENTER_CS: lo = load<u32>(CPU_STATE + OFF_SYSENTER_CS); break;
     case MSR_SYSENTER_ESP: lo = load<u32>(CPU_STATE + OFF_SYSENTER_ESP); break;
     case MSR_SYSENTER_EIP: lo = load<u32>(CPU_STATE + OFF_SYSENTER_EIP); break;
@@ -509,6 +513,14 @@ export function wrmsr(): void {
       writeTsc(<u64>lo);
       break;
     case MSR_BIOS_SIGN_ID: break; // writing 0 prepares the revision read; nothing to keep
+    case MSR_APIC_BASE:
+      // Physical addresses are 32 bits here: bits 63:32 are reserved, as are 0-7, 9 and 10 (x2APIC).
+      if ((lo & ~APIC_BASE_WRITABLE) != 0 || hi != 0) {
+        raiseGP(0);
+        return;
+      }
+      lapicSetBase(lo);
+      break;
     case MSR_SYSENTER_CS: store<u32>(CPU_STATE + OFF_SYSENTER_CS, lo & 0xffff); break;
     case MSR_SYSENTER_ESP: store<u32>(CPU_STATE + OFF_SYSENTER_ESP, lo); break;
     case MSR_SYSENTER_EIP: store<u32>(CPU_STATE + OFF_SYSENTER_EIP, lo); break;
