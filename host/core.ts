@@ -140,6 +140,16 @@ export class Core {
     this.setStateU32(off, v);
   }
 
+  /** Raw CPU state bytes at a layout offset (e.g. the FXSAVE image at OFF_FPU). */
+  readState(off: number, len: number): Uint8Array {
+    if (off < 0 || off + len > L.CPU_STATE_SIZE) throw new RangeError(`CPU state range 0x${off.toString(16)}+${len} out of bounds`);
+    return this.u8.slice(L.CPU_STATE + off, L.CPU_STATE + off + len);
+  }
+  writeState(off: number, bytes: Uint8Array): void {
+    if (off < 0 || off + bytes.length > L.CPU_STATE_SIZE) throw new RangeError(`CPU state range 0x${off.toString(16)}+${bytes.length} out of bounds`);
+    this.u8.set(bytes, L.CPU_STATE + off);
+  }
+
   /** Segment register cache: selector, base, limit, attributes. */
   getSegment(seg: number): { selector: number; base: number; limit: number; attr: number } {
     const a = L.OFF_SEGS + seg * L.SEG_SIZE;

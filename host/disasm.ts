@@ -51,6 +51,8 @@ function sizeOf(letter: string, os: number): number {
       return 32;
     case 'q':
       return 64;
+    case 't':
+      return 80;
     case 'p':
       return os + 16;
     case 'a':
@@ -72,6 +74,8 @@ function ptrName(size: number): string {
       return 'fword ';
     case 64:
       return 'qword ';
+    case 80:
+      return 'tword ';
     default:
       return '';
   }
@@ -146,7 +150,9 @@ export function disassemble(bytes: Uint8Array, offset = 0, opts: { bits: 16 | 32
     isReg = mod === 3;
     if (!isReg) memText = as === 32 ? mem32(r, mod, rm) : mem16(r, mod, rm);
   }
-  const rows = groupOps.has(op) ? index.get(`${op}/${reg}`) : index.get(`${op}`);
+  const listed = groupOps.has(op) ? index.get(`${op}/${reg}`) : index.get(`${op}`);
+  // Memory and register forms may be different rows, register forms told apart by ModRM.rm (x87).
+  const rows = listed?.filter((row) => !(needsModrm && row.mod !== undefined && (row.mod === 'reg') !== isReg) && (row.rm === undefined || row.rm === rm));
   if (!rows || rows.length === 0) return bad(r, offset);
   const prefixed = rows.find((row) => row.pfx !== undefined && (row.pfx === rep || (row.pfx === 0x66 && os !== opts.bits)));
   const row = prefixed ?? rows.find((row) => row.pfx === undefined);
@@ -162,7 +168,9 @@ export function disassemble(bytes: Uint8Array, offset = 0, opts: { bits: 16 | 32
   for (const p of stringOp ? [] : parts) {
     const kind = p[0];
     const letter = p.slice(1);
-    if (/^[A-Z]{2}$/.test(p) || p === '1') {
+    if (p === 'ST' || p === 'STi') {
+      operands.push(p === 'ST' ? 'st0' : `st${rm}`);
+    } else if (/^[A-Z]{2}$/.test(p) || p === '1') {
       operands.push(p.toLowerCase());
     } else if (/^r\d[bwdvz]$/.test(p)) {
       operands.push(regName(Number(p[1]), sizeOf(p[2], os)));

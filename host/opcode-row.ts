@@ -3,6 +3,7 @@ export interface OpcodeRow {
   readonly op: number;
   readonly reg?: number;
   readonly mod?: 'mem' | 'reg';
+  readonly rm?: number;
   readonly pfx?: number;
   readonly mn: string;
   readonly mn16?: string;

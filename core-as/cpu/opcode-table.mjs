@@ -11,6 +11,7 @@
 //   op     opcode: 0x00-0xff one byte; 0x0f00|b two bytes; 0x0f3800|b, 0x0f3a00|b three bytes
 //   reg    ModRM.reg selecting this row in a group opcode (0-7)
 //   mod    'mem' (memory operand only, register form #UD) or 'reg' (register form only)
+//   rm     ModRM.rm selecting this row among register forms (mod 'reg'; x87 D9 E0 FCHS, ...)
 //   pfx    mandatory prefix selecting this row (0xf3, 0xf2, 0x66)
 //   mn     mnemonic (Intel syntax); `mn16`/`mn32` when the name depends on operand size
 //   ops    operands, Intel SDM Vol. 2 App. A notation: E G M R S C D (ModRM), I J O A (immediates,
@@ -28,7 +29,7 @@
 //          (ends a basic block for the JIT)
 //   cpu    the first CPU that has it ('8086', '186', '286', '386', '486', 'P5', 'P6')
 
-/** @typedef {{ op: number, reg?: number, mod?: 'mem'|'reg', pfx?: number, mn: string, mn16?: string, mn32?: string, ops: string, exec: string, lock?: boolean, f?: string, u?: string, r?: string, user?: boolean, cf?: string, cpu?: string }} OpcodeRow */
+/** @typedef {{ op: number, reg?: number, mod?: 'mem'|'reg', rm?: number, pfx?: number, mn: string, mn16?: string, mn32?: string, ops: string, exec: string, lock?: boolean, f?: string, u?: string, r?: string, user?: boolean, cf?: string, cpu?: string }} OpcodeRow */
 
 const ALU = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
 const ALU_CONST = ['ALU_ADD', 'ALU_OR', 'ALU_ADC', 'ALU_SBB', 'ALU_AND', 'ALU_SUB', 'ALU_XOR', 'ALU_CMP'];
@@ -125,7 +126,7 @@ for (let r = 1; r < 8; r++) add({ op: 0x90 + r, mn: 'xchg', ops: `eAX,r${r}v`, e
 add({ op: 0x98, mn: 'cbw', mn32: 'cwde', ops: '', exec: 'cbw(OS)' });
 add({ op: 0x99, mn: 'cwd', mn32: 'cdq', ops: '', exec: 'cwd(OS)' });
 add({ op: 0x9a, mn: 'call', ops: 'Ap', exec: 'callFarImm(OS)', user: false, cf: 'far' });
-add({ op: 0x9b, mn: 'fwait', ops: '', exec: 'fwait()', user: false });
+add({ op: 0x9b, mn: 'fwait', ops: '', exec: 'x87Fwait()', user: false });
 add({ op: 0x9c, mn: 'pushf', mn32: 'pushfd', ops: '', exec: 'pushf(OS)', r: 'oszapcd' });
 add({ op: 0x9d, mn: 'popf', mn32: 'popfd', ops: '', exec: 'popf(OS)', f: 'oszapcd', user: false, cf: 'sys' });
 add({ op: 0x9e, mn: 'sahf', ops: '', exec: 'sahf()', f: 'szapc' });
@@ -187,10 +188,7 @@ add({ op: 0xd5, mn: 'aad', ops: 'Ib', exec: 'aad()', f: 'oszapc', u: 'oac' });
 // SALC: undocumented until recently, but every P6 has it (AL = CF ? 0xff : 0).
 add({ op: 0xd6, mn: 'salc', ops: '', exec: 'salc()', r: 'c' });
 add({ op: 0xd7, mn: 'xlat', ops: '', exec: 'xlat()' });
-for (let e = 0; e < 8; e++) {
-  // x87 escapes: until the FPU lands, #NM as with no FPU present (CR0.EM).
-  add({ op: 0xd8 + e, mn: 'fpu', ops: 'E', exec: 'fpuEscape()', user: false });
-}
+addX87Rows();
 
 // ---- e0-ff ----
 add({ op: 0xe0, mn: 'loopne', ops: 'Jb', exec: 'loop(LOOP_NE)', r: 'z', user: false, cf: 'loop' });
@@ -325,6 +323,335 @@ add({ op: 0x0fc0, mn: 'xadd', ops: 'Eb,Gb', exec: 'xadd(8)', lock: true, f: 'osz
 add({ op: 0x0fc1, mn: 'xadd', ops: 'Ev,Gv', exec: 'xadd(OS)', lock: true, f: 'oszapc', cpu: '486' });
 add({ op: 0x0fc7, reg: 1, mod: 'mem', mn: 'cmpxchg8b', ops: 'Mq', exec: 'cmpxchg8b()', lock: true, f: 'z', cpu: 'P5' });
 for (let r = 0; r < 8; r++) add({ op: 0x0fc8 + r, mn: 'bswap', ops: `r${r}d`, exec: `bswap(${r})`, cpu: '486' });
+add({ op: 0x0fae, reg: 0, mod: 'mem', mn: 'fxsave', ops: 'M', exec: 'fxsave()', user: false, cpu: 'P6' });
+add({ op: 0x0fae, reg: 1, mod: 'mem', mn: 'fxrstor', ops: 'M', exec: 'fxrstor()', user: false, cpu: 'P6' });
+
+/**
+ * x87 escapes D8-DF (SDM Vol. 2 App. A.4, Tables A-7 to A-22). Memory forms
+ * are one row per ModRM.reg; register forms a row per reg, or per reg and
+ * ModRM.rm (`rm`) where the whole ModRM byte names the instruction (D9 E0
+ * FCHS, DB E3 FNINIT, DF E0 FNSTSW AX, ...). Operands: ST = ST(0), STi =
+ * ST(ModRM.rm); memory sizes d/q/w as usual, t = 80-bit (m80real, m80bcd),
+ * plain M = environment/state images. The P6 executes the undocumented
+ * register aliases (D9 D8+i FSTP, DC D0+i FCOM, DC D8+i FCOMP, DD C8+i
+ * FXCH, DE D0+i FCOMP, DF C0+i FFREEP, DF C8+i FXCH, DF D0+i/D8+i FSTP):
+ * they are rows too. All x87 rows are user: false for the integer
+ * differential generator; test/cpu/x87 generates its own FP cases.
+ *
+ * Arithmetic operation numbers (x87-arith.ts): 0 add, 1 mul, 2 com, 3 comp,
+ * 4 sub, 5 subr, 6 div, 7 divr. Memory formats (x87-load-store.ts): 0 m32fp,
+ * 1 m64fp, 2 m16int, 3 m32int, 4 m64int, 5 m80fp.
+ */
+function addX87Rows() {
+  const X = { user: false, cpu: '8086' };
+  const ARITH = ['fadd', 'fmul', 'fcom', 'fcomp', 'fsub', 'fsubr', 'fdiv', 'fdivr'];
+  const IARITH = ['fiadd', 'fimul', 'ficom', 'ficomp', 'fisub', 'fisubr', 'fidiv', 'fidivr'];
+  // Register forms ST(i), ST(0) (DC, DE): the SDM swaps sub/subr and div/divr there.
+  const REV = [0, 1, 2, 3, 5, 4, 7, 6];
+  for (let r = 0; r < 8; r++) {
+    add({ op: 0xd8, reg: r, mod: 'mem', mn: ARITH[r], ops: 'Md', exec: `x87ArithMem(${r}, 0)`, ...X });
+    add({ op: 0xdc, reg: r, mod: 'mem', mn: ARITH[r], ops: 'Mq', exec: `x87ArithMem(${r}, 1)`, ...X });
+    add({ op: 0xda, reg: r, mod: 'mem', mn: IARITH[r], ops: 'Md', exec: `x87ArithMem(${r}, 3)`, ...X });
+    add({ op: 0xde, reg: r, mod: 'mem', mn: IARITH[r], ops: 'Mw', exec: `x87ArithMem(${r}, 2)`, ...X });
+    const cmp = r === 2 || r === 3;
+    add({ op: 0xd8, reg: r, mod: 'reg', mn: ARITH[r], ops: cmp ? 'STi' : 'ST,STi', exec: `x87ArithReg(${r}, false, false)`, ...X });
+    add({
+      op: 0xdc,
+      reg: r,
+      mod: 'reg',
+      mn: ARITH[REV[r]],
+      ops: cmp ? 'STi' : 'STi,ST',
+      exec: `x87ArithReg(${REV[r]}, true, false)`,
+      ...X,
+    });
+    if (r !== 3) {
+      const mn = cmp ? 'fcomp' : ARITH[REV[r]] + 'p';
+      add({
+        op: 0xde,
+        reg: r,
+        mod: 'reg',
+        mn,
+        ops: cmp ? 'STi' : 'STi,ST',
+        exec: cmp ? 'x87ArithReg(3, true, false)' : `x87ArithReg(${REV[r]}, true, true)`,
+        ...X,
+      });
+    }
+  }
+  add({ op: 0xde, reg: 3, mod: 'reg', rm: 1, mn: 'fcompp', ops: '', exec: 'x87Compp(false)', ...X });
+  add({ op: 0xda, reg: 5, mod: 'reg', rm: 1, mn: 'fucompp', ops: '', exec: 'x87Compp(true)', ...X, cpu: '386' });
+
+  // Loads and stores.
+  add({ op: 0xd9, reg: 0, mod: 'mem', mn: 'fld', ops: 'Md', exec: 'x87LoadMem(0)', ...X });
+  add({ op: 0xdd, reg: 0, mod: 'mem', mn: 'fld', ops: 'Mq', exec: 'x87LoadMem(1)', ...X });
+  add({ op: 0xdb, reg: 5, mod: 'mem', mn: 'fld', ops: 'Mt', exec: 'x87LoadMem(5)', ...X });
+  add({ op: 0xdf, reg: 0, mod: 'mem', mn: 'fild', ops: 'Mw', exec: 'x87LoadMem(2)', ...X });
+  add({ op: 0xdb, reg: 0, mod: 'mem', mn: 'fild', ops: 'Md', exec: 'x87LoadMem(3)', ...X });
+  add({ op: 0xdf, reg: 5, mod: 'mem', mn: 'fild', ops: 'Mq', exec: 'x87LoadMem(4)', ...X });
+  add({ op: 0xdf, reg: 4, mod: 'mem', mn: 'fbld', ops: 'Mt', exec: 'x87Fbld()', ...X });
+  add({ op: 0xd9, reg: 2, mod: 'mem', mn: 'fst', ops: 'Md', exec: 'x87StoreMem(0, false)', ...X });
+  add({ op: 0xd9, reg: 3, mod: 'mem', mn: 'fstp', ops: 'Md', exec: 'x87StoreMem(0, true)', ...X });
+  add({ op: 0xdd, reg: 2, mod: 'mem', mn: 'fst', ops: 'Mq', exec: 'x87StoreMem(1, false)', ...X });
+  add({ op: 0xdd, reg: 3, mod: 'mem', mn: 'fstp', ops: 'Mq', exec: 'x87StoreMem(1, true)', ...X });
+  add({ op: 0xdb, reg: 7, mod: 'mem', mn: 'fstp', ops: 'Mt', exec: 'x87StoreMem(5, true)', ...X });
+  add({ op: 0xdf, reg: 2, mod: 'mem', mn: 'fist', ops: 'Mw', exec: 'x87StoreMem(2, false)', ...X });
+  add({ op: 0xdf, reg: 3, mod: 'mem', mn: 'fistp', ops: 'Mw', exec: 'x87StoreMem(2, true)', ...X });
+  add({ op: 0xdb, reg: 2, mod: 'mem', mn: 'fist', ops: 'Md', exec: 'x87StoreMem(3, false)', ...X });
+  add({ op: 0xdb, reg: 3, mod: 'mem', mn: 'fistp', ops: 'Md', exec: 'x87StoreMem(3, true)', ...X });
+  add({ op: 0xdf, reg: 7, mod: 'mem', mn: 'fistp', ops: 'Mq', exec: 'x87StoreMem(4, true)', ...X });
+  // FISTTP (SSE3): truncating stores.
+  add({ op: 0xdf, reg: 1, mod: 'mem', mn: 'fisttp', ops: 'Mw', exec: 'x87Fisttp(2)', ...X, cpu: 'P6' });
+  add({ op: 0xdb, reg: 1, mod: 'mem', mn: 'fisttp', ops: 'Md', exec: 'x87Fisttp(3)', ...X, cpu: 'P6' });
+  add({ op: 0xdd, reg: 1, mod: 'mem', mn: 'fisttp', ops: 'Mq', exec: 'x87Fisttp(4)', ...X, cpu: 'P6' });
+  add({ op: 0xdf, reg: 6, mod: 'mem', mn: 'fbstp', ops: 'Mt', exec: 'x87Fbstp()', ...X });
+
+  // Register moves.
+  add({ op: 0xd9, reg: 0, mod: 'reg', mn: 'fld', ops: 'STi', exec: 'x87LoadReg()', ...X });
+  add({ op: 0xd9, reg: 1, mod: 'reg', mn: 'fxch', ops: 'STi', exec: 'x87Fxch()', ...X });
+  add({ op: 0xdd, reg: 1, mod: 'reg', mn: 'fxch', ops: 'STi', exec: 'x87Fxch()', ...X });
+  add({ op: 0xdf, reg: 1, mod: 'reg', mn: 'fxch', ops: 'STi', exec: 'x87Fxch()', ...X });
+  add({ op: 0xdd, reg: 2, mod: 'reg', mn: 'fst', ops: 'STi', exec: 'x87StoreReg(false)', ...X });
+  add({ op: 0xdd, reg: 3, mod: 'reg', mn: 'fstp', ops: 'STi', exec: 'x87StoreReg(true)', ...X });
+  add({ op: 0xd9, reg: 3, mod: 'reg', mn: 'fstp', ops: 'STi', exec: 'x87StoreReg(true)', ...X });
+  add({ op: 0xdf, reg: 2, mod: 'reg', mn: 'fstp', ops: 'STi', exec: 'x87StoreReg(true)', ...X });
+  add({ op: 0xdf, reg: 3, mod: 'reg', mn: 'fstp', ops: 'STi', exec: 'x87StoreReg(true)', ...X });
+  add({ op: 0xdd, reg: 0, mod: 'reg', mn: 'ffree', ops: 'STi', exec: 'x87Ffree(false)', ...X });
+  add({ op: 0xdf, reg: 0, mod: 'reg', mn: 'ffreep', ops: 'STi', exec: 'x87Ffree(true)', ...X });
+  const FCMOV = ['fcmovb', 'fcmove', 'fcmovbe', 'fcmovu'];
+  const FCMOV_READS = ['c', 'z', 'cz', 'p'];
+  for (let r = 0; r < 4; r++) {
+    add({ op: 0xda, reg: r, mod: 'reg', mn: FCMOV[r], ops: 'ST,STi', exec: `x87Fcmov(${r}, false)`, r: FCMOV_READS[r], ...X, cpu: 'P6' });
+    const mn = FCMOV[r].replace('fcmov', 'fcmovn');
+    add({ op: 0xdb, reg: r, mod: 'reg', mn, ops: 'ST,STi', exec: `x87Fcmov(${r}, true)`, r: FCMOV_READS[r], ...X, cpu: 'P6' });
+  }
+  // Compares into EFLAGS (P6) and FUCOM.
+  add({ op: 0xdb, reg: 5, mod: 'reg', mn: 'fucomi', ops: 'ST,STi', exec: 'x87Comi(true, false)', f: 'oszapc', ...X, cpu: 'P6' });
+  add({ op: 0xdb, reg: 6, mod: 'reg', mn: 'fcomi', ops: 'ST,STi', exec: 'x87Comi(false, false)', f: 'oszapc', ...X, cpu: 'P6' });
+  add({ op: 0xdf, reg: 5, mod: 'reg', mn: 'fucomip', ops: 'ST,STi', exec: 'x87Comi(true, true)', f: 'oszapc', ...X, cpu: 'P6' });
+  add({ op: 0xdf, reg: 6, mod: 'reg', mn: 'fcomip', ops: 'ST,STi', exec: 'x87Comi(false, true)', f: 'oszapc', ...X, cpu: 'P6' });
+  add({ op: 0xdd, reg: 4, mod: 'reg', mn: 'fucom', ops: 'STi', exec: 'x87Fucom(false)', ...X, cpu: '386' });
+  add({ op: 0xdd, reg: 5, mod: 'reg', mn: 'fucomp', ops: 'STi', exec: 'x87Fucom(true)', ...X, cpu: '386' });
+
+  // D9 register forms named by the whole ModRM byte.
+  add({ op: 0xd9, reg: 2, mod: 'reg', rm: 0, mn: 'fnop', ops: '', exec: 'x87Fnop()', ...X });
+  const D9_4 = { 0: 'fchs', 1: 'fabs', 4: 'ftst', 5: 'fxam' };
+  for (const [rm, mn] of Object.entries(D9_4))
+    add({ op: 0xd9, reg: 4, mod: 'reg', rm: Number(rm), mn, ops: '', exec: `x87D9Group4(${rm})`, ...X });
+  const CONSTS = ['fld1', 'fldl2t', 'fldl2e', 'fldpi', 'fldlg2', 'fldln2', 'fldz'];
+  CONSTS.forEach((mn, rm) => add({ op: 0xd9, reg: 5, mod: 'reg', rm, mn, ops: '', exec: `x87LoadConst(${rm})`, ...X }));
+  const D9_6 = ['f2xm1', 'fyl2x', 'fptan', 'fpatan', 'fxtract', 'fprem1', 'fdecstp', 'fincstp'];
+  const D9_7 = ['fprem', 'fyl2xp1', 'fsqrt', 'fsincos', 'frndint', 'fscale', 'fsin', 'fcos'];
+  D9_6.forEach((mn, rm) => add({ op: 0xd9, reg: 6, mod: 'reg', rm, mn, ops: '', exec: `x87D9Group6(${rm})`, ...X }));
+  D9_7.forEach((mn, rm) => add({ op: 0xd9, reg: 7, mod: 'reg', rm, mn, ops: '', exec: `x87D9Group7(${rm})`, ...X }));
+
+  // Control.
+  add({ op: 0xd9, reg: 4, mod: 'mem', mn: 'fldenv', ops: 'M', exec: 'x87Fldenv(OS)', ...X });
+  add({ op: 0xd9, reg: 5, mod: 'mem', mn: 'fldcw', ops: 'Mw', exec: 'x87Fldcw()', ...X });
+  add({ op: 0xd9, reg: 6, mod: 'mem', mn: 'fnstenv', ops: 'M', exec: 'x87Fnstenv(OS)', ...X });
+  add({ op: 0xd9, reg: 7, mod: 'mem', mn: 'fnstcw', ops: 'Mw', exec: 'x87Fnstcw()', ...X });
+  add({ op: 0xdd, reg: 4, mod: 'mem', mn: 'frstor', ops: 'M', exec: 'x87Frstor(OS)', ...X });
+  add({ op: 0xdd, reg: 6, mod: 'mem', mn: 'fnsave', ops: 'M', exec: 'x87Fnsave(OS)', ...X });
+  add({ op: 0xdd, reg: 7, mod: 'mem', mn: 'fnstsw', ops: 'Mw', exec: 'x87FnstswMem()', ...X });
+  add({ op: 0xdf, reg: 4, mod: 'reg', rm: 0, mn: 'fnstsw', ops: 'AX', exec: 'x87FnstswAx()', ...X, cpu: '286' });
+  // DB E0-E4: FENI, FDISI, FNCLEX, FNINIT, FSETPM (8087/287 leftovers, no-ops on the P6).
+  const DB_4 = ['fneni', 'fndisi', 'fnclex', 'fninit', 'fnsetpm'];
+  DB_4.forEach((mn, rm) => add({ op: 0xdb, reg: 4, mod: 'reg', rm, mn, ops: '', exec: `x87DBGroup4(${rm})`, ...X }));
+}
+
+// ---- MMX and SIMD integer (SSE2/SSSE3/SSE4.1/SSE4.2 packed integer, CRC32, POPCNT) ----
+// Handlers: core-as/cpu/ops/simd-int-*.ts. A plain row is the MMX form (Pq/Qq/Nq), the 66 row
+// the XMM form (Vx/Wx/Ux). Lane operations name a SIMD_* constant of simd-int-arith.ts.
+{
+  const MMX = { cpu: 'P5' }; // Pentium MMX
+  const SSE2 = { cpu: 'P6' };
+  // [opcode, mnemonic, operation, MMX form too]
+  const BINARY = [
+    [0x0f60, 'punpcklbw', 'SIMD_PUNPCKLBW', true],
+    [0x0f61, 'punpcklwd', 'SIMD_PUNPCKLWD', true],
+    [0x0f62, 'punpckldq', 'SIMD_PUNPCKLDQ', true],
+    [0x0f63, 'packsswb', 'SIMD_PACKSSWB', true],
+    [0x0f64, 'pcmpgtb', 'SIMD_PCMPGTB', true],
+    [0x0f65, 'pcmpgtw', 'SIMD_PCMPGTW', true],
+    [0x0f66, 'pcmpgtd', 'SIMD_PCMPGTD', true],
+    [0x0f67, 'packuswb', 'SIMD_PACKUSWB', true],
+    [0x0f68, 'punpckhbw', 'SIMD_PUNPCKHBW', true],
+    [0x0f69, 'punpckhwd', 'SIMD_PUNPCKHWD', true],
+    [0x0f6a, 'punpckhdq', 'SIMD_PUNPCKHDQ', true],
+    [0x0f6b, 'packssdw', 'SIMD_PACKSSDW', true],
+    [0x0f6c, 'punpcklqdq', 'SIMD_PUNPCKLQDQ', false],
+    [0x0f6d, 'punpckhqdq', 'SIMD_PUNPCKHQDQ', false],
+    [0x0f74, 'pcmpeqb', 'SIMD_PCMPEQB', true],
+    [0x0f75, 'pcmpeqw', 'SIMD_PCMPEQW', true],
+    [0x0f76, 'pcmpeqd', 'SIMD_PCMPEQD', true],
+    [0x0fd4, 'paddq', 'SIMD_PADDQ', true],
+    [0x0fd5, 'pmullw', 'SIMD_PMULLW', true],
+    [0x0fd8, 'psubusb', 'SIMD_PSUBUSB', true],
+    [0x0fd9, 'psubusw', 'SIMD_PSUBUSW', true],
+    [0x0fda, 'pminub', 'SIMD_PMINUB', true],
+    [0x0fdb, 'pand', 'SIMD_PAND', true],
+    [0x0fdc, 'paddusb', 'SIMD_PADDUSB', true],
+    [0x0fdd, 'paddusw', 'SIMD_PADDUSW', true],
+    [0x0fde, 'pmaxub', 'SIMD_PMAXUB', true],
+    [0x0fdf, 'pandn', 'SIMD_PANDN', true],
+    [0x0fe0, 'pavgb', 'SIMD_PAVGB', true],
+    [0x0fe3, 'pavgw', 'SIMD_PAVGW', true],
+    [0x0fe4, 'pmulhuw', 'SIMD_PMULHUW', true],
+    [0x0fe5, 'pmulhw', 'SIMD_PMULHW', true],
+    [0x0fe8, 'psubsb', 'SIMD_PSUBSB', true],
+    [0x0fe9, 'psubsw', 'SIMD_PSUBSW', true],
+    [0x0fea, 'pminsw', 'SIMD_PMINSW', true],
+    [0x0feb, 'por', 'SIMD_POR', true],
+    [0x0fec, 'paddsb', 'SIMD_PADDSB', true],
+    [0x0fed, 'paddsw', 'SIMD_PADDSW', true],
+    [0x0fee, 'pmaxsw', 'SIMD_PMAXSW', true],
+    [0x0fef, 'pxor', 'SIMD_PXOR', true],
+    [0x0ff4, 'pmuludq', 'SIMD_PMULUDQ', true],
+    [0x0ff5, 'pmaddwd', 'SIMD_PMADDWD', true],
+    [0x0ff6, 'psadbw', 'SIMD_PSADBW', true],
+    [0x0ff8, 'psubb', 'SIMD_PSUBB', true],
+    [0x0ff9, 'psubw', 'SIMD_PSUBW', true],
+    [0x0ffa, 'psubd', 'SIMD_PSUBD', true],
+    [0x0ffb, 'psubq', 'SIMD_PSUBQ', true],
+    [0x0ffc, 'paddb', 'SIMD_PADDB', true],
+    [0x0ffd, 'paddw', 'SIMD_PADDW', true],
+    [0x0ffe, 'paddd', 'SIMD_PADDD', true],
+    // SSSE3
+    [0x0f3800, 'pshufb', 'SIMD_PSHUFB', true],
+    [0x0f3801, 'phaddw', 'SIMD_PHADDW', true],
+    [0x0f3802, 'phaddd', 'SIMD_PHADDD', true],
+    [0x0f3803, 'phaddsw', 'SIMD_PHADDSW', true],
+    [0x0f3804, 'pmaddubsw', 'SIMD_PMADDUBSW', true],
+    [0x0f3805, 'phsubw', 'SIMD_PHSUBW', true],
+    [0x0f3806, 'phsubd', 'SIMD_PHSUBD', true],
+    [0x0f3807, 'phsubsw', 'SIMD_PHSUBSW', true],
+    [0x0f3808, 'psignb', 'SIMD_PSIGNB', true],
+    [0x0f3809, 'psignw', 'SIMD_PSIGNW', true],
+    [0x0f380a, 'psignd', 'SIMD_PSIGND', true],
+    [0x0f380b, 'pmulhrsw', 'SIMD_PMULHRSW', true],
+    [0x0f381c, 'pabsb', 'SIMD_PABSB', true],
+    [0x0f381d, 'pabsw', 'SIMD_PABSW', true],
+    [0x0f381e, 'pabsd', 'SIMD_PABSD', true],
+    // SSE4.1, SSE4.2
+    [0x0f3810, 'pblendvb', 'SIMD_PBLENDVB', false],
+    [0x0f3828, 'pmuldq', 'SIMD_PMULDQ', false],
+    [0x0f3829, 'pcmpeqq', 'SIMD_PCMPEQQ', false],
+    [0x0f382b, 'packusdw', 'SIMD_PACKUSDW', false],
+    [0x0f3837, 'pcmpgtq', 'SIMD_PCMPGTQ', false],
+    [0x0f3838, 'pminsb', 'SIMD_PMINSB', false],
+    [0x0f3839, 'pminsd', 'SIMD_PMINSD', false],
+    [0x0f383a, 'pminuw', 'SIMD_PMINUW', false],
+    [0x0f383b, 'pminud', 'SIMD_PMINUD', false],
+    [0x0f383c, 'pmaxsb', 'SIMD_PMAXSB', false],
+    [0x0f383d, 'pmaxsd', 'SIMD_PMAXSD', false],
+    [0x0f383e, 'pmaxuw', 'SIMD_PMAXUW', false],
+    [0x0f383f, 'pmaxud', 'SIMD_PMAXUD', false],
+    [0x0f3840, 'pmulld', 'SIMD_PMULLD', false],
+    [0x0f3841, 'phminposuw', 'SIMD_PHMINPOSUW', false],
+  ];
+  for (const [op, mn, k, mmx] of BINARY) {
+    const cpu = op > 0xffff ? 'Core2' : mmx ? 'P5' : 'P6';
+    if (mmx) add({ op, mn, ops: 'Pq,Qq', exec: `mmxBinary(${k})`, cpu });
+    add({ op, pfx: 0x66, mn, ops: 'Vx,Wx', exec: `xmmBinary(${k})`, cpu }); // PBLENDVB: XMM0 implicit
+  }
+  // Shifts by a register count (the whole 64-bit source).
+  const SHIFT_REG = [
+    [0x0fd1, 'psrlw', 'SIMD_PSRLW'],
+    [0x0fd2, 'psrld', 'SIMD_PSRLD'],
+    [0x0fd3, 'psrlq', 'SIMD_PSRLQ'],
+    [0x0fe1, 'psraw', 'SIMD_PSRAW'],
+    [0x0fe2, 'psrad', 'SIMD_PSRAD'],
+    [0x0ff1, 'psllw', 'SIMD_PSLLW'],
+    [0x0ff2, 'pslld', 'SIMD_PSLLD'],
+    [0x0ff3, 'psllq', 'SIMD_PSLLQ'],
+  ];
+  for (const [op, mn, k] of SHIFT_REG) {
+    add({ op, mn, ops: 'Pq,Qq', exec: `mmxShift(${k})`, ...MMX });
+    add({ op, pfx: 0x66, mn, ops: 'Vx,Wx', exec: `xmmShift(${k})`, ...SSE2 });
+  }
+  // Groups 12-14: shifts by an immediate (register operand only).
+  const SHIFT_IMM = [
+    [0x0f71, 2, 'psrlw', 'SIMD_PSRLW'],
+    [0x0f71, 4, 'psraw', 'SIMD_PSRAW'],
+    [0x0f71, 6, 'psllw', 'SIMD_PSLLW'],
+    [0x0f72, 2, 'psrld', 'SIMD_PSRLD'],
+    [0x0f72, 4, 'psrad', 'SIMD_PSRAD'],
+    [0x0f72, 6, 'pslld', 'SIMD_PSLLD'],
+    [0x0f73, 2, 'psrlq', 'SIMD_PSRLQ'],
+    [0x0f73, 6, 'psllq', 'SIMD_PSLLQ'],
+  ];
+  for (const [op, reg, mn, k] of SHIFT_IMM) {
+    add({ op, reg, mod: 'reg', mn, ops: 'Nq,Ib', exec: `mmxShiftImm(${k})`, ...MMX });
+    add({ op, reg, mod: 'reg', pfx: 0x66, mn, ops: 'Ux,Ib', exec: `xmmShiftImm(${k})`, ...SSE2 });
+  }
+  add({ op: 0x0f73, reg: 3, mod: 'reg', pfx: 0x66, mn: 'psrldq', ops: 'Ux,Ib', exec: 'xmmShiftImm(SIMD_PSRLDQ)', ...SSE2 });
+  add({ op: 0x0f73, reg: 7, mod: 'reg', pfx: 0x66, mn: 'pslldq', ops: 'Ux,Ib', exec: 'xmmShiftImm(SIMD_PSLLDQ)', ...SSE2 });
+  // Operations with an imm8 selector.
+  add({ op: 0x0f70, mn: 'pshufw', ops: 'Pq,Qq,Ib', exec: 'mmxBinaryImm(SIMD_PSHUFW)', cpu: 'P6' });
+  add({ op: 0x0f70, pfx: 0x66, mn: 'pshufd', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_PSHUFD)', ...SSE2 });
+  add({ op: 0x0f70, pfx: 0xf3, mn: 'pshufhw', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_PSHUFHW)', ...SSE2 });
+  add({ op: 0x0f70, pfx: 0xf2, mn: 'pshuflw', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_PSHUFLW)', ...SSE2 });
+  add({ op: 0x0f3a0f, mn: 'palignr', ops: 'Pq,Qq,Ib', exec: 'mmxBinaryImm(SIMD_PALIGNR)', cpu: 'Core2' });
+  add({ op: 0x0f3a0f, pfx: 0x66, mn: 'palignr', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_PALIGNR)', cpu: 'Core2' });
+  add({ op: 0x0f3a0e, pfx: 0x66, mn: 'pblendw', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_PBLENDW)', cpu: 'Core2' });
+  add({ op: 0x0f3a42, pfx: 0x66, mn: 'mpsadbw', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_MPSADBW)', cpu: 'Core2' });
+  // Moves.
+  add({ op: 0x0f6e, mn: 'movd', ops: 'Pd,Ed', exec: 'movdToMmx()', ...MMX });
+  add({ op: 0x0f6e, pfx: 0x66, mn: 'movd', ops: 'Vd,Ed', exec: 'movdToXmm()', ...SSE2 });
+  add({ op: 0x0f7e, mn: 'movd', ops: 'Ed,Pd', exec: 'movdFromMmx()', ...MMX });
+  add({ op: 0x0f7e, pfx: 0x66, mn: 'movd', ops: 'Ed,Vd', exec: 'movdFromXmm()', ...SSE2 });
+  add({ op: 0x0f7e, pfx: 0xf3, mn: 'movq', ops: 'Vq,Wq', exec: 'movqToXmm()', ...SSE2 });
+  add({ op: 0x0f6f, mn: 'movq', ops: 'Pq,Qq', exec: 'movqToMmx()', ...MMX });
+  add({ op: 0x0f6f, pfx: 0x66, mn: 'movdqa', ops: 'Vx,Wx', exec: 'movdqLoad(true)', ...SSE2 });
+  add({ op: 0x0f6f, pfx: 0xf3, mn: 'movdqu', ops: 'Vx,Wx', exec: 'movdqLoad(false)', ...SSE2 });
+  add({ op: 0x0f7f, mn: 'movq', ops: 'Qq,Pq', exec: 'movqFromMmx()', ...MMX });
+  add({ op: 0x0f7f, pfx: 0x66, mn: 'movdqa', ops: 'Wx,Vx', exec: 'movdqStore(true)', ...SSE2 });
+  add({ op: 0x0f7f, pfx: 0xf3, mn: 'movdqu', ops: 'Wx,Vx', exec: 'movdqStore(false)', ...SSE2 });
+  add({ op: 0x0fd6, pfx: 0x66, mn: 'movq', ops: 'Wq,Vq', exec: 'movqFromXmm()', ...SSE2 });
+  add({ op: 0x0fd6, pfx: 0xf3, mod: 'reg', mn: 'movq2dq', ops: 'Vx,Nq', exec: 'movq2dq()', ...SSE2 });
+  add({ op: 0x0fd6, pfx: 0xf2, mod: 'reg', mn: 'movdq2q', ops: 'Pq,Ux', exec: 'movdq2q()', ...SSE2 });
+  add({ op: 0x0fe7, mod: 'mem', mn: 'movntq', ops: 'Mq,Pq', exec: 'movqFromMmx()', cpu: 'P6' });
+  add({ op: 0x0fe7, pfx: 0x66, mod: 'mem', mn: 'movntdq', ops: 'Mx,Vx', exec: 'movdqStore(true)', ...SSE2 });
+  add({ op: 0x0f382a, pfx: 0x66, mod: 'mem', mn: 'movntdqa', ops: 'Vx,Mx', exec: 'movdqLoad(true)', cpu: 'Core2' });
+  add({ op: 0x0ff0, pfx: 0xf2, mod: 'mem', mn: 'lddqu', ops: 'Vx,Mx', exec: 'movdqLoad(false)', cpu: 'P6' });
+  add({ op: 0x0ff7, mod: 'reg', mn: 'maskmovq', ops: 'Pq,Nq', exec: 'maskmovq()', cpu: 'P6' });
+  add({ op: 0x0ff7, pfx: 0x66, mod: 'reg', mn: 'maskmovdqu', ops: 'Vx,Ux', exec: 'maskmovdqu()', ...SSE2 });
+  add({ op: 0x0f77, mn: 'emms', ops: '', exec: 'emms()', ...MMX });
+  // Element insert/extract and masks.
+  add({ op: 0x0fc4, mn: 'pinsrw', ops: 'Pq,Ew,Ib', exec: 'pinsrwMmx()', cpu: 'P6' });
+  add({ op: 0x0fc4, pfx: 0x66, mn: 'pinsrw', ops: 'Vx,Ew,Ib', exec: 'pinsrXmm(16)', ...SSE2 });
+  add({ op: 0x0f3a20, pfx: 0x66, mn: 'pinsrb', ops: 'Vx,Eb,Ib', exec: 'pinsrXmm(8)', cpu: 'Core2' });
+  add({ op: 0x0f3a22, pfx: 0x66, mn: 'pinsrd', ops: 'Vx,Ed,Ib', exec: 'pinsrXmm(32)', cpu: 'Core2' });
+  add({ op: 0x0fc5, mod: 'reg', mn: 'pextrw', ops: 'Gd,Nq,Ib', exec: 'pextrwMmx()', cpu: 'P6' });
+  add({ op: 0x0fc5, pfx: 0x66, mod: 'reg', mn: 'pextrw', ops: 'Gd,Ux,Ib', exec: 'pextrwXmm()', ...SSE2 });
+  add({ op: 0x0f3a14, pfx: 0x66, mn: 'pextrb', ops: 'Eb,Vx,Ib', exec: 'pextrXmm(8)', cpu: 'Core2' });
+  add({ op: 0x0f3a15, pfx: 0x66, mn: 'pextrw', ops: 'Ew,Vx,Ib', exec: 'pextrXmm(16)', cpu: 'Core2' });
+  add({ op: 0x0f3a16, pfx: 0x66, mn: 'pextrd', ops: 'Ed,Vx,Ib', exec: 'pextrXmm(32)', cpu: 'Core2' });
+  add({ op: 0x0fd7, mod: 'reg', mn: 'pmovmskb', ops: 'Gd,Nq', exec: 'pmovmskbMmx()', cpu: 'P6' });
+  add({ op: 0x0fd7, pfx: 0x66, mod: 'reg', mn: 'pmovmskb', ops: 'Gd,Ux', exec: 'pmovmskbXmm()', ...SSE2 });
+  add({ op: 0x0f3817, pfx: 0x66, mn: 'ptest', ops: 'Vx,Wx', exec: 'ptest()', f: 'oszapc', cpu: 'Core2' });
+  // PMOVSX/PMOVZX: [opcode low byte, suffix, source bytes]
+  for (const [b, sfx, bytes] of [
+    [0x20, 'bw', 8],
+    [0x21, 'bd', 4],
+    [0x22, 'bq', 2],
+    [0x23, 'wd', 8],
+    [0x24, 'wq', 4],
+    [0x25, 'dq', 8],
+  ]) {
+    const src = bytes === 8 ? 'Wq' : bytes === 4 ? 'Wd' : 'Ww';
+    const k = `SIMD_PMOV_${sfx.toUpperCase()}`;
+    add({ op: 0x0f3800 | b, pfx: 0x66, mn: `pmovsx${sfx}`, ops: `Vx,${src}`, exec: `pmovx(${k}, ${bytes}, true)`, cpu: 'Core2' });
+    add({ op: 0x0f3810 | b, pfx: 0x66, mn: `pmovzx${sfx}`, ops: `Vx,${src}`, exec: `pmovx(${k}, ${bytes}, false)`, cpu: 'Core2' });
+  }
+  // SSE4.2 string compares: ECX or XMM0 result, flags CF ZF SF OF (AF PF cleared).
+  add({ op: 0x0f3a60, pfx: 0x66, mn: 'pcmpestrm', ops: 'Vx,Wx,Ib', exec: 'pcmpstr(true, true)', f: 'oszapc', cpu: 'Nehalem' });
+  add({ op: 0x0f3a61, pfx: 0x66, mn: 'pcmpestri', ops: 'Vx,Wx,Ib', exec: 'pcmpstr(true, false)', f: 'oszapc', cpu: 'Nehalem' });
+  add({ op: 0x0f3a62, pfx: 0x66, mn: 'pcmpistrm', ops: 'Vx,Wx,Ib', exec: 'pcmpstr(false, true)', f: 'oszapc', cpu: 'Nehalem' });
+  add({ op: 0x0f3a63, pfx: 0x66, mn: 'pcmpistri', ops: 'Vx,Wx,Ib', exec: 'pcmpstr(false, false)', f: 'oszapc', cpu: 'Nehalem' });
+  add({ op: 0x0f38f0, pfx: 0xf2, mn: 'crc32', ops: 'Gd,Eb', exec: 'crc32(8)', cpu: 'Nehalem' });
+  add({ op: 0x0f38f1, pfx: 0xf2, mn: 'crc32', ops: 'Gd,Ev', exec: 'crc32(OS)', cpu: 'Nehalem' });
+  add({ op: 0x0fb8, pfx: 0xf3, mn: 'popcnt', ops: 'Gv,Ev', exec: 'popcntGE(OS)', f: 'oszapc', cpu: 'Nehalem' });
+}
+// ---- end MMX and SIMD integer ----
 
 // ---- SSE/SSE2/SSE3/SSE4.1 floating point (cpu/ops/sse-float-*.ts) ----
 // Mandatory prefixes pick the type: none = packed single, 66 = packed double,
@@ -433,7 +760,6 @@ for (let r = 0; r < 8; r++) add({ op: 0x0fc8 + r, mn: 'bswap', ops: `r${r}d`, ex
   sse({ op: 0x0f29, pfx: 0x66, mn: 'movapd', ops: 'Wpd,Vpd', exec: 'movStore128(true)' });
   sse({ op: 0x0f2b, mod: 'mem', mn: 'movntps', ops: 'Mps,Vps', exec: 'movStore128(true)' });
   sse({ op: 0x0f2b, pfx: 0x66, mod: 'mem', mn: 'movntpd', ops: 'Mpd,Vpd', exec: 'movStore128(true)' });
-  sse({ op: 0x0ff0, pfx: 0xf2, mod: 'mem', mn: 'lddqu', ops: 'Vdq,Mdq', exec: 'movLoad128(false)' });
   sse({ op: 0x0f50, mod: 'reg', mn: 'movmskps', ops: 'Gd,Ups', exec: 'movmskps()' });
   sse({ op: 0x0f50, pfx: 0x66, mod: 'reg', mn: 'movmskpd', ops: 'Gd,Upd', exec: 'movmskpd()' });
   sse({ op: 0x0fc6, mn: 'shufps', ops: 'Vps,Wps,Ib', exec: 'shufps()' });
@@ -484,6 +810,6 @@ export function indexRows(list = OPCODES) {
  * letter after it makes a fixed register (DX, CL, ES, SS, ...), not ModRM.
  */
 export function hasModrm(row) {
-  // A ModRM letter followed only by size letters: 'Ev', 'M', 'Sw', 'Vps', 'Wsd' - not the registers 'ES', 'DX', 'CL'.
-  return row.reg !== undefined || /(^|,)[EGMRSCDVWUQPN][a-z]*(?=,|$)/.test(row.ops);
+  // A ModRM letter followed only by size letters: 'Ev', 'M', 'Sw' - not the registers 'ES', 'DX', 'CL'.
+  return row.reg !== undefined || /(^|,)[EGMRSCDVWPQUN][a-z]*(?=,|$)/.test(row.ops);
 }

@@ -58,6 +58,12 @@ export interface TestCase {
   dataSeed: number;
   patches: Patch[];
   label?: string; // handwritten cases: the asm
+  // Initial FXSAVE image (x87, MXCSR, XMM0-7; 32-bit format, see fpu-image.ts).
+  // When present the outcome carries the final image too.
+  fpu?: Uint8Array;
+  // Bytes of the image the comparison ignores (offset, length) besides the
+  // always-ignored pointer fields (FIP FCS FOP FDP FDS, MXCSR_MASK, reserved).
+  fpuIgnore?: [number, number][];
 }
 
 export function makeCase(insns: Insn[], init: Omit<TestCase, 'insns' | 'code'>): TestCase {
@@ -99,6 +105,7 @@ export interface CpuOutcome {
   eipOffset: number; // EIP - CODE_ADDR, in the 32-bit encoding
   data: Uint8Array; // the whole DATA region after the run
   note?: string; // raw details (signal, si_code) for reports
+  fpu?: Uint8Array; // the final FXSAVE image, for cases that carry one
 }
 
 export const VEC_DE = 0;
@@ -106,18 +113,25 @@ export const VEC_BP = 3;
 export const VEC_OF = 4;
 export const VEC_BR = 5;
 export const VEC_UD = 6;
+export const VEC_NM = 7;
 export const VEC_GP = 13;
 export const VEC_PF = 14;
+export const VEC_MF = 16;
 export const VEC_AC = 17;
+export const VEC_XM = 19;
+export const FPU_IMAGE_BYTES = 512;
 export const VECTOR_NAMES: Record<number, string> = {
   0: '#DE',
   3: '#BP',
   4: '#OF',
   5: '#BR',
   6: '#UD',
+  7: '#NM',
   13: '#GP',
   14: '#PF',
+  16: '#MF',
   17: '#AC',
+  19: '#XM',
 };
 
 /** A CPU to run cases on: the native harness or tabvm. */

@@ -13,6 +13,7 @@ import {
   type CpuOutcome,
   type TestCase,
 } from './cases';
+import { compareFpuImages, describeFpuImage } from './fpu-image';
 import type { Masks } from './semantics';
 import { hex, REG32, type Insn } from './x86';
 
@@ -27,7 +28,7 @@ export interface FieldDiff {
 
 const h32 = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 
-export function compareOutcomes(exp: CpuOutcome, act: CpuOutcome, masks: Masks): FieldDiff[] {
+export function compareOutcomes(exp: CpuOutcome, act: CpuOutcome, masks: Masks, fpuIgnore?: readonly [number, number][]): FieldDiff[] {
   const diffs: FieldDiff[] = [];
   const describe = (o: CpuOutcome): string => (o.kind === 'ok' ? 'completed' : `${VECTOR_NAMES[o.vector ?? -1] ?? `vector ${o.vector}`}`);
   if (exp.kind !== act.kind || exp.vector !== act.vector) {
@@ -74,6 +75,8 @@ export function compareOutcomes(exp: CpuOutcome, act: CpuOutcome, masks: Masks):
       actual: shown.map((i) => `[${h32(DATA_ADDR + i)}]=${hex([act.data[i]])}`).join(' '),
     });
   }
+  if (exp.fpu && act.fpu) diffs.push(...compareFpuImages(exp.fpu, act.fpu, fpuIgnore));
+  else if (exp.fpu || act.fpu) diffs.push({ field: 'fpu image', expected: exp.fpu ? 'present' : 'none', actual: act.fpu ? 'present' : 'none' });
   return diffs;
 }
 
@@ -122,6 +125,7 @@ export function formatReport(opts: {
   lines.push(`data seed 0x${tc.dataSeed.toString(16)}` + (tc.patches.length ? `, patches: ` : ''));
   const init = initialData(tc);
   for (const p of tc.patches) lines.push(`  [${h32(DATA_ADDR + p.offset)}] = ${hex(init.subarray(p.offset, p.offset + p.bytes.length))}`);
+  if (tc.fpu) lines.push(...describeFpuImage(tc.fpu));
   lines.push(
     `masked: flags [${flagNames(masks.flags)}]` +
       masks.regs.map((m, i) => (m ? ` ${REG32[i]}&${h32(m)}` : '')).join('') +

@@ -20,6 +20,8 @@ import {
   type TestCase,
 } from './cases';
 import type { Disassembler } from './compare';
+import { FX_FSW, FX_FTW, FX_SLOT, FX_ST, abridgedTags, fullTagWord } from './fpu-image';
+import { CR0_MP, CR0_NE, OFF_CR0, OFF_FPU, OFF_FPU_FTW } from '../../../host/generated/cpu-layout.js';
 
 // Imported by relative specifier (not file URL) so vitest resolves the
 // modules' own relative imports.
@@ -48,6 +50,42 @@ export interface CoreLike {
     opts?: { stopOnException?: boolean },
   ): { reason: string; instructions: number; vector?: number; errorCode?: number; cr2?: number };
   reset(): void;
+  getState(off: number): number;
+  setState(off: number, v: number): void;
+  readState(off: number, len: number): Uint8Array;
+  writeState(off: number, bytes: Uint8Array): void;
+}
+
+const FPU_IMAGE = 512;
+const TOP_SHIFT = 11;
+
+/**
+ * The core keeps the FXSAVE image at OFF_FPU with the registers in physical
+ * order (R0-R7) and the full tag word at OFF_FPU_FTW; the image a test case
+ * carries is FXSAVE's (stack order ST0-ST7, abridged tags).
+ */
+function writeFpu(core: CoreLike, image: Uint8Array): void {
+  const state = image.slice();
+  const top = (image[FX_FSW + 1] >> (TOP_SHIFT - 8)) & 7;
+  for (let st = 0; st < 8; st++) {
+    const phys = (top + st) & 7;
+    state.set(image.subarray(FX_ST + st * FX_SLOT, FX_ST + (st + 1) * FX_SLOT), FX_ST + phys * FX_SLOT);
+  }
+  core.writeState(OFF_FPU, state);
+  core.writeState(OFF_FPU_FTW, Uint8Array.of(fullTagWord(image) & 0xff, fullTagWord(image) >> 8));
+}
+
+function readFpu(core: CoreLike): Uint8Array {
+  const state = core.readState(OFF_FPU, FPU_IMAGE);
+  const image = state.slice();
+  const top = (state[FX_FSW + 1] >> (TOP_SHIFT - 8)) & 7;
+  for (let st = 0; st < 8; st++) {
+    const phys = (top + st) & 7;
+    image.set(state.subarray(FX_ST + phys * FX_SLOT, FX_ST + (phys + 1) * FX_SLOT), FX_ST + st * FX_SLOT);
+  }
+  const ftw = core.readState(OFF_FPU_FTW, 2);
+  image[FX_FTW] = abridgedTags(ftw[0] | (ftw[1] << 8));
+  return image;
 }
 
 export class TabvmTarget implements Target {
@@ -59,6 +97,12 @@ export class TabvmTarget implements Target {
 
   constructor(private readonly core: CoreLike) {
     core.setupFlat32({ cpl: 3 });
+    this.linuxCr0();
+  }
+
+  /** CR0 as Linux runs user code: NE (#MF, not IRQ 13) and MP (WAIT honours TS). */
+  private linuxCr0(): void {
+    this.core.setState(OFF_CR0, this.core.getState(OFF_CR0) | CR0_NE | CR0_MP);
   }
 
   run(cases: readonly TestCase[]): Promise<CpuOutcome[]> {
@@ -70,6 +114,7 @@ export class TabvmTarget implements Target {
     if (this.resetEach) {
       core.reset();
       core.setupFlat32({ cpl: 3 });
+      this.linuxCr0();
     }
     const code = tc.code.code32.bytes;
     // Code, UD2, then int3 over whatever the previous case left behind.
@@ -82,6 +127,7 @@ export class TabvmTarget implements Target {
     REG_NAMES.forEach((name, i) => core.setReg(name, tc.regs[i] >>> 0));
     core.setReg('eflags', (tc.eflags & CASE_FLAGS) | FLAG_IF | FLAG_BIT1);
     core.setReg('eip', CODE_ADDR);
+    if (tc.fpu) writeFpu(core, tc.fpu);
     const r = core.run(MAX_INSTRUCTIONS, { stopOnException: true });
     const eip = core.getReg('eip');
     const base = {
@@ -89,6 +135,7 @@ export class TabvmTarget implements Target {
       eflags: core.getReg('eflags') >>> 0,
       eipOffset: (eip - CODE_ADDR) | 0,
       data: core.readPhys(DATA_ADDR, DATA_SIZE).slice(),
+      ...(tc.fpu ? { fpu: readFpu(core) } : {}),
     };
     if (r.reason === 'exception' && r.vector === VEC_UD && eip === CODE_ADDR + code.length) {
       return { kind: 'ok', ...base };

@@ -16,6 +16,7 @@ export interface OpcodeRow {
   cf?: string;
   reg?: number;
   mod?: 'mem' | 'reg';
+  rm?: number;
   pfx?: number;
 }
 
@@ -62,7 +63,10 @@ export function parseOperands(ops: string): Operand[] {
     if (text === '') continue;
     const fixed = FIXED_REGS[text];
     const inOpcode = /^r([0-7])([bwdv])$/.exec(text); // register in the opcode's low bits
-    if (inOpcode) {
+    if (text === 'ST' || text === 'STi') {
+      // x87 stack registers: ST(0), ST(ModRM.rm).
+      out.push({ text, kind: 'st', size: 't', signExt: false });
+    } else if (inOpcode) {
       out.push({ text, kind: 'reg', size: inOpcode[2], signExt: false, fixedReg: Number(inOpcode[1]) });
     } else if (fixed) {
       out.push({ text, kind: 'reg', size: fixed.size, signExt: false, fixedReg: fixed.reg });
@@ -95,6 +99,8 @@ export function sizeBytes(size: string, osize: number): number {
       return 4;
     case 'q':
       return 8;
+    case 't':
+      return 10;
     case 'v':
     case 'z':
     case 'y':
@@ -206,7 +212,7 @@ export function decodeOne(table: readonly OpcodeRow[], bytes: Uint8Array, start:
     const reg = (modrm >> 3) & 7;
     const rm = modrm & 7;
     const byReg = candidates.filter((r) => r.reg === undefined || r.reg === reg);
-    const byMod = byReg.filter((r) => r.mod === undefined || (r.mod === 'mem') === (mod !== 3));
+    const byMod = byReg.filter((r) => (r.mod === undefined || (r.mod === 'mem') === (mod !== 3)) && (r.rm === undefined || r.rm === rm));
     // The wrong form of a mem-only/reg-only row is #UD but decodes the same.
     candidates = byMod.length > 0 ? byMod : byReg;
     if (candidates.length === 0) throw new DecodeError(`no table row for 0x${op.toString(16)} /${reg} mod=${mod}`);

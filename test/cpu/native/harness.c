@@ -30,8 +30,10 @@
  *     u32 data_seed  DATA is filled with fill_data(data_seed) (see below)
  *     u8  code_len   <= MAX_CODE
  *     u8  n_patches
- *     u16 reserved   (0)
+ *     u16 in_flags   bit 0 (IN_FPU): an FXSAVE image follows the code
  *     u8  code[code_len]
+ *     [u8 fpu[512]]  IN_FPU: FXRSTOR'd right before the snippet (else the
+ *                    state of FNINIT with MXCSR 0x1f80 is used)
  *     n_patches x { u16 offset; u8 len; u8 bytes[len] }  applied after fill
  *
  *   output record:
@@ -41,9 +43,12 @@
  *     u32 eflags
  *     u32 eip        offset from CODE_ADDR (epilogue offset when completed)
  *     u32 si_code, si_addr, trapno, err   (0 when completed)
- *     u16 n_runs; u16 reserved
+ *     u16 n_runs; u16 out_flags (bit 0: IN_FPU was set, the image follows)
  *     n_runs x { u16 offset; u16 len; u8 bytes[len] }  DATA bytes that differ
  *                                                     from the initial fill
+ *     [u8 fpu[512]]  IN_FPU: the FXSAVE image at the end (at a fault: the
+ *                    state the kernel saved at the signal, which keeps a
+ *                    pending x87 exception in FSW)
  *
  * fill_data(seed): word i (i = 0..DATA_SIZE/4-1) is splitmix32 output number
  * i of a generator whose state starts at `seed` (see next_fill below); the
@@ -54,6 +59,15 @@
  * there would corrupt the compared bytes), copy the ucontext registers and
  * rewrite the context to resume at tabvm_return, i.e. the same exit as the
  * epilogue.  No siglongjmp needed: sigreturn restores the signal mask.
+ *
+ * FPU/SSE state: tabvm_enter FXRSTORs SAVE_FPU_IN as its first step and
+ * tabvm_return FXSAVEs to SAVE_FPU_OUT as its first step (after a signal,
+ * sigreturn has restored the snippet's FPU state), then FNINIT and LDMXCSR
+ * 0x1f80 give the C code a clean state again (a pending unmasked x87
+ * exception would otherwise fault in the harness itself).  The 64-bit
+ * harness uses FXSAVE without REX.W, i.e. the 32-bit image format.  An x87
+ * exception unmasked in FCW is reported (SIGFPE, trapno 16) at the next
+ * waiting FP instruction, as on bare hardware with CR0.NE=1.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -78,6 +92,13 @@
 #define SAVE_FLAGS 0x20  /* u32 (u64 slot in 64-bit mode) */
 #define SAVE_RETPTR 0x40 /* address of tabvm_return, jumped to by epilogue */
 #define SAVE_CODEPTR 0x48 /* CODE_ADDR, jumped to by tabvm_enter */
+#define SAVE_MXCSR 0x50   /* u32 0x1f80, LDMXCSR'd by tabvm_return */
+#define SAVE_FPU_IN 0x200  /* 512-byte FXSAVE image loaded before the snippet */
+#define SAVE_FPU_OUT 0x400 /* 512-byte FXSAVE image stored after it */
+#define FPU_IMAGE 512u
+#define IN_FPU 1u
+#define DEFAULT_MXCSR 0x1f80u
+#define FINIT_FCW 0x037fu
 #define SCRATCH_TOP (SAVE_ADDR + PAGE_SIZE - 64) /* tiny stack for pushf */
 
 #define STR2(x) #x
@@ -103,6 +124,7 @@ __asm__(
     "tabvm_enter:\n"
     "  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n"
     "  mov %rsp, host_sp(%rip)\n"
+    "  fxrstor " STR(SAVE_ADDR + SAVE_FPU_IN) "\n"
     "  mov $" STR(SCRATCH_TOP) ", %esp\n"
     "  mov 32(%rdi), %eax\n"
     "  push %rax\n"
@@ -113,6 +135,9 @@ __asm__(
     "  jmp *" STR(SAVE_ADDR + SAVE_CODEPTR) "\n"
     ".globl tabvm_return\n"
     "tabvm_return:\n"
+    "  fxsave " STR(SAVE_ADDR + SAVE_FPU_OUT) "\n"
+    "  fninit\n"
+    "  ldmxcsr " STR(SAVE_ADDR + SAVE_MXCSR) "\n"
     "  mov host_sp(%rip), %rsp\n"
     "  push $0x202\n  popfq\n" /* DF=0 for the C ABI, AC/TF off */
     "  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n"
@@ -126,6 +151,7 @@ __asm__(
     "tabvm_enter:\n"
     "  push %ebx\n  push %ebp\n  push %esi\n  push %edi\n"
     "  mov %esp, host_sp\n"
+    "  fxrstor " STR(SAVE_ADDR + SAVE_FPU_IN) "\n"
     "  mov 20(%esp), %eax\n"
     "  mov $" STR(SCRATCH_TOP) ", %esp\n"
     "  pushl 32(%eax)\n"
@@ -136,6 +162,9 @@ __asm__(
     "  jmp *" STR(SAVE_ADDR + SAVE_CODEPTR) "\n"
     ".globl tabvm_return\n"
     "tabvm_return:\n"
+    "  fxsave " STR(SAVE_ADDR + SAVE_FPU_OUT) "\n"
+    "  fninit\n"
+    "  ldmxcsr " STR(SAVE_ADDR + SAVE_MXCSR) "\n"
     "  mov host_sp, %esp\n"
     "  pushl $0x202\n  popfl\n"
     "  pop %edi\n  pop %esi\n  pop %ebp\n  pop %ebx\n"
@@ -305,7 +334,7 @@ static void put(const void *p, size_t n) {
 static void put_u32(uint32_t v) { put(&v, 4); }
 
 /* Emits the runs of DATA bytes that differ from `initial`. */
-static void emit_changes(void) {
+static void emit_changes(uint32_t out_flags) {
   uint16_t offs[DATA_SIZE / 2 + 1], lens[DATA_SIZE / 2 + 1];
   uint32_t n = 0;
   for (uint32_t chunk = 0; chunk < DATA_SIZE; chunk += 64) {
@@ -321,7 +350,7 @@ static void emit_changes(void) {
       }
     }
   }
-  uint16_t hdr[2] = {(uint16_t)n, 0};
+  uint16_t hdr[2] = {(uint16_t)n, (uint16_t)out_flags};
   put(hdr, 4);
   for (uint32_t i = 0; i < n; i++) {
     uint16_t rh[2] = {offs[i], lens[i]};
@@ -342,6 +371,13 @@ int main(int argc, char **argv) {
   uintptr_t ret = (uintptr_t)tabvm_return, entry = CODE_ADDR;
   memcpy(save_page + SAVE_RETPTR, &ret, sizeof ret);
   memcpy(save_page + SAVE_CODEPTR, &entry, sizeof entry);
+  uint32_t mxcsr = DEFAULT_MXCSR;
+  memcpy(save_page + SAVE_MXCSR, &mxcsr, 4);
+  /* The image used when a case brings none: FNINIT state, MXCSR default. */
+  static uint8_t default_fpu[FPU_IMAGE];
+  uint16_t fcw = FINIT_FCW;
+  memcpy(default_fpu, &fcw, 2);
+  memcpy(default_fpu + 24, &mxcsr, 4);
 
   static uint8_t altstack[65536];
   stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
@@ -368,11 +404,13 @@ int main(int argc, char **argv) {
     memcpy(&flags_in, hdr + 32, 4);
     memcpy(&seed, hdr + 36, 4);
     uint32_t code_len = hdr[40], n_patches = hdr[41];
+    uint32_t in_flags = (uint32_t)hdr[42] | ((uint32_t)hdr[43] << 8);
     st.eflags = (flags_in & CASE_FLAGS_MASK) | BASE_FLAGS;
     if (code_len > MAX_CODE) die("code too long");
 
     memset(code, 0xcc, used);
     memcpy(code, take(code_len), code_len);
+    memcpy(save_page + SAVE_FPU_IN, (in_flags & IN_FPU) ? take(FPU_IMAGE) : default_fpu, FPU_IMAGE);
     uint32_t epi = emit_epilogue(code + code_len);
     used = code_len + epi;
 
@@ -411,7 +449,8 @@ int main(int argc, char **argv) {
       put_u32(fault.trapno);
       put_u32(fault.err);
     }
-    emit_changes();
+    emit_changes(in_flags & IN_FPU);
+    if (in_flags & IN_FPU) put(save_page + SAVE_FPU_OUT, FPU_IMAGE);
   }
   fflush(stdout);
   return 0;

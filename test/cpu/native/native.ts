@@ -9,9 +9,12 @@ import {
   VEC_BR,
   VEC_DE,
   VEC_GP,
+  VEC_MF,
   VEC_OF,
   VEC_PF,
   VEC_UD,
+  VEC_XM,
+  FPU_IMAGE_BYTES,
   initialData,
   type CpuOutcome,
   type Target,
@@ -34,6 +37,10 @@ const SI_KERNEL = 0x80;
 const TRAPNO_UNKNOWN = 0xffffffff; // qemu-user reports -1
 const HEADER_BYTES = 44;
 const RESULT_BYTES = 64;
+const IN_FPU = 1; // in_flags / out_flags bit: an FXSAVE image follows
+const FPE_INTDIV = 1;
+const FPE_INTOVF = 2;
+const X87_OPCODES = [0x9b, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf];
 
 /**
  * The primary harness: 32-bit when the host CPU runs 32-bit code, else 64-bit
@@ -69,14 +76,21 @@ export function serializeCases(cases: readonly TestCase[], bits: 32 | 64): Buffe
     if (!code) throw new Error('case has no encoding for this harness');
     let patchBytes = 0;
     for (const p of tc.patches) patchBytes += 3 + p.bytes.length;
-    const buf = Buffer.alloc(HEADER_BYTES + code.bytes.length + patchBytes);
+    const fpuBytes = tc.fpu ? FPU_IMAGE_BYTES : 0;
+    if (tc.fpu && tc.fpu.length !== FPU_IMAGE_BYTES) throw new Error('FPU image must be 512 bytes');
+    const buf = Buffer.alloc(HEADER_BYTES + code.bytes.length + fpuBytes + patchBytes);
     tc.regs.forEach((r, i) => buf.writeUInt32LE(r >>> 0, i * 4));
     buf.writeUInt32LE(tc.eflags >>> 0, 32);
     buf.writeUInt32LE(tc.dataSeed >>> 0, 36);
     buf.writeUInt8(code.bytes.length, 40);
     buf.writeUInt8(tc.patches.length, 41);
+    buf.writeUInt16LE(tc.fpu ? IN_FPU : 0, 42);
     buf.set(code.bytes, HEADER_BYTES);
     let p = HEADER_BYTES + code.bytes.length;
+    if (tc.fpu) {
+      buf.set(tc.fpu, p);
+      p += FPU_IMAGE_BYTES;
+    }
     for (const patch of tc.patches) {
       buf.writeUInt16LE(patch.offset, p);
       buf.writeUInt8(patch.bytes.length, p + 2);
@@ -98,6 +112,7 @@ interface RawResult {
   trapno: number;
   err: number;
   data: Uint8Array;
+  fpu?: Uint8Array;
 }
 
 function parseResult(out: Buffer, start: number, tc: TestCase): RawResult {
@@ -115,6 +130,7 @@ function parseResult(out: Buffer, start: number, tc: TestCase): RawResult {
     err: u32(14),
   };
   const nRuns = out.readUInt16LE(p + 60);
+  const outFlags = out.readUInt16LE(p + 62);
   p += RESULT_BYTES;
   const data = initialData(tc);
   for (let i = 0; i < nRuns; i++) {
@@ -124,7 +140,8 @@ function parseResult(out: Buffer, start: number, tc: TestCase): RawResult {
     data.set(out.subarray(p + 4, p + 4 + len), off);
     p += 4 + len;
   }
-  return { ...r, data };
+  const fpu = outFlags & IN_FPU ? Uint8Array.from(out.subarray(p, p + FPU_IMAGE_BYTES)) : undefined;
+  return { ...r, data, fpu };
 }
 
 /** Native signal -> x86 exception vector (see user-mode.test.ts header). */
@@ -132,7 +149,12 @@ export function signalToVector(raw: { signo: number; siCode: number; trapno: num
   const known = raw.trapno !== TRAPNO_UNKNOWN && raw.trapno < 32;
   switch (raw.signo) {
     case SIGFPE:
-      return VEC_DE;
+      // #DE, #MF (x87, reported at the next waiting FP instruction) and #XM
+      // (SSE) all arrive as SIGFPE; without a trapno (QEMU) the si_code and
+      // the faulting opcode tell them apart.
+      if (known) return raw.trapno;
+      if (raw.siCode === FPE_INTDIV || raw.siCode === FPE_INTOVF) return VEC_DE;
+      return faultByte !== undefined && X87_OPCODES.includes(faultByte) ? VEC_MF : VEC_XM;
     case SIGILL:
       return VEC_UD;
     case SIGTRAP:
@@ -160,7 +182,7 @@ function firstOpcodeByte(code: Uint8Array, off: number): number | undefined {
 export function toOutcome(tc: TestCase, raw: RawResult, bits: 32 | 64): CpuOutcome {
   const native = codeFor(tc, bits) as Layout;
   const eipOffset = bits === 32 ? raw.eip : mapOffset(native, tc.code.code32, raw.eip);
-  const base = { regs: raw.regs, eflags: raw.eflags, eipOffset, data: raw.data };
+  const base = { regs: raw.regs, eflags: raw.eflags, eipOffset, data: raw.data, ...(raw.fpu ? { fpu: raw.fpu } : {}) };
   if (raw.signo === 0) return { kind: 'ok', ...base };
   if (raw.signo === SIGALRM) return { kind: 'fault', vector: -1, ...base, note: 'runaway snippet (watchdog)' };
   const vector = signalToVector(raw, firstOpcodeByte(tc.code.code32.bytes, eipOffset));
@@ -228,8 +250,10 @@ export class HarnessRun {
       if (p + RESULT_BYTES > out.length) throw new Error(`harness output truncated at case ${k}`);
       this.starts[k] = p;
       const nRuns = out.readUInt16LE(p + 60);
+      const outFlags = out.readUInt16LE(p + 62);
       p += RESULT_BYTES;
       for (let i = 0; i < nRuns; i++) p += 4 + out.readUInt16LE(p + 2);
+      if (outFlags & IN_FPU) p += FPU_IMAGE_BYTES;
     }
     if (p !== out.length) throw new Error('trailing harness output');
   }
