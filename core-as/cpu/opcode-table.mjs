@@ -355,10 +355,26 @@ function addX87Rows() {
     add({ op: 0xde, reg: r, mod: 'mem', mn: IARITH[r], ops: 'Mw', exec: `x87ArithMem(${r}, 2)`, ...X });
     const cmp = r === 2 || r === 3;
     add({ op: 0xd8, reg: r, mod: 'reg', mn: ARITH[r], ops: cmp ? 'STi' : 'ST,STi', exec: `x87ArithReg(${r}, false, false)`, ...X });
-    add({ op: 0xdc, reg: r, mod: 'reg', mn: ARITH[REV[r]], ops: cmp ? 'STi' : 'STi,ST', exec: `x87ArithReg(${REV[r]}, true, false)`, ...X });
+    add({
+      op: 0xdc,
+      reg: r,
+      mod: 'reg',
+      mn: ARITH[REV[r]],
+      ops: cmp ? 'STi' : 'STi,ST',
+      exec: `x87ArithReg(${REV[r]}, true, false)`,
+      ...X,
+    });
     if (r !== 3) {
       const mn = cmp ? 'fcomp' : ARITH[REV[r]] + 'p';
-      add({ op: 0xde, reg: r, mod: 'reg', mn, ops: cmp ? 'STi' : 'STi,ST', exec: cmp ? 'x87ArithReg(3, true, false)' : `x87ArithReg(${REV[r]}, true, true)`, ...X });
+      add({
+        op: 0xde,
+        reg: r,
+        mod: 'reg',
+        mn,
+        ops: cmp ? 'STi' : 'STi,ST',
+        exec: cmp ? 'x87ArithReg(3, true, false)' : `x87ArithReg(${REV[r]}, true, true)`,
+        ...X,
+      });
     }
   }
   add({ op: 0xde, reg: 3, mod: 'reg', rm: 1, mn: 'fcompp', ops: '', exec: 'x87Compp(false)', ...X });
@@ -418,7 +434,8 @@ function addX87Rows() {
   // D9 register forms named by the whole ModRM byte.
   add({ op: 0xd9, reg: 2, mod: 'reg', rm: 0, mn: 'fnop', ops: '', exec: 'x87Fnop()', ...X });
   const D9_4 = { 0: 'fchs', 1: 'fabs', 4: 'ftst', 5: 'fxam' };
-  for (const [rm, mn] of Object.entries(D9_4)) add({ op: 0xd9, reg: 4, mod: 'reg', rm: Number(rm), mn, ops: '', exec: `x87D9Group4(${rm})`, ...X });
+  for (const [rm, mn] of Object.entries(D9_4))
+    add({ op: 0xd9, reg: 4, mod: 'reg', rm: Number(rm), mn, ops: '', exec: `x87D9Group4(${rm})`, ...X });
   const CONSTS = ['fld1', 'fldl2t', 'fldl2e', 'fldpi', 'fldlg2', 'fldln2', 'fldz'];
   CONSTS.forEach((mn, rm) => add({ op: 0xd9, reg: 5, mod: 'reg', rm, mn, ops: '', exec: `x87LoadConst(${rm})`, ...X }));
   const D9_6 = ['f2xm1', 'fyl2x', 'fptan', 'fpatan', 'fxtract', 'fprem1', 'fdecstp', 'fincstp'];
@@ -439,6 +456,202 @@ function addX87Rows() {
   const DB_4 = ['fneni', 'fndisi', 'fnclex', 'fninit', 'fnsetpm'];
   DB_4.forEach((mn, rm) => add({ op: 0xdb, reg: 4, mod: 'reg', rm, mn, ops: '', exec: `x87DBGroup4(${rm})`, ...X }));
 }
+
+// ---- MMX and SIMD integer (SSE2/SSSE3/SSE4.1/SSE4.2 packed integer, CRC32, POPCNT) ----
+// Handlers: core-as/cpu/ops/simd-int-*.ts. A plain row is the MMX form (Pq/Qq/Nq), the 66 row
+// the XMM form (Vx/Wx/Ux). Lane operations name a SIMD_* constant of simd-int-arith.ts.
+{
+  const MMX = { cpu: 'P5' }; // Pentium MMX
+  const SSE2 = { cpu: 'P6' };
+  // [opcode, mnemonic, operation, MMX form too]
+  const BINARY = [
+    [0x0f60, 'punpcklbw', 'SIMD_PUNPCKLBW', true],
+    [0x0f61, 'punpcklwd', 'SIMD_PUNPCKLWD', true],
+    [0x0f62, 'punpckldq', 'SIMD_PUNPCKLDQ', true],
+    [0x0f63, 'packsswb', 'SIMD_PACKSSWB', true],
+    [0x0f64, 'pcmpgtb', 'SIMD_PCMPGTB', true],
+    [0x0f65, 'pcmpgtw', 'SIMD_PCMPGTW', true],
+    [0x0f66, 'pcmpgtd', 'SIMD_PCMPGTD', true],
+    [0x0f67, 'packuswb', 'SIMD_PACKUSWB', true],
+    [0x0f68, 'punpckhbw', 'SIMD_PUNPCKHBW', true],
+    [0x0f69, 'punpckhwd', 'SIMD_PUNPCKHWD', true],
+    [0x0f6a, 'punpckhdq', 'SIMD_PUNPCKHDQ', true],
+    [0x0f6b, 'packssdw', 'SIMD_PACKSSDW', true],
+    [0x0f6c, 'punpcklqdq', 'SIMD_PUNPCKLQDQ', false],
+    [0x0f6d, 'punpckhqdq', 'SIMD_PUNPCKHQDQ', false],
+    [0x0f74, 'pcmpeqb', 'SIMD_PCMPEQB', true],
+    [0x0f75, 'pcmpeqw', 'SIMD_PCMPEQW', true],
+    [0x0f76, 'pcmpeqd', 'SIMD_PCMPEQD', true],
+    [0x0fd4, 'paddq', 'SIMD_PADDQ', true],
+    [0x0fd5, 'pmullw', 'SIMD_PMULLW', true],
+    [0x0fd8, 'psubusb', 'SIMD_PSUBUSB', true],
+    [0x0fd9, 'psubusw', 'SIMD_PSUBUSW', true],
+    [0x0fda, 'pminub', 'SIMD_PMINUB', true],
+    [0x0fdb, 'pand', 'SIMD_PAND', true],
+    [0x0fdc, 'paddusb', 'SIMD_PADDUSB', true],
+    [0x0fdd, 'paddusw', 'SIMD_PADDUSW', true],
+    [0x0fde, 'pmaxub', 'SIMD_PMAXUB', true],
+    [0x0fdf, 'pandn', 'SIMD_PANDN', true],
+    [0x0fe0, 'pavgb', 'SIMD_PAVGB', true],
+    [0x0fe3, 'pavgw', 'SIMD_PAVGW', true],
+    [0x0fe4, 'pmulhuw', 'SIMD_PMULHUW', true],
+    [0x0fe5, 'pmulhw', 'SIMD_PMULHW', true],
+    [0x0fe8, 'psubsb', 'SIMD_PSUBSB', true],
+    [0x0fe9, 'psubsw', 'SIMD_PSUBSW', true],
+    [0x0fea, 'pminsw', 'SIMD_PMINSW', true],
+    [0x0feb, 'por', 'SIMD_POR', true],
+    [0x0fec, 'paddsb', 'SIMD_PADDSB', true],
+    [0x0fed, 'paddsw', 'SIMD_PADDSW', true],
+    [0x0fee, 'pmaxsw', 'SIMD_PMAXSW', true],
+    [0x0fef, 'pxor', 'SIMD_PXOR', true],
+    [0x0ff4, 'pmuludq', 'SIMD_PMULUDQ', true],
+    [0x0ff5, 'pmaddwd', 'SIMD_PMADDWD', true],
+    [0x0ff6, 'psadbw', 'SIMD_PSADBW', true],
+    [0x0ff8, 'psubb', 'SIMD_PSUBB', true],
+    [0x0ff9, 'psubw', 'SIMD_PSUBW', true],
+    [0x0ffa, 'psubd', 'SIMD_PSUBD', true],
+    [0x0ffb, 'psubq', 'SIMD_PSUBQ', true],
+    [0x0ffc, 'paddb', 'SIMD_PADDB', true],
+    [0x0ffd, 'paddw', 'SIMD_PADDW', true],
+    [0x0ffe, 'paddd', 'SIMD_PADDD', true],
+    // SSSE3
+    [0x0f3800, 'pshufb', 'SIMD_PSHUFB', true],
+    [0x0f3801, 'phaddw', 'SIMD_PHADDW', true],
+    [0x0f3802, 'phaddd', 'SIMD_PHADDD', true],
+    [0x0f3803, 'phaddsw', 'SIMD_PHADDSW', true],
+    [0x0f3804, 'pmaddubsw', 'SIMD_PMADDUBSW', true],
+    [0x0f3805, 'phsubw', 'SIMD_PHSUBW', true],
+    [0x0f3806, 'phsubd', 'SIMD_PHSUBD', true],
+    [0x0f3807, 'phsubsw', 'SIMD_PHSUBSW', true],
+    [0x0f3808, 'psignb', 'SIMD_PSIGNB', true],
+    [0x0f3809, 'psignw', 'SIMD_PSIGNW', true],
+    [0x0f380a, 'psignd', 'SIMD_PSIGND', true],
+    [0x0f380b, 'pmulhrsw', 'SIMD_PMULHRSW', true],
+    [0x0f381c, 'pabsb', 'SIMD_PABSB', true],
+    [0x0f381d, 'pabsw', 'SIMD_PABSW', true],
+    [0x0f381e, 'pabsd', 'SIMD_PABSD', true],
+    // SSE4.1, SSE4.2
+    [0x0f3810, 'pblendvb', 'SIMD_PBLENDVB', false],
+    [0x0f3828, 'pmuldq', 'SIMD_PMULDQ', false],
+    [0x0f3829, 'pcmpeqq', 'SIMD_PCMPEQQ', false],
+    [0x0f382b, 'packusdw', 'SIMD_PACKUSDW', false],
+    [0x0f3837, 'pcmpgtq', 'SIMD_PCMPGTQ', false],
+    [0x0f3838, 'pminsb', 'SIMD_PMINSB', false],
+    [0x0f3839, 'pminsd', 'SIMD_PMINSD', false],
+    [0x0f383a, 'pminuw', 'SIMD_PMINUW', false],
+    [0x0f383b, 'pminud', 'SIMD_PMINUD', false],
+    [0x0f383c, 'pmaxsb', 'SIMD_PMAXSB', false],
+    [0x0f383d, 'pmaxsd', 'SIMD_PMAXSD', false],
+    [0x0f383e, 'pmaxuw', 'SIMD_PMAXUW', false],
+    [0x0f383f, 'pmaxud', 'SIMD_PMAXUD', false],
+    [0x0f3840, 'pmulld', 'SIMD_PMULLD', false],
+    [0x0f3841, 'phminposuw', 'SIMD_PHMINPOSUW', false],
+  ];
+  for (const [op, mn, k, mmx] of BINARY) {
+    const cpu = op > 0xffff ? 'Core2' : mmx ? 'P5' : 'P6';
+    if (mmx) add({ op, mn, ops: 'Pq,Qq', exec: `mmxBinary(${k})`, cpu });
+    add({ op, pfx: 0x66, mn, ops: 'Vx,Wx', exec: `xmmBinary(${k})`, cpu }); // PBLENDVB: XMM0 implicit
+  }
+  // Shifts by a register count (the whole 64-bit source).
+  const SHIFT_REG = [
+    [0x0fd1, 'psrlw', 'SIMD_PSRLW'],
+    [0x0fd2, 'psrld', 'SIMD_PSRLD'],
+    [0x0fd3, 'psrlq', 'SIMD_PSRLQ'],
+    [0x0fe1, 'psraw', 'SIMD_PSRAW'],
+    [0x0fe2, 'psrad', 'SIMD_PSRAD'],
+    [0x0ff1, 'psllw', 'SIMD_PSLLW'],
+    [0x0ff2, 'pslld', 'SIMD_PSLLD'],
+    [0x0ff3, 'psllq', 'SIMD_PSLLQ'],
+  ];
+  for (const [op, mn, k] of SHIFT_REG) {
+    add({ op, mn, ops: 'Pq,Qq', exec: `mmxShift(${k})`, ...MMX });
+    add({ op, pfx: 0x66, mn, ops: 'Vx,Wx', exec: `xmmShift(${k})`, ...SSE2 });
+  }
+  // Groups 12-14: shifts by an immediate (register operand only).
+  const SHIFT_IMM = [
+    [0x0f71, 2, 'psrlw', 'SIMD_PSRLW'],
+    [0x0f71, 4, 'psraw', 'SIMD_PSRAW'],
+    [0x0f71, 6, 'psllw', 'SIMD_PSLLW'],
+    [0x0f72, 2, 'psrld', 'SIMD_PSRLD'],
+    [0x0f72, 4, 'psrad', 'SIMD_PSRAD'],
+    [0x0f72, 6, 'pslld', 'SIMD_PSLLD'],
+    [0x0f73, 2, 'psrlq', 'SIMD_PSRLQ'],
+    [0x0f73, 6, 'psllq', 'SIMD_PSLLQ'],
+  ];
+  for (const [op, reg, mn, k] of SHIFT_IMM) {
+    add({ op, reg, mod: 'reg', mn, ops: 'Nq,Ib', exec: `mmxShiftImm(${k})`, ...MMX });
+    add({ op, reg, mod: 'reg', pfx: 0x66, mn, ops: 'Ux,Ib', exec: `xmmShiftImm(${k})`, ...SSE2 });
+  }
+  add({ op: 0x0f73, reg: 3, mod: 'reg', pfx: 0x66, mn: 'psrldq', ops: 'Ux,Ib', exec: 'xmmShiftImm(SIMD_PSRLDQ)', ...SSE2 });
+  add({ op: 0x0f73, reg: 7, mod: 'reg', pfx: 0x66, mn: 'pslldq', ops: 'Ux,Ib', exec: 'xmmShiftImm(SIMD_PSLLDQ)', ...SSE2 });
+  // Operations with an imm8 selector.
+  add({ op: 0x0f70, mn: 'pshufw', ops: 'Pq,Qq,Ib', exec: 'mmxBinaryImm(SIMD_PSHUFW)', cpu: 'P6' });
+  add({ op: 0x0f70, pfx: 0x66, mn: 'pshufd', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_PSHUFD)', ...SSE2 });
+  add({ op: 0x0f70, pfx: 0xf3, mn: 'pshufhw', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_PSHUFHW)', ...SSE2 });
+  add({ op: 0x0f70, pfx: 0xf2, mn: 'pshuflw', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_PSHUFLW)', ...SSE2 });
+  add({ op: 0x0f3a0f, mn: 'palignr', ops: 'Pq,Qq,Ib', exec: 'mmxBinaryImm(SIMD_PALIGNR)', cpu: 'Core2' });
+  add({ op: 0x0f3a0f, pfx: 0x66, mn: 'palignr', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_PALIGNR)', cpu: 'Core2' });
+  add({ op: 0x0f3a0e, pfx: 0x66, mn: 'pblendw', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_PBLENDW)', cpu: 'Core2' });
+  add({ op: 0x0f3a42, pfx: 0x66, mn: 'mpsadbw', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_MPSADBW)', cpu: 'Core2' });
+  // Moves.
+  add({ op: 0x0f6e, mn: 'movd', ops: 'Pd,Ed', exec: 'movdToMmx()', ...MMX });
+  add({ op: 0x0f6e, pfx: 0x66, mn: 'movd', ops: 'Vd,Ed', exec: 'movdToXmm()', ...SSE2 });
+  add({ op: 0x0f7e, mn: 'movd', ops: 'Ed,Pd', exec: 'movdFromMmx()', ...MMX });
+  add({ op: 0x0f7e, pfx: 0x66, mn: 'movd', ops: 'Ed,Vd', exec: 'movdFromXmm()', ...SSE2 });
+  add({ op: 0x0f7e, pfx: 0xf3, mn: 'movq', ops: 'Vq,Wq', exec: 'movqToXmm()', ...SSE2 });
+  add({ op: 0x0f6f, mn: 'movq', ops: 'Pq,Qq', exec: 'movqToMmx()', ...MMX });
+  add({ op: 0x0f6f, pfx: 0x66, mn: 'movdqa', ops: 'Vx,Wx', exec: 'movdqLoad(true)', ...SSE2 });
+  add({ op: 0x0f6f, pfx: 0xf3, mn: 'movdqu', ops: 'Vx,Wx', exec: 'movdqLoad(false)', ...SSE2 });
+  add({ op: 0x0f7f, mn: 'movq', ops: 'Qq,Pq', exec: 'movqFromMmx()', ...MMX });
+  add({ op: 0x0f7f, pfx: 0x66, mn: 'movdqa', ops: 'Wx,Vx', exec: 'movdqStore(true)', ...SSE2 });
+  add({ op: 0x0f7f, pfx: 0xf3, mn: 'movdqu', ops: 'Wx,Vx', exec: 'movdqStore(false)', ...SSE2 });
+  add({ op: 0x0fd6, pfx: 0x66, mn: 'movq', ops: 'Wq,Vq', exec: 'movqFromXmm()', ...SSE2 });
+  add({ op: 0x0fd6, pfx: 0xf3, mod: 'reg', mn: 'movq2dq', ops: 'Vx,Nq', exec: 'movq2dq()', ...SSE2 });
+  add({ op: 0x0fd6, pfx: 0xf2, mod: 'reg', mn: 'movdq2q', ops: 'Pq,Ux', exec: 'movdq2q()', ...SSE2 });
+  add({ op: 0x0fe7, mod: 'mem', mn: 'movntq', ops: 'Mq,Pq', exec: 'movqFromMmx()', cpu: 'P6' });
+  add({ op: 0x0fe7, pfx: 0x66, mod: 'mem', mn: 'movntdq', ops: 'Mx,Vx', exec: 'movdqStore(true)', ...SSE2 });
+  add({ op: 0x0f382a, pfx: 0x66, mod: 'mem', mn: 'movntdqa', ops: 'Vx,Mx', exec: 'movdqLoad(true)', cpu: 'Core2' });
+  add({ op: 0x0ff0, pfx: 0xf2, mod: 'mem', mn: 'lddqu', ops: 'Vx,Mx', exec: 'movdqLoad(false)', cpu: 'P6' });
+  add({ op: 0x0ff7, mod: 'reg', mn: 'maskmovq', ops: 'Pq,Nq', exec: 'maskmovq()', cpu: 'P6' });
+  add({ op: 0x0ff7, pfx: 0x66, mod: 'reg', mn: 'maskmovdqu', ops: 'Vx,Ux', exec: 'maskmovdqu()', ...SSE2 });
+  add({ op: 0x0f77, mn: 'emms', ops: '', exec: 'emms()', ...MMX });
+  // Element insert/extract and masks.
+  add({ op: 0x0fc4, mn: 'pinsrw', ops: 'Pq,Ew,Ib', exec: 'pinsrwMmx()', cpu: 'P6' });
+  add({ op: 0x0fc4, pfx: 0x66, mn: 'pinsrw', ops: 'Vx,Ew,Ib', exec: 'pinsrXmm(16)', ...SSE2 });
+  add({ op: 0x0f3a20, pfx: 0x66, mn: 'pinsrb', ops: 'Vx,Eb,Ib', exec: 'pinsrXmm(8)', cpu: 'Core2' });
+  add({ op: 0x0f3a22, pfx: 0x66, mn: 'pinsrd', ops: 'Vx,Ed,Ib', exec: 'pinsrXmm(32)', cpu: 'Core2' });
+  add({ op: 0x0fc5, mod: 'reg', mn: 'pextrw', ops: 'Gd,Nq,Ib', exec: 'pextrwMmx()', cpu: 'P6' });
+  add({ op: 0x0fc5, pfx: 0x66, mod: 'reg', mn: 'pextrw', ops: 'Gd,Ux,Ib', exec: 'pextrwXmm()', ...SSE2 });
+  add({ op: 0x0f3a14, pfx: 0x66, mn: 'pextrb', ops: 'Eb,Vx,Ib', exec: 'pextrXmm(8)', cpu: 'Core2' });
+  add({ op: 0x0f3a15, pfx: 0x66, mn: 'pextrw', ops: 'Ew,Vx,Ib', exec: 'pextrXmm(16)', cpu: 'Core2' });
+  add({ op: 0x0f3a16, pfx: 0x66, mn: 'pextrd', ops: 'Ed,Vx,Ib', exec: 'pextrXmm(32)', cpu: 'Core2' });
+  add({ op: 0x0fd7, mod: 'reg', mn: 'pmovmskb', ops: 'Gd,Nq', exec: 'pmovmskbMmx()', cpu: 'P6' });
+  add({ op: 0x0fd7, pfx: 0x66, mod: 'reg', mn: 'pmovmskb', ops: 'Gd,Ux', exec: 'pmovmskbXmm()', ...SSE2 });
+  add({ op: 0x0f3817, pfx: 0x66, mn: 'ptest', ops: 'Vx,Wx', exec: 'ptest()', f: 'oszapc', cpu: 'Core2' });
+  // PMOVSX/PMOVZX: [opcode low byte, suffix, source bytes]
+  for (const [b, sfx, bytes] of [
+    [0x20, 'bw', 8],
+    [0x21, 'bd', 4],
+    [0x22, 'bq', 2],
+    [0x23, 'wd', 8],
+    [0x24, 'wq', 4],
+    [0x25, 'dq', 8],
+  ]) {
+    const src = bytes === 8 ? 'Wq' : bytes === 4 ? 'Wd' : 'Ww';
+    const k = `SIMD_PMOV_${sfx.toUpperCase()}`;
+    add({ op: 0x0f3800 | b, pfx: 0x66, mn: `pmovsx${sfx}`, ops: `Vx,${src}`, exec: `pmovx(${k}, ${bytes}, true)`, cpu: 'Core2' });
+    add({ op: 0x0f3810 | b, pfx: 0x66, mn: `pmovzx${sfx}`, ops: `Vx,${src}`, exec: `pmovx(${k}, ${bytes}, false)`, cpu: 'Core2' });
+  }
+  // SSE4.2 string compares: ECX or XMM0 result, flags CF ZF SF OF (AF PF cleared).
+  add({ op: 0x0f3a60, pfx: 0x66, mn: 'pcmpestrm', ops: 'Vx,Wx,Ib', exec: 'pcmpstr(true, true)', f: 'oszapc', cpu: 'Nehalem' });
+  add({ op: 0x0f3a61, pfx: 0x66, mn: 'pcmpestri', ops: 'Vx,Wx,Ib', exec: 'pcmpstr(true, false)', f: 'oszapc', cpu: 'Nehalem' });
+  add({ op: 0x0f3a62, pfx: 0x66, mn: 'pcmpistrm', ops: 'Vx,Wx,Ib', exec: 'pcmpstr(false, true)', f: 'oszapc', cpu: 'Nehalem' });
+  add({ op: 0x0f3a63, pfx: 0x66, mn: 'pcmpistri', ops: 'Vx,Wx,Ib', exec: 'pcmpstr(false, false)', f: 'oszapc', cpu: 'Nehalem' });
+  add({ op: 0x0f38f0, pfx: 0xf2, mn: 'crc32', ops: 'Gd,Eb', exec: 'crc32(8)', cpu: 'Nehalem' });
+  add({ op: 0x0f38f1, pfx: 0xf2, mn: 'crc32', ops: 'Gd,Ev', exec: 'crc32(OS)', cpu: 'Nehalem' });
+  add({ op: 0x0fb8, pfx: 0xf3, mn: 'popcnt', ops: 'Gv,Ev', exec: 'popcntGE(OS)', f: 'oszapc', cpu: 'Nehalem' });
+}
+// ---- end MMX and SIMD integer ----
 
 // ---- SSE/SSE2/SSE3/SSE4.1 floating point (cpu/ops/sse-float-*.ts) ----
 // Mandatory prefixes pick the type: none = packed single, 66 = packed double,
@@ -547,7 +760,6 @@ function addX87Rows() {
   sse({ op: 0x0f29, pfx: 0x66, mn: 'movapd', ops: 'Wpd,Vpd', exec: 'movStore128(true)' });
   sse({ op: 0x0f2b, mod: 'mem', mn: 'movntps', ops: 'Mps,Vps', exec: 'movStore128(true)' });
   sse({ op: 0x0f2b, pfx: 0x66, mod: 'mem', mn: 'movntpd', ops: 'Mpd,Vpd', exec: 'movStore128(true)' });
-  sse({ op: 0x0ff0, pfx: 0xf2, mod: 'mem', mn: 'lddqu', ops: 'Vdq,Mdq', exec: 'movLoad128(false)' });
   sse({ op: 0x0f50, mod: 'reg', mn: 'movmskps', ops: 'Gd,Ups', exec: 'movmskps()' });
   sse({ op: 0x0f50, pfx: 0x66, mod: 'reg', mn: 'movmskpd', ops: 'Gd,Upd', exec: 'movmskpd()' });
   sse({ op: 0x0fc6, mn: 'shufps', ops: 'Vps,Wps,Ib', exec: 'shufps()' });
@@ -579,147 +791,6 @@ function addX87Rows() {
 }
 // ---- end of SSE/SSE2/SSE3/SSE4.1 floating point ----
 
-// ---- MMX and SIMD integer (SSE2/SSSE3/SSE4.1/SSE4.2 packed integer, CRC32, POPCNT) ----
-// Handlers: core-as/cpu/ops/simd-int-*.ts. A plain row is the MMX form (Pq/Qq/Nq), the 66 row
-// the XMM form (Vx/Wx/Ux). Lane operations name a SIMD_* constant of simd-int-arith.ts.
-{
-  const MMX = { cpu: 'P5' }; // Pentium MMX
-  const SSE2 = { cpu: 'P6' };
-  // [opcode, mnemonic, operation, MMX form too]
-  const BINARY = [
-    [0x0f60, 'punpcklbw', 'SIMD_PUNPCKLBW', true], [0x0f61, 'punpcklwd', 'SIMD_PUNPCKLWD', true],
-    [0x0f62, 'punpckldq', 'SIMD_PUNPCKLDQ', true], [0x0f63, 'packsswb', 'SIMD_PACKSSWB', true],
-    [0x0f64, 'pcmpgtb', 'SIMD_PCMPGTB', true], [0x0f65, 'pcmpgtw', 'SIMD_PCMPGTW', true],
-    [0x0f66, 'pcmpgtd', 'SIMD_PCMPGTD', true], [0x0f67, 'packuswb', 'SIMD_PACKUSWB', true],
-    [0x0f68, 'punpckhbw', 'SIMD_PUNPCKHBW', true], [0x0f69, 'punpckhwd', 'SIMD_PUNPCKHWD', true],
-    [0x0f6a, 'punpckhdq', 'SIMD_PUNPCKHDQ', true], [0x0f6b, 'packssdw', 'SIMD_PACKSSDW', true],
-    [0x0f6c, 'punpcklqdq', 'SIMD_PUNPCKLQDQ', false], [0x0f6d, 'punpckhqdq', 'SIMD_PUNPCKHQDQ', false],
-    [0x0f74, 'pcmpeqb', 'SIMD_PCMPEQB', true], [0x0f75, 'pcmpeqw', 'SIMD_PCMPEQW', true],
-    [0x0f76, 'pcmpeqd', 'SIMD_PCMPEQD', true],
-    [0x0fd4, 'paddq', 'SIMD_PADDQ', true], [0x0fd5, 'pmullw', 'SIMD_PMULLW', true],
-    [0x0fd8, 'psubusb', 'SIMD_PSUBUSB', true], [0x0fd9, 'psubusw', 'SIMD_PSUBUSW', true],
-    [0x0fda, 'pminub', 'SIMD_PMINUB', true], [0x0fdb, 'pand', 'SIMD_PAND', true],
-    [0x0fdc, 'paddusb', 'SIMD_PADDUSB', true], [0x0fdd, 'paddusw', 'SIMD_PADDUSW', true],
-    [0x0fde, 'pmaxub', 'SIMD_PMAXUB', true], [0x0fdf, 'pandn', 'SIMD_PANDN', true],
-    [0x0fe0, 'pavgb', 'SIMD_PAVGB', true], [0x0fe3, 'pavgw', 'SIMD_PAVGW', true],
-    [0x0fe4, 'pmulhuw', 'SIMD_PMULHUW', true], [0x0fe5, 'pmulhw', 'SIMD_PMULHW', true],
-    [0x0fe8, 'psubsb', 'SIMD_PSUBSB', true], [0x0fe9, 'psubsw', 'SIMD_PSUBSW', true],
-    [0x0fea, 'pminsw', 'SIMD_PMINSW', true], [0x0feb, 'por', 'SIMD_POR', true],
-    [0x0fec, 'paddsb', 'SIMD_PADDSB', true], [0x0fed, 'paddsw', 'SIMD_PADDSW', true],
-    [0x0fee, 'pmaxsw', 'SIMD_PMAXSW', true], [0x0fef, 'pxor', 'SIMD_PXOR', true],
-    [0x0ff4, 'pmuludq', 'SIMD_PMULUDQ', true], [0x0ff5, 'pmaddwd', 'SIMD_PMADDWD', true],
-    [0x0ff6, 'psadbw', 'SIMD_PSADBW', true],
-    [0x0ff8, 'psubb', 'SIMD_PSUBB', true], [0x0ff9, 'psubw', 'SIMD_PSUBW', true],
-    [0x0ffa, 'psubd', 'SIMD_PSUBD', true], [0x0ffb, 'psubq', 'SIMD_PSUBQ', true],
-    [0x0ffc, 'paddb', 'SIMD_PADDB', true], [0x0ffd, 'paddw', 'SIMD_PADDW', true],
-    [0x0ffe, 'paddd', 'SIMD_PADDD', true],
-    // SSSE3
-    [0x0f3800, 'pshufb', 'SIMD_PSHUFB', true], [0x0f3801, 'phaddw', 'SIMD_PHADDW', true],
-    [0x0f3802, 'phaddd', 'SIMD_PHADDD', true], [0x0f3803, 'phaddsw', 'SIMD_PHADDSW', true],
-    [0x0f3804, 'pmaddubsw', 'SIMD_PMADDUBSW', true], [0x0f3805, 'phsubw', 'SIMD_PHSUBW', true],
-    [0x0f3806, 'phsubd', 'SIMD_PHSUBD', true], [0x0f3807, 'phsubsw', 'SIMD_PHSUBSW', true],
-    [0x0f3808, 'psignb', 'SIMD_PSIGNB', true], [0x0f3809, 'psignw', 'SIMD_PSIGNW', true],
-    [0x0f380a, 'psignd', 'SIMD_PSIGND', true], [0x0f380b, 'pmulhrsw', 'SIMD_PMULHRSW', true],
-    [0x0f381c, 'pabsb', 'SIMD_PABSB', true], [0x0f381d, 'pabsw', 'SIMD_PABSW', true],
-    [0x0f381e, 'pabsd', 'SIMD_PABSD', true],
-    // SSE4.1, SSE4.2
-    [0x0f3810, 'pblendvb', 'SIMD_PBLENDVB', false], [0x0f3828, 'pmuldq', 'SIMD_PMULDQ', false],
-    [0x0f3829, 'pcmpeqq', 'SIMD_PCMPEQQ', false], [0x0f382b, 'packusdw', 'SIMD_PACKUSDW', false],
-    [0x0f3837, 'pcmpgtq', 'SIMD_PCMPGTQ', false],
-    [0x0f3838, 'pminsb', 'SIMD_PMINSB', false], [0x0f3839, 'pminsd', 'SIMD_PMINSD', false],
-    [0x0f383a, 'pminuw', 'SIMD_PMINUW', false], [0x0f383b, 'pminud', 'SIMD_PMINUD', false],
-    [0x0f383c, 'pmaxsb', 'SIMD_PMAXSB', false], [0x0f383d, 'pmaxsd', 'SIMD_PMAXSD', false],
-    [0x0f383e, 'pmaxuw', 'SIMD_PMAXUW', false], [0x0f383f, 'pmaxud', 'SIMD_PMAXUD', false],
-    [0x0f3840, 'pmulld', 'SIMD_PMULLD', false], [0x0f3841, 'phminposuw', 'SIMD_PHMINPOSUW', false],
-  ];
-  for (const [op, mn, k, mmx] of BINARY) {
-    const cpu = op > 0xffff ? 'Core2' : mmx ? 'P5' : 'P6';
-    if (mmx) add({ op, mn, ops: 'Pq,Qq', exec: `mmxBinary(${k})`, cpu });
-    add({ op, pfx: 0x66, mn, ops: 'Vx,Wx', exec: `xmmBinary(${k})`, cpu }); // PBLENDVB: XMM0 implicit
-  }
-  // Shifts by a register count (the whole 64-bit source).
-  const SHIFT_REG = [
-    [0x0fd1, 'psrlw', 'SIMD_PSRLW'], [0x0fd2, 'psrld', 'SIMD_PSRLD'], [0x0fd3, 'psrlq', 'SIMD_PSRLQ'],
-    [0x0fe1, 'psraw', 'SIMD_PSRAW'], [0x0fe2, 'psrad', 'SIMD_PSRAD'],
-    [0x0ff1, 'psllw', 'SIMD_PSLLW'], [0x0ff2, 'pslld', 'SIMD_PSLLD'], [0x0ff3, 'psllq', 'SIMD_PSLLQ'],
-  ];
-  for (const [op, mn, k] of SHIFT_REG) {
-    add({ op, mn, ops: 'Pq,Qq', exec: `mmxShift(${k})`, ...MMX });
-    add({ op, pfx: 0x66, mn, ops: 'Vx,Wx', exec: `xmmShift(${k})`, ...SSE2 });
-  }
-  // Groups 12-14: shifts by an immediate (register operand only).
-  const SHIFT_IMM = [
-    [0x0f71, 2, 'psrlw', 'SIMD_PSRLW'], [0x0f71, 4, 'psraw', 'SIMD_PSRAW'], [0x0f71, 6, 'psllw', 'SIMD_PSLLW'],
-    [0x0f72, 2, 'psrld', 'SIMD_PSRLD'], [0x0f72, 4, 'psrad', 'SIMD_PSRAD'], [0x0f72, 6, 'pslld', 'SIMD_PSLLD'],
-    [0x0f73, 2, 'psrlq', 'SIMD_PSRLQ'], [0x0f73, 6, 'psllq', 'SIMD_PSLLQ'],
-  ];
-  for (const [op, reg, mn, k] of SHIFT_IMM) {
-    add({ op, reg, mod: 'reg', mn, ops: 'Nq,Ib', exec: `mmxShiftImm(${k})`, ...MMX });
-    add({ op, reg, mod: 'reg', pfx: 0x66, mn, ops: 'Ux,Ib', exec: `xmmShiftImm(${k})`, ...SSE2 });
-  }
-  add({ op: 0x0f73, reg: 3, mod: 'reg', pfx: 0x66, mn: 'psrldq', ops: 'Ux,Ib', exec: 'xmmShiftImm(SIMD_PSRLDQ)', ...SSE2 });
-  add({ op: 0x0f73, reg: 7, mod: 'reg', pfx: 0x66, mn: 'pslldq', ops: 'Ux,Ib', exec: 'xmmShiftImm(SIMD_PSLLDQ)', ...SSE2 });
-  // Operations with an imm8 selector.
-  add({ op: 0x0f70, mn: 'pshufw', ops: 'Pq,Qq,Ib', exec: 'mmxBinaryImm(SIMD_PSHUFW)', cpu: 'P6' });
-  add({ op: 0x0f70, pfx: 0x66, mn: 'pshufd', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_PSHUFD)', ...SSE2 });
-  add({ op: 0x0f70, pfx: 0xf3, mn: 'pshufhw', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_PSHUFHW)', ...SSE2 });
-  add({ op: 0x0f70, pfx: 0xf2, mn: 'pshuflw', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_PSHUFLW)', ...SSE2 });
-  add({ op: 0x0f3a0f, mn: 'palignr', ops: 'Pq,Qq,Ib', exec: 'mmxBinaryImm(SIMD_PALIGNR)', cpu: 'Core2' });
-  add({ op: 0x0f3a0f, pfx: 0x66, mn: 'palignr', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_PALIGNR)', cpu: 'Core2' });
-  add({ op: 0x0f3a0e, pfx: 0x66, mn: 'pblendw', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_PBLENDW)', cpu: 'Core2' });
-  add({ op: 0x0f3a42, pfx: 0x66, mn: 'mpsadbw', ops: 'Vx,Wx,Ib', exec: 'xmmBinaryImm(SIMD_MPSADBW)', cpu: 'Core2' });
-  // Moves.
-  add({ op: 0x0f6e, mn: 'movd', ops: 'Pd,Ed', exec: 'movdToMmx()', ...MMX });
-  add({ op: 0x0f6e, pfx: 0x66, mn: 'movd', ops: 'Vd,Ed', exec: 'movdToXmm()', ...SSE2 });
-  add({ op: 0x0f7e, mn: 'movd', ops: 'Ed,Pd', exec: 'movdFromMmx()', ...MMX });
-  add({ op: 0x0f7e, pfx: 0x66, mn: 'movd', ops: 'Ed,Vd', exec: 'movdFromXmm()', ...SSE2 });
-  add({ op: 0x0f7e, pfx: 0xf3, mn: 'movq', ops: 'Vq,Wq', exec: 'movqToXmm()', ...SSE2 });
-  add({ op: 0x0f6f, mn: 'movq', ops: 'Pq,Qq', exec: 'movqToMmx()', ...MMX });
-  add({ op: 0x0f6f, pfx: 0x66, mn: 'movdqa', ops: 'Vx,Wx', exec: 'movdqLoad(true)', ...SSE2 });
-  add({ op: 0x0f6f, pfx: 0xf3, mn: 'movdqu', ops: 'Vx,Wx', exec: 'movdqLoad(false)', ...SSE2 });
-  add({ op: 0x0f7f, mn: 'movq', ops: 'Qq,Pq', exec: 'movqFromMmx()', ...MMX });
-  add({ op: 0x0f7f, pfx: 0x66, mn: 'movdqa', ops: 'Wx,Vx', exec: 'movdqStore(true)', ...SSE2 });
-  add({ op: 0x0f7f, pfx: 0xf3, mn: 'movdqu', ops: 'Wx,Vx', exec: 'movdqStore(false)', ...SSE2 });
-  add({ op: 0x0fd6, pfx: 0x66, mn: 'movq', ops: 'Wq,Vq', exec: 'movqFromXmm()', ...SSE2 });
-  add({ op: 0x0fd6, pfx: 0xf3, mod: 'reg', mn: 'movq2dq', ops: 'Vx,Nq', exec: 'movq2dq()', ...SSE2 });
-  add({ op: 0x0fd6, pfx: 0xf2, mod: 'reg', mn: 'movdq2q', ops: 'Pq,Ux', exec: 'movdq2q()', ...SSE2 });
-  add({ op: 0x0fe7, mod: 'mem', mn: 'movntq', ops: 'Mq,Pq', exec: 'movqFromMmx()', cpu: 'P6' });
-  add({ op: 0x0fe7, pfx: 0x66, mod: 'mem', mn: 'movntdq', ops: 'Mx,Vx', exec: 'movdqStore(true)', ...SSE2 });
-  add({ op: 0x0f382a, pfx: 0x66, mod: 'mem', mn: 'movntdqa', ops: 'Vx,Mx', exec: 'movdqLoad(true)', cpu: 'Core2' });
-  add({ op: 0x0ff7, mod: 'reg', mn: 'maskmovq', ops: 'Pq,Nq', exec: 'maskmovq()', cpu: 'P6' });
-  add({ op: 0x0ff7, pfx: 0x66, mod: 'reg', mn: 'maskmovdqu', ops: 'Vx,Ux', exec: 'maskmovdqu()', ...SSE2 });
-  add({ op: 0x0f77, mn: 'emms', ops: '', exec: 'emms()', ...MMX });
-  // Element insert/extract and masks.
-  add({ op: 0x0fc4, mn: 'pinsrw', ops: 'Pq,Ew,Ib', exec: 'pinsrwMmx()', cpu: 'P6' });
-  add({ op: 0x0fc4, pfx: 0x66, mn: 'pinsrw', ops: 'Vx,Ew,Ib', exec: 'pinsrXmm(16)', ...SSE2 });
-  add({ op: 0x0f3a20, pfx: 0x66, mn: 'pinsrb', ops: 'Vx,Eb,Ib', exec: 'pinsrXmm(8)', cpu: 'Core2' });
-  add({ op: 0x0f3a22, pfx: 0x66, mn: 'pinsrd', ops: 'Vx,Ed,Ib', exec: 'pinsrXmm(32)', cpu: 'Core2' });
-  add({ op: 0x0fc5, mod: 'reg', mn: 'pextrw', ops: 'Gd,Nq,Ib', exec: 'pextrwMmx()', cpu: 'P6' });
-  add({ op: 0x0fc5, pfx: 0x66, mod: 'reg', mn: 'pextrw', ops: 'Gd,Ux,Ib', exec: 'pextrwXmm()', ...SSE2 });
-  add({ op: 0x0f3a14, pfx: 0x66, mn: 'pextrb', ops: 'Eb,Vx,Ib', exec: 'pextrXmm(8)', cpu: 'Core2' });
-  add({ op: 0x0f3a15, pfx: 0x66, mn: 'pextrw', ops: 'Ew,Vx,Ib', exec: 'pextrXmm(16)', cpu: 'Core2' });
-  add({ op: 0x0f3a16, pfx: 0x66, mn: 'pextrd', ops: 'Ed,Vx,Ib', exec: 'pextrXmm(32)', cpu: 'Core2' });
-  add({ op: 0x0fd7, mod: 'reg', mn: 'pmovmskb', ops: 'Gd,Nq', exec: 'pmovmskbMmx()', cpu: 'P6' });
-  add({ op: 0x0fd7, pfx: 0x66, mod: 'reg', mn: 'pmovmskb', ops: 'Gd,Ux', exec: 'pmovmskbXmm()', ...SSE2 });
-  add({ op: 0x0f3817, pfx: 0x66, mn: 'ptest', ops: 'Vx,Wx', exec: 'ptest()', f: 'oszapc', cpu: 'Core2' });
-  // PMOVSX/PMOVZX: [opcode low byte, suffix, source bytes]
-  for (const [b, sfx, bytes] of [[0x20, 'bw', 8], [0x21, 'bd', 4], [0x22, 'bq', 2], [0x23, 'wd', 8], [0x24, 'wq', 4], [0x25, 'dq', 8]]) {
-    const src = bytes === 8 ? 'Wq' : bytes === 4 ? 'Wd' : 'Ww';
-    const k = `SIMD_PMOV_${sfx.toUpperCase()}`;
-    add({ op: 0x0f3800 | b, pfx: 0x66, mn: `pmovsx${sfx}`, ops: `Vx,${src}`, exec: `pmovx(${k}, ${bytes}, true)`, cpu: 'Core2' });
-    add({ op: 0x0f3810 | b, pfx: 0x66, mn: `pmovzx${sfx}`, ops: `Vx,${src}`, exec: `pmovx(${k}, ${bytes}, false)`, cpu: 'Core2' });
-  }
-  // SSE4.2 string compares: ECX or XMM0 result, flags CF ZF SF OF (AF PF cleared).
-  add({ op: 0x0f3a60, pfx: 0x66, mn: 'pcmpestrm', ops: 'Vx,Wx,Ib', exec: 'pcmpstr(true, true)', f: 'oszapc', cpu: 'Nehalem' });
-  add({ op: 0x0f3a61, pfx: 0x66, mn: 'pcmpestri', ops: 'Vx,Wx,Ib', exec: 'pcmpstr(true, false)', f: 'oszapc', cpu: 'Nehalem' });
-  add({ op: 0x0f3a62, pfx: 0x66, mn: 'pcmpistrm', ops: 'Vx,Wx,Ib', exec: 'pcmpstr(false, true)', f: 'oszapc', cpu: 'Nehalem' });
-  add({ op: 0x0f3a63, pfx: 0x66, mn: 'pcmpistri', ops: 'Vx,Wx,Ib', exec: 'pcmpstr(false, false)', f: 'oszapc', cpu: 'Nehalem' });
-  add({ op: 0x0f38f0, pfx: 0xf2, mn: 'crc32', ops: 'Gd,Eb', exec: 'crc32(8)', cpu: 'Nehalem' });
-  add({ op: 0x0f38f1, pfx: 0xf2, mn: 'crc32', ops: 'Gd,Ev', exec: 'crc32(OS)', cpu: 'Nehalem' });
-  add({ op: 0x0fb8, pfx: 0xf3, mn: 'popcnt', ops: 'Gv,Ev', exec: 'popcntGE(OS)', f: 'oszapc', cpu: 'Nehalem' });
-}
-// ---- end MMX and SIMD integer ----
-
 export const OPCODES = rows.map((row) => ({ user: row.cf === undefined, ...row }));
 
 /** Rows keyed for lookup: "op" or "op/reg", each a list (mandatory-prefix variants). */
@@ -739,6 +810,6 @@ export function indexRows(list = OPCODES) {
  * letter after it makes a fixed register (DX, CL, ES, SS, ...), not ModRM.
  */
 export function hasModrm(row) {
-  // A ModRM letter followed only by size letters: 'Ev', 'M', 'Sw', 'Vps', 'Wsd' - not the registers 'ES', 'DX', 'CL'.
-  return row.reg !== undefined || /(^|,)[EGMRSCDVWUQPN][a-z]*(?=,|$)/.test(row.ops);
+  // A ModRM letter followed only by size letters: 'Ev', 'M', 'Sw' - not the registers 'ES', 'DX', 'CL'.
+  return row.reg !== undefined || /(^|,)[EGMRSCDVWPQUN][a-z]*(?=,|$)/.test(row.ops);
 }

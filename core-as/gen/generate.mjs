@@ -110,34 +110,22 @@ function rowBody(row, ind) {
   return out;
 }
 
-/**
- * The rows of one prefix choice: one row, or a register-form row and a
- * memory-form row (mod: 'reg' / 'mem', e.g. MOVHLPS / MOVLPS).
- */
-function modSplit(rs, ind) {
-  if (rs.length === 1 && rs[0].rm === undefined) return rowBody(rs[0], ind);
-  return splitByForm(rs, ind);
-}
-
-/**
- * Rows with a mandatory prefix first, then the plain row. F2/F3 are tested
- * before 66: with both, the SSE instruction is the F2/F3 one (SDM Vol. 2A
- * §2.1.2 "mandatory prefixes").
- */
+/** Rows with a mandatory prefix first, then the plain row. */
 function prefixed(rowsForKey, ind) {
   const out = [];
   const plain = rowsForKey.filter((r) => r.pfx === undefined);
-  const order = [0xf3, 0xf2, 0x66];
-  for (const pfx of order) {
-    const rs = rowsForKey.filter((r) => r.pfx === pfx);
-    if (!rs.length) continue;
-    const cond = pfx === 0x66 ? 'prefix66' : `repPrefix == 0x${pfx.toString(16)}`;
+  // F2/F3 select over 66 when both are present (66 is then an operand-size
+  // prefix), as for SSE mandatory prefixes (SDM Vol. 2A §2.1.2): test them first.
+  const rank = (r) => (r.pfx === 0x66 ? 1 : 0);
+  for (const r of rowsForKey.filter((r) => r.pfx !== undefined).sort((a, b) => rank(a) - rank(b))) {
+    const cond = r.pfx === 0x66 ? 'prefix66' : `repPrefix == 0x${r.pfx.toString(16)}`;
     out.push(`${ind}if (${cond}) {`);
-    out.push(...modSplit(rs, ind + '  '));
+    out.push(...rowBody(r, ind + '  '));
     out.push(`${ind}}`);
   }
-  if (rowsForKey.some((r) => r.pfx !== undefined && !order.includes(r.pfx))) throw new Error('unknown mandatory prefix');
-  if (plain.length) out.push(...modSplit(plain, ind));
+  if (plain.length > 1 && plain.some((r) => r.mod === undefined)) throw new Error(`duplicate rows for ${plain[0].op.toString(16)}`);
+  if (plain.length === 1 && plain[0].rm === undefined) out.push(...rowBody(plain[0], ind));
+  else if (plain.length) out.push(...splitByForm(plain, ind));
   else out.push(`${ind}raiseUD();`, `${ind}return;`);
   return out;
 }
@@ -148,7 +136,6 @@ function splitByForm(plain, ind) {
   const regs = plain.filter((r) => r.mod === 'reg');
   const op = plain[0].op.toString(16);
   if (mem.length > 1 || (regs.length > 1 && regs.some((r) => r.rm === undefined))) throw new Error(`duplicate rows for ${op}`);
-  if (mem.length + regs.length !== plain.length) throw new Error(`duplicate rows for ${op}`);
   const out = [`${ind}if (modIsReg) {`];
   if (regs.length === 1 && regs[0].rm === undefined) out.push(...rowBody(regs[0], ind + '  '));
   else if (regs.length) {

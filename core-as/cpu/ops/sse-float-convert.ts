@@ -7,12 +7,13 @@ import {
   beginFp, commitFp, setRounding, f32ToF64, f64ToF32, i32ToF32, i32ToF64, fToI32, RC_ZERO,
 } from '../sse/ieee';
 import {
-  sseReady, fetchSrc128, fetchSrc64, fetchSrc32, fetchSrcMm64, xmmAddr, copy16, mmxTransition, writeMm, SRC, RES,
+  sseReady, fetchSrc128, fetchSrc64, fetchSrc32, fetchSrcMm64, xmmAddr, copy16, writeMm, SRC, RES,
 } from '../sse/xmm';
 import { modReg, modIsReg, modRm, eaSeg, eaOff } from '../decode';
 import { reg32, setReg32 } from '../state';
 import { readMem32 } from '../memory';
 import { faulted } from '../fault';
+import { fpuPendingFault, fpuEnterMmxMode } from '../x87/fpu-state';
 
 /** The Ed operand of CVTSI2SS/SD: a general register or m32. */
 function readEd(): u32 {
@@ -93,25 +94,25 @@ export function cvtsd2si(truncate: bool): void {
 
 /** CVT(T)PS2PI mm, xmm/m64. */
 export function cvtps2pi(truncate: bool): void {
-  if (!sseReady() || !fetchSrc64()) return;
+  if (!sseReady() || fpuPendingFault() || !fetchSrc64()) return;
   beginFp();
   if (truncate) setRounding(RC_ZERO);
   const lo = fToI32(load<u32>(SRC), true);
   const hi = fToI32(load<u32>(SRC + 4), true);
   if (!commitFp()) return;
-  mmxTransition();
+  fpuEnterMmxMode();
   writeMm(modReg, (<u64>hi << 32) | lo);
 }
 
 /** CVT(T)PD2PI mm, xmm/m128. */
 export function cvtpd2pi(truncate: bool): void {
-  if (!sseReady() || !fetchSrc128(true)) return;
+  if (!sseReady() || fpuPendingFault() || !fetchSrc128(true)) return;
   beginFp();
   if (truncate) setRounding(RC_ZERO);
   const lo = fToI32(load<u64>(SRC), false);
   const hi = fToI32(load<u64>(SRC + 8), false);
   if (!commitFp()) return;
-  mmxTransition();
+  fpuEnterMmxMode();
   writeMm(modReg, (<u64>hi << 32) | lo);
 }
 

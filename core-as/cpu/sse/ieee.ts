@@ -538,6 +538,15 @@ function minMax(a: u64, b: u64, is32: bool, isMax: bool): u64 {
 @inline function f64Normal(bits: u64): bool {
   return (bits & F64_EXP) - 0x0010000000000000 < 0x7fe0000000000000;
 }
+// A fast-path result must be finite and above the smallest normal: a result
+// that rounded up to ±2^emin may be tiny after rounding to full precision
+// with an unbounded exponent (UE, SDM Vol. 1 §4.9.1.5), so it takes the slow path.
+@inline function f32FastResult(bits: u32): bool {
+  return (bits & ~F32_SIGN) - 0x00800001 < F32_MAX - 0x00800000;
+}
+@inline function f64FastResult(bits: u64): bool {
+  return (bits & ~F64_SIGN) - 0x0010000000000001 < F64_MAX - 0x0010000000000000;
+}
 
 /** One binary32 lane of an arithmetic operation (`b` unused for SQRT). */
 export function f32Op(op: u32, a: u32, b: u32): u32 {
@@ -546,7 +555,7 @@ export function f32Op(op: u32, a: u32, b: u32): u32 {
     const y = reinterpret<f32>(b);
     const r = op == FOP_ADD ? x + y : op == FOP_SUB ? x - y : op == FOP_MUL ? x * y : x / y;
     const bits = reinterpret<u32>(r);
-    if (f32Normal(bits)) return bits;
+    if (f32FastResult(bits)) return bits;
   }
   return <u32>fOpSlow(op, a, b, true);
 }
@@ -558,7 +567,7 @@ export function f64Op(op: u32, a: u64, b: u64): u64 {
     const y = reinterpret<f64>(b);
     const r = op == FOP_ADD ? x + y : op == FOP_SUB ? x - y : op == FOP_MUL ? x * y : x / y;
     const bits = reinterpret<u64>(r);
-    if (f64Normal(bits)) return bits;
+    if (f64FastResult(bits)) return bits;
   }
   return fOpSlow(op, a, b, false);
 }

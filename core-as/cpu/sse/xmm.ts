@@ -6,18 +6,16 @@
 
 import { CPU_STATE } from '../../machine/layout';
 import {
-  OFF_XMM, OFF_FPU_ST, OFF_FPU_FSW, OFF_FPU_FTW, FPU_REG_STRIDE, cr0, cr4, CR0_EM, CR0_TS, CR4_OSFXSR, segBase,
+  OFF_XMM, cr0, cr4, CR0_EM, CR0_TS, CR4_OSFXSR, segBase,
 } from '../state';
+import { fpuPendingFault, fpuEnterMmxMode } from '../x87/fpu-state';
+import { mmGet, mmSet } from '../simd-int-access';
 import { modIsReg, modRm, eaSeg, eaOff } from '../decode';
 import { faulted, raiseUD, raiseGP, raiseFault, EXC_NM } from '../fault';
 import { readMem32, writeMem32, probeWriteMem } from '../memory';
 
 const XMM_BYTES: u32 = 16;
 const M128_ALIGN_MASK: u32 = 15;
-/** FSW.TOP (bits 11-13). */
-const FSW_TOP: u32 = 7 << 11;
-/** Exponent/sign word of an x87 register that an MMX write sets to all ones. */
-const MMX_EXPONENT_ONES: u16 = 0xffff;
 
 /** The source operand, copied here (register or memory) before computing. */
 export const SRC: usize = memory.data(16, 16);
@@ -26,10 +24,6 @@ export const RES: usize = memory.data(16, 16);
 
 @inline export function xmmAddr(r: u32): usize {
   return CPU_STATE + OFF_XMM + r * XMM_BYTES;
-}
-/** MMX register r: the low 64 bits of physical x87 register R_r. */
-@inline export function mmAddr(r: u32): usize {
-  return CPU_STATE + OFF_FPU_ST + r * FPU_REG_STRIDE;
 }
 
 @inline export function copy16(dst: usize, src: usize): void {
@@ -56,18 +50,19 @@ export function sseReady(): bool {
 }
 
 /**
- * The x87 → MMX transition an instruction with an MMX register operand
- * makes (SDM Vol. 1 §9.5.1): TOP = 0 and every register tagged valid.
+ * Entry to an MMX-register operand (CVTPI2PS/PD, CVT(T)PS2PI/PD2PI): a pending
+ * x87 exception raises #MF first, then the x87 → MMX transition (SDM Vol. 1
+ * §9.5.1: TOP = 0, every tag valid). Returns false after raising.
  */
-export function mmxTransition(): void {
-  store<u16>(CPU_STATE + OFF_FPU_FSW, load<u16>(CPU_STATE + OFF_FPU_FSW) & ~(<u16>FSW_TOP));
-  store<u16>(CPU_STATE + OFF_FPU_FTW, 0);
+export function mmxTransition(): bool {
+  if (fpuPendingFault()) return false;
+  fpuEnterMmxMode();
+  return true;
 }
 
 /** Write MMX register r (an MMX write also sets the register's exponent bits). */
 export function writeMm(r: u32, v: u64): void {
-  store<u64>(mmAddr(r), v);
-  store<u16>(mmAddr(r) + 8, MMX_EXPONENT_ONES);
+  mmSet(r, v);
 }
 
 /** #GP(0) when a 16-byte-aligned operand's linear address is misaligned. */
@@ -133,8 +128,8 @@ export function fetchSrc32(): bool {
 /** A 64-bit memory or MMX-register (Q) operand into SRC. */
 export function fetchSrcMm64(): bool {
   if (modIsReg) {
-    mmxTransition();
-    store<u64>(SRC, load<u64>(mmAddr(modRm)));
+    if (!mmxTransition()) return false;
+    store<u64>(SRC, mmGet(modRm));
     return true;
   }
   return fetchSrc64();

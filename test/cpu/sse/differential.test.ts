@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { OPCODES } from '../../../core-as/cpu/opcode-table.mjs';
+import { OPCODES } from '../../../host/generated/opcode-table.js';
 import { createCore, type Core } from '../../../host/core.js';
 import * as L from '../../../host/generated/cpu-layout.js';
 import { Rng, fillVector, randomInt, randomMxcsr, type ElemKind } from './fp-values';
@@ -71,7 +71,7 @@ function sseRows(): Row[] {
   for (const f of readdirSync(OPS_DIR).filter((n) => /^sse-float-.*\.ts$/.test(n))) {
     for (const m of readFileSync(join(OPS_DIR, f), 'utf8').matchAll(/^export function (\w+)/gm)) names.add(m[1]);
   }
-  return (OPCODES as Row[]).filter((r) => names.has(/^(\w+)/.exec(r.exec)![1]));
+  return (OPCODES as readonly Row[]).filter((r) => names.has(/^(\w+)/.exec(r.exec)![1]));
 }
 
 function kindOf(code: string): ElemKind {
@@ -186,7 +186,8 @@ function runTabvm(core: Core, c: Case): { out: Buffer; vector: number } {
   out.writeUInt32LE(core.getReg('eflags') >>> 0, OFF.eflags);
   out.writeUInt32LE(core.getState(L.OFF_MXCSR) >>> 0, OFF.mxcsr);
   Buffer.from(u8.subarray(state + L.OFF_XMM, state + L.OFF_XMM + 128)).copy(out, OFF.xmm);
-  for (let i = 0; i < 8; i++) Buffer.from(u8.subarray(state + L.OFF_FPU_ST + i * 16, state + L.OFF_FPU_ST + i * 16 + 8)).copy(out, OFF.mm + i * 8);
+  for (let i = 0; i < 8; i++)
+    Buffer.from(u8.subarray(state + L.OFF_FPU_ST + i * 16, state + L.OFF_FPU_ST + i * 16 + 8)).copy(out, OFF.mm + i * 8);
   Buffer.from(core.readPhys(DATA_ADDR, MEM_BYTES)).copy(out, OFF.mem);
   return { out, vector };
 }
