@@ -270,7 +270,8 @@ export function x87Fnsave(os: u32): void {
   fpuInit();
 }
 
-const regScratch = new StaticArray<u32>(8 * 3);
+/** Register images read by FRSTOR before anything is committed (static data: no allocation). */
+const regScratch: usize = memory.data(8 * 3 * 4, 4);
 
 export function x87Frstor(os: u32): void {
   if (!x87Begin()) return;
@@ -279,17 +280,17 @@ export function x87Frstor(os: u32): void {
   const env = envBytes(os);
   for (let i: u32 = 0; i < 8; i++) {
     const at = eaOff + env + i * REG_BYTES;
-    regScratch[i * 3] = readMem32(eaSeg, at);
-    regScratch[i * 3 + 1] = readMem32(eaSeg, at + 4);
-    regScratch[i * 3 + 2] = readMem16(eaSeg, at + 8);
+    store<u32>(regScratch + ((i * 3) << 2), readMem32(eaSeg, at));
+    store<u32>(regScratch + ((i * 3 + 1) << 2), readMem32(eaSeg, at + 4));
+    store<u32>(regScratch + ((i * 3 + 2) << 2), readMem16(eaSeg, at + 8));
     if (faulted) return;
   }
   const top = (envSw >> 11) & 7;
   for (let i: u32 = 0; i < 8; i++) {
     const a = physAddr(top + i);
-    store<u32>(a, regScratch[i * 3]);
-    store<u32>(a + 4, regScratch[i * 3 + 1]);
-    store<u16>(a + 8, <u16>regScratch[i * 3 + 2]);
+    store<u32>(a, load<u32>(regScratch + ((i * 3) << 2)));
+    store<u32>(a + 4, load<u32>(regScratch + ((i * 3 + 1) << 2)));
+    store<u16>(a + 8, <u16>load<u32>(regScratch + ((i * 3 + 2) << 2)));
   }
   commitEnv();
 }
@@ -345,42 +346,42 @@ export function fxsave(): void {
   }
 }
 
-const fxScratch = new StaticArray<u32>(FXSAVE_BYTES / 4);
+const fxScratch: usize = memory.data(FXSAVE_BYTES, 16);
 
 export function fxrstor(): void {
   if (!fxEntry()) return;
   const seg = eaSeg;
   const off = eaOff;
   for (let o: u32 = 0; o < FX_XMM_END; o += 4) {
-    fxScratch[o >> 2] = readMem32(seg, off + o);
+    store<u32>(fxScratch + ((o >> 2) << 2), readMem32(seg, off + o));
     if (faulted) return;
   }
   const withSse = (cr4() & CR4_OSFXSR) != 0;
-  const mxcsr = fxScratch[6];
+  const mxcsr = load<u32>(fxScratch + ((6) << 2));
   if (withSse && (mxcsr & ~MXCSR_MASK_VALUE) != 0) {
     raiseGP(0);
     return;
   }
-  const w0 = fxScratch[0];
+  const w0 = load<u32>(fxScratch + ((0) << 2));
   setFcw((w0 & FCW_WRITABLE) | FCW_FIXED);
   setFsw(w0 >> 16);
-  store<u16>(CPU_STATE + OFF_FPU_FOP, <u16>((fxScratch[1] >> 16) & 0x7ff));
-  store<u32>(CPU_STATE + OFF_FPU_FIP, fxScratch[2]);
-  store<u16>(CPU_STATE + OFF_FPU_FCS, <u16>fxScratch[3]);
-  store<u32>(CPU_STATE + OFF_FPU_FDP, fxScratch[4]);
-  store<u16>(CPU_STATE + OFF_FPU_FDS, <u16>fxScratch[5]);
+  store<u16>(CPU_STATE + OFF_FPU_FOP, <u16>((load<u32>(fxScratch + ((1) << 2)) >> 16) & 0x7ff));
+  store<u32>(CPU_STATE + OFF_FPU_FIP, load<u32>(fxScratch + ((2) << 2)));
+  store<u16>(CPU_STATE + OFF_FPU_FCS, <u16>load<u32>(fxScratch + ((3) << 2)));
+  store<u32>(CPU_STATE + OFF_FPU_FDP, load<u32>(fxScratch + ((4) << 2)));
+  store<u16>(CPU_STATE + OFF_FPU_FDS, <u16>load<u32>(fxScratch + ((5) << 2)));
   if (withSse) store<u32>(CPU_STATE + OFF_MXCSR, mxcsr);
   const top = (w0 >> 27) & 7;
   for (let i: u32 = 0; i < 8; i++) {
     const a = physAddr(top + i);
     const w = (FX_ST + i * FX_REG_SLOT) >> 2;
-    store<u32>(a, fxScratch[w]);
-    store<u32>(a + 4, fxScratch[w + 1]);
-    store<u16>(a + 8, <u16>fxScratch[w + 2]);
+    store<u32>(a, load<u32>(fxScratch + ((w) << 2)));
+    store<u32>(a + 4, load<u32>(fxScratch + ((w + 1) << 2)));
+    store<u16>(a + 8, <u16>load<u32>(fxScratch + ((w + 2) << 2)));
   }
-  tagsFromAbridged(fxScratch[1] & 0xff);
+  tagsFromAbridged(load<u32>(fxScratch + ((1) << 2)) & 0xff);
   if (withSse) {
-    for (let o: u32 = FX_XMM; o < FX_XMM_END; o += 4) store<u32>(CPU_STATE + OFF_FPU + o, fxScratch[o >> 2]);
+    for (let o: u32 = FX_XMM; o < FX_XMM_END; o += 4) store<u32>(CPU_STATE + OFF_FPU + o, load<u32>(fxScratch + ((o >> 2) << 2)));
   }
   store<u32>(CPU_STATE + OFF_MXCSR_MASK, MXCSR_MASK_VALUE);
 }

@@ -331,10 +331,11 @@ export function x87LoadConst(k: u32): void {
   if (!x87Begin()) return;
   beginOp();
   recordLastInstruction();
-  const extra = <u32>CONST_EXTRA[k];
+  const idx = k < 7 ? k : 6;
+  const extra = <u32>unchecked(CONST_EXTRA[idx]);
   const rc = fpuRc();
-  let sig = CONST_SIG[k];
+  let sig = unchecked(CONST_SIG[idx]);
   if ((rc == RC_NEAREST && extra >= 2) || (rc == RC_UP && extra != 0)) sig++;
-  if (rc == RC_DOWN || rc == RC_CHOP) sig = CONST_SIG[k];
-  pushChecked(<u32>CONST_EXP[k], sig);
+  if (rc == RC_DOWN || rc == RC_CHOP) sig = unchecked(CONST_SIG[idx]);
+  pushChecked(<u32>unchecked(CONST_EXP[idx]), sig);
 }
