@@ -31,7 +31,7 @@ import { instructionsRetired, enterHalt } from '../interp';
 import {
   updateDebugChecks, dataBreakpointsArmed, DR6_BD, DR6_FIXED_ONES, DR6_WRITABLE, DR7_GD, DR7_FIXED_ONES, DR7_WRITABLE,
 } from '../debug';
-import { CPU_SIGNATURE, CPUID1_EDX, CPUID_EXT1_EDX_NX } from '../identity';
+import { CPU_SIGNATURE, CPUID1_ECX, CPUID1_EDX, CPUID_EXT1_EDX_NX } from '../identity';
 
 // ---------- privilege ----------
 
@@ -402,7 +402,7 @@ export function cpuid(): void {
       setCpuidResult(CPUID_MAX_BASIC, VENDOR_EBX, VENDOR_ECX, VENDOR_EDX);
       break;
     case 1:
-      setCpuidResult(CPU_SIGNATURE, 0, 0, CPUID1_EDX);
+      setCpuidResult(CPU_SIGNATURE, 0, CPUID1_ECX, CPUID1_EDX);
       break;
     case CPUID_EXT_BASE:
       setCpuidResult(CPUID_MAX_EXT, 0, 0, 0);

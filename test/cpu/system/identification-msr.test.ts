@@ -28,8 +28,9 @@ describe('CPUID', () => {
     const [a, b, c, d] = cpuid(core, 1);
     expect(a).toBe(0x633);
     expect(b).toBe(0);
-    expect(c).toBe(0);
-    // PSE TSC MSR PAE CX8 SEP PGE CMOV; no FPU, VME, DE, APIC, MTRR, PAT, MMX, SSE.
+    // ECX: SSSE3 (9), SSE4.2 (20), POPCNT (23).
+    expect(c).toBe((1 << 9) | (1 << 20) | (1 << 23));
+    // PSE TSC MSR PAE CX8 SEP PGE CMOV MMX; no FPU, VME, DE, APIC, MTRR, PAT, SSE.
     const PSE = 1 << 3,
       TSC = 1 << 4,
       MSR = 1 << 5,
@@ -37,8 +38,9 @@ describe('CPUID', () => {
       CX8 = 1 << 8,
       SEP = 1 << 11,
       PGE = 1 << 13,
-      CMOV = 1 << 15;
-    expect(d).toBe(PSE | TSC | MSR | PAE | CX8 | SEP | PGE | CMOV);
+      CMOV = 1 << 15,
+      MMX = 1 << 23;
+    expect(d).toBe(PSE | TSC | MSR | PAE | CX8 | SEP | PGE | CMOV | MMX);
   });
 
   it('extended leaves: NX and the brand string', async () => {
