@@ -51,6 +51,8 @@ function sizeOf(letter: string, os: number): number {
       return 32;
     case 'q':
       return 64;
+    case 'x':
+      return 128;
     case 't':
       return 80;
     case 'p':
@@ -74,6 +76,8 @@ function ptrName(size: number): string {
       return 'fword ';
     case 64:
       return 'qword ';
+    case 128:
+      return 'xmmword ';
     case 80:
       return 'tword ';
     default:
@@ -138,7 +142,8 @@ export function disassemble(bytes: Uint8Array, offset = 0, opts: { bits: 16 | 32
     }
   }
   let reg = 0;
-  const needsModrm = groupOps.has(op) || (index.get(`${op}`) ?? []).some((row) => /(^|,)[EGMRSCD]/.test(row.ops));
+  // A ModRM addressing letter followed only by size letters ('Ev', 'Wx'), not a register name ('DX').
+  const needsModrm = groupOps.has(op) || (index.get(`${op}`) ?? []).some((row) => /(^|,)[EGMRSCDVWPQUN][a-z]*(?=,|$)/.test(row.ops));
   let memText = '';
   let isReg = false;
   let rm = 0;
@@ -152,9 +157,12 @@ export function disassemble(bytes: Uint8Array, offset = 0, opts: { bits: 16 | 32
   }
   const listed = groupOps.has(op) ? index.get(`${op}/${reg}`) : index.get(`${op}`);
   // Memory and register forms may be different rows, register forms told apart by ModRM.rm (x87).
-  const rows = listed?.filter((row) => !(needsModrm && row.mod !== undefined && (row.mod === 'reg') !== isReg) && (row.rm === undefined || row.rm === rm));
+  const rows = listed?.filter(
+    (row) => !(needsModrm && row.mod !== undefined && (row.mod === 'reg') !== isReg) && (row.rm === undefined || row.rm === rm),
+  );
   if (!rows || rows.length === 0) return bad(r, offset);
-  const prefixed = rows.find((row) => row.pfx !== undefined && (row.pfx === rep || (row.pfx === 0x66 && os !== opts.bits)));
+  // F2/F3 select over 66 (SSE mandatory prefixes), as in the core's dispatcher.
+  const prefixed = rows.find((row) => row.pfx !== undefined && row.pfx === rep) ?? rows.find((row) => row.pfx === 0x66 && os !== opts.bits);
   const row = prefixed ?? rows.find((row) => row.pfx === undefined);
   if (!row) return bad(r, offset);
   if ((row.mod === 'mem' && isReg) || (row.mod === 'reg' && !isReg && needsModrm)) return bad(r, offset);
@@ -174,9 +182,17 @@ export function disassemble(bytes: Uint8Array, offset = 0, opts: { bits: 16 | 32
       operands.push(p.toLowerCase());
     } else if (/^r\d[bwdvz]$/.test(p)) {
       operands.push(regName(Number(p[1]), sizeOf(p[2], os)));
-    } else if (kind === 'E' || kind === 'M') {
+    } else if (kind === 'V' || kind === 'P') {
+      operands.push(`${kind === 'V' ? 'xmm' : 'mm'}${reg}`);
+    } else if (kind === 'U' || kind === 'N') {
+      operands.push(`${kind === 'U' ? 'xmm' : 'mm'}${rm}`);
+    } else if ((kind === 'W' || kind === 'Q') && isReg) {
+      operands.push(`${kind === 'W' ? 'xmm' : 'mm'}${rm}`);
+    } else if (kind === 'E' || kind === 'M' || kind === 'W' || kind === 'Q') {
       const size = sizeOf(letter || 'v', os);
-      if (isReg) operands.push(regName(rm, size > 32 ? 32 : size));
+      // A general register beside an MMX/XMM operand is always named by its 32-bit name (pinsrw xmm0, eax).
+      const simd = /(^|,)[VPUNWQ]/.test(row.ops);
+      if (isReg) operands.push(regName(rm, size > 32 || simd ? 32 : size));
       else operands.push(`${letter === '' || letter === 's' ? '' : ptrName(size)}[${segText}${memText}]`);
     } else if (kind === 'G') {
       operands.push(regName(reg, sizeOf(letter, os)));

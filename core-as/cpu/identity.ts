@@ -1,6 +1,6 @@
 // What this CPU says it is (CPUID, SDM Vol. 2A "CPUID"), kept to exactly
-// what is implemented: a P6-family core without x87/MMX/SSE (those arrive
-// with the FPU/SIMD issue and set their bits then).
+// what is implemented: a P6-family core; the FPU/SIMD extensions set their
+// bits as each is complete.
 
 /** Family 6, model 3, stepping 3 (a Pentium II-class P6). Also EDX at reset. */
 export const CPU_SIGNATURE: u32 = 0x00000633;
@@ -18,9 +18,23 @@ export const FEAT_APIC: u32 = 1 << 9;
 export const FEAT_SEP: u32 = 1 << 11;
 export const FEAT_PGE: u32 = 1 << 13;
 export const FEAT_CMOV: u32 = 1 << 15;
+export const FEAT_MMX: u32 = 1 << 23;
+export const FEAT_FXSR: u32 = 1 << 24;
+export const FEAT_SSE: u32 = 1 << 25;
+export const FEAT_SSE2: u32 = 1 << 26;
+
+// CPUID.1:ECX feature bits.
+export const FEAT2_SSE3: u32 = 1 << 0;
+export const FEAT2_SSSE3: u32 = 1 << 9;
+export const FEAT2_SSE41: u32 = 1 << 19;
+export const FEAT2_SSE42: u32 = 1 << 20;
+export const FEAT2_POPCNT: u32 = 1 << 23;
 
 /** CPUID.1:EDX as reported. */
 export const CPUID1_EDX: u32 =
-  FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | FEAT_APIC | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
+  FEAT_FPU | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | FEAT_APIC | FEAT_SEP | FEAT_PGE | FEAT_CMOV |
+  FEAT_MMX | FEAT_FXSR | FEAT_SSE | FEAT_SSE2;
+/** CPUID.1:ECX as reported: the x86-64-v2 SIMD level (SSE3 to SSE4.2, POPCNT). */
+export const CPUID1_ECX: u32 = FEAT2_SSE3 | FEAT2_SSSE3 | FEAT2_SSE41 | FEAT2_SSE42 | FEAT2_POPCNT;
 /** CPUID.80000001h:EDX bit 20: execute-disable (NX) with PAE paging. */
 export const CPUID_EXT1_EDX_NX: u32 = 1 << 20;

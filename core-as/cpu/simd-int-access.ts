@@ -59,8 +59,10 @@ export function enterMmxMode(): void {
   store<u16>(CPU_STATE + OFF_FPU_FTW, FTW_ALL_VALID);
 }
 
-/** EMMS: all registers tagged empty. */
+/** EMMS: TOP = 0 as for the other MMX instructions (SDM Vol. 1 Table 9-2), all registers tagged empty. */
 export function emptyMmxState(): void {
+  const fsw = CPU_STATE + OFF_FPU_FSW;
+  store<u16>(fsw, load<u16>(fsw) & ~FSW_TOP_MASK);
   store<u16>(CPU_STATE + OFF_FPU_FTW, FTW_ALL_EMPTY);
 }
 

@@ -28,6 +28,18 @@ describe('disassembler (generated from the opcode table)', () => {
     ['0f 01 15 00 20 00 00', 'lgdt [0x2000]', 7],
     ['d3 e0', 'shl eax, cl', 2],
     ['c1 f8 1f', 'sar eax, 0x1f', 3],
+    ['ec', 'in al, dx', 1],
+    ['0f fe c1', 'paddd mm0, mm1', 3],
+    ['66 0f fe c1', 'paddd xmm0, xmm1', 4],
+    ['66 0f fe 43 10', 'paddd xmm0, xmmword [ebx+0x10]', 5],
+    ['0f 6f 0b', 'movq mm1, qword [ebx]', 3],
+    ['f3 0f 6f 03', 'movdqu xmm0, xmmword [ebx]', 4],
+    ['66 f3 0f 6f 03', 'movdqu xmm0, xmmword [ebx]', 5],
+    ['66 0f 71 d0 03', 'psrlw xmm0, 0x3', 5],
+    ['66 0f 3a 0f ca 04', 'palignr xmm1, xmm2, 0x4', 6],
+    ['66 0f c4 c8 02', 'pinsrw xmm1, eax, 0x2', 5],
+    ['66 0f d7 c1', 'pmovmskb eax, xmm1', 4],
+    ['f3 0f b8 c1', 'popcnt eax, ecx', 4],
   ])('%s → %s', (bytes, text, length) => {
     const d = dis(bytes);
     expect(d.text).toBe(text);

@@ -16,7 +16,7 @@ import {
   OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_EFER, OFF_GDTR_BASE, OFF_GDTR_LIMIT, OFF_IDTR_BASE, OFF_IDTR_LIMIT,
   OFF_HALTED, OFF_TSC, OFF_SYSENTER_CS, OFF_SYSENTER_ESP, OFF_SYSENTER_EIP,
   CR0_PE, CR0_MP, CR0_EM, CR0_TS, CR0_ET, CR0_NE, CR0_WP, CR0_AM, CR0_NW, CR0_CD, CR0_PG,
-  CR4_TSD, CR4_DE, CR4_PSE, CR4_PAE, CR4_PGE, CR4_PCE, EFER_NXE,
+  CR4_TSD, CR4_DE, CR4_PSE, CR4_PAE, CR4_PGE, CR4_PCE, CR4_OSFXSR, CR4_OSXMMEXCPT, EFER_NXE,
   FLAG_VM, FLAG_IF, FLAG_RF,
   ATTR_P, ATTR_S, ATTR_CODE, ATTR_RW, ATTR_ACCESSED, ATTR_DB, ATTR_G, ATTR_DPL_SHIFT,
 } from '../state';
@@ -32,7 +32,7 @@ import { enterHalt } from '../interp';
 import {
   updateDebugChecks, dataBreakpointsArmed, DR6_BD, DR6_FIXED_ONES, DR6_WRITABLE, DR7_GD, DR7_FIXED_ONES, DR7_WRITABLE,
 } from '../debug';
-import { CPU_SIGNATURE, CPUID1_EDX, CPUID_EXT1_EDX_NX } from '../identity';
+import { CPU_SIGNATURE, CPUID1_ECX, CPUID1_EDX, CPUID_EXT1_EDX_NX } from '../identity';
 import { lapicGetBase, lapicSetBase, APIC_BASE_WRITABLE } from '../../devices/lapic';
 
 // ---------- privilege ----------
@@ -72,7 +72,7 @@ const CR0_PAGING_BITS: u32 = CR0_PG | CR0_WP | CR0_PE;
  * DE (no I/O breakpoints), MCE, or OSFXSR/OSXMMEXCPT (no SSE yet): setting
  * those raises #GP(0), as for any reserved CR4 bit.
  */
-const CR4_IMPLEMENTED: u32 = CR4_TSD | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE;
+const CR4_IMPLEMENTED: u32 = CR4_TSD | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 const CR4_PAGING_BITS: u32 = CR4_PSE | CR4_PAE | CR4_PGE;
 
 const CR_0: u32 = 0;
@@ -404,7 +404,7 @@ export function cpuid(): void {
       setCpuidResult(CPUID_MAX_BASIC, VENDOR_EBX, VENDOR_ECX, VENDOR_EDX);
       break;
     case 1:
-      setCpuidResult(CPU_SIGNATURE, 0, 0, CPUID1_EDX);
+      setCpuidResult(CPU_SIGNATURE, 0, CPUID1_ECX, CPUID1_EDX);
       break;
     case CPUID_EXT_BASE:
       setCpuidResult(CPUID_MAX_EXT, 0, 0, 0);

@@ -21,7 +21,7 @@ import {
 } from './cases';
 import type { Disassembler } from './compare';
 import { FX_FSW, FX_FTW, FX_SLOT, FX_ST, abridgedTags, fullTagWord } from './fpu-image';
-import { CR0_MP, CR0_NE, OFF_CR0, OFF_FPU, OFF_FPU_FTW } from '../../../host/generated/cpu-layout.js';
+import { CR0_MP, CR0_NE, CR4_OSFXSR, CR4_OSXMMEXCPT, OFF_CR0, OFF_CR4, OFF_FPU, OFF_FPU_FTW } from '../../../host/generated/cpu-layout.js';
 
 // Imported by relative specifier (not file URL) so vitest resolves the
 // modules' own relative imports.
@@ -100,9 +100,13 @@ export class TabvmTarget implements Target {
     this.linuxCr0();
   }
 
-  /** CR0 as Linux runs user code: NE (#MF, not IRQ 13) and MP (WAIT honours TS). */
+  /**
+   * CR0 as Linux runs user code: NE (#MF, not IRQ 13) and MP (WAIT honours TS);
+   * CR4 with OSFXSR and OSXMMEXCPT (SSE enabled, #XM for unmasked SIMD exceptions).
+   */
   private linuxCr0(): void {
     this.core.setState(OFF_CR0, this.core.getState(OFF_CR0) | CR0_NE | CR0_MP);
+    this.core.setState(OFF_CR4, this.core.getState(OFF_CR4) | CR4_OSFXSR | CR4_OSXMMEXCPT);
   }
 
   run(cases: readonly TestCase[]): Promise<CpuOutcome[]> {

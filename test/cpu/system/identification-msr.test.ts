@@ -28,8 +28,9 @@ describe('CPUID', () => {
     const [a, b, c, d] = cpuid(core, 1);
     expect(a).toBe(0x633);
     expect(b).toBe(0);
-    expect(c).toBe(0);
-    // PSE TSC MSR PAE CX8 APIC SEP PGE CMOV; no FPU, VME, DE, MTRR, PAT, MMX, SSE.
+    // ECX: SSE3 (0), SSSE3 (9), SSE4.1 (19), SSE4.2 (20), POPCNT (23).
+    expect(c).toBe((1 << 0) | (1 << 9) | (1 << 19) | (1 << 20) | (1 << 23));
+    // FPU PSE TSC MSR PAE CX8 APIC SEP PGE CMOV MMX FXSR SSE SSE2; no VME, DE, MTRR, PAT.
     const PSE = 1 << 3,
       TSC = 1 << 4,
       MSR = 1 << 5,
@@ -38,8 +39,13 @@ describe('CPUID', () => {
       APIC = 1 << 9,
       SEP = 1 << 11,
       PGE = 1 << 13,
-      CMOV = 1 << 15;
-    expect(d).toBe(PSE | TSC | MSR | PAE | CX8 | APIC | SEP | PGE | CMOV);
+      CMOV = 1 << 15,
+      MMX = 1 << 23;
+    const FPU = 1 << 0,
+      FXSR = 1 << 24,
+      SSE = 1 << 25,
+      SSE2 = 1 << 26;
+    expect(d).toBe(FPU | PSE | TSC | MSR | PAE | CX8 | APIC | SEP | PGE | CMOV | MMX | FXSR | SSE | SSE2);
   });
 
   it('extended leaves: NX and the brand string', async () => {
