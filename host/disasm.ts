@@ -152,7 +152,9 @@ export function disassemble(bytes: Uint8Array, offset = 0, opts: { bits: 16 | 32
   }
   const listed = groupOps.has(op) ? index.get(`${op}/${reg}`) : index.get(`${op}`);
   // Memory and register forms may be different rows, register forms told apart by ModRM.rm (x87).
-  const rows = listed?.filter((row) => !(needsModrm && row.mod !== undefined && (row.mod === 'reg') !== isReg) && (row.rm === undefined || row.rm === rm));
+  const rows = listed?.filter(
+    (row) => !(needsModrm && row.mod !== undefined && (row.mod === 'reg') !== isReg) && (row.rm === undefined || row.rm === rm),
+  );
   if (!rows || rows.length === 0) return bad(r, offset);
   const prefixed = rows.find((row) => row.pfx !== undefined && (row.pfx === rep || (row.pfx === 0x66 && os !== opts.bits)));
   const row = prefixed ?? rows.find((row) => row.pfx === undefined);

@@ -1,6 +1,6 @@
 // What this CPU says it is (CPUID, SDM Vol. 2A "CPUID"), kept to exactly
-// what is implemented: a P6-family core without x87/MMX/SSE (those arrive
-// with the FPU/SIMD issue and set their bits then).
+// what is implemented: a P6-family core with the x87 FPU and FXSAVE/FXRSTOR
+// (MMX and SSE set their bits when they land).
 
 /** Family 6, model 3, stepping 3 (a Pentium II-class P6). Also EDX at reset. */
 export const CPU_SIGNATURE: u32 = 0x00000633;
@@ -17,8 +17,9 @@ export const FEAT_CX8: u32 = 1 << 8;
 export const FEAT_SEP: u32 = 1 << 11;
 export const FEAT_PGE: u32 = 1 << 13;
 export const FEAT_CMOV: u32 = 1 << 15;
+export const FEAT_FXSR: u32 = 1 << 24;
 
 /** CPUID.1:EDX as reported. */
-export const CPUID1_EDX: u32 = FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
+export const CPUID1_EDX: u32 = FEAT_FPU | FEAT_FXSR | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
 /** CPUID.80000001h:EDX bit 20: execute-disable (NX) with PAE paging. */
 export const CPUID_EXT1_EDX_NX: u32 = 1 << 20;

@@ -18,6 +18,8 @@ import { uartForPort, uartRead, uartWrite } from '../devices/uart16550';
 import { debugconForPort, debugconRead, debugconWrite } from '../devices/debugcon';
 import { isDebugExitPort, debugExitWrite } from '../devices/isa-debug-exit';
 import { count, STAT_IO_READS, STAT_IO_WRITES } from '../generated/stats';
+import { lowerIrq } from './irq';
+import { IRQ_FERR } from '../cpu/x87/fpu-state';
 
 const PORT_MASK: u32 = 0xffff;
 const OPEN_BUS_BYTE: u32 = 0xff;
@@ -41,9 +43,15 @@ function portWrite8(port: u32, value: u32): void {
     debugExitWrite(value & 0xff);
     return;
   }
+  if (port == PORT_FPU_CLEAR_BUSY) {
+    // Any write to F0h deasserts FERR#'s IRQ 13 (PC/AT; cpu/x87/fpu-state.ts raises it).
+    lowerIrq(IRQ_FERR);
+    return;
+  }
   const uart = uartForPort(port);
   if (uart >= 0) uartWrite(<u32>uart, port, value & 0xff);
 }
+const PORT_FPU_CLEAR_BUSY: u32 = 0xf0;
 
 export function portRead(port: u32, bytes: u32): u32 {
   count(STAT_IO_READS);
