@@ -18,6 +18,7 @@ import {
 } from './cpu/control';
 import { unimplementedCount, lastUnimplementedOpcode } from './cpu/unimplemented';
 import { CPU_SIGNATURE } from './cpu/identity';
+import { fpuReset } from './cpu/x87/fpu-state';
 import { updateDebugChecks } from './cpu/debug';
 import { eip as coreEip } from './cpu/state';
 import { setNextEip, nextEip } from './cpu/decode';
@@ -167,6 +168,7 @@ export function reset(): void {
   store<u32>(CPU_STATE + OFF_DR + 7 * 8, 0x00000400);
   store<u32>(CPU_STATE + OFF_A20_MASK, 0xffffffff);
   setReg32(REG_EDX, CPU_SIGNATURE);
+  fpuReset();
   setCpl(0);
 }
 

@@ -188,7 +188,8 @@ export class Core {
     return this.u8.slice(L.CPU_STATE + off, L.CPU_STATE + off + len);
   }
   writeState(off: number, bytes: Uint8Array): void {
-    if (off < 0 || off + bytes.length > L.CPU_STATE_SIZE) throw new RangeError(`CPU state range 0x${off.toString(16)}+${bytes.length} out of bounds`);
+    if (off < 0 || off + bytes.length > L.CPU_STATE_SIZE)
+      throw new RangeError(`CPU state range 0x${off.toString(16)}+${bytes.length} out of bounds`);
     this.u8.set(bytes, L.CPU_STATE + off);
   }
 

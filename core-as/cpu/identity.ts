@@ -1,6 +1,6 @@
 // What this CPU says it is (CPUID, SDM Vol. 2A "CPUID"), kept to exactly
-// what is implemented: a P6-family core; the FPU/SIMD extensions set their
-// bits as each is complete.
+// what is implemented: a P6-family core with the x87 FPU, FXSAVE/FXRSTOR,
+// MMX and SSE through SSE4.2 (the x86-64-v2 level, without long mode).
 
 /** Family 6, model 3, stepping 3 (a Pentium II-class P6). Also EDX at reset. */
 export const CPU_SIGNATURE: u32 = 0x00000633;

@@ -31,7 +31,7 @@ import { resetIrqLines } from './irq';
 import { pciClear, PORT_PCI_CONFIG_ADDRESS, PORT_PCI_CONFIG_DATA } from './pci';
 import { resetShadow } from './firmware';
 import { resetControlReset, PORT_RESET_CONTROL } from './reset-control';
-import { DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL } from './device-ids';
+import { DEV_FPU_ERROR, DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL } from './device-ids';
 import { i440fxInit, i440fxReset } from '../devices/i440fx';
 import { acpiPmInit, acpiPmReset } from '../devices/acpi-pm';
 import { piix3Init, piix3Reset } from '../devices/piix3';
@@ -47,6 +47,7 @@ import { fwCfgInit, fwCfgReset } from '../devices/fw-cfg';
 import { testdevInit, testdevReset } from '../devices/pc-testdev';
 
 const PORT_POST: u32 = 0x80;
+const PORT_FPU_ERROR: u32 = 0xf0;
 
 export function buildMachine(): void {
   clearPortMap();
@@ -58,6 +59,7 @@ export function buildMachine(): void {
   registerPorts(PORT_COM4, UART_PORT_COUNT, DEV_UART);
   registerPorts(PORT_DEBUG_EXIT, DEBUG_EXIT_PORT_COUNT, DEV_DEBUG_EXIT);
   registerPorts(PORT_POST, 1, DEV_POST);
+  registerPorts(PORT_FPU_ERROR, 1, DEV_FPU_ERROR);
   registerPorts(PORT_PCI_CONFIG_ADDRESS, 1, DEV_PCI);
   registerPorts(PORT_PCI_CONFIG_DATA, 4, DEV_PCI);
   registerPorts(PORT_RESET_CONTROL, 1, DEV_RESET_CONTROL);

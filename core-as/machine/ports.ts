@@ -20,7 +20,7 @@
 
 import { PORT_MAP, PORT_MAP_SIZE } from './layout';
 import {
-  DEV_NONE, DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL, DEV_ACPI_PM,
+  DEV_NONE, DEV_FPU_ERROR, DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL, DEV_ACPI_PM,
   DEV_IDE, DEV_FDC, DEV_DMA,
 } from './device-ids';
 import { acpiPmPortRead, acpiPmPortWrite } from '../devices/acpi-pm';
@@ -37,6 +37,8 @@ import { debugExitWrite } from '../devices/isa-debug-exit';
 import { pciPortRead, pciPortWrite } from './pci';
 import { resetControlRead, resetControlWrite } from './reset-control';
 import { count, STAT_IO_READS, STAT_IO_WRITES } from '../generated/stats';
+import { lowerIrq } from './irq';
+import { IRQ_FERR } from '../cpu/x87/fpu-state';
 
 const PORT_MASK: u32 = 0xffff;
 const BITS_PER_BYTE: u32 = 8;
@@ -111,6 +113,10 @@ function deviceWrite(device: u32, port: u32, value: u32, size: u32): void {
       return;
     case DEV_RESET_CONTROL:
       resetControlWrite(port, value & 0xff);
+      return;
+    case DEV_FPU_ERROR:
+      // Any write to F0h deasserts FERR#'s IRQ 13 (PC/AT; cpu/x87/fpu-state.ts raises it).
+      lowerIrq(IRQ_FERR);
       return;
     case DEV_ACPI_PM:
       acpiPmPortWrite(port, value, size);

@@ -21,7 +21,7 @@ import {
   ATTR_P, ATTR_S, ATTR_CODE, ATTR_RW, ATTR_ACCESSED, ATTR_DB, ATTR_G, ATTR_DPL_SHIFT,
 } from '../state';
 import { sysFlag, setSysFlag } from '../flags';
-import { faulted, raiseGP, raiseUD, raiseFault, EXC_NM, EXC_DB } from '../fault';
+import { faulted, raiseGP, raiseUD, raiseFault, EXC_DB } from '../fault';
 import {
   modIsReg, modRm, modReg, eaSeg, eaOff, addr32, instrEip, setNextEip,
 } from '../decode';
@@ -336,7 +336,7 @@ export function movToDr(): void {
   if (wasArmed || dataBreakpointsArmed) flushAllTranslations();
 }
 
-// ---------- HLT, UD2, x87 escapes ----------
+// ---------- HLT, UD2 ----------
 
 /** HLT: stop until an interrupt (run() returns STOP_IDLE until one is deliverable). */
 export function hlt(): void {
@@ -346,21 +346,6 @@ export function hlt(): void {
 
 export function ud2(): void {
   raiseUD();
-}
-
-/**
- * x87 escapes D8-DF. This CPU has no FPU yet (CPUID.1:EDX.FPU = 0): with
- * CR0.EM or CR0.TS set that is #NM as the SDM says, and with both clear
- * there is nothing to execute the instruction either, so it is #NM too,
- * never a silent no-op that would hand garbage to the program.
- */
-export function fpuEscape(): void {
-  raiseFault(EXC_NM);
-}
-
-/** WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set; otherwise no FPU exception can be pending. */
-export function fwait(): void {
-  if ((cr0() & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS)) raiseFault(EXC_NM);
 }
 
 // ---------- CPUID ----------

@@ -21,6 +21,7 @@ import {
   FSW_C1,
   FSW_C2,
   FSW_C3,
+  fsw,
   popStack,
   recordLastInstruction,
   setCondition,
@@ -42,10 +43,9 @@ export function x87ArithMem(op: u32, fmt: u32): void {
   recordLastInstruction();
   if (stEmpty(0)) {
     if (op == OP_COM || op == OP_COMP) {
-      if (stackUnderflow()) {
-        setCompareCodes(CMP_UNORDERED);
-        if (op == OP_COMP) popStack();
-      }
+      // The codes say unordered even when IE is unmasked (host CPU); the pop needs IE masked.
+      if (stackUnderflow() && op == OP_COMP) popStack();
+      setCompareCodes(CMP_UNORDERED);
       return;
     }
     underflowResult(0, false);
@@ -73,10 +73,9 @@ export function x87ArithReg(op: u32, toSti: bool, pop: bool): void {
   const i = modRm;
   if (op == OP_COM || op == OP_COMP) {
     if (stEmpty(0) || stEmpty(i)) {
-      if (stackUnderflow()) {
-        setCompareCodes(CMP_UNORDERED);
-        if (op == OP_COMP) popStack();
-      }
+      // The codes say unordered even when IE is unmasked (host CPU); the pop needs IE masked.
+      if (stackUnderflow() && op == OP_COMP) popStack();
+      setCompareCodes(CMP_UNORDERED);
       return;
     }
     const rel = compareOp(stSe(0), stSig(0), stSe(i), stSig(i), false);
@@ -101,10 +100,10 @@ export function x87Compp(unordered: bool): void {
   recordLastInstruction();
   if (stEmpty(0) || stEmpty(1)) {
     if (stackUnderflow()) {
-      setCompareCodes(CMP_UNORDERED);
       popStack();
       popStack();
     }
+    setCompareCodes(CMP_UNORDERED);
     return;
   }
   const rel = compareOp(stSe(0), stSig(0), stSe(1), stSig(1), unordered);
@@ -121,10 +120,8 @@ export function x87Fucom(pop: bool): void {
   recordLastInstruction();
   const i = modRm;
   if (stEmpty(0) || stEmpty(i)) {
-    if (stackUnderflow()) {
-      setCompareCodes(CMP_UNORDERED);
-      if (pop) popStack();
-    }
+    if (stackUnderflow() && pop) popStack();
+    setCompareCodes(CMP_UNORDERED);
     return;
   }
   const rel = compareOp(stSe(0), stSig(0), stSe(i), stSig(i), true);
@@ -155,7 +152,9 @@ export function x87Comi(unordered: bool, pop: bool): void {
     }
     return;
   }
+  const c1 = fsw() & FSW_C1; // FCOMI leaves C1 alone (seen on the host CPU)
   const rel = compareOp(stSe(0), stSig(0), stSe(i), stSig(i), unordered);
+  setCondition(FSW_C1, c1);
   if (rel == -2) return;
   setComiFlags(rel);
   if (pop) popStack();
@@ -173,7 +172,7 @@ export function x87Fcmov(cc: u32, negate: bool): void {
     underflowResult(0, false);
     return;
   }
-  setCondition(FSW_C1, 0);
+  // C1 is left as it was (host CPU), though the SDM says it is cleared.
   if (testCondition(jcc) != negate) setSt(0, stSe(i), stSig(i));
 }
 
@@ -188,7 +187,8 @@ export function x87D9Group4(rm: u32): void {
   }
   if (stEmpty(0)) {
     if (rm == 4) {
-      if (stackUnderflow()) setCompareCodes(CMP_UNORDERED);
+      stackUnderflow();
+      setCompareCodes(CMP_UNORDERED);
       return;
     }
     underflowResult(0, false);

@@ -24,6 +24,9 @@ import {
   fpRaise,
   fromI64,
   isUnsupported80,
+  isSNaN80,
+  loadDenormal,
+  QUIET_BIT,
   outBits,
   outInt,
   resSe,
@@ -75,6 +78,15 @@ export function x87LoadMem(fmt: u32): void {
   loadOperand(fmt);
   if (faulted) return;
   recordLastInstruction();
+  if (fmt == FMT_F32 || fmt == FMT_F64) {
+    // Single/double sources: SNaN -> IE and quieted, denormal -> DE (not for m80).
+    if (isSNaN80(opSe, opSig)) {
+      fpRaise(FLAG_IE);
+      pushChecked(opSe, opSig | QUIET_BIT);
+      return;
+    }
+    if (loadDenormal) fpRaise(FLAG_DE);
+  }
   pushChecked(opSe, opSig);
 }
 

@@ -243,6 +243,7 @@ function fscale(): void {
 /** FPREM (truncating quotient) / FPREM1 (IEEE, nearest): partial remainder, C0 C3 C1 = Q2 Q1 Q0, C2 = incomplete. */
 function fprem(ieee: bool): void {
   if (stEmpty(0) || stEmpty(1)) {
+    setCondition(FSW_C2, 0);
     underflowResult(0, false);
     return;
   }

@@ -28,6 +28,7 @@ import {
   isNaN80,
   isSNaN80,
   isUnsupported80,
+  loadDenormal,
   propagateNaN,
   resSe,
   resSig,
@@ -151,7 +152,9 @@ export function arithmetic(op: u32, dst: u32, aSe: u32, aSig: u64, bSe: u32, bSi
   if (isUnsupported80(xSe, xSig) || isUnsupported80(ySe, ySig)) setIndefinite();
   else if (isNaN80(xSe, xSig) || isNaN80(ySe, ySig)) propagateNaN(xSe, xSig, ySe, ySig);
   else {
-    if (isDenormal80(xSe, xSig) || isDenormal80(ySe, ySig)) fpRaise(FLAG_DE);
+    // Division by zero outranks the denormal operand (SDM Vol. 1 §4.9.2; host CPU: ZE alone).
+    const divByZero = (op == OP_DIV || op == OP_DIVR) && ySig == 0;
+    if (!divByZero && (loadDenormal || isDenormal80(xSe, xSig) || isDenormal80(ySe, ySig))) fpRaise(FLAG_DE);
     if ((fpFlags & FLAG_DE & ~fpuMasks()) == 0) {
       if (op == OP_ADD) add80(xSe, xSig, ySe, ySig, false, prec);
       else if (op == OP_MUL) mul80(xSe, xSig, ySe, ySig, prec);
@@ -199,13 +202,17 @@ export function compareOp(aSe: u32, aSig: u64, bSe: u32, bSig: u64, unorderedOk:
     if (!unorderedOk || isSNaN80(aSe, aSig) || isSNaN80(bSe, bSig)) fpRaise(FLAG_IE);
     rel = CMP_UNORDERED;
   } else {
-    if (isDenormal80(aSe, aSig) || isDenormal80(bSe, bSig)) fpRaise(FLAG_DE);
+    if (loadDenormal || isDenormal80(aSe, aSig) || isDenormal80(bSe, bSig)) fpRaise(FLAG_DE);
     rel = compare80(aSe, aSig, bSe, bSig);
   }
   const flags = fpFlags;
   setCondition(FSW_C1, 0);
   reportFlags(flags);
-  if ((flags & (FLAG_IE | FLAG_DE) & ~fpuMasks()) != 0) return -2;
+  // Unmasked: the codes are still set (unordered for IE), but nothing is popped.
+  if ((flags & (FLAG_IE | FLAG_DE) & ~fpuMasks()) != 0) {
+    setCompareCodes(rel);
+    return -2;
+  }
   return rel;
 }
 

@@ -57,6 +57,7 @@ export function fpBegin(rc: u32, fcwMasks: u32): void {
   maskUnderflow = (fcwMasks & FLAG_UE) != 0;
   fpFlags = 0;
   roundedUp = false;
+  loadDenormal = false;
 }
 
 export function fpRaise(flags: u32): void {
@@ -654,17 +655,21 @@ export function compare80(aSe: u32, aSig: u64, bSe: u32, bSig: u64): i32 {
 
 // ---------- conversions ----------
 
-/** Load an IEEE single/double (bits in v) as extended; raises IE for SNaN, DE for denormals. */
+/**
+ * Set by fromF32/fromF64 for a denormal source: the x87 raises DE for it
+ * only when the operation does not involve a NaN, so the caller decides.
+ * SNaNs load unquieted for the same reason (NaN selection sees them as SNaN).
+ */
+export let loadDenormal: bool = false;
+
+/** Load an IEEE single/double (bits in v) as extended, exactly. */
 export function fromF32(v: u32): void {
   const sign = v >> 31;
   const e = <i32>((v >> 23) & 0xff);
   const frac = <u64>(v & 0x7fffff);
   if (e == 0xff) {
     if (frac == 0) setResult((sign << 15) | 0x7fff, J_BIT);
-    else {
-      if ((frac & 0x400000) == 0) fpFlags |= FLAG_IE;
-      setResult((sign << 15) | 0x7fff, J_BIT | QUIET_BIT | (frac << 40));
-    }
+    else setResult((sign << 15) | 0x7fff, J_BIT | (frac << 40));
     return;
   }
   if (e == 0) {
@@ -672,7 +677,7 @@ export function fromF32(v: u32): void {
       setResult(sign << 15, 0);
       return;
     }
-    fpFlags |= FLAG_DE;
+    loadDenormal = true;
     const s = clz64(frac);
     setResult((sign << 15) | <u32>(0x3fff - 126 - (s - 40)), frac << (<u64>s));
     return;
@@ -686,10 +691,7 @@ export function fromF64(v: u64): void {
   const frac = v & 0xfffffffffffff;
   if (e == 0x7ff) {
     if (frac == 0) setResult((sign << 15) | 0x7fff, J_BIT);
-    else {
-      if ((frac & 0x8000000000000) == 0) fpFlags |= FLAG_IE;
-      setResult((sign << 15) | 0x7fff, J_BIT | QUIET_BIT | (frac << 11));
-    }
+    else setResult((sign << 15) | 0x7fff, J_BIT | (frac << 11));
     return;
   }
   if (e == 0) {
@@ -697,7 +699,7 @@ export function fromF64(v: u64): void {
       setResult(sign << 15, 0);
       return;
     }
-    fpFlags |= FLAG_DE;
+    loadDenormal = true;
     const s = clz64(frac);
     setResult((sign << 15) | <u32>(0x3fff - 1022 - (s - 11)), frac << (<u64>s));
     return;

@@ -76,7 +76,8 @@ export function compareOutcomes(exp: CpuOutcome, act: CpuOutcome, masks: Masks, 
     });
   }
   if (exp.fpu && act.fpu) diffs.push(...compareFpuImages(exp.fpu, act.fpu, fpuIgnore));
-  else if (exp.fpu || act.fpu) diffs.push({ field: 'fpu image', expected: exp.fpu ? 'present' : 'none', actual: act.fpu ? 'present' : 'none' });
+  else if (exp.fpu || act.fpu)
+    diffs.push({ field: 'fpu image', expected: exp.fpu ? 'present' : 'none', actual: act.fpu ? 'present' : 'none' });
   return diffs;
 }
 
