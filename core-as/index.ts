@@ -29,7 +29,7 @@ export { setDebugconPort } from './devices/debugcon';
 import { initRings } from './machine/rings';
 import { serviceUarts } from './devices/uart16550';
 import { initDebugcon } from './devices/debugcon';
-import { irqLevel } from './machine/irq';
+import { irqLevel, setIrqSource, acknowledgeIrq, IRQ_SOURCE_HOST } from './machine/irq';
 import { buildMachine, resetMachine } from './machine/machine';
 import { mapSystemBios as firmwareMapBios } from './machine/firmware';
 import {
@@ -37,6 +37,10 @@ import {
   NO_DEADLINE,
 } from './machine/clock';
 import { serviceTimers } from './machine/timers';
+import {
+  rtcSetTime as rtcSetTimeImpl, cmosSetBootOrder as cmosSetBootOrderImpl, cmosSetFloppyType as cmosSetFloppyTypeImpl,
+  cmosSetDiskPresent as cmosSetDiskPresentImpl, cmosRead as cmosReadImpl,
+} from './devices/rtc146818';
 
 /** Segment descriptor attributes for the power-on and flat setups. */
 const ATTR_DATA_RW: u32 = ATTR_P | ATTR_S | ATTR_RW | ATTR_ACCESSED;
@@ -102,6 +106,40 @@ export function getVramBase(): u32 {
 /** Level of ISA IRQ line `line` as the devices drive it (tests; the PIC samples it later). */
 export function getIrqLevel(line: u32): bool {
   return irqLevel(line);
+}
+
+/** Drive ISA IRQ `line` from the host (its own source: the devices' drive is kept). */
+export function setHostIrq(line: u32, high: bool): void {
+  setIrqSource(line, IRQ_SOURCE_HOST, high);
+}
+/** An interrupt acknowledge cycle now (tests): the vector the interrupt controller answers. */
+export function interruptAcknowledge(): u32 {
+  return acknowledgeIrq();
+}
+/** Deterministic clock: let `ns` of virtual time pass without instructions; timers catch up (tests). */
+export function advanceClock(ns: u64): void {
+  clockSkipTo(clockNow() + ns);
+  serviceTimers();
+}
+
+/** The RTC reads `seconds` since 1970-01-01 00:00:00 UTC now (realtime mode: the host's date). */
+export function rtcSetTime(seconds: f64): void {
+  rtcSetTimeImpl(seconds > 0 ? <u64>seconds : 0);
+}
+/** CMOS boot order (QEMU's encoding: 1 floppy, 2 hard disk, 3 CD-ROM, 0 none). */
+export function cmosSetBootOrder(first: u32, second: u32, third: u32): void {
+  cmosSetBootOrderImpl(first, second, third);
+}
+/** CMOS floppy drive type (0 none, 1 360K, 2 1.2M, 3 720K, 4 1.44M, 5 2.88M) of drive 0 or 1. */
+export function cmosSetFloppyType(drive: u32, type: u32): void {
+  cmosSetFloppyTypeImpl(drive, type);
+}
+/** CMOS hard disk entry for IDE drive 0-3: BIOS geometry and translation (0 none, 1 LBA, 2 large, 3 r-echs). */
+export function cmosSetDiskPresent(drive: u32, cylinders: u32, heads: u32, sectors: u32, translation: u32): void {
+  cmosSetDiskPresentImpl(drive, cylinders, heads, sectors, translation);
+}
+export function cmosRead(index: u32): u32 {
+  return cmosReadImpl(index);
 }
 
 /**

@@ -28,6 +28,10 @@ import { DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL } from '
 import { i440fxInit, i440fxReset } from '../devices/i440fx';
 import { resetUarts, PORT_COM1, PORT_COM2, PORT_COM3, PORT_COM4, UART_PORT_COUNT } from '../devices/uart16550';
 import { PORT_DEBUG_EXIT, DEBUG_EXIT_PORT_COUNT } from '../devices/isa-debug-exit';
+import { picInit, picReset } from '../devices/pic8259';
+import { pitInit, pitReset } from '../devices/pit8254';
+import { systemControlInit, systemControlReset } from '../devices/system-control';
+import { rtcInit, rtcReset } from '../devices/rtc146818';
 
 const PORT_POST: u32 = 0x80;
 
@@ -45,10 +49,18 @@ export function buildMachine(): void {
   registerPorts(PORT_PCI_CONFIG_DATA, 4, DEV_PCI);
   registerPorts(PORT_RESET_CONTROL, 1, DEV_RESET_CONTROL);
   i440fxInit();
+  picInit();
+  pitInit();
+  systemControlInit();
+  rtcInit();
 }
 
 export function resetMachine(): void {
   resetIrqLines();
+  picReset();
+  pitReset();
+  systemControlReset();
+  rtcReset();
   resetControlReset();
   resetUarts();
   i440fxReset();

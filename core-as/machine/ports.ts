@@ -22,6 +22,11 @@ import { PORT_MAP, PORT_MAP_SIZE } from './layout';
 import {
   DEV_NONE, DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL,
 } from './device-ids';
+import { DEV_PIC, DEV_PIT, DEV_SYSTEM_CONTROL, DEV_RTC } from './device-ids';
+import { rtcRead, rtcWrite } from '../devices/rtc146818';
+import { picRead, picWrite } from '../devices/pic8259';
+import { pitRead, pitWrite } from '../devices/pit8254';
+import { systemControlRead, systemControlWrite } from '../devices/system-control';
 import { uartForPort, uartRead, uartWrite } from '../devices/uart16550';
 import { debugconForPort, debugconRead, debugconWrite } from '../devices/debugcon';
 import { debugExitWrite } from '../devices/isa-debug-exit';
@@ -64,6 +69,14 @@ function deviceRead(device: u32, port: u32, size: u32): u32 {
       return resetControlRead(port);
     case DEV_POST:
       return 0xff;
+    case DEV_PIC:
+      return picRead(port);
+    case DEV_PIT:
+      return pitRead(port);
+    case DEV_SYSTEM_CONTROL:
+      return systemControlRead(port);
+    case DEV_RTC:
+      return rtcRead(port);
     default:
       return openBus(size);
   }
@@ -82,6 +95,18 @@ function deviceWrite(device: u32, port: u32, value: u32, size: u32): void {
       return;
     case DEV_RESET_CONTROL:
       resetControlWrite(port, value & 0xff);
+      return;
+    case DEV_PIC:
+      picWrite(port, value & 0xff);
+      return;
+    case DEV_PIT:
+      pitWrite(port, value & 0xff);
+      return;
+    case DEV_SYSTEM_CONTROL:
+      systemControlWrite(port, value & 0xff);
+      return;
+    case DEV_RTC:
+      rtcWrite(port, value & 0xff);
       return;
     default:
       return;

@@ -8,12 +8,18 @@
 // slice length bounds interrupt latency, not accuracy.
 
 import { clockNow, setNextDeadline, NO_DEADLINE } from './clock';
+import { pitAdvance } from '../devices/pit8254';
+import { rtcAdvance } from '../devices/rtc146818';
 
 /** Bring every timer up to now; returns (and records) the earliest deadline. */
 export function serviceTimers(): u64 {
   const now = clockNow();
   let next = NO_DEADLINE;
   // Each timer device: `const t = xxxAdvance(now); if (t < next) next = t;`
+  const tPit = pitAdvance(now);
+  if (tPit < next) next = tPit;
+  const tRtc = rtcAdvance(now);
+  if (tRtc < next) next = tRtc;
   setNextDeadline(next);
   return next;
 }
