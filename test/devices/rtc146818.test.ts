@@ -148,6 +148,7 @@ describe('MC146818 update cycle', () => {
   });
 
   it('sets UF at each update, and raises IRQ 8 with IRQF when UIE is set; reading C clears both', () => {
+    wr(REG_A, A_NORMAL); // no periodic flag in the way
     advance(NS_PER_S / 4n);
     expect(rd(REG_C)).toBe(0);
     advanceTo(NS_PER_S);
