@@ -39,6 +39,7 @@ import { initDebugcon } from './devices/debugcon';
 import { irqLevel, setIrqSource } from './machine/irq';
 /** The irq.ts source bit tests drive lines with. */
 const IRQ_SOURCE_TEST: u32 = 30;
+import { irqLevel, setIrqSource, acknowledgeIrq, IRQ_SOURCE_HOST } from './machine/irq';
 import { buildMachine, resetMachine } from './machine/machine';
 import { mapSystemBios as firmwareMapBios } from './machine/firmware';
 import {
@@ -50,6 +51,10 @@ import { pciAddFunction, pciSetIrq } from './machine/pci';
 import { DEV_NONE } from './machine/device-ids';
 import { nmiDeliverable, acknowledgeInterrupt } from './cpu/external';
 import { lapicReset } from './devices/lapic';
+import {
+  rtcSetTime as rtcSetTimeImpl, cmosSetBootOrder as cmosSetBootOrderImpl, cmosSetFloppyType as cmosSetFloppyTypeImpl,
+  cmosSetDiskPresent as cmosSetDiskPresentImpl, cmosRead as cmosReadImpl,
+} from './devices/rtc146818';
 
 /** Segment descriptor attributes for the power-on and flat setups. */
 const ATTR_DATA_RW: u32 = ATTR_P | ATTR_S | ATTR_RW | ATTR_ACCESSED;
@@ -128,6 +133,38 @@ export function testDriveIrqLine(line: u32, high: bool): void {
 /** The CPU's INTR input as the interrupt controllers drive it (tests). */
 export function getIntrLine(): bool {
   return load<u32>(CPU_STATE + OFF_INTR_LINE) != 0;
+/** Drive ISA IRQ `line` from the host (its own source: the devices' drive is kept). */
+export function setHostIrq(line: u32, high: bool): void {
+  setIrqSource(line, IRQ_SOURCE_HOST, high);
+}
+/** An interrupt acknowledge cycle now (tests): the vector the interrupt controller answers. */
+export function interruptAcknowledge(): u32 {
+  return acknowledgeIrq();
+}
+/** Deterministic clock: let `ns` of virtual time pass without instructions; timers catch up (tests). */
+export function advanceClock(ns: u64): void {
+  clockSkipTo(clockNow() + ns);
+  serviceTimers();
+}
+
+/** The RTC reads `seconds` since 1970-01-01 00:00:00 UTC now (realtime mode: the host's date). */
+export function rtcSetTime(seconds: f64): void {
+  rtcSetTimeImpl(seconds > 0 ? <u64>seconds : 0);
+}
+/** CMOS boot order (QEMU's encoding: 1 floppy, 2 hard disk, 3 CD-ROM, 0 none). */
+export function cmosSetBootOrder(first: u32, second: u32, third: u32): void {
+  cmosSetBootOrderImpl(first, second, third);
+}
+/** CMOS floppy drive type (0 none, 1 360K, 2 1.2M, 3 720K, 4 1.44M, 5 2.88M) of drive 0 or 1. */
+export function cmosSetFloppyType(drive: u32, type: u32): void {
+  cmosSetFloppyTypeImpl(drive, type);
+}
+/** CMOS hard disk entry for IDE drive 0-3: BIOS geometry and translation (0 none, 1 LBA, 2 large, 3 r-echs). */
+export function cmosSetDiskPresent(drive: u32, cylinders: u32, heads: u32, sectors: u32, translation: u32): void {
+  cmosSetDiskPresentImpl(drive, cylinders, heads, sectors, translation);
+}
+export function cmosRead(index: u32): u32 {
+  return cmosReadImpl(index);
 }
 
 /**

@@ -49,6 +49,21 @@ export interface CoreExports {
   serviceDevices(): void;
   setDebugconPort(channel: number, port: number): void;
   getIrqLevel(line: number): number;
+  /** Drive ISA IRQ `line` from the host's own source (tests). */
+  setHostIrq(line: number, high: number): void;
+  /** An interrupt acknowledge cycle now: the interrupt controller's vector (tests). */
+  interruptAcknowledge(): number;
+  /** Deterministic clock: let `ns` of virtual time pass; timers catch up (tests). */
+  advanceClock(ns: bigint): void;
+  /** The RTC reads `seconds` since the Unix epoch now (realtime mode: the host's date). */
+  rtcSetTime(seconds: number): void;
+  /** CMOS boot order, QEMU's encoding: 1 floppy, 2 hard disk, 3 CD-ROM, 0 none. */
+  cmosSetBootOrder(first: number, second: number, third: number): void;
+  /** CMOS floppy type of drive 0/1: 0 none, 1 360K, 2 1.2M, 3 720K, 4 1.44M, 5 2.88M. */
+  cmosSetFloppyType(drive: number, type: number): void;
+  /** CMOS hard disk entry of IDE drive 0-3 (translation 0 none, 1 LBA, 2 large, 3 r-echs). */
+  cmosSetDiskPresent(drive: number, cylinders: number, heads: number, sectors: number, translation: number): void;
+  cmosRead(index: number): number;
   /** CLOCK_DETERMINISTIC (0) or CLOCK_REALTIME (1); restarts the clock at 0. */
   setClockMode(mode: number): void;
   clockPause(paused: number): void;

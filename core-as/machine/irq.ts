@@ -8,17 +8,18 @@
 // use IRQ_SOURCE_PCI + their slot.
 //
 // The 8259A pair (core-as/devices/pic8259.ts) samples the levels through
-// irqLevel() and is told of every change; until the machine has one, the
-// CPU's INTR line stays low and an acknowledge returns the 8259A's spurious
-// vector for IRQ 7 (0x0f with the BIOS's default base 0x08).
+// irqLevel(), is told of every change, drives the CPU's INTR line and
+// answers the acknowledge cycle.
 
 import { IRQ_STATE } from './layout';
 import { ioapicIsaLineChanged } from '../devices/ioapic';
+import { picLineChanged, picAcknowledge } from '../devices/pic8259';
 
 export const IRQ_LINES: u32 = 16;
 export const IRQ_SOURCE_ISA: u32 = 0;
 export const IRQ_SOURCE_PCI: u32 = 1;
-const SPURIOUS_VECTOR: u32 = 0x0f;
+/** The host driving a line itself (tests, and the host's own devices). */
+export const IRQ_SOURCE_HOST: u32 = 31;
 
 /** Per line, the sources driving it high (a bit each): 16 × u32 at IRQ_STATE. */
 @inline function sources(line: u32): u32 {
@@ -64,11 +65,13 @@ export function resetIrqLines(): void {
 
 /** Tell the interrupt controller a line changed level. */
 function controllerLineChanged(line: u32, high: bool): void {
-  // The 8259A pair is wired here (PC platform issue, in progress).
+  // Both controllers see every ISA line, as on the PC: the 8259A pair
+  // (through LINT0 or straight to INTR) and the IOAPIC's pins.
   ioapicIsaLineChanged(line, high);
+  picLineChanged(line, high);
 }
 
 /** INTA: the controller's vector for the highest-priority pending request. */
 export function acknowledgeIrq(): u32 {
-  return SPURIOUS_VECTOR;
+  return picAcknowledge();
 }

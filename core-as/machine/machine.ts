@@ -45,6 +45,10 @@ import { PORT_DEBUG_EXIT, DEBUG_EXIT_PORT_COUNT } from '../devices/isa-debug-exi
 import { i8042Init, i8042Reset } from '../devices/i8042';
 import { fwCfgInit, fwCfgReset } from '../devices/fw-cfg';
 import { testdevInit, testdevReset } from '../devices/pc-testdev';
+import { picInit, picReset } from '../devices/pic8259';
+import { pitInit, pitReset } from '../devices/pit8254';
+import { systemControlInit, systemControlReset } from '../devices/system-control';
+import { rtcInit, rtcReset } from '../devices/rtc146818';
 
 const PORT_POST: u32 = 0x80;
 const PORT_FPU_ERROR: u32 = 0xf0;
@@ -74,10 +78,18 @@ export function buildMachine(): void {
   testdevInit();
   ioapicInit();
   lapicInit();
+  picInit();
+  pitInit();
+  systemControlInit();
+  rtcInit();
 }
 
 export function resetMachine(): void {
   resetIrqLines();
+  picReset();
+  pitReset();
+  systemControlReset();
+  rtcReset();
   resetControlReset();
   resetUarts();
   i440fxReset();

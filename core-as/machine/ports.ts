@@ -23,14 +23,21 @@ import {
   DEV_NONE, DEV_FPU_ERROR, DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL, DEV_ACPI_PM,
   DEV_IDE, DEV_FDC, DEV_DMA,
 } from './device-ids';
+import {
+  DEV_I8042, DEV_FW_CFG, DEV_TESTDEV, DEV_PIC, DEV_PIT, DEV_SYSTEM_CONTROL, DEV_RTC,
+} from './device-ids';
 import { acpiPmPortRead, acpiPmPortWrite } from '../devices/acpi-pm';
 import { ideRead, ideWrite } from '../devices/ide';
 import { fdcRead, fdcWrite } from '../devices/fdc82077';
 import { dmaRead, dmaWrite } from '../devices/dma8237';
-import { DEV_I8042, DEV_FW_CFG, DEV_TESTDEV } from './device-ids';
+
 import { i8042Read, i8042Write } from '../devices/i8042';
 import { fwCfgRead, fwCfgWrite } from '../devices/fw-cfg';
 import { testdevRead, testdevWrite } from '../devices/pc-testdev';
+import { rtcRead, rtcWrite } from '../devices/rtc146818';
+import { picRead, picWrite } from '../devices/pic8259';
+import { pitRead, pitWrite } from '../devices/pit8254';
+import { systemControlRead, systemControlWrite } from '../devices/system-control';
 import { uartForPort, uartRead, uartWrite } from '../devices/uart16550';
 import { debugconForPort, debugconRead, debugconWrite } from '../devices/debugcon';
 import { debugExitWrite } from '../devices/isa-debug-exit';
@@ -95,6 +102,14 @@ function deviceRead(device: u32, port: u32, size: u32): u32 {
       return fwCfgRead(port, size);
     case DEV_TESTDEV:
       return testdevRead(port, size);
+    case DEV_PIC:
+      return picRead(port);
+    case DEV_PIT:
+      return pitRead(port);
+    case DEV_SYSTEM_CONTROL:
+      return systemControlRead(port);
+    case DEV_RTC:
+      return rtcRead(port);
     default:
       return openBus(size);
   }
@@ -138,6 +153,18 @@ function deviceWrite(device: u32, port: u32, value: u32, size: u32): void {
       return;
     case DEV_TESTDEV:
       testdevWrite(port, value, size);
+      return;
+    case DEV_PIC:
+      picWrite(port, value & 0xff);
+      return;
+    case DEV_PIT:
+      pitWrite(port, value & 0xff);
+      return;
+    case DEV_SYSTEM_CONTROL:
+      systemControlWrite(port, value & 0xff);
+      return;
+    case DEV_RTC:
+      rtcWrite(port, value & 0xff);
       return;
     default:
       return;

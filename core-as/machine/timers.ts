@@ -11,6 +11,8 @@ import { clockNow, setNextDeadline, NO_DEADLINE } from './clock';
 import { acpiPmAdvance } from '../devices/acpi-pm';
 import { i8042Advance } from '../devices/i8042';
 import { lapicAdvance } from '../devices/lapic';
+import { pitAdvance } from '../devices/pit8254';
+import { rtcAdvance } from '../devices/rtc146818';
 
 /** Bring every timer up to now; returns (and records) the earliest deadline. */
 export function serviceTimers(): u64 {
@@ -23,6 +25,10 @@ export function serviceTimers(): u64 {
   if (tKbd < next) next = tKbd;
   const tLapic = lapicAdvance(now);
   if (tLapic < next) next = tLapic;
+  const tPit = pitAdvance(now);
+  if (tPit < next) next = tPit;
+  const tRtc = rtcAdvance(now);
+  if (tRtc < next) next = tRtc;
   setNextDeadline(next);
   return next;
 }
