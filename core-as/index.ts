@@ -36,7 +36,6 @@ import { serviceInput } from './devices/i8042';
 import { kbdLeds } from './devices/ps2-keyboard';
 export { fwCfgAlloc, fwCfgAddItem, fwCfgAddFile, fwCfgHostArea } from './devices/fw-cfg';
 import { initDebugcon } from './devices/debugcon';
-import { irqLevel, setIrqSource } from './machine/irq';
 /** The irq.ts source bit tests drive lines with. */
 const IRQ_SOURCE_TEST: u32 = 30;
 import { irqLevel, setIrqSource, acknowledgeIrq, IRQ_SOURCE_HOST } from './machine/irq';
@@ -133,6 +132,7 @@ export function testDriveIrqLine(line: u32, high: bool): void {
 /** The CPU's INTR input as the interrupt controllers drive it (tests). */
 export function getIntrLine(): bool {
   return load<u32>(CPU_STATE + OFF_INTR_LINE) != 0;
+}
 /** Drive ISA IRQ `line` from the host (its own source: the devices' drive is kept). */
 export function setHostIrq(line: u32, high: bool): void {
   setIrqSource(line, IRQ_SOURCE_HOST, high);
