@@ -17,6 +17,8 @@
 //   0x3F8, 0x2F8, 0x3E8, 0x2E8 (+8)    16550A UARTs             (uart16550.ts)
 //   0xCF8, 0xCFC-0xCFF                 PCI configuration        (machine/pci.ts)
 //   0xCF9                              PIIX3 reset control      (machine/reset-control.ts)
+//   0x3B0-0x3DF, 0xA0000-0xBFFFF       VGA                      (vga.ts)
+//   0x1CE-0x1D0, PCI 00:02.0           Bochs VBE / std VGA PCI  (vbe.ts)
 
 import { clearPortMap, registerPorts } from './ports';
 import { clearMmioMap } from './mmio';
@@ -28,6 +30,8 @@ import { DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL } from '
 import { i440fxInit, i440fxReset } from '../devices/i440fx';
 import { resetUarts, PORT_COM1, PORT_COM2, PORT_COM3, PORT_COM4, UART_PORT_COUNT } from '../devices/uart16550';
 import { PORT_DEBUG_EXIT, DEBUG_EXIT_PORT_COUNT } from '../devices/isa-debug-exit';
+import { vgaInit, vgaReset } from '../devices/vga';
+import { vbeInit, vbeReset } from '../devices/vbe';
 
 const PORT_POST: u32 = 0x80;
 
@@ -45,6 +49,8 @@ export function buildMachine(): void {
   registerPorts(PORT_PCI_CONFIG_DATA, 4, DEV_PCI);
   registerPorts(PORT_RESET_CONTROL, 1, DEV_RESET_CONTROL);
   i440fxInit();
+  vgaInit();
+  vbeInit();
 }
 
 export function resetMachine(): void {
@@ -52,5 +58,7 @@ export function resetMachine(): void {
   resetControlReset();
   resetUarts();
   i440fxReset();
+  vbeReset();
+  vgaReset();
   resetShadow();
 }

@@ -12,10 +12,12 @@
 // absent hardware sees.
 
 import { MMIO_MAP, MMIO_MAP_SIZE } from './layout';
-import { DEV_NONE, DEV_ROM, DEV_SHADOW } from './device-ids';
+import { DEV_NONE, DEV_ROM, DEV_SHADOW, DEV_VGA, DEV_VBE } from './device-ids';
 import { romRead, shadowRead, shadowWrite } from './firmware';
 import { tlbFlushAll } from '../cpu/paging';
 import { invalidateFetch } from '../cpu/memory';
+import { vgaMmioRead, vgaMmioWrite } from '../devices/vga';
+import { vbeMmioRead, vbeMmioWrite } from '../devices/vbe';
 
 const PAGE_SHIFT: u32 = 12;
 
@@ -57,6 +59,10 @@ export function mmioRead(phys: u32, size: u32): u32 {
       return romRead(phys, size);
     case DEV_SHADOW:
       return shadowRead(phys, size);
+    case DEV_VGA:
+      return vgaMmioRead(phys, size);
+    case DEV_VBE:
+      return vbeMmioRead(phys, size);
     default:
       return openBus(size);
   }
@@ -66,6 +72,12 @@ export function mmioWrite(phys: u32, v: u32, size: u32): void {
   switch (mmioOwner(phys)) {
     case DEV_SHADOW:
       shadowWrite(phys, v, size);
+      return;
+    case DEV_VGA:
+      vgaMmioWrite(phys, v, size);
+      return;
+    case DEV_VBE:
+      vbeMmioWrite(phys, v, size);
       return;
     default:
       return;

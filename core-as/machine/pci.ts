@@ -18,8 +18,9 @@
 // Capacity: PCI_MAX_FUNCTIONS functions, state in PCI_STATE.
 
 import { PCI_STATE } from './layout';
-import { DEV_PCI } from './device-ids';
+import { DEV_PCI, DEV_VBE } from './device-ids';
 import { i440fxConfigWritten } from '../devices/i440fx';
+import { vbePciMappingChanged } from '../devices/vbe';
 import { setIrqSource, IRQ_SOURCE_PCI } from './irq';
 
 export const PORT_PCI_CONFIG_ADDRESS: u32 = 0xcf8;
@@ -314,6 +315,9 @@ export function pciConfigWrite(slot: u32, offset: u32, value: u32, size: u32): v
 function pciMappingChanged(slot: u32): void {
   switch (pciOwner(slot)) {
     // Devices with BARs add a case: `case DEV_VGA: vgaPciMappingChanged(); return;`
+    case DEV_VBE:
+      vbePciMappingChanged();
+      return;
     default:
       return;
   }

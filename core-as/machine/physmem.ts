@@ -6,7 +6,9 @@
 // never touch the core's own memory.
 
 import { RAM_BASE, RAM_MAX } from './layout';
-import { mmioRead, mmioWrite, isMmio } from './mmio';
+import { mmioRead, mmioWrite, isMmio, mmioOwner } from './mmio';
+import { DEV_VBE } from './device-ids';
+import { vbeDirectPage } from '../devices/vbe';
 
 let ramSize: u32 = 0;
 
@@ -58,4 +60,13 @@ export function physWrite32(phys: u32, v: u32): void {
 /** Where VRAM (VRAM_SIZE bytes) lives in the wasm memory: above guest RAM, 1 MiB aligned. */
 export function vramBase(): u32 {
   return RAM_BASE + ((ramSize + 0xfffff) & ~0xfffff);
+}
+
+/**
+ * A device page backed by wasm memory that the TLB may map directly (the VBE
+ * linear framebuffer, devices/vbe.ts): its wasm address, with bit 0
+ * (DIRECT_WRITABLE) set when writes may go there too; 0 for any other page.
+ */
+export function directPage(physPage: u32): u32 {
+  return mmioOwner(physPage) == DEV_VBE ? vbeDirectPage(physPage) : 0;
 }

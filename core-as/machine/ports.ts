@@ -20,20 +20,22 @@
 
 import { PORT_MAP, PORT_MAP_SIZE } from './layout';
 import {
-  DEV_NONE, DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL,
+  DEV_NONE, DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL, DEV_VGA, DEV_VBE,
 } from './device-ids';
 import { uartForPort, uartRead, uartWrite } from '../devices/uart16550';
 import { debugconForPort, debugconRead, debugconWrite } from '../devices/debugcon';
 import { debugExitWrite } from '../devices/isa-debug-exit';
 import { pciPortRead, pciPortWrite } from './pci';
 import { resetControlRead, resetControlWrite } from './reset-control';
+import { vgaPortRead, vgaPortWrite } from '../devices/vga';
+import { vbePortRead, vbePortWrite } from '../devices/vbe';
 import { count, STAT_IO_READS, STAT_IO_WRITES } from '../generated/stats';
 
 const PORT_MASK: u32 = 0xffff;
 const BITS_PER_BYTE: u32 = 8;
 
 /** Devices that take 16/32-bit accesses whole (bit n = device id n). */
-const WIDE_DEVICES: u32 = (1 << DEV_DEBUG_EXIT) | (1 << DEV_PCI);
+const WIDE_DEVICES: u32 = (1 << DEV_DEBUG_EXIT) | (1 << DEV_PCI) | (1 << DEV_VBE);
 
 /** Claim ports [base, base + count) for `device` (later claims win). */
 export function registerPorts(base: u32, count: u32, device: u32): void {
@@ -64,6 +66,10 @@ function deviceRead(device: u32, port: u32, size: u32): u32 {
       return resetControlRead(port);
     case DEV_POST:
       return 0xff;
+    case DEV_VGA:
+      return vgaPortRead(port);
+    case DEV_VBE:
+      return vbePortRead(port, size);
     default:
       return openBus(size);
   }
@@ -82,6 +88,12 @@ function deviceWrite(device: u32, port: u32, value: u32, size: u32): void {
       return;
     case DEV_RESET_CONTROL:
       resetControlWrite(port, value & 0xff);
+      return;
+    case DEV_VGA:
+      vgaPortWrite(port, value & 0xff);
+      return;
+    case DEV_VBE:
+      vbePortWrite(port, value, size);
       return;
     default:
       return;

@@ -8,12 +8,15 @@
 // slice length bounds interrupt latency, not accuracy.
 
 import { clockNow, setNextDeadline, NO_DEADLINE } from './clock';
+import { vgaAdvance } from '../devices/vga';
 
 /** Bring every timer up to now; returns (and records) the earliest deadline. */
 export function serviceTimers(): u64 {
   const now = clockNow();
   let next = NO_DEADLINE;
   // Each timer device: `const t = xxxAdvance(now); if (t < next) next = t;`
+  const tVga = vgaAdvance(now);
+  if (tVga < next) next = tVga;
   setNextDeadline(next);
   return next;
 }
