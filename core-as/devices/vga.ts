@@ -656,10 +656,11 @@ export function vgaUpdateDisplay(): void {
   disp(DISPLAY_VRAM_SIZE, VRAM_SIZE);
   disp(DISPLAY_PEL_MASK, <u32>load<u8>(ST_PEL_MASK));
   const start = ((cr(CR_START_HI) << 8) | cr(CR_START_LO)) * PLANES;
-  if ((load<u8>(ST_AR_INDEX) & AR_PALETTE_ADDRESS_SOURCE) == 0 || (sr(SR_CLOCKING) & SR1_SCREEN_OFF) != 0) {
-    setGeometry(DISPLAY_KIND_BLANK, 0, 0, 0, 0, 0);
-  } else if (vbeEnabled()) {
+  if (vbeEnabled()) {
+    // QEMU shows VBE modes whatever the attribute index (the Bochs BIOS never sets it).
     vbeDescribe();
+  } else if ((load<u8>(ST_AR_INDEX) & AR_PALETTE_ADDRESS_SOURCE) == 0 || (sr(SR_CLOCKING) & SR1_SCREEN_OFF) != 0) {
+    setGeometry(DISPLAY_KIND_BLANK, 0, 0, 0, 0, 0);
   } else if ((gr(GR_MISC) & GR6_GRAPHICS) == 0) {
     describeText(start);
   } else {

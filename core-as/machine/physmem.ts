@@ -30,6 +30,7 @@ export function physRead8(phys: u32): u32 {
 }
 export function physRead16(phys: u32): u32 {
   if ((phys & 0xfff) <= 0xffe && phys < ramSize - 1 && !isMmio(phys)) return <u32>load<u16>(RAM_BASE + phys);
+  if ((phys & 1) == 0 && isMmio(phys)) return mmioRead(phys, 2);
   return physRead8(phys) | (physRead8(phys + 1) << 8);
 }
 export function physRead32(phys: u32): u32 {
@@ -43,6 +44,7 @@ export function physWrite8(phys: u32, v: u32): void {
 }
 export function physWrite16(phys: u32, v: u32): void {
   if ((phys & 0xfff) <= 0xffe && phys < ramSize - 1 && !isMmio(phys)) store<u16>(RAM_BASE + phys, <u16>v);
+  else if ((phys & 1) == 0 && isMmio(phys)) mmioWrite(phys, v & 0xffff, 2);
   else {
     physWrite8(phys, v);
     physWrite8(phys + 1, v >> 8);

@@ -13,7 +13,19 @@ import { createCore, type Core } from '../../host/core.js';
 import { renderVga, type VgaImage } from '../../host/vga-render.js';
 import { encodePng, decodePng } from './png.js';
 import {
-  MODE_03H, MODE_12H, MODE_13H, MODE_X, setMode, setDac, loadEgaPalette, loadFont, seq, gc, crtc, WINDOW, TEXT_WINDOW,
+  MODE_03H,
+  MODE_12H,
+  MODE_13H,
+  MODE_X,
+  setMode,
+  setDac,
+  loadEgaPalette,
+  loadFont,
+  seq,
+  gc,
+  crtc,
+  WINDOW,
+  TEXT_WINDOW,
 } from './vga-modes.js';
 
 const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), 'golden');
@@ -48,7 +60,8 @@ function expectGolden(name: string, img: VgaImage, size: [number, number]): void
     const actual = join(tmpdir(), `tabvm-${name}-actual.png`);
     writeFileSync(actual, png);
     let first = -1;
-    for (let i = 0; i < img.rgba.length && first < 0; i += 4) if (img.rgba[i] !== golden.rgba[i] || img.rgba[i + 1] !== golden.rgba[i + 1] || img.rgba[i + 2] !== golden.rgba[i + 2]) first = i / 4;
+    for (let i = 0; i < img.rgba.length && first < 0; i += 4)
+      if (img.rgba[i] !== golden.rgba[i] || img.rgba[i + 1] !== golden.rgba[i + 1] || img.rgba[i + 2] !== golden.rgba[i + 2]) first = i / 4;
     throw new Error(
       `${name}: screen differs from ${file} (first at x=${first % img.width}, y=${Math.floor(first / img.width)}); actual image in ${actual}`,
     );
@@ -65,6 +78,7 @@ const FONT_5X7: Record<string, string[]> = {
   V: ['#...#', '#...#', '#...#', '#...#', '#...#', '.#.#.', '..#..'],
   X: ['#...#', '#...#', '.#.#.', '..#..', '.#.#.', '#...#', '#...#'],
   E: ['#####', '#....', '#....', '####.', '#....', '#....', '#####'],
+  '0': ['.###.', '#...#', '#..##', '#.#.#', '##..#', '#...#', '.###.'],
   '2': ['.###.', '#...#', '....#', '...#.', '..#..', '.#...', '#####'],
   '5': ['#####', '#....', '####.', '....#', '....#', '#...#', '.###.'],
   '8': ['.###.', '#...#', '#...#', '.###.', '#...#', '#...#', '.###.'],
@@ -201,20 +215,22 @@ describe('VGA golden screens', () => {
   });
 
   it('shows a VBE 32-bpp mode written through the PCI linear framebuffer', () => {
+    const width = 160;
+    const height = 120;
     mapLfb(LFB_BASE);
-    vbeWrite(1, 320);
-    vbeWrite(2, 200);
+    vbeWrite(1, width);
+    vbeWrite(2, height);
     vbeWrite(3, 32);
     vbeWrite(4, 0x41);
-    for (let y = 0; y < 200; y++) {
-      for (let x = 0; x < 320; x++) {
-        const r = Math.floor((x * 255) / 319);
-        const g = Math.floor((y * 255) / 199);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const r = (x >> 4) * 28; // bytes B, G, R, X in memory
+        const g = (y >> 4) * 36;
         const b = ((x ^ y) & 0x20) !== 0 ? 0xff : 0x40;
-        core.exports.busWrite(LFB_BASE + (y * 320 + x) * 4, ((r << 16) | (g << 8) | b) >>> 0, 4);
+        core.exports.busWrite(LFB_BASE + (y * width + x) * 4, ((r << 16) | (g << 8) | b) >>> 0, 4);
       }
     }
     const img = render();
-    expectGolden('vbe-320x200x32', img, [320, 200]);
+    expectGolden('vbe-160x120x32', img, [width, height]);
   });
 });

@@ -9,8 +9,24 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../../host/core.js';
 import * as L from '../../host/generated/cpu-layout.js';
 import {
-  PORT_ATTR, PORT_MISC, PORT_SEQ, PORT_GC, PORT_CRTC, PORT_STATUS1, PORT_DAC_READ_INDEX, PORT_DAC_WRITE_INDEX,
-  PORT_DAC_DATA, WINDOW, TEXT_WINDOW, MODE_03H, MODE_12H, setMode, out, inp, seq, gc,
+  PORT_ATTR,
+  PORT_MISC,
+  PORT_SEQ,
+  PORT_GC,
+  PORT_CRTC,
+  PORT_STATUS1,
+  PORT_DAC_READ_INDEX,
+  PORT_DAC_WRITE_INDEX,
+  PORT_DAC_DATA,
+  WINDOW,
+  TEXT_WINDOW,
+  MODE_03H,
+  MODE_12H,
+  setMode,
+  out,
+  inp,
+  seq,
+  gc,
 } from './vga-modes.js';
 
 const PORT_ATTR_READ = 0x3c1;
@@ -50,6 +66,7 @@ function planarMode(): void {
 
 describe('VGA registers', () => {
   it('attribute controller: 0x3C0 alternates index and data; reading input status 1 resets to index', () => {
+    out(core, PORT_MISC, 0x01); // colour: input status 1 at 0x3DA
     inp(core, PORT_STATUS1);
     out(core, PORT_ATTR, 0x05);
     out(core, PORT_ATTR, 0x2a);
@@ -147,15 +164,13 @@ describe('VGA registers', () => {
 
   it('input status 1: vertical retrace comes and goes on the virtual clock, so a guest wait loop ends', () => {
     // mov dx,3DAh; a: in al,dx; test al,8; jz a; b: in al,dx; test al,8; jnz b; c: in al,dx; test al,1; jnz c; hlt
-    const code = [
-      0x66, 0xba, 0xda, 0x03, 0xec, 0xa8, 0x08, 0x74, 0xfb, 0xec, 0xa8, 0x08, 0x75, 0xfb, 0xec, 0xa8, 0x01, 0x75, 0xfb,
-      0xf4,
-    ];
+    const code = [0x66, 0xba, 0xda, 0x03, 0xec, 0xa8, 0x08, 0x74, 0xfb, 0xec, 0xa8, 0x08, 0x75, 0xfb, 0xec, 0xa8, 0x01, 0x75, 0xfb, 0xf4];
+    out(core, PORT_MISC, 0x01);
     core.writePhys(0x1000, Uint8Array.from(code));
     core.setupFlat32({ cpl: 0 });
     core.setReg('eip', 0x1000);
     const r = core.run(5_000_000);
-    expect(r.reason).toBe('halt');
+    expect(r.reason).toBe('idle'); // reached the HLT
     expect(core.getReg('eip')).toBe(0x1000 + code.length);
   });
 });
@@ -223,7 +238,7 @@ describe('VGA memory: planar write modes and latches', () => {
     expect(planes(0x40)).toEqual([0x08, 0x08, 0xf7, 0xf7]);
   });
 
-  it('read mode 1: colour compare over the planes Colour Don\'t Care includes', () => {
+  it("read mode 1: colour compare over the planes Colour Don't Care includes", () => {
     setPlanes(0x50, [0b1100, 0b1010, 0b0000, 0b1111]);
     gc(core, 5, 0x08);
     gc(core, 2, 0x0b); // colour 1011: planes 0, 1, 3 set
