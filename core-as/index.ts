@@ -3,7 +3,7 @@
 // offsets of host/generated/cpu-layout.ts; these functions cover the rest.
 
 import { CPU_STATE, CPU_STATE_SIZE, RAM_BASE, TLB, ROM_AREA } from './machine/layout';
-import { setRamSize, getRamSize, vramBase } from './machine/physmem';
+import { setRamSize, getRamSize, vramBase, physRead8, physRead16, physRead32, physWrite8, physWrite16, physWrite32 } from './machine/physmem';
 import {
   loadSegmentCache, setSegmentRights, SEG_RIGHT_READ, SEG_RIGHT_WRITE, setReg32, setEip, setCpl, SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR,
   OFF_CR0, OFF_INTR_LINE, OFF_IDTR_LIMIT, OFF_GDTR_LIMIT, OFF_DR, OFF_A20_MASK, REG_EDX, FLAG_IF, CR0_PE, CR0_ET, CR0_NW, CR0_CD,
@@ -54,6 +54,10 @@ import {
   rtcSetTime as rtcSetTimeImpl, cmosSetBootOrder as cmosSetBootOrderImpl, cmosSetFloppyType as cmosSetFloppyTypeImpl,
   cmosSetDiskPresent as cmosSetDiskPresentImpl, cmosRead as cmosReadImpl,
 } from './devices/rtc146818';
+import { vbeSetRom } from './devices/vbe';
+import { vgaUpdateDisplay } from './devices/vga';
+import { VGA_DISPLAY } from './devices/vga-display';
+import { OPTION_ROM_AREA } from './machine/firmware';
 
 /** Segment descriptor attributes for the power-on and flat setups. */
 const ATTR_DATA_RW: u32 = ATTR_P | ATTR_S | ATTR_RW | ATTR_ACCESSED;
@@ -114,6 +118,36 @@ export function getRomArea(): u32 {
 }
 export function getVramBase(): u32 {
   return vramBase();
+}
+
+/** Where the host copies option ROMs (the VGA BIOS) before setVgaBios. */
+export function getOptionRomArea(): u32 {
+  return OPTION_ROM_AREA;
+}
+/**
+ * The host copied a VGA BIOS image (vgabios-stdvga.bin) of `size` bytes to
+ * getOptionRomArea(): expose it through the std VGA's PCI expansion ROM BAR
+ * (devices/vbe.ts). Returns false for a size that does not fit.
+ */
+export function setVgaBios(size: u32): bool {
+  return vbeSetRom(size);
+}
+/**
+ * A guest-physical access as the CPU's bus sees it (RAM, or the device that
+ * decodes the page), `size` 1, 2 or 4 bytes: for host tools and tests.
+ */
+export function busRead(phys: u32, size: u32): u32 {
+  return size == 1 ? physRead8(phys) : size == 2 ? physRead16(phys) : physRead32(phys);
+}
+export function busWrite(phys: u32, v: u32, size: u32): void {
+  if (size == 1) physWrite8(phys, v);
+  else if (size == 2) physWrite16(phys, v);
+  else physWrite32(phys, v);
+}
+/** Address of the display descriptor (devices/vga-display.ts) in the shared memory. */
+export function getVgaDisplay(): u32 {
+  vgaUpdateDisplay();
+  return VGA_DISPLAY;
 }
 
 /** Level of ISA IRQ line `line` as the devices drive it (tests; the PIC samples it later). */

@@ -96,6 +96,15 @@ export interface CoreExports {
   getIntrLine(): number;
   /** Drive ISA IRQ `line` from a test source (OR-ed with the devices'). */
   testDriveIrqLine(line: number, high: number): void;
+  /** Where the host copies the VGA BIOS before setVgaBios(size). */
+  getOptionRomArea(): number;
+  /** Expose the VGA BIOS image through the std VGA's PCI ROM BAR; false if its size is unusable. */
+  setVgaBios(size: number): number;
+  /** Guest-physical access through the bus (RAM or a device's MMIO); size in bytes. */
+  busRead(phys: number, size: number): number;
+  busWrite(phys: number, value: number, size: number): void;
+  /** Address of the display descriptor (core-as/devices/vga-display.ts). */
+  getVgaDisplay(): number;
 }
 
 const PAGE = 65536;

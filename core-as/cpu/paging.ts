@@ -13,7 +13,7 @@
 // grant more than the page tables do.
 
 import { CPU_STATE, TLB, TLB_ENTRIES, TLB_VALID_LIST, TLB_VALID_LIST_MAX, RAM_BASE } from '../machine/layout';
-import { physRead32, physWrite32, isPlainRamPage } from '../machine/physmem';
+import { physRead32, physWrite32, isPlainRamPage, directPage } from '../machine/physmem';
 import { cr0, cr3, cr4, efer, OFF_CR2, OFF_A20_MASK, CR0_PG, CR0_WP, CR4_PSE, CR4_PAE, CR4_PGE, EFER_NXE, markDecoderStale } from './state';
 import { raiseFaultWithCode, EXC_PF, PF_P, PF_W, PF_U, PF_RSVD, PF_I } from './fault';
 import { count, STAT_PAGE_WALKS, STAT_TLB_FLUSHES, STAT_TLB_PAGE_FLUSHES } from '../generated/stats';
@@ -281,11 +281,19 @@ function fill(lin: u32, physPage: u32, allowUser: bool, superWrite: bool, userRe
   let delta: u32;
   physPage &= 0xfffff000;
   // A page holding an armed data breakpoint is slow so every access reaches the check (debug.ts).
-  if (isPlainRamPage(physPage) && !(dataBreakpointsArmed && dataBreakpointOnPage(linPage))) {
+  const breakpoint = dataBreakpointsArmed && dataBreakpointOnPage(linPage);
+  if (isPlainRamPage(physPage) && !breakpoint) {
     delta = RAM_BASE + physPage - linPage;
   } else {
-    flags |= TLB_SLOW;
-    delta = physPage - linPage;
+    // Framebuffer memory (physmem.ts directPage): reads go straight to it; writes too once the device allows (bit 0).
+    const direct = breakpoint ? 0 : directPage(physPage);
+    if (direct != 0) {
+      delta = (direct & 0xfffff000) - linPage;
+      if ((direct & 1) == 0) flags |= TLB_NO_USER_WRITE | TLB_NO_SUPER_WRITE;
+    } else {
+      flags |= TLB_SLOW;
+      delta = physPage - linPage;
+    }
   }
   tlbSet(lin, (delta & 0xfffff000) | flags);
 }

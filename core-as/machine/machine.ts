@@ -24,6 +24,8 @@
 //   0x510-0x511, 0x514-0x51B           QEMU fw_cfg              (fw-cfg.ts)
 //   0xE0-0xE7, 0xE8-0xEB, 0x2000-0x2017 QEMU pc-testdev         (pc-testdev.ts)
 // Memory-mapped: 0xFEC00000 IOAPIC (ioapic.ts), 0xFEE00000 (IA32_APIC_BASE) local APIC (lapic.ts).
+//   0x3B0-0x3DF, 0xA0000-0xBFFFF       VGA                      (vga.ts)
+//   0x1CE-0x1D0, PCI 00:02.0           Bochs VBE / std VGA PCI  (vbe.ts)
 
 import { clearPortMap, registerPorts } from './ports';
 import { clearMmioMap } from './mmio';
@@ -49,6 +51,8 @@ import { picInit, picReset } from '../devices/pic8259';
 import { pitInit, pitReset } from '../devices/pit8254';
 import { systemControlInit, systemControlReset } from '../devices/system-control';
 import { rtcInit, rtcReset } from '../devices/rtc146818';
+import { vgaInit, vgaReset } from '../devices/vga';
+import { vbeInit, vbeReset } from '../devices/vbe';
 
 const PORT_POST: u32 = 0x80;
 const PORT_FPU_ERROR: u32 = 0xf0;
@@ -82,6 +86,8 @@ export function buildMachine(): void {
   pitInit();
   systemControlInit();
   rtcInit();
+  vgaInit();
+  vbeInit();
 }
 
 export function resetMachine(): void {
@@ -103,5 +109,7 @@ export function resetMachine(): void {
   testdevReset();
   ioapicReset();
   lapicReset();
+  vbeReset();
+  vgaReset();
   resetShadow();
 }

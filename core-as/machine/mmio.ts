@@ -12,12 +12,16 @@
 // absent hardware sees.
 
 import { MMIO_MAP, MMIO_MAP_SIZE } from './layout';
-import { DEV_NONE, DEV_ROM, DEV_SHADOW, DEV_LAPIC, DEV_IOAPIC } from './device-ids';
+import {
+  DEV_NONE, DEV_ROM, DEV_SHADOW, DEV_LAPIC, DEV_IOAPIC, DEV_VGA, DEV_VBE,
+} from './device-ids';
 import { lapicRead, lapicWrite } from '../devices/lapic';
 import { ioapicRead, ioapicWrite } from '../devices/ioapic';
 import { romRead, shadowRead, shadowWrite } from './firmware';
 import { tlbFlushAll } from '../cpu/paging';
 import { invalidateFetch } from '../cpu/memory';
+import { vgaMmioRead, vgaMmioWrite } from '../devices/vga';
+import { vbeMmioRead, vbeMmioWrite } from '../devices/vbe';
 
 const PAGE_SHIFT: u32 = 12;
 
@@ -63,6 +67,10 @@ export function mmioRead(phys: u32, size: u32): u32 {
       return lapicRead(phys, size);
     case DEV_IOAPIC:
       return ioapicRead(phys, size);
+    case DEV_VGA:
+      return vgaMmioRead(phys, size);
+    case DEV_VBE:
+      return vbeMmioRead(phys, size);
     default:
       return openBus(size);
   }
@@ -78,6 +86,12 @@ export function mmioWrite(phys: u32, v: u32, size: u32): void {
       return;
     case DEV_IOAPIC:
       ioapicWrite(phys, v, size);
+      return;
+    case DEV_VGA:
+      vgaMmioWrite(phys, v, size);
+      return;
+    case DEV_VBE:
+      vbeMmioWrite(phys, v, size);
       return;
     default:
       return;

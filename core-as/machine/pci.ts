@@ -19,12 +19,13 @@
 
 import { PCI_STATE } from './layout';
 import {
-  DEV_PCI, DEV_ACPI_PM, DEV_IDE, DEV_PIIX3,
+  DEV_PCI, DEV_ACPI_PM, DEV_IDE, DEV_PIIX3, DEV_VBE,
 } from './device-ids';
 import { i440fxConfigWritten } from '../devices/i440fx';
 import { acpiPmConfigWritten } from '../devices/acpi-pm';
 import { piix3ConfigWritten } from '../devices/piix3';
 import { ideMappingChanged } from '../devices/ide';
+import { vbePciMappingChanged } from '../devices/vbe';
 import { setIrqSource, IRQ_SOURCE_PCI } from './irq';
 
 export const PORT_PCI_CONFIG_ADDRESS: u32 = 0xcf8;
@@ -321,6 +322,9 @@ function pciMappingChanged(slot: u32): void {
     // Devices with BARs add a case: `case DEV_VGA: vgaPciMappingChanged(); return;`
     case DEV_IDE:
       ideMappingChanged();
+      return;
+    case DEV_VBE:
+      vbePciMappingChanged();
       return;
     default:
       return;

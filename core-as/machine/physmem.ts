@@ -6,7 +6,9 @@
 // never touch the core's own memory.
 
 import { RAM_BASE, RAM_MAX } from './layout';
-import { mmioRead, mmioWrite, isMmio } from './mmio';
+import { mmioRead, mmioWrite, isMmio, mmioOwner } from './mmio';
+import { DEV_VBE } from './device-ids';
+import { vbeDirectPage } from '../devices/vbe';
 
 let ramSize: u32 = 0;
 
@@ -28,6 +30,7 @@ export function physRead8(phys: u32): u32 {
 }
 export function physRead16(phys: u32): u32 {
   if ((phys & 0xfff) <= 0xffe && phys < ramSize - 1 && !isMmio(phys)) return <u32>load<u16>(RAM_BASE + phys);
+  if ((phys & 1) == 0 && isMmio(phys)) return mmioRead(phys, 2);
   return physRead8(phys) | (physRead8(phys + 1) << 8);
 }
 export function physRead32(phys: u32): u32 {
@@ -41,6 +44,7 @@ export function physWrite8(phys: u32, v: u32): void {
 }
 export function physWrite16(phys: u32, v: u32): void {
   if ((phys & 0xfff) <= 0xffe && phys < ramSize - 1 && !isMmio(phys)) store<u16>(RAM_BASE + phys, <u16>v);
+  else if ((phys & 1) == 0 && isMmio(phys)) mmioWrite(phys, v & 0xffff, 2);
   else {
     physWrite8(phys, v);
     physWrite8(phys + 1, v >> 8);
@@ -58,4 +62,13 @@ export function physWrite32(phys: u32, v: u32): void {
 /** Where VRAM (VRAM_SIZE bytes) lives in the wasm memory: above guest RAM, 1 MiB aligned. */
 export function vramBase(): u32 {
   return RAM_BASE + ((ramSize + 0xfffff) & ~0xfffff);
+}
+
+/**
+ * A device page backed by wasm memory that the TLB may map directly (the VBE
+ * linear framebuffer, devices/vbe.ts): its wasm address, with bit 0
+ * (DIRECT_WRITABLE) set when writes may go there too; 0 for any other page.
+ */
+export function directPage(physPage: u32): u32 {
+  return mmioOwner(physPage) == DEV_VBE ? vbeDirectPage(physPage) : 0;
 }

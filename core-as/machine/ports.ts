@@ -22,6 +22,7 @@ import { PORT_MAP, PORT_MAP_SIZE } from './layout';
 import {
   DEV_NONE, DEV_FPU_ERROR, DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL, DEV_ACPI_PM,
   DEV_IDE, DEV_FDC, DEV_DMA,
+  DEV_NONE, DEV_UART, DEV_DEBUG_EXIT, DEV_PCI, DEV_POST, DEV_RESET_CONTROL, DEV_VGA, DEV_VBE,
 } from './device-ids';
 import {
   DEV_I8042, DEV_FW_CFG, DEV_TESTDEV, DEV_PIC, DEV_PIT, DEV_SYSTEM_CONTROL, DEV_RTC,
@@ -43,6 +44,8 @@ import { debugconForPort, debugconRead, debugconWrite } from '../devices/debugco
 import { debugExitWrite } from '../devices/isa-debug-exit';
 import { pciPortRead, pciPortWrite } from './pci';
 import { resetControlRead, resetControlWrite } from './reset-control';
+import { vgaPortRead, vgaPortWrite } from '../devices/vga';
+import { vbePortRead, vbePortWrite } from '../devices/vbe';
 import { count, STAT_IO_READS, STAT_IO_WRITES } from '../generated/stats';
 import { lowerIrq } from './irq';
 import { IRQ_FERR } from '../cpu/x87/fpu-state';
@@ -57,7 +60,8 @@ const WIDE_DEVICES: u32 =
   (1 << DEV_ACPI_PM) |
   (1 << DEV_IDE) |
   (1 << DEV_FW_CFG) |
-  (1 << DEV_TESTDEV);
+  (1 << DEV_TESTDEV) |
+  (1 << DEV_VBE);
 
 /** Claim ports [base, base + count) for `device` (later claims win). */
 export function registerPorts(base: u32, count: u32, device: u32): void {
@@ -110,6 +114,10 @@ function deviceRead(device: u32, port: u32, size: u32): u32 {
       return systemControlRead(port);
     case DEV_RTC:
       return rtcRead(port);
+    case DEV_VGA:
+      return vgaPortRead(port);
+    case DEV_VBE:
+      return vbePortRead(port, size);
     default:
       return openBus(size);
   }
@@ -165,6 +173,12 @@ function deviceWrite(device: u32, port: u32, value: u32, size: u32): void {
       return;
     case DEV_RTC:
       rtcWrite(port, value & 0xff);
+      return;
+    case DEV_VGA:
+      vgaPortWrite(port, value & 0xff);
+      return;
+    case DEV_VBE:
+      vbePortWrite(port, value, size);
       return;
     default:
       return;

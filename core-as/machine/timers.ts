@@ -13,6 +13,7 @@ import { i8042Advance } from '../devices/i8042';
 import { lapicAdvance } from '../devices/lapic';
 import { pitAdvance } from '../devices/pit8254';
 import { rtcAdvance } from '../devices/rtc146818';
+import { vgaAdvance } from '../devices/vga';
 
 /** Bring every timer up to now; returns (and records) the earliest deadline. */
 export function serviceTimers(): u64 {
@@ -29,6 +30,8 @@ export function serviceTimers(): u64 {
   if (tPit < next) next = tPit;
   const tRtc = rtcAdvance(now);
   if (tRtc < next) next = tRtc;
+  const tVga = vgaAdvance(now);
+  if (tVga < next) next = tVga;
   setNextDeadline(next);
   return next;
 }
