@@ -25,6 +25,7 @@ import type { Readable, Writable } from 'node:stream';
 import { createCore, type Core } from './core.js';
 import { loadLinux, type LinuxBootInput } from './linux-boot.js';
 import { initPlatformWithoutFirmware } from './platform-init.js';
+import { FwCfg, E820_RAM } from './fw-cfg.js';
 import { loadMultiboot, type MultibootKernel } from './multiboot.js';
 import { readStat, readStats } from './stats.js';
 import { HostRing, uartTxRing, uartRxRing, debugconRing, DEBUGCON_CHANNELS } from './rings.js';
@@ -54,6 +55,7 @@ export const STATUS_POWEROFF = 0;
 const EXIT_STATUS_MASK = 0xff;
 const EFLAGS_IF = 1 << 9;
 const COM1 = 0;
+const COM1_PORT = 0x3f8;
 const CTRL_A = 0x01;
 const QUIT_KEY = 0x78; // 'x' after Ctrl-A
 
@@ -180,7 +182,9 @@ export class NodeMachine {
       core.exports.setDebugconPort(c, c < opts.debugcon.length ? opts.debugcon[c].port : DETACHED);
     }
     core.exports.setClockMode(opts.clock === 'deterministic' ? CLOCK_DETERMINISTIC : CLOCK_REALTIME);
-    if (opts.boot.kind === 'firmware') machine.installFirmware(opts.boot.firmware);
+    // The RTC's date: the host's in realtime mode; its fixed epoch (2026-01-01) in deterministic mode.
+    if (opts.clock !== 'deterministic') core.exports.rtcSetTime(Date.now() / MS_PER_S);
+    if (opts.boot.kind === 'firmware') machine.installFirmware(opts.boot.firmware, opts.boot.bootOrder);
     machine.attachDisks(opts.disks ?? []);
     machine.boot();
     return machine;
@@ -190,14 +194,26 @@ export class NodeMachine {
    * SeaBIOS: bios.bin goes to the core's ROM area and is mapped below 4 GiB
    * and (its last 128 KiB) at 0xE0000 (core-as/machine/firmware.ts).
    */
-  private installFirmware(fw: FirmwareImages): void {
-    const rom = this.core.exports.getRomArea();
-    new Uint8Array(this.core.memory.buffer).set(fw.bios, rom);
+  private installFirmware(fw: FirmwareImages, bootOrder: 'c' | 'd' | 'a'): void {
+    const mem = new Uint8Array(this.core.memory.buffer);
+    mem.set(fw.bios, this.core.exports.getRomArea());
     if (!this.core.exports.mapSystemBios(fw.bios.length)) {
       throw new RangeError(`the BIOS image is ${fw.bios.length} bytes; it must be a multiple of 64 KiB, at most 256 KiB`);
     }
-    // TODO(platform, lead): hand fw.vgaBios to the VGA device (PCI ROM BAR or
-    // fw_cfg "genroms/"), as QEMU does; the CLI validates and reads it already.
+    // The VGA BIOS is the std VGA function's expansion ROM, as on QEMU's pc machine.
+    if (fw.vgaBios) {
+      mem.set(fw.vgaBios, this.core.exports.getOptionRomArea());
+      if (!this.core.exports.setVgaBios(fw.vgaBios.length)) {
+        throw new RangeError(`the VGA BIOS image is ${fw.vgaBios.length} bytes; it does not fit the VGA expansion ROM`);
+      }
+    }
+    // What QEMU tells SeaBIOS: the memory map, serial console output on COM1
+    // besides the screen, and the boot order in CMOS (1 floppy, 2 hard disk, 3 CD-ROM).
+    const cfg = new FwCfg(this.core);
+    cfg.setE820([{ address: 0, length: this.core.ramBytes, type: E820_RAM }]);
+    cfg.addFile('etc/sercon-port', Uint8Array.of(COM1_PORT & 0xff, COM1_PORT >> 8));
+    const order = { a: [1, 2, 3], c: [2, 3, 1], d: [3, 2, 1] }[bootOrder];
+    this.core.exports.cmosSetBootOrder(order[0], order[1], order[2]);
   }
 
   /**
