@@ -149,9 +149,7 @@ export class CowOverlay implements BlockDevice {
 
 // ---- drives and the request slots ----
 
-export type DriveSpec =
-  | { bus: 'ide'; channel: 0 | 1; slave: boolean; kind: 'hd' | 'cdrom' }
-  | { bus: 'floppy'; unit: 0 | 1 };
+export type DriveSpec = { bus: 'ide'; channel: 0 | 1; slave: boolean; kind: 'hd' | 'cdrom' } | { bus: 'floppy'; unit: 0 | 1 };
 
 /** Floppy image sizes the 82077AA model knows (core-as/devices/fdc82077.ts). */
 export const FLOPPY_SIZES: Record<number, string> = {
