@@ -80,8 +80,9 @@ describe('delivery through interrupt and trap gates', () => {
 
   it('an external interrupt pushes the interrupted EIP and RF = 0', async () => {
     const m = await protectedMachine({ cpl: 3 });
-    // The foundation machine's interrupt controller answers with the spurious vector 0x0f.
-    m.setIdt(0x0f, gateDesc(SEL.code0, HANDLER, T.intGate32, 0));
+    // INTR forced high with no request: the 8259A (uninitialised, vector base 0)
+    // answers the INTA with its spurious IRQ 7 vector.
+    m.setIdt(0x07, gateDesc(SEL.code0, HANDLER, T.intGate32, 0));
     m.bytes(CODE3, UD2);
     m.bytes(HANDLER, UD2);
     m.core.setReg('eflags', 0x2 | L.FLAG_IF);

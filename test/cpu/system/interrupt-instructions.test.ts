@@ -96,7 +96,9 @@ describe('CLI/STI', () => {
 
   it('STI holds off an interrupt until after the next instruction (STI; HLT waits)', async () => {
     const core = await realCore();
-    const SPURIOUS = 0x0f; // what the interrupt-controller stub answers
+    // INTR forced high with no request: the 8259A (uninitialised, vector base 0)
+    // answers the INTA with its spurious IRQ 7 vector.
+    const SPURIOUS = 0x07;
     setVector(core, SPURIOUS, 0x2000);
     core.writePhys(0x2000, Uint8Array.from([0xf4])); // the handler halts with IF clear
     core.writePhys(CODE, Uint8Array.from([0xfb, 0xf4])); // sti; hlt
