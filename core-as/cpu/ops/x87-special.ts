@@ -443,6 +443,7 @@ function trig(k: u32): void {
     return;
   }
   if (pushes && !stEmpty(7)) {
+    setCondition(FSW_C2, 0);
     if (stackOverflow()) {
       setSt(0, INDEFINITE_SE, INDEFINITE_SIG);
       pushValue(INDEFINITE_SE, INDEFINITE_SIG);

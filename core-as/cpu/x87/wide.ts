@@ -69,7 +69,7 @@ export function qNeg(d: i32, a: i32): void {
 }
 /** The unsigned integer v. */
 export function qFromU64(d: i32, v: u64): void {
-  qSet(d, 0, 127 - 64, 0, v);
+  qSet(d, 0, 127, 0, v);
 }
 /** An extended value (finite; denormals included). */
 export function qFromF80(d: i32, se: u32, sig: u64): void {
