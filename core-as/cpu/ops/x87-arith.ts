@@ -32,7 +32,7 @@ import {
   stackUnderflow,
   x87Begin,
 } from '../x87/fpu-state';
-import { OP_COM, OP_COMP, arithmetic, beginOp, compareOp, loadOperand, opSe, opSig, setCompareCodes, underflowResult } from '../x87/exec';
+import { OP_COM, OP_COMP, arithmetic, beginOp, compareOp, compareRelation, loadOperand, opSe, opSig, setCompareCodes, underflowResult } from '../x87/exec';
 
 /** D8/DC/DA/DE memory forms: ST(0) = ST(0) op m (op 2/3: compare, 3 pops). */
 export function x87ArithMem(op: u32, fmt: u32): void {
@@ -145,18 +145,19 @@ export function x87Comi(unordered: bool, pop: bool): void {
   beginOp();
   recordLastInstruction();
   const i = modRm;
+  // EFLAGS get the relation even when an exception is unmasked (unordered for
+  // IE, the true order for DE); only the pop waits for a masked one (host CPU).
   if (stEmpty(0) || stEmpty(i)) {
-    if (stackUnderflow()) {
-      setComiFlags(CMP_UNORDERED);
-      if (pop) popStack();
-    }
+    setComiFlags(CMP_UNORDERED);
+    if (stackUnderflow() && pop) popStack();
     return;
   }
-  const c1 = fsw() & FSW_C1; // FCOMI leaves C1 alone (seen on the host CPU)
+  // FCOMI leaves C0 C1 C2 C3 alone (seen on the host CPU; the SDM says C1 = 0).
+  const cc = fsw() & (FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3);
   const rel = compareOp(stSe(0), stSig(0), stSe(i), stSig(i), unordered);
-  setCondition(FSW_C1, c1);
+  setCondition(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3, cc);
+  setComiFlags(compareRelation);
   if (rel == -2) return;
-  setComiFlags(rel);
   if (pop) popStack();
 }
 

@@ -67,7 +67,8 @@ function pushChecked(se: u32, sig: u64): void {
   const flags = fpFlags;
   setCondition(FSW_C1, 0);
   reportFlags(flags);
-  if ((flags & (FLAG_IE | FLAG_DE) & ~fpuMasks()) != 0) return;
+  // An unmasked DE (denormal m32/m64 source) does not stop the load (host CPU).
+  if ((flags & FLAG_IE & ~fpuMasks()) != 0) return;
   pushValue(se, sig);
 }
 
@@ -97,10 +98,7 @@ export function x87LoadReg(): void {
   recordLastInstruction();
   const i = modRm;
   if (stEmpty(i)) {
-    if (!stEmpty(7)) {
-      if (stackOverflow()) pushValue(INDEFINITE_SE, INDEFINITE_SIG);
-      return;
-    }
+    // The empty source is seen before a full stack (host CPU: C1 = 0).
     if (stackUnderflow()) pushValue(INDEFINITE_SE, INDEFINITE_SIG);
     return;
   }
@@ -198,10 +196,10 @@ function storeMem(fmt: u32, pop: bool, rc: u32): void {
   }
   const flags = fpFlags;
   if ((flags & stop & ~fpuMasks()) != 0) {
-    // Unmasked: memory and the stack are left alone (SDM Vol. 1 §8.5.1, §8.5.3, §8.5.4).
+    // Unmasked: memory and the stack are left alone (SDM Vol. 1 §8.5.1, §8.5.3,
+    // §8.5.4); no rounding took place, so no PE and C1 = 0 (host CPU).
     setCondition(FSW_C1, 0);
-    if ((flags & FLAG_PE) != 0) setC1FromRounding();
-    reportFlags(flags);
+    reportFlags((flags & (FLAG_OE | FLAG_UE)) != 0 ? flags & ~FLAG_PE : flags);
     return;
   }
   if (!storeBits(fmt, bits)) return;
@@ -324,6 +322,7 @@ export function x87Ffree(pop: bool): void {
   if (!x87Begin()) return;
   recordLastInstruction();
   setPhysEmpty(modRm);
+  setCondition(FSW_C1, 0); // host CPU (the SDM leaves C0-C3 undefined)
   if (pop) popStack();
 }
 

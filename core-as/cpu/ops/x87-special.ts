@@ -2,11 +2,10 @@
 // FPREM FYL2XP1 FSQRT FSINCOS FRNDINT FSCALE FSIN FCOS.
 // Reference: SDM Vol. 2A (each instruction), Vol. 1 §8.3.9-8.3.10.
 //
-// UNFINISHED: the transcendentals (F2XM1 FYL2X FYL2XP1 FPTAN FPATAN FSIN
-// FCOS FSINCOS) are computed through f64 here, so they are correct only to
-// double precision and do not round like the x87; FPREM/FPREM1 reduce at
-// most 63 exponent steps per execution as the SDM describes, but the
-// partial step count of real CPUs for D >= 64 is not verified.
+// The transcendentals are evaluated in wide precision (x87/transcendental.ts)
+// and rounded once. FPREM/FPREM1 reduce at most 63 exponent steps per
+// execution as the SDM describes; the partial step count of real CPUs for
+// D >= 64 is not verified.
 
 import { modRm } from '../decode';
 import {
@@ -15,6 +14,8 @@ import {
   FLAG_DE,
   FLAG_IE,
   FLAG_ZE,
+  INDEFINITE_SE,
+  INDEFINITE_SIG,
   J_BIT,
   PREC_64,
   fpFlags,
@@ -61,6 +62,25 @@ import {
   fsw as fswNow,
 } from '../x87/fpu-state';
 import { beginOp, finishResult, underflowResult } from '../x87/exec';
+import {
+  ATAN_3PI_4,
+  ATAN_PI,
+  ATAN_PI_2,
+  ATAN_PI_4,
+  RES,
+  RES2,
+  atan2Wide,
+  atanConstant,
+  f2xm1Wide,
+  log2Wide,
+  log2p1Wide,
+  mulByF80,
+  trigReduce,
+  trigWide,
+  wideDiv,
+  wideNegate,
+  wideRound,
+} from '../x87/transcendental';
 
 /** Unary ST(0) operation: empty -> underflow; unsupported -> IE; NaN -> quieted. True when handled. */
 function unaryPrologue(): bool {
@@ -86,6 +106,11 @@ function unaryPrologue(): bool {
     return true;
   }
   return false;
+}
+
+/** A negative finite or infinite non-zero value that is not a NaN or unsupported. */
+function isNegativeNonZero(se: u32, sig: u64): bool {
+  return (se & 0x8000) != 0 && sig != 0 && !isNaN80(se, sig) && !isUnsupported80(se, sig);
 }
 
 export function x87D9Group6(rm: u32): void {
@@ -118,6 +143,12 @@ export function x87D9Group7(rm: u32): void {
     return;
   }
   if (rm == 2) {
+    // The square root of a negative number is invalid before any denormal check (host CPU: IE alone).
+    if (!stEmpty(0) && isNegativeNonZero(stSe(0), stSig(0))) {
+      setIndefinite();
+      finishResult(0, false);
+      return;
+    }
     if (unaryPrologue()) return;
     sqrt80(stSe(0), stSig(0), fpuPrecision());
     finishResult(0, false);
@@ -225,11 +256,11 @@ function fscale(): void {
     } else if (aInf || aSig == 0) {
       setResult(aSe, aSig);
     } else {
-      // trunc(ST(1)), clamped: anything beyond +-2^16 over/underflows anyway.
-      roundToIntegral(bSe, bSig, 3);
+      // trunc(ST(1)) (no flags for the dropped fraction), clamped: anything
+      // beyond +-2^16 over/underflows even with the exponent wrapped.
       let n: i32 = 0;
-      const be = <i32>(resSe & 0x7fff) - EXP_BIAS;
-      if (resSig != 0) n = be > 16 ? 0x10000 : <i32>(resSig >> (<u64>(63 - be)));
+      const be = <i32>(bSe & 0x7fff) - EXP_BIAS;
+      if (be >= 0) n = be > 16 ? 0x10000 : <i32>(bSig >> (<u64>(63 - be)));
       if ((bSe & 0x8000) != 0) n = -n;
       let e = <i32>(aSe & 0x7fff);
       if (e == 0) e = 1;
@@ -251,13 +282,23 @@ function fprem(ieee: bool): void {
   const aSig = stSig(0);
   const bSe = stSe(1);
   const bSig = stSig(1);
+  // Without a (partial) remainder C2 = 0; C0 and C3 stay as they were (host CPU).
+  setCondition(FSW_C2, 0);
   if (isUnsupported80(aSe, aSig) || isUnsupported80(bSe, bSig)) setIndefinite();
   else if (isNaN80(aSe, aSig) || isNaN80(bSe, bSig)) propagateNaN(aSe, aSig, bSe, bSig);
   else if (<i32>(aSe & 0x7fff) == EXP_MAX || bSig == 0) setIndefinite();
   else {
     if (isDenormal80(aSe, aSig) || isDenormal80(bSe, bSig)) fpRaise(FLAG_DE);
-    if (<i32>(bSe & 0x7fff) == EXP_MAX || aSig == 0) {
+    if ((fpFlags & FLAG_DE & ~fpuMasks()) != 0) {
+      // Unmasked #D: nothing is computed.
+    } else if (<i32>(bSe & 0x7fff) == EXP_MAX || aSig == 0) {
       setResult(aSe, aSig);
+      if (aSig != 0) {
+        let ea = <i32>(aSe & 0x7fff);
+        if (ea == 0) ea = 1;
+        const sa = <i32>clz<u64>(aSig);
+        roundPack(aSe >> 15, ea - sa, aSig << (<u64>sa), 0, PREC_64);
+      }
       setCondition(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3, 0);
     } else {
       remainder(aSe, aSig, bSe, bSig, ieee);
@@ -289,7 +330,8 @@ function remainder(aSe: u32, aSig: u64, bSe: u32, bSig: u64, ieee: bool): void {
     // |a| < |b|: the quotient is 0, except FPREM1 rounding |a| > |b|/2 up to 1.
     if (!(ieee && d == -1 && ma > mb)) {
       setCondition(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3, 0);
-      setResult(aSe, aSig);
+      // Through roundPack: a tiny (denormal) result raises UE when it is unmasked (host CPU).
+      roundPack(sign, ea, ma, 0, PREC_64);
       finishResult(0, false);
       return;
     }
@@ -352,55 +394,243 @@ function fpuConditionKeep(): u32 {
   return fswNow() & (FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3);
 }
 
-const TWO63: f64 = 9223372036854775808.0;
+// Transcendental kinds: group 6 rm 0-3, 8 + group 7 rm.
+const K_F2XM1: u32 = 0;
+const K_FYL2X: u32 = 1;
+const K_FPTAN: u32 = 2;
+const K_FPATAN: u32 = 3;
+const K_FYL2XP1: u32 = 9;
+const K_FSINCOS: u32 = 11;
+const K_FSIN: u32 = 14;
+/** Trig operands at or beyond 2^63 are out of range: C2 = 1, ST(0) unchanged (SDM FSIN). */
+const TRIG_MAX_EXP: i32 = EXP_BIAS + 63;
 
-/** Transcendentals via f64 (UNFINISHED: double precision only). k: group 6 rm 0-3, 8 + group 7 rm. */
 function transcendental(k: u32): void {
-  const twoOperand = k == 1 || k == 3 || k == 9;
-  if (stEmpty(0) || (twoOperand && stEmpty(1))) {
-    underflowResult(twoOperand ? 1 : 0, twoOperand);
+  if (k == K_FYL2X || k == K_FPATAN || k == K_FYL2XP1) binaryTranscendental(k);
+  else if (k == K_F2XM1) f2xm1();
+  else trig(k);
+}
+
+/** F2XM1: ST(0) = 2^ST(0) - 1 (|ST(0)| <= 1; -inf gives -1, +inf itself). */
+function f2xm1(): void {
+  if (unaryPrologue()) return;
+  const se = stSe(0);
+  const sig = stSig(0);
+  if (<i32>(se & 0x7fff) == EXP_MAX) {
+    if ((se & 0x8000) != 0) setResult(0xbfff, J_BIT);
+    else setResult(se, sig);
+  } else if (sig == 0) {
+    setResult(se, sig);
+  } else if (sig == J_BIT && (se & 0x7fff) == EXP_BIAS) {
+    // 2^1 - 1 = 1 and 2^-1 - 1 = -1/2 are exact.
+    if ((se & 0x8000) != 0) setResult(0xbffe, J_BIT);
+    else setResult(0x3fff, J_BIT);
+  } else {
+    f2xm1Wide(se, sig);
+    wideRound(RES, true);
+  }
+  finishResult(0, false);
+}
+
+/** FSIN FCOS FSINCOS FPTAN. */
+function trig(k: u32): void {
+  const pushes = k == K_FPTAN || k == K_FSINCOS;
+  if (stEmpty(0)) {
+    if (stackUnderflow()) {
+      setSt(0, INDEFINITE_SE, INDEFINITE_SIG);
+      if (pushes) pushValue(INDEFINITE_SE, INDEFINITE_SIG);
+    }
     return;
   }
-  if (unaryPrologue()) return;
-  toFloat(stSe(0), stSig(0), 64);
-  const x = reinterpret<f64>(outBits);
-  const trig = k == 2 || k == 11 || k == 14 || k == 15;
-  if (trig && Math.abs(x) >= TWO63) {
-    // Out of range: C2 = 1, operand unchanged (SDM FSIN).
+  if (pushes && !stEmpty(7)) {
+    setCondition(FSW_C2, 0);
+    if (stackOverflow()) {
+      setSt(0, INDEFINITE_SE, INDEFINITE_SIG);
+      pushValue(INDEFINITE_SE, INDEFINITE_SIG);
+    }
+    return;
+  }
+  const se = stSe(0);
+  const sig = stSig(0);
+  const e = <i32>(se & 0x7fff);
+  if (e != EXP_MAX && e >= TRIG_MAX_EXP && !isUnsupported80(se, sig)) {
     setCondition(FSW_C2, FSW_C2);
     return;
   }
-  beginOp();
-  let y: f64 = 0;
-  if (twoOperand) {
-    toFloat(stSe(1), stSig(1), 64);
-    y = reinterpret<f64>(outBits);
-  }
-  let r: f64 = 0;
-  let second: f64 = 0;
-  if (k == 0) r = Math.pow(2, x) - 1;
-  else if (k == 1) r = y * Math.log2(x);
-  else if (k == 2) r = Math.tan(x);
-  else if (k == 3) r = Math.atan2(y, x);
-  else if (k == 9) r = y * (Math.log1p(x) / Math.LN2);
-  else if (k == 11) {
-    r = Math.sin(x);
-    second = Math.cos(x);
-  } else if (k == 14) r = Math.sin(x);
-  else r = Math.cos(x);
-  fromF64(reinterpret<u64>(r));
-  if (twoOperand) {
-    setSt(1, resSe, resSig);
-    popStack();
+  setCondition(FSW_C2, 0);
+  let secondSe: u32 = 0;
+  let secondSig: u64 = 0;
+  if (isUnsupported80(se, sig) || e == EXP_MAX) {
+    if (isNaN80(se, sig)) quietNaN(se, sig);
+    else setIndefinite();
+    secondSe = resSe;
+    secondSig = resSig;
   } else {
-    setSt(0, resSe, resSig);
+    if (isDenormal80(se, sig)) fpRaise(FLAG_DE);
+    if ((fpFlags & FLAG_DE & ~fpuMasks()) != 0) {
+      finishResult(0, false);
+      return;
+    }
+    const cosine = k != K_FSIN && k != K_FSINCOS && k != K_FPTAN;
+    if (sig == 0) {
+      // sin ±0 = ±0, tan ±0 = ±0 (then 1), cos 0 = 1: exact.
+      if (cosine) setResult(0x3fff, J_BIT);
+      else setResult(se, 0);
+      secondSe = 0x3fff;
+      secondSig = J_BIT;
+    } else {
+      trigReduce(se, sig);
+      if (k == K_FPTAN) {
+        trigWide(RES, false);
+        trigWide(RES2, true);
+        wideDiv(RES, RES, RES2);
+        if ((se & 0x8000) != 0) wideNegate(RES);
+        wideRound(RES, true);
+        secondSe = 0x3fff;
+        secondSig = J_BIT;
+      } else if (k == K_FSINCOS) {
+        trigWide(RES2, true);
+        wideRound(RES2, true);
+        secondSe = resSe;
+        secondSig = resSig;
+        trigWide(RES, false);
+        if ((se & 0x8000) != 0) wideNegate(RES);
+        wideRound(RES, true);
+      } else {
+        trigWide(RES, cosine);
+        if (!cosine && (se & 0x8000) != 0) wideNegate(RES);
+        wideRound(RES, true);
+      }
+    }
   }
-  if (trig) setCondition(FSW_C2, 0);
-  if (k == 2) pushValue(0x3fff, J_BIT);
-  if (k == 11) {
-    fromF64(reinterpret<u64>(second));
-    pushValue(resSe, resSig);
+  const flags = fpFlags;
+  if ((flags & (FLAG_IE | FLAG_ZE | FLAG_DE) & ~fpuMasks()) != 0) {
+    setCondition(FSW_C1, 0);
+    reportFlags(flags);
+    return;
   }
-  reportFlags(FLAG_PE_CONST);
+  finishResult(0, false);
+  if (pushes) pushValue(secondSe, secondSig);
 }
-const FLAG_PE_CONST: u32 = 1 << 5;
+
+/** FYL2X, FPATAN, FYL2XP1: ST(1) = f(ST(1), ST(0)), then pop. */
+function binaryTranscendental(k: u32): void {
+  if (stEmpty(0) || stEmpty(1)) {
+    underflowResult(1, true);
+    return;
+  }
+  const xSe = stSe(0);
+  const xSig = stSig(0);
+  const ySe = stSe(1);
+  const ySig = stSig(1);
+  if (isUnsupported80(xSe, xSig) || isUnsupported80(ySe, ySig)) setIndefinite();
+  else if (isNaN80(xSe, xSig) || isNaN80(ySe, ySig)) propagateNaN(xSe, xSig, ySe, ySig);
+  else if (k == K_FPATAN) fpatan(ySe, ySig, xSe, xSig);
+  else if (k == K_FYL2X) fyl2x(ySe, ySig, xSe, xSig);
+  else fyl2xp1(ySe, ySig, xSe, xSig);
+  finishResult(1, true);
+}
+
+@inline function isInfinite(se: u32): bool {
+  return <i32>(se & 0x7fff) == EXP_MAX;
+}
+
+/** The denormal check of two operands, after the invalid cases: true when an unmasked #D stops the operation. */
+function denormalStops(aSe: u32, aSig: u64, bSe: u32, bSig: u64): bool {
+  if (isDenormal80(aSe, aSig) || isDenormal80(bSe, bSig)) fpRaise(FLAG_DE);
+  return (fpFlags & FLAG_DE & ~fpuMasks()) != 0;
+}
+
+/** ST(1) * log2 ST(0) (SDM FYL2X table: negative x, 0 * inf and inf * 0 are invalid; log2 0 with finite y: #Z). */
+function fyl2x(ySe: u32, ySig: u64, xSe: u32, xSig: u64): void {
+  const ySign = ySe & 0x8000;
+  const yZero = ySig == 0;
+  const yInf = isInfinite(ySe);
+  if ((xSe & 0x8000) != 0 && xSig != 0) {
+    setIndefinite();
+    return;
+  }
+  const xInf = isInfinite(xSe);
+  const xOne = (xSe & 0x7fff) == <u32>EXP_BIAS && xSig == J_BIT;
+  if ((xSig == 0 && yZero) || (xInf && yZero) || (xOne && yInf)) {
+    setIndefinite();
+    return;
+  }
+  if (denormalStops(xSe, xSig, ySe, ySig)) return;
+  if (xSig == 0) {
+    // log2 0 = -inf.
+    if (!yInf) fpRaise(FLAG_ZE);
+    setResult((ySign ^ 0x8000) | 0x7fff, J_BIT);
+    return;
+  }
+  if (xInf) {
+    setResult(ySign | 0x7fff, J_BIT);
+    return;
+  }
+  // The sign of log2 x: negative below 1.
+  const logNeg: u32 = (xSe & 0x7fff) < <u32>EXP_BIAS ? 0x8000 : 0;
+  if (yInf) {
+    setResult((ySign ^ logNeg) | 0x7fff, J_BIT);
+    return;
+  }
+  if (yZero || xOne) {
+    setResult(xOne ? ySign : ySign ^ logNeg, 0);
+    return;
+  }
+  const exact = log2Wide(xSe, xSig);
+  mulByF80(ySe, ySig);
+  wideRound(RES, !exact);
+}
+
+/** ST(1) * log2(1 + ST(0)) (|ST(0)| < 1 - sqrt(2)/2). */
+function fyl2xp1(ySe: u32, ySig: u64, xSe: u32, xSig: u64): void {
+  const ySign = ySe & 0x8000;
+  const xSign = xSe & 0x8000;
+  const yInf = isInfinite(ySe);
+  const xInf = isInfinite(xSe);
+  if ((xSig == 0 && yInf) || (xInf && (xSign != 0 || ySig == 0))) {
+    setIndefinite();
+    return;
+  }
+  if (denormalStops(xSe, xSig, ySe, ySig)) return;
+  if (xSig == 0 || ySig == 0) {
+    setResult(ySign ^ xSign, 0);
+    return;
+  }
+  if (yInf || xInf) {
+    setResult((ySign ^ xSign) | 0x7fff, J_BIT);
+    return;
+  }
+  log2p1Wide(xSe, xSig);
+  mulByF80(ySe, ySig);
+  wideRound(RES, true);
+}
+
+/** atan2(ST(1), ST(0)) (SDM FPATAN table for zeros and infinities). */
+function fpatan(ySe: u32, ySig: u64, xSe: u32, xSig: u64): void {
+  if (denormalStops(xSe, xSig, ySe, ySig)) return;
+  const ySign = (ySe >> 15) & 1;
+  const xNeg = (xSe & 0x8000) != 0;
+  const yInf = isInfinite(ySe);
+  const xInf = isInfinite(xSe);
+  if (ySig == 0) {
+    if (xNeg) atanConstant(ATAN_PI, ySign);
+    else setResult(ySe, 0);
+    return;
+  }
+  if (yInf) {
+    atanConstant(xInf ? (xNeg ? ATAN_3PI_4 : ATAN_PI_4) : ATAN_PI_2, ySign);
+    return;
+  }
+  if (xSig == 0) {
+    atanConstant(ATAN_PI_2, ySign);
+    return;
+  }
+  if (xInf) {
+    if (xNeg) atanConstant(ATAN_PI, ySign);
+    else setResult(ySe & 0x8000, 0);
+    return;
+  }
+  atan2Wide(ySe, ySig, xSe, xSig);
+  wideRound(RES, true);
+}

@@ -206,6 +206,7 @@ export function compareOp(aSe: u32, aSig: u64, bSe: u32, bSig: u64, unorderedOk:
     rel = compare80(aSe, aSig, bSe, bSig);
   }
   const flags = fpFlags;
+  compareRelation = rel;
   setCondition(FSW_C1, 0);
   reportFlags(flags);
   // Unmasked: the codes are still set (unordered for IE), but nothing is popped.
@@ -215,6 +216,9 @@ export function compareOp(aSe: u32, aSig: u64, bSe: u32, bSig: u64, unorderedOk:
   }
   return rel;
 }
+
+/** The relation compareOp found, also when it returned -2 (FCOMI sets EFLAGS from it). */
+export let compareRelation: i32 = CMP_UNORDERED;
 
 /** C3 C2 C0 of a relation (SDM FCOM: > 000, < 001, = 100, unordered 111). */
 export function setCompareCodes(rel: i32): void {

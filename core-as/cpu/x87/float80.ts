@@ -176,6 +176,13 @@ export function roundPack(sign: u32, exp: i32, sig: u64, sigExtra: u64, prec: u3
   const rc = roundMode;
   const nearEven = rc == RC_NEAREST;
   const towardSign = rc == (sign != 0 ? RC_DOWN : RC_UP);
+  if (!maskUnderflow && exp <= 0 && sig != 0 && exp + BIAS_ADJUST <= 0) {
+    // Beyond even the wrapped range (FSCALE can get there): a signed zero (host CPU).
+    fpFlags |= FLAG_UE | FLAG_PE;
+    roundedUp = false;
+    setResult(sign << 15, 0);
+    return;
+  }
   if (!maskUnderflow && exp <= 0 && sig != 0) {
     // Unmasked underflow: deliver the normalized, rounded value scaled up by 2^24576.
     fpFlags |= FLAG_UE;
@@ -244,10 +251,12 @@ export function roundPack(sign: u32, exp: i32, sig: u64, sigExtra: u64, prec: u3
       }
       doIncrement = nearEven ? sigExtra >= J_BIT : towardSign && sigExtra != 0;
       if (doIncrement) {
+        const before = sig;
         sig++;
         if (nearEven && (sigExtra & FRAC_MASK) == 0) sig &= ~(<u64>1);
         exp = (sig & J_BIT) != 0 ? 1 : 0;
-        roundedUp = true;
+        // A tie rounded to the even neighbour below is not a round-up (C1 = 0).
+        roundedUp = sig != before;
       }
       setResult((sign << 15) | <u32>exp, sig);
       return;
@@ -259,19 +268,29 @@ export function roundPack(sign: u32, exp: i32, sig: u64, sigExtra: u64, prec: u3
   }
   if (sigExtra != 0) fpFlags |= FLAG_PE;
   if (doIncrement) {
-    roundedUp = true;
+    const before = sig;
     sig++;
     if (sig == 0) {
       exp++;
       sig = J_BIT;
-    } else if (nearEven && (sigExtra & FRAC_MASK) == 0) {
-      sig &= ~(<u64>1);
+      roundedUp = true;
+    } else {
+      if (nearEven && (sigExtra & FRAC_MASK) == 0) sig &= ~(<u64>1);
+      // A tie rounded to the even neighbour below is not a round-up (C1 = 0).
+      roundedUp = sig != before;
     }
   }
   setResult((sign << 15) | <u32>exp, sig);
 }
 
 function overflow(sign: u32, roundMask: u64, exp: i32, sig: u64, sigExtra: u64, prec: u32): void {
+  if (!maskOverflow && exp - BIAS_ADJUST > 0x7ffe) {
+    // Beyond even the wrapped range (FSCALE can get there): infinity in every rounding mode (host CPU).
+    fpFlags |= FLAG_OE | FLAG_PE;
+    roundedUp = true;
+    setResult((sign << 15) | 0x7fff, J_BIT);
+    return;
+  }
   if (!maskOverflow) {
     // Unmasked: the rounded value scaled down by 2^24576 (SDM Vol. 1 §8.5.3).
     fpFlags |= FLAG_OE;

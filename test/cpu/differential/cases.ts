@@ -64,6 +64,8 @@ export interface TestCase {
   // Bytes of the image the comparison ignores (offset, length) besides the
   // always-ignored pointer fields (FIP FCS FOP FDP FDS, MXCSR_MASK, reserved).
   fpuIgnore?: [number, number][];
+  /** Compare FPU registers rounded to this many significand bits (and not FSW.C1); default 64 = exactly. */
+  fpuRoundBits?: number;
 }
 
 export function makeCase(insns: Insn[], init: Omit<TestCase, 'insns' | 'code'>): TestCase {

@@ -28,7 +28,13 @@ export interface FieldDiff {
 
 const h32 = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 
-export function compareOutcomes(exp: CpuOutcome, act: CpuOutcome, masks: Masks, fpuIgnore?: readonly [number, number][]): FieldDiff[] {
+export function compareOutcomes(
+  exp: CpuOutcome,
+  act: CpuOutcome,
+  masks: Masks,
+  fpuIgnore?: readonly [number, number][],
+  fpuRoundBits?: number,
+): FieldDiff[] {
   const diffs: FieldDiff[] = [];
   const describe = (o: CpuOutcome): string => (o.kind === 'ok' ? 'completed' : `${VECTOR_NAMES[o.vector ?? -1] ?? `vector ${o.vector}`}`);
   if (exp.kind !== act.kind || exp.vector !== act.vector) {
@@ -75,7 +81,7 @@ export function compareOutcomes(exp: CpuOutcome, act: CpuOutcome, masks: Masks, 
       actual: shown.map((i) => `[${h32(DATA_ADDR + i)}]=${hex([act.data[i]])}`).join(' '),
     });
   }
-  if (exp.fpu && act.fpu) diffs.push(...compareFpuImages(exp.fpu, act.fpu, fpuIgnore));
+  if (exp.fpu && act.fpu) diffs.push(...compareFpuImages(exp.fpu, act.fpu, fpuIgnore, fpuRoundBits));
   else if (exp.fpu || act.fpu)
     diffs.push({ field: 'fpu image', expected: exp.fpu ? 'present' : 'none', actual: act.fpu ? 'present' : 'none' });
   return diffs;

@@ -171,7 +171,7 @@ export async function runDiff(
       outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
       // Only instructions before a fault count (the reference decides where).
       const masks = computeMasks(tc, stopIndex(tc, expected));
-      const diffs = compareOutcomes(expected, actual[j], masks, tc.fpuIgnore);
+      const diffs = compareOutcomes(expected, actual[j], masks, tc.fpuIgnore, tc.fpuRoundBits);
       for (const row of new Set(tc.insns.map((insn) => insn.row))) {
         const s = perRow.get(row) ?? { cases: 0, mismatches: 0, byReference: new Map<string, number>() };
         s.cases++;

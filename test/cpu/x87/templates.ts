@@ -48,7 +48,8 @@ t.push(
   { name: 'fxch sti', bytes: [0xd9], reg: 1, regForm: true },
   { name: 'fst sti', bytes: [0xdd], reg: 2, regForm: true },
   { name: 'fstp sti', bytes: [0xdd], reg: 3, regForm: true },
-  // UNFINISHED: FFREE and FSCALE still differ from the host in corner cases; not drawn yet.
+  { name: 'ffree sti', bytes: [0xdd], reg: 0, regForm: true },
+  { name: 'ffreep sti', bytes: [0xdf], reg: 0, regForm: true },
   { name: 'fucom sti', bytes: [0xdd], reg: 4, regForm: true },
   { name: 'fucomp sti', bytes: [0xdd], reg: 5, regForm: true },
   { name: 'fucompp', bytes: [0xda], reg: 5, regForm: true, rm: 1 },
@@ -84,6 +85,7 @@ const D9_EXACT: [number, number, string][] = [
   [7, 0, 'fprem'],
   [7, 2, 'fsqrt'],
   [7, 4, 'frndint'],
+  [7, 5, 'fscale'],
 ];
 for (const [reg, rm, name] of D9_EXACT) t.push({ name, bytes: [0xd9], reg, regForm: true, rm });
 

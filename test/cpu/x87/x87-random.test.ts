@@ -9,8 +9,9 @@
 // An unmasked exception is reported by the host at the next waiting FP
 // instruction (#MF); snippets often end with FWAIT to see that.
 //
-// Env: CI -> X87_CI_CASES cases, seed 0x87f0; otherwise TABVM_X87_CASES
-// (default 4,000) with a random seed; TABVM_X87_SEED overrides the seed.
+// Env: CI -> X87_CI_CASES (+ X87_CI_TRANSC_CASES transcendental) cases, seed
+// 0x87f0; otherwise TABVM_X87_CASES (default 4,000) and TABVM_X87_TRANSC_CASES
+// (default 2,000) with a random seed; TABVM_X87_SEED overrides the seed.
 
 import { describe, expect, it } from 'vitest';
 import { DATA_ADDR, makeCase, type TestCase } from '../differential/cases';
@@ -25,10 +26,14 @@ const DEFAULT_CASES = 4_000;
 const MAX_REPORTS = Number(process.env.TABVM_DIFF_REPORTS ?? 10);
 const TIMEOUT_MS = 10 * 60_000;
 const MID = DATA_ADDR + 0x1000;
-const MAX_MISMATCH_RATE = 0.02;
+const X87_CI_TRANSC_CASES = 10_000;
+const DEFAULT_TRANSC_CASES = 2_000;
+const TRANSC_SEED_XOR = 0x7a5c;
+const DOUBLE_BITS = 53;
 
 const inCI = Boolean(process.env.CI);
 const caseCount = inCI ? X87_CI_CASES : Number(process.env.TABVM_X87_CASES ?? DEFAULT_CASES);
+const transcCount = inCI ? X87_CI_TRANSC_CASES : Number(process.env.TABVM_X87_TRANSC_CASES ?? DEFAULT_TRANSC_CASES);
 const seed = process.env.TABVM_X87_SEED ? Number(process.env.TABVM_X87_SEED) : inCI ? CI_SEED : (Math.random() * 0x100000000) >>> 0;
 
 /** xorshift32: reproducible from the seed. */
@@ -250,6 +255,90 @@ function generateCase(rng: Rng, rows: Parameters<typeof decodeSnippet>[0]): Test
   });
 }
 
+
+// ---------- transcendentals ----------
+
+type ArgKind = 'unit' | 'positive' | 'log1p' | 'any' | 'trig';
+
+interface TranscTemplate {
+  name: string;
+  rm: number; // D9 F0+rm
+  x: ArgKind; // ST(0)
+  y?: ArgKind; // ST(1)
+}
+
+// The SDM gives F2XM1 and FYL2XP1 results only inside their ranges; the draw stays there.
+const TRANSC_TEMPLATES: readonly TranscTemplate[] = [
+  { name: 'f2xm1', rm: 0, x: 'unit' },
+  { name: 'fyl2x', rm: 1, x: 'positive', y: 'any' },
+  { name: 'fptan', rm: 2, x: 'trig' },
+  { name: 'fpatan', rm: 3, x: 'any', y: 'any' },
+  { name: 'fyl2xp1', rm: 9, x: 'log1p', y: 'any' },
+  { name: 'fsincos', rm: 11, x: 'trig' },
+  { name: 'fsin', rm: 14, x: 'trig' },
+  { name: 'fcos', rm: 15, x: 'trig' },
+];
+
+/** 1 - sqrt(2)/2 as a significand at exponent 0x3ffd (FYL2XP1's bound), minus a margin. */
+const LOG1P_LIMIT_SIG = 0x95f619980c4336f7n - (1n << 40n);
+/** pi/2 with 128 bits, to build arguments near multiples of it. */
+const PI_2_128 = 0xc90fdaa22168c234c4c6628b80dc1cd1n; // * 2^-127
+
+function transcArg(rng: Rng, kind: ArgKind): F80 {
+  if (rng.chance(0.06)) return randomF80(rng); // specials and anything else
+  const sign = rng.int(2);
+  const frac = rng.u64() & ~J;
+  switch (kind) {
+    case 'unit':
+      if (rng.chance(0.05)) return { sign, exp: 0x3fff, sig: J };
+      return { sign, exp: 0x3ffe - rng.int(rng.chance(0.8) ? 20 : 80), sig: J | frac };
+    case 'positive': {
+      if (rng.chance(0.05)) return { sign: 0, exp: 0x3fff + rng.int(200) - 100, sig: J }; // powers of two
+      if (rng.chance(0.1)) return { sign: 0, exp: rng.chance(0.5) ? 0x3fff : 0x3ffe, sig: rng.chance(0.5) ? J | (frac >> 40n) : M64 - (frac >> 40n) }; // near 1
+      return { sign: 0, exp: 0x3fff + rng.int(400) - 200, sig: J | frac };
+    }
+    case 'log1p': {
+      const exp = 0x3ffd - rng.int(rng.chance(0.8) ? 20 : 90);
+      let sig = J | frac;
+      if (exp === 0x3ffd && sig > LOG1P_LIMIT_SIG) sig = LOG1P_LIMIT_SIG - (frac >> 8n);
+      return { sign, exp, sig };
+    }
+    case 'any':
+      return { sign, exp: 0x3fff + rng.int(rng.chance(0.8) ? 40 : 400) - (rng.chance(0.8) ? 20 : 200), sig: J | frac };
+    case 'trig': {
+      if (rng.chance(0.05)) return { sign, exp: 0x3fff + 63 + rng.int(3), sig: J | frac }; // out of range: C2
+      if (rng.chance(0.25)) {
+        // Near k * pi/2, where the reduction's 66-bit pi shows.
+        const k = BigInt(1 + rng.int(rng.chance(0.5) ? 16 : 1 << 30));
+        let v = k * PI_2_128; // * 2^-127
+        let e = 0;
+        while (v >> 128n !== 0n) {
+          v >>= 1n;
+          e++;
+        }
+        const sig = ((v >> 64n) + BigInt(rng.int(9)) - 4n) & M64;
+        return { sign, exp: 0x3fff + e, sig: sig | J };
+      }
+      return { sign, exp: 0x3fff + rng.int(rng.chance(0.7) ? 24 : 63) - (rng.chance(0.7) ? 4 : 20), sig: J | frac };
+    }
+  }
+}
+
+/** One transcendental after a random state whose ST(0)/ST(1) are drawn from the instruction's range. */
+function generateTranscCase(rng: Rng, rows: Parameters<typeof decodeSnippet>[0]): TestCase {
+  const t = rng.pick(TRANSC_TEMPLATES);
+  const bytes = [0xd9, 0xf0 + t.rm];
+  if (rng.chance(0.5)) bytes.push(0x9b); // fwait
+  // (No FNSTSW AX: C1 reports the 64-bit rounding, which is not compared here.)
+  const depth = rng.chance(0.05) ? rng.int(2) : rng.chance(0.05) ? 8 : 2 + rng.int(5);
+  const stack: F80[] = [];
+  for (let i = 0; i < depth; i++) stack.push(i === 0 ? transcArg(rng, t.x) : i === 1 && t.y ? transcArg(rng, t.y) : randomF80(rng));
+  const fpu = makeFpuImage({ fcw: randomFcw(rng), stack, top: (rng.int(8) - depth) & 7, fsw: rng.chance(0.2) ? 0x4700 & rng.u32() : 0 });
+  const insns = decodeSnippet(rows, Uint8Array.from(bytes));
+  const regs = [rng.u32(), rng.u32(), rng.u32(), MID, DATA_ADDR + 0x1800, DATA_ADDR + 0x1400, DATA_ADDR + 0x600, DATA_ADDR + 0xa00];
+  return makeCase(insns, { regs, eflags: rng.u32() & 0x8d5, dataSeed: rng.u32(), patches: [], fpu, label: t.name });
+}
+
 const setup = await setupDiff();
 for (const note of setup.notes) console.log(`x87 differential: ${note}`);
 if (setup.skipReason) console.log(`x87 differential: SKIPPED: ${setup.skipReason}`);
@@ -270,11 +359,34 @@ describe('x87 random differential (host CPU vs tabvm)', () => {
         `x87 differential: ${result.compared} cases, ${result.mismatches} mismatches; outcomes ${[...result.outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}`,
       );
       if (result.reports.length) console.log(result.reports.join('\n\n'));
-      // UNFINISHED: exception corner cases still differ (FPREM partial
-      // remainders, FCMOV/FLD with unmasked exceptions, x/0 with denormals in
-      // integer forms; see the branch report). Until they are fixed the run
-      // guards against regressions: at most MAX_MISMATCH_RATE of the cases.
-      expect(result.mismatches / result.compared).toBeLessThan(MAX_MISMATCH_RATE);
+      expect(result.mismatches).toBe(0);
+    },
+    TIMEOUT_MS,
+  );
+
+  // The SDM bounds the transcendentals' error (about one unit in the last
+  // place) rather than defining their last bit, and the host's x87 is not
+  // correctly rounded; tabvm rounds a 128-bit evaluation once. So the
+  // registers compare rounded to double precision (53 bits), where both
+  // must agree; the exact 64-bit agreement is measured and printed.
+  it.skipIf(Boolean(setup.skipReason))(
+    `${transcCount} random transcendental cases match the host CPU in double precision (seed 0x${seed.toString(16)})`,
+    async () => {
+      const rng = new Rng(seed ^ TRANSC_SEED_XOR);
+      const cases: TestCase[] = [];
+      while (cases.length < transcCount) cases.push(generateTranscCase(rng, setup.table.rows));
+      const exact = await runDiff(setup, cases, { seed, maxReports: 0, progress: false });
+      const result = await runDiff(
+        setup,
+        cases.map((tc) => ({ ...tc, fpuRoundBits: DOUBLE_BITS })),
+        { seed, maxReports: MAX_REPORTS, progress: inCI },
+      );
+      console.log(
+        `x87 transcendentals: ${result.compared} cases, ${result.mismatches} mismatches at 53 bits; ` +
+          `${exact.compared - exact.mismatches} of ${exact.compared} identical in all 64 bits and flags`,
+      );
+      if (result.reports.length) console.log(result.reports.join('\n\n'));
+      expect(result.mismatches).toBe(0);
     },
     TIMEOUT_MS,
   );
