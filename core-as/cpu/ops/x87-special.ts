@@ -13,6 +13,7 @@ import {
   EXP_MAX,
   FLAG_DE,
   FLAG_IE,
+  FLAG_PE,
   FLAG_ZE,
   INDEFINITE_SE,
   INDEFINITE_SIG,
@@ -32,6 +33,7 @@ import {
   roundPack,
   roundToIntegral,
   setIndefinite,
+  setRoundedUp,
   setResult,
   sqrt80,
   toFloat,
@@ -422,9 +424,17 @@ function f2xm1(): void {
   } else if (sig == 0) {
     setResult(se, sig);
   } else if (sig == J_BIT && (se & 0x7fff) == EXP_BIAS) {
-    // 2^1 - 1 = 1 and 2^-1 - 1 = -1/2 are exact.
+    // 2^1 - 1 = 1 and 2^-1 - 1 = -1/2, delivered as inexact, 1 as rounded up (host CPU).
+    fpRaise(FLAG_PE);
     if ((se & 0x8000) != 0) setResult(0xbffe, J_BIT);
-    else setResult(0x3fff, J_BIT);
+    else {
+      setResult(0x3fff, J_BIT);
+      setRoundedUp(true);
+    }
+  } else if ((se & 0x7fff) >= <u32>EXP_BIAS) {
+    // |x| > 1, outside the SDM's range: the host CPU returns x, inexact.
+    fpRaise(FLAG_PE);
+    setResult(se, sig);
   } else {
     f2xm1Wide(se, sig);
     wideRound(RES, true);
@@ -580,6 +590,7 @@ function fyl2x(ySe: u32, ySig: u64, xSe: u32, xSig: u64): void {
   const exact = log2Wide(xSe, xSig);
   mulByF80(ySe, ySig);
   wideRound(RES, !exact);
+  fpRaise(FLAG_PE); // also for exact logarithms (host CPU)
 }
 
 /** ST(1) * log2(1 + ST(0)) (|ST(0)| < 1 - sqrt(2)/2). */
@@ -599,6 +610,12 @@ function fyl2xp1(ySe: u32, ySig: u64, xSe: u32, xSig: u64): void {
   }
   if (yInf || xInf) {
     setResult((ySign ^ xSign) | 0x7fff, J_BIT);
+    return;
+  }
+  if (xSign != 0 && ((xSe & 0x7fff) > <u32>EXP_BIAS || ((xSe & 0x7fff) == <u32>EXP_BIAS && xSig == J_BIT))) {
+    // x <= -1, where log2(1 + x) does not exist: the host CPU returns x, inexact.
+    fpRaise(FLAG_PE);
+    setResult(xSe, xSig);
     return;
   }
   log2p1Wide(xSe, xSig);
