@@ -78,6 +78,7 @@ import {
   log2p1Wide,
   mulByF80,
   trigReduce,
+  tanOfTiny,
   trigWide,
   wideDiv,
   wideNegate,
@@ -446,6 +447,7 @@ function f2xm1(): void {
 function trig(k: u32): void {
   const pushes = k == K_FPTAN || k == K_FSINCOS;
   if (stEmpty(0)) {
+    setCondition(FSW_C2, 0);
     if (stackUnderflow()) {
       setSt(0, INDEFINITE_SE, INDEFINITE_SIG);
       if (pushes) pushValue(INDEFINITE_SE, INDEFINITE_SIG);
@@ -494,6 +496,7 @@ function trig(k: u32): void {
         trigWide(RES, false);
         trigWide(RES2, true);
         wideDiv(RES, RES, RES2);
+        tanOfTiny(RES);
         if ((se & 0x8000) != 0) wideNegate(RES);
         wideRound(RES, true);
         secondSe = 0x3fff;
@@ -612,7 +615,7 @@ function fyl2xp1(ySe: u32, ySig: u64, xSe: u32, xSig: u64): void {
     setResult((ySign ^ xSign) | 0x7fff, J_BIT);
     return;
   }
-  if (xSign != 0 && ((xSe & 0x7fff) > <u32>EXP_BIAS || ((xSe & 0x7fff) == <u32>EXP_BIAS && xSig == J_BIT))) {
+  if (xSign != 0 && (xSe & 0x7fff) >= <u32>EXP_BIAS) {
     // x <= -1, where log2(1 + x) does not exist: the host CPU returns x, inexact.
     fpRaise(FLAG_PE);
     setResult(xSe, xSig);
