@@ -78,7 +78,6 @@ import {
   log2p1Wide,
   mulByF80,
   trigReduce,
-  tanOfTiny,
   trigWide,
   wideDiv,
   wideNegate,
@@ -249,6 +248,11 @@ function fscale(): void {
   else if (isNaN80(aSe, aSig) || isNaN80(bSe, bSig)) propagateNaN(aSe, aSig, bSe, bSig);
   else {
     if (isDenormal80(aSe, aSig) || isDenormal80(bSe, bSig)) fpRaise(FLAG_DE);
+    if ((fpFlags & FLAG_DE & ~fpuMasks()) != 0) {
+      // Unmasked #D: nothing is computed (no UE/PE from a scaled denormal).
+      finishResult(0, false);
+      return;
+    }
     const bInf = <i32>(bSe & 0x7fff) == EXP_MAX;
     const aInf = <i32>(aSe & 0x7fff) == EXP_MAX;
     if (bInf) {
@@ -496,7 +500,6 @@ function trig(k: u32): void {
         trigWide(RES, false);
         trigWide(RES2, true);
         wideDiv(RES, RES, RES2);
-        tanOfTiny(RES);
         if ((se & 0x8000) != 0) wideNegate(RES);
         wideRound(RES, true);
         secondSe = 0x3fff;

@@ -359,18 +359,3 @@ export function atanConstant(which: u32, sign: u32): void {
   wideRound(RES, true);
 }
 
-/** Below this exponent of rho, tan rho = rho (1 + rho^2/3) differs from rho beyond 128 bits. */
-const TAN_TINY_EXP: i32 = -70;
-
-/**
- * FPTAN of a tiny argument: the host CPU delivers it as just below rho
- * (seen rounding a denormal toward zero to rho - 1 ulp), though the true
- * tangent is just above. d = rho minus a sticky bit then.
- */
-export function tanOfTiny(d: i32): void {
-  if (qIsZero(RHO) || qExp(RHO) >= TAN_TINY_EXP) return;
-  qCopy(T0, RHO);
-  qSet(T1, qSign(RHO), qExp(RHO) - 200, 0x8000000000000000, 0);
-  qAdd(d, T0, T1, true);
-  if ((quadrant & 1) != 0) qDiv(d, ONE, d); // cot: not reached for tiny x, kept for completeness
-}
