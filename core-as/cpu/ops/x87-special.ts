@@ -14,6 +14,7 @@ import {
   FLAG_DE,
   FLAG_IE,
   FLAG_PE,
+  FLAG_UE,
   FLAG_ZE,
   INDEFINITE_SE,
   INDEFINITE_SIG,
@@ -596,7 +597,9 @@ function fyl2x(ySe: u32, ySig: u64, xSe: u32, xSig: u64): void {
   const exact = log2Wide(xSe, xSig);
   mulByF80(ySe, ySig);
   wideRound(RES, !exact);
-  fpRaise(FLAG_PE); // also for exact logarithms (host CPU)
+  // The host CPU reports even exact logarithms as inexact, and so a tiny exact product as underflow.
+  fpRaise(FLAG_PE);
+  if (exact && (resSe & 0x7fff) == 0 && resSig != 0) fpRaise(FLAG_UE);
 }
 
 /** ST(1) * log2(1 + ST(0)) (|ST(0)| < 1 - sqrt(2)/2). */

@@ -255,7 +255,6 @@ function generateCase(rng: Rng, rows: Parameters<typeof decodeSnippet>[0]): Test
   });
 }
 
-
 // ---------- transcendentals ----------
 
 type ArgKind = 'unit' | 'positive' | 'log1p' | 'any' | 'trig';
@@ -296,7 +295,8 @@ function transcArg(rng: Rng, kind: ArgKind): F80 {
       return { sign, exp: 0x3ffe - rng.int(rng.chance(0.8) ? 20 : 80), sig: J | frac };
     case 'positive': {
       if (rng.chance(0.05)) return { sign: 0, exp: 0x3fff + rng.int(200) - 100, sig: J }; // powers of two
-      if (rng.chance(0.1)) return { sign: 0, exp: rng.chance(0.5) ? 0x3fff : 0x3ffe, sig: rng.chance(0.5) ? J | (frac >> 40n) : M64 - (frac >> 40n) }; // near 1
+      if (rng.chance(0.1))
+        return { sign: 0, exp: rng.chance(0.5) ? 0x3fff : 0x3ffe, sig: rng.chance(0.5) ? J | (frac >> 40n) : M64 - (frac >> 40n) }; // near 1
       return { sign: 0, exp: 0x3fff + rng.int(400) - 200, sig: J | frac };
     }
     case 'log1p': {
