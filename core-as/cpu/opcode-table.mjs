@@ -355,10 +355,26 @@ function addX87Rows() {
     add({ op: 0xde, reg: r, mod: 'mem', mn: IARITH[r], ops: 'Mw', exec: `x87ArithMem(${r}, 2)`, ...X });
     const cmp = r === 2 || r === 3;
     add({ op: 0xd8, reg: r, mod: 'reg', mn: ARITH[r], ops: cmp ? 'STi' : 'ST,STi', exec: `x87ArithReg(${r}, false, false)`, ...X });
-    add({ op: 0xdc, reg: r, mod: 'reg', mn: ARITH[REV[r]], ops: cmp ? 'STi' : 'STi,ST', exec: `x87ArithReg(${REV[r]}, true, false)`, ...X });
+    add({
+      op: 0xdc,
+      reg: r,
+      mod: 'reg',
+      mn: ARITH[REV[r]],
+      ops: cmp ? 'STi' : 'STi,ST',
+      exec: `x87ArithReg(${REV[r]}, true, false)`,
+      ...X,
+    });
     if (r !== 3) {
       const mn = cmp ? 'fcomp' : ARITH[REV[r]] + 'p';
-      add({ op: 0xde, reg: r, mod: 'reg', mn, ops: cmp ? 'STi' : 'STi,ST', exec: cmp ? 'x87ArithReg(3, true, false)' : `x87ArithReg(${REV[r]}, true, true)`, ...X });
+      add({
+        op: 0xde,
+        reg: r,
+        mod: 'reg',
+        mn,
+        ops: cmp ? 'STi' : 'STi,ST',
+        exec: cmp ? 'x87ArithReg(3, true, false)' : `x87ArithReg(${REV[r]}, true, true)`,
+        ...X,
+      });
     }
   }
   add({ op: 0xde, reg: 3, mod: 'reg', rm: 1, mn: 'fcompp', ops: '', exec: 'x87Compp(false)', ...X });
@@ -418,7 +434,8 @@ function addX87Rows() {
   // D9 register forms named by the whole ModRM byte.
   add({ op: 0xd9, reg: 2, mod: 'reg', rm: 0, mn: 'fnop', ops: '', exec: 'x87Fnop()', ...X });
   const D9_4 = { 0: 'fchs', 1: 'fabs', 4: 'ftst', 5: 'fxam' };
-  for (const [rm, mn] of Object.entries(D9_4)) add({ op: 0xd9, reg: 4, mod: 'reg', rm: Number(rm), mn, ops: '', exec: `x87D9Group4(${rm})`, ...X });
+  for (const [rm, mn] of Object.entries(D9_4))
+    add({ op: 0xd9, reg: 4, mod: 'reg', rm: Number(rm), mn, ops: '', exec: `x87D9Group4(${rm})`, ...X });
   const CONSTS = ['fld1', 'fldl2t', 'fldl2e', 'fldpi', 'fldlg2', 'fldln2', 'fldz'];
   CONSTS.forEach((mn, rm) => add({ op: 0xd9, reg: 5, mod: 'reg', rm, mn, ops: '', exec: `x87LoadConst(${rm})`, ...X }));
   const D9_6 = ['f2xm1', 'fyl2x', 'fptan', 'fpatan', 'fxtract', 'fprem1', 'fdecstp', 'fincstp'];
