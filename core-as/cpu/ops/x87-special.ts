@@ -13,6 +13,8 @@ import {
   EXP_MAX,
   FLAG_DE,
   FLAG_IE,
+  FLAG_PE,
+  FLAG_UE,
   FLAG_ZE,
   INDEFINITE_SE,
   INDEFINITE_SIG,
@@ -32,6 +34,7 @@ import {
   roundPack,
   roundToIntegral,
   setIndefinite,
+  setRoundedUp,
   setResult,
   sqrt80,
   toFloat,
@@ -246,6 +249,11 @@ function fscale(): void {
   else if (isNaN80(aSe, aSig) || isNaN80(bSe, bSig)) propagateNaN(aSe, aSig, bSe, bSig);
   else {
     if (isDenormal80(aSe, aSig) || isDenormal80(bSe, bSig)) fpRaise(FLAG_DE);
+    if ((fpFlags & FLAG_DE & ~fpuMasks()) != 0) {
+      // Unmasked #D: nothing is computed (no UE/PE from a scaled denormal).
+      finishResult(0, false);
+      return;
+    }
     const bInf = <i32>(bSe & 0x7fff) == EXP_MAX;
     const aInf = <i32>(aSe & 0x7fff) == EXP_MAX;
     if (bInf) {
@@ -422,9 +430,17 @@ function f2xm1(): void {
   } else if (sig == 0) {
     setResult(se, sig);
   } else if (sig == J_BIT && (se & 0x7fff) == EXP_BIAS) {
-    // 2^1 - 1 = 1 and 2^-1 - 1 = -1/2 are exact.
+    // 2^1 - 1 = 1 and 2^-1 - 1 = -1/2, delivered as inexact, 1 as rounded up (host CPU).
+    fpRaise(FLAG_PE);
     if ((se & 0x8000) != 0) setResult(0xbffe, J_BIT);
-    else setResult(0x3fff, J_BIT);
+    else {
+      setResult(0x3fff, J_BIT);
+      setRoundedUp(true);
+    }
+  } else if ((se & 0x7fff) >= <u32>EXP_BIAS) {
+    // |x| > 1, outside the SDM's range: the host CPU returns x, inexact.
+    fpRaise(FLAG_PE);
+    setResult(se, sig);
   } else {
     f2xm1Wide(se, sig);
     wideRound(RES, true);
@@ -436,6 +452,7 @@ function f2xm1(): void {
 function trig(k: u32): void {
   const pushes = k == K_FPTAN || k == K_FSINCOS;
   if (stEmpty(0)) {
+    setCondition(FSW_C2, 0);
     if (stackUnderflow()) {
       setSt(0, INDEFINITE_SE, INDEFINITE_SIG);
       if (pushes) pushValue(INDEFINITE_SE, INDEFINITE_SIG);
@@ -580,6 +597,9 @@ function fyl2x(ySe: u32, ySig: u64, xSe: u32, xSig: u64): void {
   const exact = log2Wide(xSe, xSig);
   mulByF80(ySe, ySig);
   wideRound(RES, !exact);
+  // The host CPU reports even exact logarithms as inexact, and so a tiny exact product as underflow.
+  fpRaise(FLAG_PE);
+  if (exact && (resSe & 0x7fff) == 0 && resSig != 0) fpRaise(FLAG_UE);
 }
 
 /** ST(1) * log2(1 + ST(0)) (|ST(0)| < 1 - sqrt(2)/2). */
@@ -599,6 +619,12 @@ function fyl2xp1(ySe: u32, ySig: u64, xSe: u32, xSig: u64): void {
   }
   if (yInf || xInf) {
     setResult((ySign ^ xSign) | 0x7fff, J_BIT);
+    return;
+  }
+  if (xSign != 0 && (xSe & 0x7fff) >= <u32>EXP_BIAS) {
+    // x <= -1, where log2(1 + x) does not exist: the host CPU returns x, inexact.
+    fpRaise(FLAG_PE);
+    setResult(xSe, xSig);
     return;
   }
   log2p1Wide(xSe, xSig);

@@ -60,6 +60,11 @@ export function fpBegin(rc: u32, fcwMasks: u32): void {
   loadDenormal = false;
 }
 
+/** Set the rounding direction for C1 (results the x87 delivers as rounded without a rounding here). */
+export function setRoundedUp(up: bool): void {
+  roundedUp = up;
+}
+
 export function fpRaise(flags: u32): void {
   fpFlags |= flags;
 }

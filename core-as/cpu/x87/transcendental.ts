@@ -65,7 +65,7 @@ const ATAN_EXP: StaticArray<i32> = [-4, -3, -2, -2, -1, -1, -1, -1];
  * pi/2 as the x87 reduces by: 66 significant bits (SDM Vol. 1 §8.3.10), as an
  * integer at scale 2^-65: REDUCE_HI:REDUCE_LO = 0xC90FDAA22168C234 << 2 | 3.
  */
-const REDUCE_HI: u64 = 0xc90fdaa22168c234 >> 62;
+const REDUCE_HI: u64 = 3; // the top two of the 66 bits
 const REDUCE_LO: u64 = (0xc90fdaa22168c234 << 2) | 3;
 
 function loadConstants(): void {
@@ -135,9 +135,14 @@ export function f2xm1Wide(se: u32, sig: u64): void {
 export function log2Wide(se: u32, sig: u64): bool {
   loadConstants();
   qFromF80(T0, se, sig);
-  let e = qExp(T0);
+  return log2Slot(T0);
+}
+
+/** RES = log2 of the positive value in slot `src` (not RES): true when exact. */
+function log2Slot(src: i32): bool {
+  let e = qExp(src);
   // m in [sqrt(1/2), sqrt(2)): significand as 1.f, halved when above sqrt(2).
-  qSet(T0, 0, 0, qHi(T0), qLo(T0));
+  qSet(T0, 0, 0, qHi(src), qLo(src));
   const SQRT2_HI: u64 = 0xb504f333f9de6484;
   if (qHi(T0) > SQRT2_HI) {
     qSet(T0, 0, -1, qHi(T0), qLo(T0));
@@ -159,11 +164,17 @@ export function log2Wide(se: u32, sig: u64): bool {
   return false;
 }
 
-/** RES = log2(1 + x) for finite non-zero x with |x| < 1 - sqrt(2)/2 (beyond: undefined, still finite). */
+/** RES = log2(1 + x) for finite non-zero x > -1. */
 export function log2p1Wide(se: u32, sig: u64): void {
   loadConstants();
   qFromF80(T0, se, sig);
-  // ln(1 + x) = 2 atanh(x / (2 + x)).
+  if (qExp(T0) >= -2) {
+    // |x| >= 1/4: 1 + x loses nothing that matters; take its logarithm.
+    qAdd(RES2, ONE, T0, false);
+    log2Slot(RES2);
+    return;
+  }
+  // ln(1 + x) = 2 atanh(x / (2 + x)), |x / (2 + x)| < 0.15.
   qAdd(T1, TWO, T0, false);
   qDiv(T2, T0, T1);
   lnRatio(T2, T2);
@@ -280,10 +291,8 @@ export function trigReduce(se: u32, sig: u64): void {
   // Nearest multiple: rho = r or r - D (then k + 1).
   const twoHi = (rHi << 1) | (rLo >> 63);
   const twoLo = rLo << 1;
-  const dblHi = (REDUCE_HI << 1) | (REDUCE_LO >> 63);
-  const dblLo = REDUCE_LO << 1;
   let neg: u32 = 0;
-  if (twoHi > dblHi || (twoHi == dblHi && twoLo > dblLo)) {
+  if (twoHi > REDUCE_HI || (twoHi == REDUCE_HI && twoLo > REDUCE_LO)) {
     const br: u64 = <u64>(REDUCE_LO < rLo);
     rLo = REDUCE_LO - rLo;
     rHi = REDUCE_HI - rHi - br;
@@ -349,3 +358,4 @@ export function atanConstant(which: u32, sign: u32): void {
   if (sign != 0) qNeg(RES, RES);
   wideRound(RES, true);
 }
+
