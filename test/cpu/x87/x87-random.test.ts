@@ -11,7 +11,8 @@
 //
 // Env: CI -> X87_CI_CASES (+ X87_CI_TRANSC_CASES transcendental) cases, seed
 // 0x87f0; otherwise TABVM_X87_CASES (default 4,000) and TABVM_X87_TRANSC_CASES
-// (default 2,000) with a random seed; TABVM_X87_SEED overrides the seed.
+// (default 2,000) with a random seed; TABVM_X87_SEED overrides the seed;
+// TABVM_X87_ONLY restricts the draw to the named templates.
 
 import { describe, expect, it } from 'vitest';
 import { DATA_ADDR, makeCase, type TestCase } from '../differential/cases';
@@ -32,6 +33,9 @@ const TRANSC_SEED_XOR = 0x7a5c;
 const DOUBLE_BITS = 53;
 
 const inCI = Boolean(process.env.CI);
+/** TABVM_X87_ONLY=name[,name]: draw only these templates (to stress one instruction). */
+const only = inCI ? undefined : process.env.TABVM_X87_ONLY?.split(',');
+const templatePool = only ? X87_TEMPLATES.filter((t) => only.some((name) => t.name.startsWith(name))) : X87_TEMPLATES;
 const caseCount = inCI ? X87_CI_CASES : Number(process.env.TABVM_X87_CASES ?? DEFAULT_CASES);
 const transcCount = inCI ? X87_CI_TRANSC_CASES : Number(process.env.TABVM_X87_TRANSC_CASES ?? DEFAULT_TRANSC_CASES);
 const seed = process.env.TABVM_X87_SEED ? Number(process.env.TABVM_X87_SEED) : inCI ? CI_SEED : (Math.random() * 0x100000000) >>> 0;
@@ -224,7 +228,7 @@ function generateCase(rng: Rng, rows: Parameters<typeof decodeSnippet>[0]): Test
   let disp = 0;
   const templates: Template[] = [];
   for (let i = 0; i < n; i++) {
-    const t = rng.pick(X87_TEMPLATES);
+    const t = rng.pick(templatePool);
     templates.push(t);
     bytes.push(...t.bytes);
     if (t.mem !== undefined) {
