@@ -229,8 +229,9 @@ function fxtract(): void {
   }
   const flags = fpFlags;
   reportFlags(flags);
-  if ((flags & (FLAG_IE | FLAG_ZE | FLAG_DE) & ~fpuMasks()) != 0) return;
+  // C1 is cleared even when an unmasked exception suppresses the results (host CPU).
   setCondition(FSW_C1, 0);
+  if ((flags & (FLAG_IE | FLAG_ZE | FLAG_DE) & ~fpuMasks()) != 0) return;
   setSt(0, eSe, eSig);
   pushValue(mSe, mSig);
 }
