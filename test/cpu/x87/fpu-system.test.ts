@@ -1,0 +1,133 @@
+// System-level x87/SSE tests: images/tests/fpu/fpu.asm (FNSTENV/FNSAVE/
+// FLDENV/FRSTOR images in the 32- and 16-bit formats, FXSAVE/FXRSTOR of the
+// whole 512-byte area, CR0.TS/EM/MP and #NM, CLTS then FNINIT, #MF with
+// CR0.NE=1, SSE #UD without CR4.OSFXSR and the #GP(0) of misaligned 16-byte
+// operands) runs on QEMU (qemu-system-i386 -cpu max: SSE and FXSR) and on
+// tabvm; the COM1 transcripts must match line for line, as in
+// test/system/kernels.test.ts.
+//
+// Parts QEMU cannot judge run on tabvm only (the TABVM_ONLY build), against
+// the SDM or the host CPU:
+// - the reserved upper halves of FCW/FSW/FTW in the 32-bit FNSTENV image:
+//   the host CPU (checked natively) stores FFFFh, QEMU TCG 0;
+// - bytes 10-15 of FXSAVE's ST/MM slots: the host CPU writes zeros, QEMU
+//   TCG leaves memory untouched;
+// - #XM versus #UD by CR4.OSXMMEXCPT (built with -DWITH_XM): QEMU TCG 7.2
+//   never raises #XM;
+// - FXRSTOR's #GP(0) for reserved MXCSR bits: QEMU TCG 7.2 loads them;
+// - CR0.NE=0, FERR# on IRQ 13 (-DWITH_FERR): QEMU 7.2 aborts
+//   (tcg_handle_interrupt assertion) when the x87 raises FERR#.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { describe, expect, it } from 'vitest';
+
+import { haveQemu, runOnQemu } from '../../system/qemu.js';
+import { runOnTabvm } from '../../system/tabvm.js';
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const TESTS_DIR = join(REPO_ROOT, 'images', 'tests');
+const FPU_DIR = join(TESTS_DIR, 'fpu');
+const BUILD_DIR = join(FPU_DIR, 'build');
+const LINKER_SCRIPT = join(TESTS_DIR, 'link.ld');
+const TABVM_CLI_MODULE = join(REPO_ROOT, 'dist', 'helper', 'cli.js');
+const QEMU_CPU = 'max';
+const MEM_MIB = 32;
+const QEMU_TIMEOUT_MS = 20_000;
+const TABVM_TIMEOUT_MS = 60_000;
+const STATUS_DONE = 1;
+
+/** Assembles fpu.asm with the given -D defines; returns the ELF path. */
+function buildKernel(name: string, defines: string[]): string {
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const obj = join(BUILD_DIR, `${name}.o`);
+  const elf = join(BUILD_DIR, `${name}.elf`);
+  const nasm = spawnSync(
+    'nasm',
+    ['-f', 'elf32', '-I', `${TESTS_DIR}/`, ...defines.map((d) => `-D${d}`), '-o', obj, join(FPU_DIR, 'fpu.asm')],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (nasm.status !== 0) throw new Error(`nasm failed: ${nasm.stderr}`);
+  const ld = spawnSync('ld', ['-m', 'elf_i386', '-T', LINKER_SCRIPT, '-o', elf, obj], { encoding: 'utf8' });
+  if (ld.status !== 0) throw new Error(`ld failed: ${ld.stderr}`);
+  return elf;
+}
+
+/** The first differing line with its neighbours, or undefined. */
+function firstDifference(want: string[], got: string[]): string | undefined {
+  const n = Math.max(want.length, got.length);
+  for (let i = 0; i < n; i++) {
+    if (want[i] === got[i]) continue;
+    const ctx = (l: string[]): string => l.slice(Math.max(0, i - 2), i + 3).join('\n');
+    return `line ${i + 1}:\nQEMU:\n${ctx(want)}\ntabvm:\n${ctx(got)}`;
+  }
+  return undefined;
+}
+
+function lines(text: string): string[] {
+  const out = text.replace(/\r\n/g, '\n').split('\n');
+  if (out[out.length - 1] === '') out.pop();
+  return out;
+}
+
+const haveNasm = !spawnSync('nasm', ['-v'], { stdio: 'ignore' }).error;
+const missing = [
+  haveQemu() ? '' : 'qemu-system-i386',
+  haveNasm ? '' : 'nasm',
+  existsSync(TABVM_CLI_MODULE) ? '' : 'the tabvm CLI (npm run build:host)',
+].filter((s) => s !== '');
+if (missing.length) console.log(`fpu system tests: SKIPPED, missing ${missing.join(', ')}`);
+
+describe.skipIf(missing.length > 0)('x87/SSE system behaviour (QEMU vs tabvm)', () => {
+  it('state images, #NM, #MF and SSE faults match QEMU line for line', () => {
+    const elf = buildKernel('fpu', []);
+    const ref = runOnQemu(elf, { cpu: QEMU_CPU, memMiB: MEM_MIB, timeoutMs: QEMU_TIMEOUT_MS });
+    expect(ref.status, `QEMU: ${ref.stdout}${ref.stderr}`).toBe(STATUS_DONE);
+    const got = runOnTabvm(elf, { memMiB: MEM_MIB, timeoutMs: TABVM_TIMEOUT_MS });
+    const mismatch = firstDifference(lines(ref.stdout), lines(got.stdout));
+    if (mismatch !== undefined) throw new Error(`fpu.asm: tabvm output differs from QEMU\n${mismatch}\n${got.stderr}`);
+    expect(got.status).toBe(STATUS_DONE);
+  }, 120_000);
+
+  // SDM Vol. 3A 6.15 (interrupt 19) and 2.5 (CR4.OSXMMEXCPT): an unmasked
+  // SIMD floating-point exception raises #XM when OSXMMEXCPT=1 and #UD when
+  // it is 0; the exception is detected first, so the MXCSR flag is set in
+  // both cases and the destination is kept.
+  it('32-bit FNSTENV and FNSAVE images fill the reserved halves with FFFFh like the host CPU', () => {
+    const out = lines(runOnTabvm(buildKernel('fpu-tabvm', ['TABVM_ONLY']), { memMiB: MEM_MIB, timeoutMs: TABVM_TIMEOUT_MS }).stdout);
+    for (const title of ['fnstenv 32-bit:', 'fnsave 32-bit:']) {
+      expect(out[out.indexOf(title) + 1]).toMatch(/^ {2}0000: ffff067f ffff[0-9a-f]{4} ffff[0-9a-f]{4} /);
+    }
+  }, 120_000);
+
+  it('FXSAVE writes zeros to the reserved bytes of the ST/MM slots like the host CPU', () => {
+    const out = lines(runOnTabvm(buildKernel('fpu-tabvm', ['TABVM_ONLY']), { memMiB: MEM_MIB, timeoutMs: TABVM_TIMEOUT_MS }).stdout);
+    const at = out.indexOf('fxsave of a known x87+SSE state (whole 512 bytes):');
+    // Offsets 20h-9Fh: five dwords per slot pair hold the values, the third and fourth of each slot end in zeros.
+    for (let i = 1; i <= 4; i++)
+      expect(out[at + 1 + i]).toMatch(
+        /^ {2}00[0-9a-f]{2}: [0-9a-f]{8} [0-9a-f]{8} 0000[0-9a-f]{4} 00000000 [0-9a-f]{8} [0-9a-f]{8} 0000[0-9a-f]{4} 00000000$/,
+      );
+  }, 120_000);
+
+  // SDM Vol. 2, FXRSTOR: #GP(0) when the image sets reserved MXCSR bits (QEMU TCG 7.2 loads them).
+  it('FXRSTOR of an image with reserved MXCSR bits takes #GP(0)', () => {
+    const out = lines(runOnTabvm(buildKernel('fpu-tabvm', ['TABVM_ONLY']), { memMiB: MEM_MIB, timeoutMs: TABVM_TIMEOUT_MS }).stdout);
+    expect(out.find((l) => l.startsWith('fxrstor with reserved MXCSR bits:'))).toMatch(/: #GP v=0d err=00000000 /);
+  }, 120_000);
+
+  it('unmasked SSE divide by zero: #XM with CR4.OSXMMEXCPT=1, #UD without', () => {
+    const elf = buildKernel('fpu-tabvm', ['TABVM_ONLY']);
+    const out = lines(runOnTabvm(elf, { memMiB: MEM_MIB, timeoutMs: TABVM_TIMEOUT_MS }).stdout);
+    const at = (label: string): string => out[out.findIndex((l) => l.startsWith(label)) + 1] ?? '';
+    expect(out.find((l) => l.startsWith('divps by 0 unmasked, OSXMMEXCPT=1:'))).toMatch(/: #XM v=13 /);
+    expect(at('divps by 0 unmasked, OSXMMEXCPT=1:')).toBe(' mxcsr=00001d84');
+    expect(out.find((l) => l.startsWith('divps by 0 unmasked, OSXMMEXCPT=0:'))).toMatch(/: #UD v=06 /);
+    expect(at('divps by 0 unmasked, OSXMMEXCPT=0:')).toBe(' mxcsr=00001d84');
+  }, 120_000);
+});
