@@ -12,10 +12,10 @@
 //   the host CPU (checked natively) stores FFFFh, QEMU TCG 0;
 // - bytes 10-15 of FXSAVE's ST/MM slots: the host CPU writes zeros, QEMU
 //   TCG leaves memory untouched;
-// - #XM versus #UD by CR4.OSXMMEXCPT (built with -DWITH_XM): QEMU TCG 7.2
+// - #XM versus #UD by CR4.OSXMMEXCPT: QEMU TCG 7.2
 //   never raises #XM;
 // - FXRSTOR's #GP(0) for reserved MXCSR bits: QEMU TCG 7.2 loads them;
-// - CR0.NE=0, FERR# on IRQ 13 (-DWITH_FERR): QEMU 7.2 aborts
+// - CR0.NE=0, FERR# on IRQ 13: QEMU 7.2 aborts
 //   (tcg_handle_interrupt assertion) when the x87 raises FERR#.
 
 import { spawnSync } from 'node:child_process';
@@ -69,6 +69,13 @@ function firstDifference(want: string[], got: string[]): string | undefined {
   return undefined;
 }
 
+let tabvmOnly: string[] | undefined;
+/** COM1 lines of the TABVM_ONLY build on tabvm (run once). */
+function tabvmOnlyOutput(): string[] {
+  tabvmOnly ??= lines(runOnTabvm(buildKernel('fpu-tabvm', ['TABVM_ONLY']), { memMiB: MEM_MIB, timeoutMs: TABVM_TIMEOUT_MS }).stdout);
+  return tabvmOnly;
+}
+
 function lines(text: string): string[] {
   const out = text.replace(/\r\n/g, '\n').split('\n');
   if (out[out.length - 1] === '') out.pop();
@@ -99,14 +106,14 @@ describe.skipIf(missing.length > 0)('x87/SSE system behaviour (QEMU vs tabvm)', 
   // it is 0; the exception is detected first, so the MXCSR flag is set in
   // both cases and the destination is kept.
   it('32-bit FNSTENV and FNSAVE images fill the reserved halves with FFFFh like the host CPU', () => {
-    const out = lines(runOnTabvm(buildKernel('fpu-tabvm', ['TABVM_ONLY']), { memMiB: MEM_MIB, timeoutMs: TABVM_TIMEOUT_MS }).stdout);
+    const out = tabvmOnlyOutput();
     for (const title of ['fnstenv 32-bit:', 'fnsave 32-bit:']) {
       expect(out[out.indexOf(title) + 1]).toMatch(/^ {2}0000: ffff067f ffff[0-9a-f]{4} ffff[0-9a-f]{4} /);
     }
   }, 120_000);
 
   it('FXSAVE writes zeros to the reserved bytes of the ST/MM slots like the host CPU', () => {
-    const out = lines(runOnTabvm(buildKernel('fpu-tabvm', ['TABVM_ONLY']), { memMiB: MEM_MIB, timeoutMs: TABVM_TIMEOUT_MS }).stdout);
+    const out = tabvmOnlyOutput();
     const at = out.indexOf('fxsave of a known x87+SSE state (whole 512 bytes):');
     // Offsets 20h-9Fh: five dwords per slot pair hold the values, the third and fourth of each slot end in zeros.
     for (let i = 1; i <= 4; i++)
@@ -117,8 +124,26 @@ describe.skipIf(missing.length > 0)('x87/SSE system behaviour (QEMU vs tabvm)', 
 
   // SDM Vol. 2, FXRSTOR: #GP(0) when the image sets reserved MXCSR bits (QEMU TCG 7.2 loads them).
   it('FXRSTOR of an image with reserved MXCSR bits takes #GP(0)', () => {
-    const out = lines(runOnTabvm(buildKernel('fpu-tabvm', ['TABVM_ONLY']), { memMiB: MEM_MIB, timeoutMs: TABVM_TIMEOUT_MS }).stdout);
+    const out = tabvmOnlyOutput();
     expect(out.find((l) => l.startsWith('fxrstor with reserved MXCSR bits:'))).toMatch(/: #GP v=0d err=00000000 /);
+  }, 120_000);
+
+  // SDM Vol. 1 D.2.1 and the PC/AT: with CR0.NE=0 an unmasked x87 error is
+  // not #MF but FERR#, wired to IRQ 13 (slave 8259 input 5), reported at the
+  // next waiting instruction; the handler ends it with a write to port F0h
+  // (a level that stayed asserted would interrupt again at once).
+  it('CR0.NE=0: the x87 error arrives once as IRQ 13, at FWAIT or at the next STI', () => {
+    const out = tabvmOnlyOutput();
+    const after = (label: string): string[] => out.slice(out.findIndex((l) => l.startsWith(label))).slice(0, 2);
+    expect(after('NE=0 1/0 unmasked then fwait (IF=1):')).toEqual([
+      'NE=0 1/0 unmasked then fwait (IF=1): no exception',
+      // FSW as the handler sees it: B, TOP=6, ES, ZE.
+      ' irq13 count=00000001 fsw in handler=b084',
+    ]);
+    expect(after('NE=0 1/0 unmasked then fwait (IF=0), then sti:')).toEqual([
+      'NE=0 1/0 unmasked then fwait (IF=0), then sti: (after fwait) no exception',
+      ' irq13 count=00000001',
+    ]);
   }, 120_000);
 
   it('unmasked SSE divide by zero: #XM with CR4.OSXMMEXCPT=1, #UD without', () => {
