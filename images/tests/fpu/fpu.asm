@@ -2,7 +2,8 @@
 ; (test/cpu/x87/fpu-system.test.ts; built with images/tests/lib.inc).
 ;
 ; Prints, as hex, the memory images of FNSTENV/FNSAVE in the 32-bit and
-; 16-bit protected-mode formats (SDM Vol. 1, 8.1.10, Figures 8-9 to 8-12),
+; 16-bit formats, protected and real mode (SDM Vol. 1, 8.1.10, Figures 8-9
+; to 8-12),
 ; FLDENV/FRSTOR of crafted images read back, FXSAVE of a known state and
 ; FXRSTOR/FXSAVE round trips (Vol. 1, 10.5.1, Table 10-2), and the exception
 ; lines for: CR0.TS/EM/MP and #NM (Vol. 3A, 2.5, Table 12-1 / 9-2), CLTS
@@ -74,6 +75,7 @@ main:
     mov [cr4_base], eax
     call test_env_images
     call test_restore_images
+    call test_real_mode
     call test_fxsave
     call test_nm
     call test_mf
@@ -330,6 +332,130 @@ test_restore_images:
     mov ecx, 160
     call dump
     fninit
+    ret
+
+; ---------------------------------------------------------------------------
+; Real mode: FNSTENV/FNSAVE/FRSTOR in the 16-bit and (o32) 32-bit real-mode
+; formats (SDM Vol. 1, Figures 8-10 and 8-12). As in modes.asm the code runs
+; with a CS base of 0FFFF0h (CS=FFFFh in real mode reaches the kernel at
+; 1 MiB through A20); the images go to RM_RES (DS=0) and are printed back in
+; protected mode.
+; ---------------------------------------------------------------------------
+RM_BASE         equ 0xffff0
+RM_CS           equ 0xffff
+RM_STACK        equ 0x7000
+RM_RES          equ 0x6000
+RM_ENV16        equ RM_RES
+RM_ENV32        equ RM_RES + 0x20
+RM_SAVE16       equ RM_RES + 0x40
+RM_SAVE32       equ RM_RES + 0xc0
+RM_SAVE32B      equ RM_RES + 0x140
+RM_AREA_SIZE    equ 0x1c0
+SEL_CODE16      equ SEL_EXTRA
+SEL_DATA16      equ SEL_EXTRA + 8
+
+test_real_mode:
+    mov edi, RM_RES
+    mov ecx, RM_AREA_SIZE
+    mov al, FILL_BYTE
+    cld
+    rep stosb
+    SETDESC SEL_CODE16, RM_BASE, 0xffff, D_CODE16
+    SETDESC SEL_DATA16, 0, 0xffff, D_DATA16
+    mov [saved_esp], esp
+    call load_state
+    jmp SEL_CODE16:(LIN(rm_pm16) - RM_BASE)
+
+bits 16
+rm_pm16:
+    mov ax, SEL_DATA16
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    mov ss, ax
+    mov esp, RM_STACK
+    mov eax, cr0
+    and eax, ~1
+    mov cr0, eax
+    jmp RM_CS:(LIN(rm_real) - RM_BASE)
+rm_real:
+    xor ax, ax
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov sp, RM_STACK
+    fnstenv [RM_ENV16]
+    o32 fnstenv [RM_ENV32]
+    fnsave [RM_SAVE16]
+    frstor [RM_SAVE16]
+    o32 fnsave [RM_SAVE32]
+    o32 frstor [RM_SAVE32]
+    fldpi
+    o32 fnsave [RM_SAVE32B]
+    mov eax, cr0
+    or eax, 1
+    mov cr0, eax
+    jmp dword SEL_CODE0:rm_back
+bits 32
+rm_back:
+    mov ax, SEL_DATA0
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    mov ss, ax
+    mov esp, [saved_esp]
+    PL "real mode fnstenv 16-bit:"
+    mov esi, RM_ENV16
+    mov ecx, ENV16_SIZE + 2
+    call dump_rm16
+    PL "real mode fnstenv 32-bit (o32):"
+    mov esi, RM_ENV32
+    mov ecx, ENV32_SIZE + 4
+    call dump_rm32
+    PL "real mode fnsave 16-bit, frstor:"
+    mov esi, RM_SAVE16
+    mov ecx, SAVE16_SIZE + 2
+    call dump_rm16
+    PL "real mode fnsave 32-bit (o32) after frstor 16-bit:"
+    mov esi, RM_SAVE32
+    mov ecx, SAVE32_SIZE + 4
+    call dump_rm32
+    PL "real mode fnsave 32-bit after o32 frstor, fldpi:"
+    mov esi, RM_SAVE32B
+    mov ecx, SAVE32_SIZE
+    call dump_rm32
+    fninit
+    ret
+
+; dump_rm16/dump_rm32: copy ECX bytes from ESI to buf, mask the pointer
+; fields (and the reserved halves), print.
+dump_rm16:
+    call copy_to_buf
+    pushad
+    mov edi, buf + ENV16_FIP
+    mov ecx, ENV16_PTR_BYTES
+    call zero_bytes
+    popad
+    call dump
+    ret
+dump_rm32:
+    call copy_to_buf
+    pushad
+    mov edi, buf + ENV32_FIP
+    mov ecx, ENV32_PTR_BYTES
+    call zero_bytes
+    call mask_env32_reserved
+    popad
+    call dump
+    ret
+copy_to_buf:
+    pushad
+    mov edi, buf
+    cld
+    rep movsb
+    popad
     ret
 
 ; ---------------------------------------------------------------------------
@@ -733,6 +859,7 @@ buf:            resb FX_SIZE + 16
 save_a:         resb SAVE32_SIZE
 save_b:         resb SAVE32_SIZE
 alignb 4
+saved_esp:      resd 1
 cr0_base:       resd 1
 cr4_base:       resd 1
 word_out:       resd 1

@@ -1,5 +1,5 @@
 // System-level x87/SSE tests: images/tests/fpu/fpu.asm (FNSTENV/FNSAVE/
-// FLDENV/FRSTOR images in the 32- and 16-bit formats, FXSAVE/FXRSTOR of the
+// FLDENV/FRSTOR images in the 32- and 16-bit formats, protected and real mode, FXSAVE/FXRSTOR of the
 // whole 512-byte area, CR0.TS/EM/MP and #NM, CLTS then FNINIT, #MF with
 // CR0.NE=1, SSE #UD without CR4.OSFXSR and the #GP(0) of misaligned 16-byte
 // operands) runs on QEMU (qemu-system-i386 -cpu max: SSE and FXSR) and on
