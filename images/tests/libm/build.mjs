@@ -9,7 +9,9 @@
 // no calls (gcc could have fallen back to libm), the SSE part no x87
 // arithmetic. Rebuilds only when an input is newer than the outputs.
 //
-// Usage: node images/tests/libm/build.mjs   (prints the two paths)
+// Usage: node images/tests/libm/build.mjs [--libc32]   (prints the paths)
+// --libc32 also builds build/libm-glibc32, a static -m32 glibc build, for
+// information: run it with qemu-i386-static (this host cannot run it).
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
@@ -40,6 +42,7 @@ const PARTS = {
   x87: ['-DPART_X87', '-mfpmath=387', '-ffast-math'],
   sse: ['-DPART_SSE', '-mfpmath=sse', '-ffp-contract=off'],
 };
+const LIBC32 = join(BUILD_DIR, 'libm-glibc32');
 const TARGETS = {
   kernel: {
     out: KERNEL,
@@ -47,6 +50,8 @@ const TARGETS = {
     link: ['-m32', '-nostdlib', '-static', '-no-pie', '-T', LINKER_SCRIPT, '-Wl,--build-id=none'],
   },
   native: { out: NATIVE, arch: ['-m64'], link: ['-m64', '-nostdlib', '-static', '-no-pie', '-Wl,--build-id=none'] },
+  // Information only (--libc32): a static -m32 glibc build for qemu-i386-static.
+  libc32: { out: LIBC32, optional: true, arch: ['-m32', '-DUSE_LIBC'], link: ['-m32', '-static', '-no-pie', '-Wl,--build-id=none'] },
 };
 /** The x87 instructions gcc must have expanded inline in the x87 part. */
 const X87_REQUIRED = ['fsin', 'fcos', 'fptan', 'fpatan', 'fyl2x', 'f2xm1', 'fscale', 'frndint'];
@@ -84,11 +89,11 @@ function check(target, objs) {
   if (x87Arith.length) throw new Error(`${target}: SSE part uses x87 arithmetic: ${x87Arith.join(' ')}`);
 }
 
-export function buildLibm() {
+export function buildLibm(withLibc32 = false) {
   mkdirSync(BUILD_DIR, { recursive: true });
   const newest = Math.max(mtime(SOURCE), mtime(LINKER_SCRIPT), mtime(fileURLToPath(import.meta.url)));
   for (const [target, t] of Object.entries(TARGETS)) {
-    if (mtime(t.out) > newest) continue;
+    if (mtime(t.out) > newest || (t.optional && !withLibc32)) continue;
     const objs = {};
     for (const [part, flags] of Object.entries(PARTS)) {
       const obj = join(BUILD_DIR, `${target}-${part}.o`);
@@ -102,6 +107,7 @@ export function buildLibm() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const out = buildLibm();
-  console.log(`${out.kernel}\n${out.native}`);
+  const withLibc32 = process.argv.includes('--libc32');
+  const out = buildLibm(withLibc32);
+  console.log(`${out.kernel}\n${out.native}${withLibc32 ? `\n${LIBC32}` : ''}`);
 }

@@ -388,6 +388,23 @@ __asm__(
     "stack_top:\n"
     ".text\n");
 
+#elif defined(USE_LIBC)
+
+/* Information only (build.mjs --libc32): a static -m32 glibc build for
+ * qemu-i386-static or a Linux guest. */
+#include <unistd.h>
+
+static void emit(const char *s, int n) {
+  while (n > 0) {
+    ssize_t k = write(1, s, (size_t)n);
+    if (k <= 0) break;
+    s += k;
+    n -= (int)k;
+  }
+}
+
+static void leave(void) { _exit(0); }
+
 #else
 
 static char out_buf[OUT_SIZE];
