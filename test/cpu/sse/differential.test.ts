@@ -53,7 +53,12 @@ const COMPARED_GPRS = SAFE_GPRS;
 // ZF PF CF OF SF AF: what COMIS* write.
 const COMI_FLAGS = 0x8d5;
 const APPROX = new Set(['rcpps', 'rcpss', 'rsqrtps', 'rsqrtss']);
-const APPROX_TOLERANCE = 3 * 2 ** -12;
+// The host's error bound (1.5 x 2^-12, SDM Vol. 2 RCPPS/RSQRTPS) plus
+// tabvm's own single rounding of the exact value and a margin for taking
+// the bound relative to the host's result rather than the exact one.
+// (Exact agreement would need the vendor's lookup tables; the host here is
+// an AMD EPYC and CI may run on Intel.)
+const APPROX_TOLERANCE = 1.5 * 2 ** -12 + 2 ** -20;
 
 interface Row {
   op: number;
