@@ -462,6 +462,20 @@ copy_to_buf:
 ; FXSAVE / FXRSTOR (32-bit format, no REX.W).
 ; ---------------------------------------------------------------------------
 test_fxsave:
+    ; The same state as test/cpu/x87/native/fpu-reserved.c, whose FXSAVE
+    ; image on the host CPU the test compares with this one.
+    PL "fxsave after fninit, fld1, fldpi:"
+    fninit
+    fld1
+    fldpi
+    call fill_buf
+    fxsave [buf]
+    mov edi, buf + FX_FOP
+    mov ecx, FX_PTR_BYTES
+    call zero_bytes
+    call mask_fx_reserved
+    mov ecx, 160
+    call dump
     PL "fxsave of a known x87+SSE state (whole 512 bytes):"
     call load_state
     movaps xmm0, [xmm_pattern]

@@ -3,7 +3,8 @@
  * x87 state images (the oracle for test/cpu/x87/fpu-system.test.ts, since
  * QEMU TCG differs from hardware there). Prints the 32-bit FNSTENV image
  * and the FXSAVE area (without REX.W: the 32-bit format's x87 part), each
- * written over memory filled with A5h, as hex bytes.
+ * written over memory filled with A5h, as hex bytes. The state (FNINIT,
+ * FLD1, FLDPI) is the one images/tests/fpu/fpu.asm saves too.
  */
 #include <stdio.h>
 #include <string.h>
