@@ -24,6 +24,7 @@ import {
   type BootSource,
 } from '../host/machine-setup.js';
 import { getFile, type MachineConfig } from './lib/config.js';
+import { findVgaFont, setVgaTextMode } from '../host/vga-text-mode.js';
 import {
   BlankDevice,
   BlobDevice,
@@ -48,6 +49,8 @@ export type MachineState = 'loading' | 'running' | 'paused' | 'off' | 'error';
 
 export interface StartRequest {
   coreUrl: string;
+  /** Where the prepared images are (SeaBIOS, the VGA BIOS with the font). */
+  imagesUrl: string;
   config: MachineConfig;
 }
 
@@ -81,6 +84,20 @@ const soon = (f: () => void): void => {
   channel.port2.postMessage(0);
 };
 
+/** Archives back to back, each starting on a 4-byte boundary (zero padding, as the kernel's unpacker skips it). */
+function concatAligned(parts: Uint8Array[]): Uint8Array {
+  const ALIGN = 4;
+  const size = parts.reduce((n, p) => Math.ceil(n / ALIGN) * ALIGN + p.length, 0);
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    at = Math.ceil(at / ALIGN) * ALIGN;
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 class MachineWorker {
   private core: Core | undefined;
   private boot: BootSource | undefined;
@@ -94,6 +111,7 @@ class MachineWorker {
   private remote: HttpRangeDevice[] = [];
   private onState: StateCallback | undefined;
   private loopScheduled = false;
+  private font: Uint8Array | undefined;
   /** The CPU waits for an interrupt (HLT with interrupts enabled). */
   private idle = false;
 
@@ -107,12 +125,21 @@ class MachineWorker {
       let boot: BootSource;
       if (config.boot === 'linux') {
         const kernel = await fetchWithProgress(config.kernelUrl, 'the kernel', (l, t) => onProgress('loading the kernel', l, t));
-        const initrd = config.initrdUrl
-          ? await fetchWithProgress(config.initrdUrl, 'the initrd', (l, t) => onProgress('loading the initrd', l, t))
-          : undefined;
+        // Several initrd URLs (space-separated) are concatenated: Linux unpacks each archive in turn.
+        const parts: Uint8Array[] = [];
+        for (const url of config.initrdUrl.split(/\s+/).filter(Boolean)) {
+          parts.push(await fetchWithProgress(url, 'the initrd', (l, t) => onProgress('loading the initrd', l, t)));
+        }
+        const initrd = parts.length ? concatAligned(parts) : undefined;
         boot = { kind: 'linux', linux: { kernel, initrd, cmdline: config.cmdline } };
+        // Without firmware nobody sets up the text screen: the host does, with the VGA BIOS's font.
+        try {
+          this.font = findVgaFont(await fetchWithProgress(new URL('vgabios-stdvga.bin', req.imagesUrl).href, 'the VGA BIOS'));
+        } catch {
+          notes.push('The VGA BIOS (for the screen font) could not be loaded: the screen stays blank until the guest sets a mode.');
+        }
       } else {
-        const base = new URL('./', req.config.kernelUrl || new URL('../images/', req.coreUrl)).href;
+        const base = req.imagesUrl;
         const bios = await fetchWithProgress(new URL('bios.bin', base).href, 'SeaBIOS', (l, t) => onProgress('loading SeaBIOS', l, t));
         const vgaBios = await fetchWithProgress(new URL('vgabios-stdvga.bin', base).href, 'the VGA BIOS', (l, t) =>
           onProgress('loading the VGA BIOS', l, t),
@@ -148,15 +175,22 @@ class MachineWorker {
       const core = await createCore({ memoryMiB: config.memoryMiB, module });
       setupMachine(core, { boot, clock: 'realtime', drives });
       for (const d of drives) if (d.spec.bus === 'floppy') setFloppyCmos(core, d.spec.unit, d.device.size);
-      bootMachine(core, boot);
       this.core = core;
       this.boot = boot;
+      this.powerOn();
       this.resume();
       return { memory: core.memory, vgaDisplay: core.exports.getVgaDisplay(), vramBase: core.exports.getVramBase(), notes };
     } catch (e) {
       this.setState('error', (e as Error).message);
       throw e;
     }
+  }
+
+  /** Power-on state and the boot path (again after every reset). */
+  private powerOn(): void {
+    const core = this.core as Core;
+    bootMachine(core, this.boot as BootSource);
+    if (this.boot?.kind === 'linux' && this.font) setVgaTextMode(core, this.font);
   }
 
   private setState(state: MachineState, detail = ''): void {
@@ -185,7 +219,7 @@ class MachineWorker {
   /** The reset button: the whole machine to power-on state and the boot path again. */
   reset(): void {
     if (!this.core || !this.boot) return;
-    bootMachine(this.core, this.boot);
+    this.powerOn();
     this.resets++;
     if (this.state === 'off') this.setState('paused');
     if (!this.running) this.resume();
@@ -261,7 +295,7 @@ class MachineWorker {
       return;
     } else if (reason === STOP_RESET) {
       this.resets++;
-      bootMachine(core, this.boot as BootSource);
+      this.powerOn();
     } else if (reason === STOP_IDLE || reason === STOP_HALT) {
       if ((core.getReg('eflags') & EFLAGS_IF) === 0 && !blockHost(core).busy) {
         this.running = false;

@@ -45,6 +45,7 @@ const THUMB_MS = 5000;
 const THUMB_WIDTH = 160;
 const KIB = 1024;
 const MIB = KIB * KIB;
+const FLOPPY_144 = 1474560;
 
 let machines: MachineConfig[] = [];
 const running = new Map<string, VmHandle>();
@@ -433,7 +434,7 @@ buttons.edit.addEventListener('click', () => {
   for (const k of ['name', 'memoryMiB', 'engine', 'boot', 'bootOrder', 'kernelUrl', 'initrdUrl', 'cmdline'] as const) {
     field(k).value = String(editing[k]);
   }
-  field('blankMiB').value = '0';
+  field('blankSlot').value = '';
   renderEditorDisks();
   editor.showModal();
 });
@@ -448,9 +449,13 @@ editor.addEventListener('close', async () => {
   e.kernelUrl = field('kernelUrl').value;
   e.initrdUrl = field('initrdUrl').value;
   e.cmdline = field('cmdline').value;
-  const blank = Math.round(Number(field('blankMiB').value));
-  if (blank > 0 && !e.disks.some((d) => d.slot === 'hda')) {
-    e.disks.push({ slot: 'hda', source: { type: 'blank', size: blank * MIB, name: `blank ${blank} MiB` } });
+  const blankSlot = field('blankSlot').value;
+  if (blankSlot && !e.disks.some((d) => d.slot === blankSlot)) {
+    if (blankSlot === 'fda') e.disks.push({ slot: 'fda', source: { type: 'blank', size: FLOPPY_144, name: 'blank 1.44 MB floppy' } });
+    else {
+      const mib = Math.max(1, Math.round(Number(field('blankMiB').value)) || 1);
+      e.disks.push({ slot: 'hda', source: { type: 'blank', size: mib * MIB, name: `blank ${mib} MiB` } });
+    }
   }
   await addMachine(e);
 });
@@ -472,4 +477,10 @@ void reload();
   },
   select,
   reload,
+  /** The saved overlay of one disk: block number → its first bytes as Latin-1 text. */
+  async overlayText(id: string, slot: string, bytesPerBlock = 64): Promise<Record<number, string>> {
+    const out: Record<number, string> = {};
+    for (const [n, data] of await loadOverlayBlocks(`${id}/${slot}`)) out[n] = String.fromCharCode(...data.subarray(0, bytesPerBlock));
+    return out;
+  },
 };

@@ -88,20 +88,27 @@ export function slotFor(name: string, size: number): DiskSlot {
   return 'hda';
 }
 
-const settingsStore: UseStore = createStore('tabvm-settings', 'machines');
-const fileStore: UseStore = createStore('tabvm-files', 'files');
-const thumbStore: UseStore = createStore('tabvm-thumbs', 'thumbs');
+/** IndexedDB stores, opened on first use. */
+const stores = new Map<string, UseStore>();
+const store = (db: string, name: string) => (): UseStore => {
+  let s = stores.get(db);
+  if (!s) stores.set(db, (s = createStore(db, name)));
+  return s;
+};
+const settingsStore = store('tabvm-settings', 'machines');
+const fileStore = store('tabvm-files', 'files');
+const thumbStore = store('tabvm-thumbs', 'thumbs');
 
 export async function listMachines(): Promise<MachineConfig[]> {
-  const all = await entries<string, MachineConfig>(settingsStore);
+  const all = await entries<string, MachineConfig>(settingsStore());
   return all.map(([, v]) => v).sort((a, b) => a.created - b.created);
 }
-export const getMachine = (id: string): Promise<MachineConfig | undefined> => get<MachineConfig>(id, settingsStore);
-export const saveMachine = (m: MachineConfig): Promise<void> => set(m.id, m, settingsStore);
-export const deleteMachineSettings = (id: string): Promise<void> => del(id, settingsStore);
-export const saveFile = (key: string, file: Blob): Promise<void> => set(key, file, fileStore);
-export const getFile = (key: string): Promise<Blob | undefined> => get<Blob>(key, fileStore);
-export const deleteFile = (key: string): Promise<void> => del(key, fileStore);
-export const saveThumbnail = (id: string, dataUrl: string): Promise<void> => set(id, dataUrl, thumbStore);
-export const getThumbnail = (id: string): Promise<string | undefined> => get<string>(id, thumbStore);
-export const deleteThumbnail = (id: string): Promise<void> => del(id, thumbStore);
+export const getMachine = (id: string): Promise<MachineConfig | undefined> => get<MachineConfig>(id, settingsStore());
+export const saveMachine = (m: MachineConfig): Promise<void> => set(m.id, m, settingsStore());
+export const deleteMachineSettings = (id: string): Promise<void> => del(id, settingsStore());
+export const saveFile = (key: string, file: Blob): Promise<void> => set(key, file, fileStore());
+export const getFile = (key: string): Promise<Blob | undefined> => get<Blob>(key, fileStore());
+export const deleteFile = (key: string): Promise<void> => del(key, fileStore());
+export const saveThumbnail = (id: string, dataUrl: string): Promise<void> => set(id, dataUrl, thumbStore());
+export const getThumbnail = (id: string): Promise<string | undefined> => get<string>(id, thumbStore());
+export const deleteThumbnail = (id: string): Promise<void> => del(id, thumbStore());

@@ -149,20 +149,22 @@ export class BlankDevice implements BlockDevice {
   flush(): void {}
 }
 
-const overlayStore: UseStore = createStore('tabvm-overlays', 'blocks');
+let store: UseStore | undefined;
+/** Opened on first use (importing this module must work where IndexedDB does not exist, e.g. Node tests). */
+const overlayStore = (): UseStore => (store ??= createStore('tabvm-overlays', 'blocks'));
 const overlayKey = (disk: string, block: number): string => `${disk}/${block}`;
 
 /** Every overlay block of `disk` ("machineId/slot") as [block number, bytes]. */
 export async function loadOverlayBlocks(disk: string): Promise<[number, Uint8Array][]> {
   const prefix = `${disk}/`;
-  const all = await entries<string, Uint8Array>(overlayStore);
+  const all = await entries<string, Uint8Array>(overlayStore());
   return all.filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [Number(k.slice(prefix.length)), v]);
 }
 
 /** Drop a disk's overlay (or every disk of a machine: prefix "machineId/"). */
 export async function deleteOverlays(prefix: string): Promise<void> {
-  const all = (await keys<string>(overlayStore)).filter((k) => k.startsWith(prefix));
-  await delMany(all, overlayStore);
+  const all = (await keys<string>(overlayStore())).filter((k) => k.startsWith(prefix));
+  await delMany(all, overlayStore());
 }
 
 /** Overlay export format: magic, block size, count, then (u32 block number, block bytes) records; little-endian. */
@@ -203,7 +205,7 @@ export async function importOverlay(disk: string, bytes: Uint8Array): Promise<nu
   await deleteOverlays(`${disk}/`);
   await setMany(
     blocks.map(([n, d]) => [overlayKey(disk, n), d]),
-    overlayStore,
+    overlayStore(),
   );
   return blocks.length;
 }
@@ -266,7 +268,7 @@ export class PersistentOverlay implements BlockDevice {
     ]);
     this.dirty.clear();
     try {
-      await setMany(batch, overlayStore);
+      await setMany(batch, overlayStore());
     } catch (e) {
       const err = e as DOMException;
       const message =

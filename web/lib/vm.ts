@@ -141,7 +141,11 @@ export class VmHandle extends EventTarget {
       this.detail = detail;
       this.emit('state', { state, detail });
     };
-    const r = await this.remote.start({ coreUrl, config: this.config }, Comlink.proxy(onProgress), Comlink.proxy(onState));
+    const r = await this.remote.start(
+      { coreUrl, imagesUrl: new URL('./images/', document.baseURI).href, config: this.config },
+      Comlink.proxy(onProgress),
+      Comlink.proxy(onState),
+    );
     this.memory = r.memory;
     this.notes = r.notes;
     this.vgaDisplay = r.vgaDisplay;

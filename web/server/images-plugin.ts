@@ -7,15 +7,74 @@
 // Content-Range, 416 when unsatisfiable). Every response carries
 // Cross-Origin-Resource-Policy so a cross-origin-isolated page may load it.
 
-import { createReadStream, copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createReadStream, copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'vite';
+import { writeCpio, type CpioEntry } from '../../host/cpio.js';
 
 export const IMAGES_ROUTE = '/images/';
 /** The files the app offers (a missing one is skipped with a warning). */
-export const SERVED_IMAGES = ['vmlinuz', 'initrd.gz', 'tabvm-hd.img', 'tabvm.iso', 'bios.bin', 'vgabios-stdvga.bin', 'manifest.json'];
+export const SERVED_IMAGES = [
+  'vmlinuz',
+  'initrd.gz',
+  'tabvm-hd.img',
+  'tabvm.iso',
+  'bios.bin',
+  'vgabios-stdvga.bin',
+  'manifest.json',
+  'floppy-module.cpio',
+];
+/** An initramfs addition with the kernel's floppy driver (the prepared initramfs has no modules). */
+const FLOPPY_CPIO = 'floppy-module.cpio';
+/** Files the plugin makes (not part of the prepared images): the project's build folder. */
+const GENERATED_DIR = resolve(import.meta.dirname, '..', '..', 'build');
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+
+/**
+ * Build floppy-module.cpio next to the images: lib/modules/floppy.ko from the
+ * prepared kernel package (dpkg-deb), as a newc archive the page appends to
+ * initrd.gz (Linux unpacks concatenated archives). The browser tests use it to
+ * give the guest a disk it can write; undefined when the package is missing.
+ */
+function ensureFloppyCpio(dir: string): string | undefined {
+  const out = join(GENERATED_DIR, FLOPPY_CPIO);
+  if (existsSync(out)) return out;
+  const debs = join(dir, 'debs');
+  const deb = existsSync(debs) ? readdirSync(debs).find((f) => f.startsWith('linux-image-') && f.endsWith('.deb')) : undefined;
+  if (!deb) return undefined;
+  const list = spawnSync('dpkg-deb', ['--fsys-tarfile', join(debs, deb)], { maxBuffer: 1 << 30 });
+  if (list.status !== 0) return undefined;
+  const tar = new Uint8Array(list.stdout);
+  const ko = extractFromTar(tar, /\/floppy\.ko$/);
+  if (!ko) return undefined;
+  const dirEntry = (name: string): CpioEntry => ({ name, mode: S_IFDIR | 0o755 });
+  writeFileSync(
+    out,
+    writeCpio([dirEntry('lib'), dirEntry('lib/modules'), { name: 'lib/modules/floppy.ko', mode: S_IFREG | 0o644, data: ko }]),
+  );
+  return out;
+}
+
+/** The data of the first regular file in a ustar archive whose name matches. */
+function extractFromTar(tar: Uint8Array, name: RegExp): Uint8Array | undefined {
+  const BLOCK = 512;
+  const dec = new TextDecoder();
+  for (let at = 0; at + BLOCK <= tar.length;) {
+    const header = tar.subarray(at, at + BLOCK);
+    if (header[0] === 0) break;
+    const field = (o: number, n: number): string => dec.decode(header.subarray(o, o + n)).replace(/\0.*$/s, '');
+    const size = parseInt(field(124, 12).trim(), 8) || 0;
+    const path = field(345, 155) ? `${field(345, 155)}/${field(0, 100)}` : field(0, 100);
+    const type = String.fromCharCode(header[156]);
+    if ((type === '0' || type === '\0') && name.test(path)) return tar.slice(at + BLOCK, at + BLOCK + size);
+    at += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+  }
+  return undefined;
+}
 const HTTP_OK = 200;
 const HTTP_PARTIAL = 206;
 const HTTP_NOT_FOUND = 404;
@@ -49,8 +108,8 @@ function serveImage(req: IncomingMessage, res: ServerResponse, next: () => void)
   const url = new URL(req.url ?? '/', 'http://localhost');
   const name = decodeURIComponent(url.pathname.slice(IMAGES_ROUTE.length));
   if (!SERVED_IMAGES.includes(name)) return next();
-  const path = join(imagesDir(), name);
-  if (!existsSync(path)) {
+  const path = name === FLOPPY_CPIO ? (ensureFloppyCpio(imagesDir()) ?? '') : join(imagesDir(), name);
+  if (!path || !existsSync(path)) {
     res.statusCode = HTTP_NOT_FOUND;
     res.setHeader('Content-Type', 'text/plain');
     res.end(`${name} is not prepared: run "node bin/tabvm images prepare" (npm start does)\n`);
@@ -105,8 +164,8 @@ export function tabvmImages(): Plugin {
       const target = join(outDir, 'images');
       mkdirSync(target, { recursive: true });
       for (const name of SERVED_IMAGES) {
-        const from = join(dir, name);
-        if (existsSync(from)) copyFileSync(from, join(target, name));
+        const from = name === FLOPPY_CPIO ? (ensureFloppyCpio(dir) ?? '') : join(dir, name);
+        if (from && existsSync(from)) copyFileSync(from, join(target, name));
         else this.warn(`${from} is missing: the static build has no ${name} (run "node bin/tabvm images prepare")`);
       }
     },
