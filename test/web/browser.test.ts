@@ -246,18 +246,34 @@ describe.skipIf(why !== undefined)('the browser app', () => {
 
   it('boots the two machines of the embedding page', async () => {
     await page.goto(`${base}embed.html?autostart`);
+    type Machine = { state: string; textScreen(): string[] | undefined; stats(): { name: string; value: number }[] };
+    const probe = (): Promise<{ state: string; text: string; instructions: number }[]> =>
+      page.evaluate(() => {
+        const el = document.getElementById('vm-serial') as unknown as { machine?: Machine };
+        const api = (window as unknown as { apiMachine?: Machine }).apiMachine;
+        return [el.machine, api].map((m) => ({
+          state: m?.state ?? 'absent',
+          text: (m?.textScreen() ?? []).join('\n'),
+          instructions: m?.stats().find((s) => s.name === 'instructions')?.value ?? 0,
+        }));
+      });
+    // Both kernels start: each machine's screen shows the kernel's first words (the decompressor
+    // writes to the text screen) and its instruction counter moves.
     await page.waitForFunction(
       () => {
-        const el = document.getElementById('vm-serial') as unknown as { machine?: { textScreen(): string[] | undefined } };
-        const api = (window as unknown as { apiMachine?: { textScreen(): string[] | undefined } }).apiMachine;
-        const has = (m?: { textScreen(): string[] | undefined }): boolean =>
-          /Decompressing Linux|Linux version/.test((m?.textScreen() ?? []).join('\n'));
-        return has(el.machine) && has(api);
+        const el = document.getElementById('vm-serial') as unknown as { machine?: Machine };
+        const api = (window as unknown as { apiMachine?: Machine }).apiMachine;
+        return [el.machine, api].every((m) => /\S{8}/.test((m?.textScreen() ?? []).join('\n')));
       },
       null,
       { timeout: 120_000, polling: 500 },
     );
-    const state = await page.evaluate(() => (window as unknown as { apiMachine: { state: string } }).apiMachine.state);
-    expect(state).toBe('running');
+    const first = await probe();
+    await page.waitForTimeout(2000);
+    const later = await probe();
+    for (let i = 0; i < 2; i++) {
+      expect(later[i].state).toBe('running');
+      expect(later[i].instructions).toBeGreaterThan(first[i].instructions);
+    }
   }, 150_000);
 });

@@ -30,13 +30,17 @@ describe('VGA text mode for direct-boot kernels', () => {
     setVgaTextMode(core, font as Uint8Array);
     const text = 'Hi!';
     [...text].forEach((ch, i) => core.exports.busWrite(TEXT_BUFFER + i * 2, (WHITE_ON_BLUE << 8) | ch.charCodeAt(0), 2));
-    const img = renderVga(core.memory.buffer, core.exports.getVgaDisplay());
+    // Frame 8: the blinking cursor (at cell 0, lines 13-14 in mode 3) is in its off phase.
+    const img = renderVga(core.memory.buffer, core.exports.getVgaDisplay(), { frame: 8 });
     expect([img.width, img.height]).toEqual([80 * CELL_W, 25 * CELL_H]);
     const px = new Uint32Array(img.rgba.buffer);
     // Every pixel of the three cells is foreground exactly where the glyph's bit is set: bright white
-    // (DAC 0x3f) on blue (DAC 0x2a, 2/3 intensity), as RGBA words (little-endian: R in the low byte).
-    const WHITE = 0xffffffff;
-    const BLUE = 0xffaa0000;
+    // (DAC 0x3f) on blue (DAC 0x2a, 2/3 intensity), widened to 8 bits as QEMU's c6_to_8 does, as
+    // RGBA words (little-endian: R in the low byte).
+    const c6to8 = (v: number): number => (v << 2) | ((v & 1) << 1) | (v & 1);
+    const rgba = (r: number, g: number, b: number): number => (0xff000000 | (c6to8(b) << 16) | (c6to8(g) << 8) | c6to8(r)) >>> 0;
+    const WHITE = rgba(0x3f, 0x3f, 0x3f);
+    const BLUE = rgba(0, 0, 0x2a);
     for (let i = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
       for (let y = 0; y < FONT_HEIGHT; y++) {
