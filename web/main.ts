@@ -88,6 +88,18 @@ function onProgress(p: ProgressInfo): void {
   progressText.textContent = `${p.stage}${amount ? `: ${amount}${rate}` : ''}…`;
 }
 
+/** How far the guest got, from what it printed (serial log and screen). */
+function bootStage(vm: VmHandle): string | undefined {
+  const log = vm.serialLog;
+  if (/tabvm# /.test(log)) return 'booted to the shell';
+  if (/Run \/init/.test(log)) return 'boot stage: starting init';
+  if (/Linux version/.test(log)) return 'boot stage: kernel running';
+  const text = vm.textScreen()?.join('') ?? '';
+  if (/SeaBIOS|iPXE|Booting from/.test(text)) return 'boot stage: firmware';
+  if (text.trim()) return 'boot stage: kernel starting';
+  return undefined;
+}
+
 function stateLabel(vm: VmHandle | undefined): string {
   if (!vm) return 'off';
   if (vm.state === 'running' && /tabvm# /.test(vm.serialLog)) return 'running (shell)';
@@ -241,7 +253,10 @@ setInterval(() => {
 }, THUMB_MS);
 setInterval(() => {
   const vm = selected ? running.get(selected) : undefined;
-  if (vm && /tabvm# /.test(vm.serialLog) && progressText.textContent === 'booting…') progressText.textContent = 'booted to the shell';
+  if (vm && vm.state === 'running') {
+    const stage = bootStage(vm);
+    if (stage) progressText.textContent = stage;
+  }
   refreshToolbar();
   stats.update();
 }, 1000);

@@ -244,6 +244,35 @@ describe.skipIf(why !== undefined)('the browser app', () => {
     expect(Object.keys(gone)).toHaveLength(0);
   });
 
+  it('boots SeaBIOS from a CD image given by URL, reading it lazily with range requests', async () => {
+    await page.fill('#url-input', `${base}images/tabvm.iso`);
+    await page.click('#url-form button[type="submit"]');
+    await page.waitForSelector('#machine-list li.machine');
+    await page.click('#btn-start');
+    // The firmware's banner on the screen, then the CD's boot sectors fetched by Range requests.
+    await page.waitForFunction(
+      () => {
+        const t = (window as unknown as { tabvm: { running: Map<string, { textScreen(): string[] | undefined }>; selected: string } })
+          .tabvm;
+        return /SeaBIOS/.test((t.running.get(t.selected)?.textScreen() ?? []).join('\n'));
+      },
+      null,
+      { timeout: 90_000, polling: 500 },
+    );
+    await page.waitForFunction(
+      () => Number(document.querySelector('tr[data-counter="disk_bytes_downloaded"] td.value')?.textContent?.replace(/,/g, '')) > 0,
+      null,
+      {
+        timeout: 90_000,
+        polling: 500,
+      },
+    );
+    const size = Number((await fetch(`${base}images/tabvm.iso`, { method: 'HEAD' })).headers.get('content-length'));
+    expect(await counterValue(page, 'disk_bytes_downloaded')).toBeLessThan(size);
+    await page.click('#btn-delete');
+    await page.waitForFunction(() => document.querySelectorAll('#machine-list li.machine').length === 0);
+  }, 200_000);
+
   it('boots the two machines of the embedding page', async () => {
     await page.goto(`${base}embed.html?autostart`);
     type Machine = { state: string; textScreen(): string[] | undefined; stats(): { name: string; value: number }[] };
