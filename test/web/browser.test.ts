@@ -200,7 +200,7 @@ describe.skipIf(why !== undefined)('the browser app', () => {
     expect(back).toContain(marker);
   }, 120_000);
 
-  it('pauses, resumes and resets the machine from the toolbar', async () => {
+  it('pauses, resumes, sends Ctrl-Alt-Del, resets and powers off the machine from the toolbar', async () => {
     await page.click('#btn-pause');
     await page.waitForFunction(() => document.getElementById('vm-state')?.textContent?.startsWith('paused'));
     await page.waitForTimeout(1500);
@@ -209,11 +209,17 @@ describe.skipIf(why !== undefined)('the browser app', () => {
     expect(await counterValue(page, 'instructions')).toBe(a);
     await page.click('#btn-pause'); // now "Resume"
     await page.waitForFunction(() => document.getElementById('vm-state')?.textContent?.startsWith('running'));
+    // Ctrl-Alt-Del on the PS/2 keyboard: the kernel's keyboard driver restarts the machine (a guest reset).
+    const resets = (n: number): Promise<unknown> =>
+      page.waitForFunction((want) => document.querySelector('tr[data-counter="resets"] td.value')?.textContent === String(want), n, {
+        timeout: 30_000,
+      });
+    const from = (await serialOf(page)).length;
+    await page.click('#btn-cad');
+    await waitSerial(page, /reboot: Restarting system/, from, 30_000);
+    await resets(1);
     await page.click('#btn-reset');
-    await page.waitForFunction(() => document.querySelector('tr[data-counter="resets"] td.value')?.textContent === '1', null, {
-      timeout: 10_000,
-    });
-    // After the reset the kernel starts over: the screen is repainted by a fresh boot.
+    await resets(2);
     await page.click('#btn-poweroff');
     await page.waitForFunction(() => document.getElementById('vm-state')?.textContent?.startsWith('off'));
   });
