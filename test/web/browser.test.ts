@@ -250,6 +250,21 @@ describe.skipIf(why !== undefined)('the browser app', () => {
     expect(Object.keys(gone)).toHaveLength(0);
   });
 
+  it('explains an image that cannot be loaded', async () => {
+    await page.click('#create-default');
+    await page.waitForSelector('#machine-list li.machine');
+    await page.click('#btn-edit');
+    // Port 9 (discard) refuses the connection: a network error, not an HTTP answer.
+    await page.fill('input[name="kernelUrl"]', 'http://127.0.0.1:9/vmlinuz');
+    await page.click('#editor-save');
+    await page.waitForFunction(() => !(document.getElementById('btn-start') as HTMLButtonElement).disabled);
+    await page.click('#btn-start');
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.textContent('#error')).toMatch(/could not start: could not load the kernel from http:\/\/127\.0\.0\.1:9\/vmlinuz/);
+    await page.click('#btn-delete');
+    await page.waitForFunction(() => document.querySelectorAll('#machine-list li.machine').length === 0);
+  });
+
   it('boots SeaBIOS from a CD image given by URL, reading it lazily with range requests', async () => {
     await page.fill('#url-input', `${base}images/tabvm.iso`);
     await page.click('#url-form button[type="submit"]');
