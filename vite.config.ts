@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { resolve } from 'node:path';
+import { tabvmImages } from './web/server/images-plugin.js';
 
 // SharedArrayBuffer (the guest's shared memory) needs cross-origin isolation
-// (DESIGN §3): every server that serves the app must send these two headers.
+// (DESIGN §3): every server that serves the app must send these two headers
+// (web/hosting.html explains static hosting without them).
 const crossOriginIsolation = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
@@ -9,11 +12,19 @@ const crossOriginIsolation = {
 
 export default defineConfig({
   root: 'web',
-  publicDir: false,
+  publicDir: 'public',
+  plugins: [tabvmImages()],
   build: {
     outDir: '../dist/web',
     emptyOutDir: true,
     target: 'es2022',
+    rollupOptions: {
+      input: {
+        main: resolve(import.meta.dirname, 'web/index.html'),
+        embed: resolve(import.meta.dirname, 'web/embed.html'),
+        hosting: resolve(import.meta.dirname, 'web/hosting.html'),
+      },
+    },
   },
   server: { headers: crossOriginIsolation },
   preview: { headers: crossOriginIsolation },

@@ -23,39 +23,36 @@ import { closeSync, writeSync, writeFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 
 import { createCore, type Core } from './core.js';
-import { loadLinux, type LinuxBootInput } from './linux-boot.js';
-import { initPlatformWithoutFirmware } from './platform-init.js';
-import { FwCfg, E820_RAM } from './fw-cfg.js';
-import { loadMultiboot, type MultibootKernel } from './multiboot.js';
 import { readStat, readStats } from './stats.js';
 import { HostRing, uartTxRing, uartRxRing, debugconRing, DEBUGCON_CHANNELS } from './rings.js';
 import { attachDrive, serviceBlockRequests, type BlockDevice, type DriveSpec } from './block-device.js';
 import { FileBlockDevice } from './file-block-device.js';
+import {
+  bootMachine,
+  setupMachine,
+  unimplementedNote,
+  DRIVE_OF_DISK,
+  EFLAGS_IF,
+  COM1,
+  STOP_LIMIT,
+  STOP_HALT,
+  STOP_EXCEPTION,
+  STOP_RESET,
+  STOP_EXIT,
+  STOP_IDLE,
+  STOP_POWEROFF,
+  type BootSource,
+  type FirmwareImages,
+} from './machine-setup.js';
 
-/** Where each CLI disk option goes (QEMU's pc machine: hda = IDE 0 master, cdrom = IDE 1 master). */
-const DRIVE_OF_DISK: Record<DiskImage['kind'], DriveSpec> = {
-  hda: { bus: 'ide', channel: 0, slave: false, kind: 'hd' },
-  cdrom: { bus: 'ide', channel: 1, slave: false, kind: 'cdrom' },
-  fda: { bus: 'floppy', unit: 0 },
-};
-
-/** run() stop reasons (core-as/cpu/control.ts). */
-const STOP_LIMIT = 1;
-const STOP_HALT = 2;
-const STOP_EXCEPTION = 3;
-const STOP_RESET = 4;
-const STOP_EXIT = 5;
-const STOP_IDLE = 6;
-const STOP_POWEROFF = 7;
+export type { BootSource, FirmwareImages };
+export { CLOCK_DETERMINISTIC, CLOCK_REALTIME } from './machine-setup.js';
 
 export const STATUS_TIMEOUT = 124;
 export const STATUS_RESET = 0;
 export const STATUS_HALTED = 0;
 export const STATUS_POWEROFF = 0;
 const EXIT_STATUS_MASK = 0xff;
-const EFLAGS_IF = 1 << 9;
-const COM1 = 0;
-const COM1_PORT = 0x3f8;
 const CTRL_A = 0x01;
 const QUIT_KEY = 0x78; // 'x' after Ctrl-A
 
@@ -74,12 +71,6 @@ export interface DebugconSink {
   fd: number;
 }
 
-/** Firmware images: SeaBIOS's bios.bin and a VGA BIOS option ROM. */
-export interface FirmwareImages {
-  bios: Uint8Array;
-  vgaBios?: Uint8Array;
-}
-
 /** A disk image the user attached (--hda/--cdrom/--fda), opened and checked by the CLI. */
 export interface DiskImage {
   kind: 'hda' | 'cdrom' | 'fda';
@@ -89,19 +80,6 @@ export interface DiskImage {
   size: number;
   readOnly: boolean;
 }
-
-/**
- * What the machine starts: the host's loaders play the boot loader
- * (Multiboot, Linux direct boot; again after every reset), or the firmware
- * runs from the reset vector and boots from the drives in `bootOrder`.
- */
-export type BootSource =
-  | { kind: 'multiboot'; kernel: MultibootKernel }
-  | { kind: 'linux'; linux: LinuxBootInput }
-  | { kind: 'firmware'; firmware: FirmwareImages; bootOrder: 'c' | 'd' | 'a' };
-
-export const CLOCK_DETERMINISTIC = 0;
-export const CLOCK_REALTIME = 1;
 
 export interface NodeMachineOptions {
   boot: BootSource;
@@ -175,45 +153,16 @@ export class NodeMachine {
       throw new RangeError(`at most ${DEBUGCON_CHANNELS} debug console ports`);
     }
     const core = await createCore({ memoryMiB: opts.memMiB });
-    for (const d of opts.drives ?? []) attachDrive(core, d.spec, d.device);
+    setupMachine(core, {
+      boot: opts.boot,
+      clock: opts.clock,
+      debugconPorts: opts.debugcon.map((d) => d.port),
+      drives: opts.drives,
+    });
     const machine = new NodeMachine(core, opts);
-    const DETACHED = 0xffffffff;
-    for (let c = 0; c < DEBUGCON_CHANNELS; c++) {
-      core.exports.setDebugconPort(c, c < opts.debugcon.length ? opts.debugcon[c].port : DETACHED);
-    }
-    core.exports.setClockMode(opts.clock === 'deterministic' ? CLOCK_DETERMINISTIC : CLOCK_REALTIME);
-    // The RTC's date: the host's in realtime mode; its fixed epoch (2026-01-01) in deterministic mode.
-    if (opts.clock !== 'deterministic') core.exports.rtcSetTime(Date.now() / MS_PER_S);
-    if (opts.boot.kind === 'firmware') machine.installFirmware(opts.boot.firmware, opts.boot.bootOrder);
     machine.attachDisks(opts.disks ?? []);
     machine.boot();
     return machine;
-  }
-
-  /**
-   * SeaBIOS: bios.bin goes to the core's ROM area and is mapped below 4 GiB
-   * and (its last 128 KiB) at 0xE0000 (core-as/machine/firmware.ts).
-   */
-  private installFirmware(fw: FirmwareImages, bootOrder: 'c' | 'd' | 'a'): void {
-    const mem = new Uint8Array(this.core.memory.buffer);
-    mem.set(fw.bios, this.core.exports.getRomArea());
-    if (!this.core.exports.mapSystemBios(fw.bios.length)) {
-      throw new RangeError(`the BIOS image is ${fw.bios.length} bytes; it must be a multiple of 64 KiB, at most 256 KiB`);
-    }
-    // The VGA BIOS is the std VGA function's expansion ROM, as on QEMU's pc machine.
-    if (fw.vgaBios) {
-      mem.set(fw.vgaBios, this.core.exports.getOptionRomArea());
-      if (!this.core.exports.setVgaBios(fw.vgaBios.length)) {
-        throw new RangeError(`the VGA BIOS image is ${fw.vgaBios.length} bytes; it does not fit the VGA expansion ROM`);
-      }
-    }
-    // What QEMU tells SeaBIOS: the memory map, serial console output on COM1
-    // besides the screen, and the boot order in CMOS (1 floppy, 2 hard disk, 3 CD-ROM).
-    const cfg = new FwCfg(this.core);
-    cfg.setE820([{ address: 0, length: this.core.ramBytes, type: E820_RAM }]);
-    cfg.addFile('etc/sercon-port', Uint8Array.of(COM1_PORT & 0xff, COM1_PORT >> 8));
-    const order = { a: [1, 2, 3], c: [2, 3, 1], d: [3, 2, 1] }[bootOrder];
-    this.core.exports.cmosSetBootOrder(order[0], order[1], order[2]);
   }
 
   /**
@@ -231,14 +180,7 @@ export class NodeMachine {
 
   /** Power-on state and the kernel (again after a reset: the host's loader is the firmware). */
   private boot(): void {
-    this.core.reset();
-    this.core.exports.resetDevices();
-    const b = this.opts.boot;
-    if (b.kind === 'multiboot') loadMultiboot(this.core, b.kernel);
-    else if (b.kind === 'linux') {
-      const acpiRsdp = initPlatformWithoutFirmware(this.core);
-      loadLinux(this.core, { ...b.linux, acpiRsdp });
-    }
+    bootMachine(this.core, this.opts.boot);
   }
 
   /** COM1 input: Ctrl-A x quits (as QEMU's -serial mon:stdio), Ctrl-A Ctrl-A sends Ctrl-A. */
@@ -325,10 +267,7 @@ export class NodeMachine {
 
   /** Why the CPU may be stuck: instructions the core does not implement yet. */
   private unimplementedNote(): string {
-    const n = this.core.exports.getUnimplementedCount();
-    if (n === 0) return '';
-    const op = this.core.exports.getLastUnimplementedOpcode();
-    return ` (${n} unimplemented instruction${n === 1 ? '' : 's'} executed, last opcode 0x${op.toString(16)})`;
+    return unimplementedNote(this.core);
   }
 
   /** Run until the guest exits, resets (with --no-reboot), halts for good or times out. */

@@ -1,88 +1,501 @@
-// The page: starts the machine worker, shows COM1 and the counters, sends keys.
+// The app: the machine manager (list, create, edit, control, delete), the
+// selected machine's screen and serial console, and the statistics view.
 
-import * as Comlink from 'comlink';
-import coreUrl from '../build/core.wasm?url';
-import kernelUrl from '../images/tests/build/hello.elf?url';
-import type { MachineWorker } from './machine-worker.js';
-import { uartTxRing, uartRxRing } from '../host/rings.js';
-import { readStats } from '../host/stats.js';
+import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import '@xterm/xterm/css/xterm.css';
+import {
+  defaultMachine,
+  deleteFile,
+  deleteMachineSettings,
+  deleteThumbnail,
+  firmwareMachine,
+  getThumbnail,
+  listMachines,
+  newId,
+  saveFile,
+  saveMachine,
+  saveThumbnail,
+  slotFor,
+  type DiskConfig,
+  type MachineConfig,
+} from './lib/config.js';
+import { deleteOverlays, encodeOverlay, importOverlay, loadOverlayBlocks } from './lib/disks.js';
+import { VmHandle, checkIsolation, type ProgressInfo } from './lib/vm.js';
+import { StatsView } from './lib/stats-view.js';
 
-const COM1 = 0;
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const serial = $<HTMLPreElement>('serial');
-const stateText = $<HTMLSpanElement>('state');
-const startButton = $<HTMLButtonElement>('start');
-const pauseButton = $<HTMLButtonElement>('pause');
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const errorText = $<HTMLParagraphElement>('error');
-const statsBody = $<HTMLTableElement>('stats').tBodies[0];
+const list = $<HTMLUListElement>('machine-list');
+const screen = $<HTMLCanvasElement>('screen');
+const progressText = $<HTMLParagraphElement>('progress');
+const notesText = $<HTMLParagraphElement>('notes');
+const stateText = $<HTMLSpanElement>('vm-state');
+const nameText = $<HTMLElement>('vm-name');
+const buttons = {
+  start: $<HTMLButtonElement>('btn-start'),
+  pause: $<HTMLButtonElement>('btn-pause'),
+  reset: $<HTMLButtonElement>('btn-reset'),
+  poweroff: $<HTMLButtonElement>('btn-poweroff'),
+  cad: $<HTMLButtonElement>('btn-cad'),
+  edit: $<HTMLButtonElement>('btn-edit'),
+  del: $<HTMLButtonElement>('btn-delete'),
+};
+const THUMB_MS = 5000;
+const THUMB_WIDTH = 160;
+const KIB = 1024;
+const MIB = KIB * KIB;
+const FLOPPY_144 = 1474560;
 
-function showError(message: string): void {
-  errorText.textContent = message;
-  errorText.hidden = false;
+let machines: MachineConfig[] = [];
+const running = new Map<string, VmHandle>();
+let selected: string | undefined;
+
+function showError(message: string | undefined): void {
+  errorText.textContent = message ?? '';
+  errorText.hidden = !message;
 }
 
-if (!self.crossOriginIsolated) {
-  showError(
-    'This page is not cross-origin isolated, so it cannot share memory with the machine. Serve it with the headers ' +
-      '"Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp" (npm start and vite preview do).',
-  );
-  startButton.disabled = true;
+/** One sentence a person can act on, for the errors the app knows. */
+function explain(e: unknown): string {
+  const err = e as Error;
+  if (err?.name === 'QuotaExceededError') return 'Browser storage is full: delete machines or files, or allow this site more storage.';
+  return err?.message ?? String(e);
 }
 
-const decoder = new TextDecoder();
-let memory: WebAssembly.Memory | undefined;
-let paused = false;
-const worker = Comlink.wrap<MachineWorker>(new Worker(new URL('./machine-worker.ts', import.meta.url), { type: 'module' }));
+const term = new Terminal({ convertEol: false, fontSize: 13, scrollback: 5000 });
+const fit = new FitAddon();
+term.loadAddon(fit);
+term.open($('terminal'));
+fit.fit();
+window.addEventListener('resize', () => fit.fit());
+term.onData((data) => {
+  const vm = selected ? running.get(selected) : undefined;
+  // xterm sends DEL for Backspace and CR for Enter, as a serial terminal does.
+  vm?.serialWrite(data);
+});
 
-function refresh(): void {
-  if (memory) {
-    const bytes = uartTxRing(memory, COM1).read();
-    if (bytes.length) serial.textContent += decoder.decode(bytes, { stream: true });
-    const rows = readStats(memory)
-      .filter((s) => s.value !== 0 || s.name === 'instructions')
-      .map(
-        (s) => `<tr><td title="${s.description}">${s.name}</td><td class="value">${s.value.toLocaleString()}</td><td>${s.unit}</td></tr>`,
-      );
-    statsBody.innerHTML = rows.join('');
+const stats = new StatsView($<HTMLTableElement>('stats-table'), () => (selected ? running.get(selected) : undefined));
+$<HTMLButtonElement>('stats-download').addEventListener('click', () => stats.download());
+
+function bytes(n: number): string {
+  return n >= MIB ? `${(n / MIB).toFixed(1)} MiB` : `${(n / KIB).toFixed(0)} KiB`;
+}
+
+function onProgress(p: ProgressInfo): void {
+  const amount = p.total ? `${bytes(p.loaded)} of ${bytes(p.total)}` : p.loaded ? bytes(p.loaded) : '';
+  const rate = p.rate && p.loaded ? `, ${bytes(p.rate)}/s` : '';
+  progressText.textContent = `${p.stage}${amount ? `: ${amount}${rate}` : ''}…`;
+}
+
+/** How far the guest got, from what it printed (serial log and screen). */
+function bootStage(vm: VmHandle): string | undefined {
+  const log = vm.serialLog;
+  if (/tabvm# /.test(log)) return 'booted to the shell';
+  if (/Run \/init/.test(log)) return 'boot stage: starting init';
+  if (/Linux version/.test(log)) return 'boot stage: kernel running';
+  const text = vm.textScreen()?.join('') ?? '';
+  if (/SeaBIOS|iPXE|Booting from/.test(text)) return 'boot stage: firmware';
+  if (text.trim()) return 'boot stage: kernel starting';
+  return undefined;
+}
+
+function stateLabel(vm: VmHandle | undefined): string {
+  if (!vm) return 'off';
+  if (vm.state === 'running' && /tabvm# /.test(vm.serialLog)) return 'running (shell)';
+  return vm.state + (vm.detail ? ` — ${vm.detail}` : '');
+}
+
+function refreshToolbar(): void {
+  const m = machines.find((x) => x.id === selected);
+  const vm = selected ? running.get(selected) : undefined;
+  nameText.textContent = m ? m.name : 'No machine selected';
+  stateText.textContent = m ? stateLabel(vm) : '';
+  stateText.dataset.state = vm?.state ?? 'off';
+  const live = !!vm && vm.state !== 'off' && vm.state !== 'error';
+  buttons.start.disabled = !m || live;
+  buttons.pause.disabled = !live || vm?.state === 'loading';
+  buttons.pause.textContent = vm?.state === 'paused' ? 'Resume' : 'Pause';
+  buttons.reset.disabled = !live;
+  buttons.poweroff.disabled = !live;
+  buttons.cad.disabled = !live;
+  buttons.edit.disabled = !m || live;
+  buttons.del.disabled = !m;
+}
+
+async function renderList(): Promise<void> {
+  list.replaceChildren();
+  for (const m of machines) {
+    const li = document.createElement('li');
+    li.className = 'machine' + (m.id === selected ? ' selected' : '');
+    li.dataset.id = m.id;
+    const img = document.createElement('img');
+    img.alt = '';
+    img.width = THUMB_WIDTH;
+    img.className = 'thumb';
+    const thumb = await getThumbnail(m.id);
+    if (thumb) img.src = thumb;
+    const label = document.createElement('button');
+    label.type = 'button';
+    label.className = 'machine-name';
+    label.textContent = m.name;
+    label.addEventListener('click', () => select(m.id));
+    const state = document.createElement('span');
+    state.className = 'machine-state';
+    state.textContent = stateLabel(running.get(m.id));
+    const info = document.createElement('small');
+    info.textContent = `${m.memoryMiB} MiB, ${m.boot === 'linux' ? 'Linux direct boot' : 'SeaBIOS'}, ${m.disks.length} disk${m.disks.length === 1 ? '' : 's'}`;
+    li.append(img, label, state, info);
+    list.append(li);
   }
-  requestAnimationFrame(refresh);
 }
 
-async function pollState(): Promise<void> {
-  const s = await worker.status();
-  stateText.textContent = s.state === 'stopped' && s.reason === 'exit' ? 'the guest exited' : s.state;
-  if (s.state === 'stopped') {
-    pauseButton.disabled = true;
+function updateListStates(): void {
+  for (const li of list.querySelectorAll<HTMLLIElement>('li.machine')) {
+    const s = li.querySelector('.machine-state');
+    if (s) s.textContent = stateLabel(running.get(li.dataset.id as string));
+  }
+}
+
+function select(id: string): void {
+  selected = id;
+  const vm = running.get(id);
+  term.reset();
+  if (vm) {
+    term.write(vm.serialLog);
+    vm.attachScreen(screen);
+    notesText.textContent = vm.notes.join(' ');
+  } else {
+    notesText.textContent = '';
+    progressText.textContent = '';
+    const ctx = screen.getContext('2d');
+    if (ctx) {
+      ctx.fillStyle = '#000';
+      ctx.fillRect(0, 0, screen.width, screen.height);
+    }
+  }
+  refreshToolbar();
+  void renderList();
+}
+
+async function reload(selectId?: string): Promise<void> {
+  machines = await listMachines();
+  if (selectId) selected = selectId;
+  if (selected && !machines.some((m) => m.id === selected)) selected = undefined;
+  if (!selected && machines.length) selected = machines[0].id;
+  await renderList();
+  if (selected) select(selected);
+  else refreshToolbar();
+}
+
+async function addMachine(m: MachineConfig): Promise<void> {
+  try {
+    await saveMachine(m);
+  } catch (e) {
+    showError(explain(e));
     return;
   }
-  setTimeout(pollState, 250);
+  await reload(m.id);
 }
 
-startButton.addEventListener('click', async () => {
-  startButton.disabled = true;
-  stateText.textContent = 'loading…';
+async function startMachine(m: MachineConfig): Promise<void> {
+  showError(undefined);
+  const old = running.get(m.id);
+  if (old) await old.terminate();
+  const vm = new VmHandle(m);
+  running.set(m.id, vm);
+  vm.addEventListener('progress', (e) => {
+    if (selected === m.id) onProgress((e as CustomEvent<ProgressInfo>).detail);
+  });
+  vm.addEventListener('serial', (e) => {
+    if (selected === m.id) term.write((e as CustomEvent<string>).detail);
+  });
+  vm.addEventListener('state', () => {
+    if (selected === m.id) refreshToolbar();
+    updateListStates();
+    if (vm.state === 'off' || vm.state === 'paused') void takeThumbnail(m.id);
+  });
+  if (selected === m.id) vm.attachScreen(screen);
+  refreshToolbar();
   try {
-    memory = await worker.boot({ coreUrl, kernelUrl, kernelName: 'hello.elf', memoryMiB: 32 });
-    pauseButton.disabled = false;
-    requestAnimationFrame(refresh);
-    void pollState();
+    await vm.start();
+    if (selected === m.id) {
+      progressText.textContent = 'booting…';
+      notesText.textContent = vm.notes.join(' ');
+    }
   } catch (e) {
-    showError(`The machine could not start: ${(e as Error).message}`);
-    startButton.disabled = false;
+    showError(`${m.name} could not start: ${explain(e)}`);
+    vm.worker.terminate();
+    running.delete(m.id);
   }
+  refreshToolbar();
+  updateListStates();
+}
+
+async function takeThumbnail(id: string): Promise<void> {
+  if (selected !== id || screen.width === 0) return;
+  const c = document.createElement('canvas');
+  c.width = THUMB_WIDTH;
+  c.height = Math.round((THUMB_WIDTH * screen.height) / screen.width);
+  c.getContext('2d')?.drawImage(screen, 0, 0, c.width, c.height);
+  const url = c.toDataURL('image/png');
+  try {
+    await saveThumbnail(id, url);
+  } catch {
+    return; // a thumbnail is not worth an error message
+  }
+  const img = list.querySelector<HTMLImageElement>(`li[data-id="${id}"] img`);
+  if (img) img.src = url;
+}
+
+setInterval(() => {
+  for (const [id, vm] of running) if (vm.state === 'running' && id === selected) void takeThumbnail(id);
+}, THUMB_MS);
+setInterval(() => {
+  const vm = selected ? running.get(selected) : undefined;
+  if (vm && vm.state === 'running') {
+    const stage = bootStage(vm);
+    if (stage) progressText.textContent = stage;
+  }
+  refreshToolbar();
+  stats.update();
+}, 1000);
+
+// ---- toolbar
+const current = (): { m: MachineConfig | undefined; vm: VmHandle | undefined } => ({
+  m: machines.find((x) => x.id === selected),
+  vm: selected ? running.get(selected) : undefined,
+});
+buttons.start.addEventListener('click', () => {
+  const { m } = current();
+  if (m) void startMachine(m);
+});
+buttons.pause.addEventListener('click', async () => {
+  const { vm } = current();
+  if (!vm) return;
+  if (vm.state === 'paused') await vm.resume();
+  else await vm.pause();
+});
+buttons.reset.addEventListener('click', () => void current().vm?.reset());
+buttons.poweroff.addEventListener('click', () => void current().vm?.powerOff());
+buttons.cad.addEventListener('click', () => current().vm?.combo(['ControlLeft', 'AltLeft', 'Delete']));
+buttons.del.addEventListener('click', async () => {
+  const { m, vm } = current();
+  if (!m) return;
+  if (!confirm(`Delete ${m.name} and its disk changes?`)) return;
+  if (vm) await vm.terminate();
+  running.delete(m.id);
+  await deleteOverlays(`${m.id}/`);
+  await deleteThumbnail(m.id);
+  for (const d of m.disks) if (d.source.type === 'file') await deleteFile(d.source.key);
+  await deleteMachineSettings(m.id);
+  selected = undefined;
+  await reload();
 });
 
-pauseButton.addEventListener('click', async () => {
-  paused = !paused;
-  if (paused) await worker.pause();
-  else await worker.resume();
-  pauseButton.textContent = paused ? 'Resume' : 'Pause';
+// ---- keyboard and mouse capture on the screen
+let captured = false;
+const hint = $<HTMLSpanElement>('capture-hint');
+function setCapture(on: boolean): void {
+  captured = on;
+  hint.textContent = on
+    ? 'keyboard and mouse captured — Ctrl+Alt+G releases'
+    : 'click the screen to capture keyboard and mouse; Ctrl+Alt+G releases';
+  screen.classList.toggle('captured', on);
+  if (on) {
+    screen.focus();
+    screen.requestPointerLock?.()?.catch?.(() => {});
+  } else if (document.pointerLockElement === screen) document.exitPointerLock();
+}
+screen.addEventListener('click', () => setCapture(true));
+screen.addEventListener('blur', () => setCapture(false));
+const keyHandler = (down: boolean) => (e: KeyboardEvent) => {
+  if (!captured) return;
+  if (down && e.code === 'KeyG' && e.ctrlKey && e.altKey) {
+    const vm = current().vm;
+    // Release the modifiers the guest saw go down.
+    vm?.key('ControlLeft', false);
+    vm?.key('AltLeft', false);
+    setCapture(false);
+    e.preventDefault();
+    return;
+  }
+  if (current().vm?.key(e.code, down)) e.preventDefault();
+};
+screen.addEventListener('keydown', keyHandler(true));
+screen.addEventListener('keyup', keyHandler(false));
+let mouseButtons = 0;
+const BUTTON_BITS = [1, 4, 2, 8, 16]; // DOM button 0 left, 1 middle, 2 right, 3 back, 4 forward
+screen.addEventListener('mousemove', (e) => {
+  if (captured) current().vm?.mouse(e.movementX, e.movementY, mouseButtons);
+});
+screen.addEventListener('mousedown', (e) => {
+  if (!captured) return;
+  mouseButtons |= BUTTON_BITS[e.button] ?? 0;
+  current().vm?.mouse(0, 0, mouseButtons);
+});
+screen.addEventListener('mouseup', (e) => {
+  if (!captured) return;
+  mouseButtons &= ~(BUTTON_BITS[e.button] ?? 0);
+  current().vm?.mouse(0, 0, mouseButtons);
+});
+screen.addEventListener(
+  'wheel',
+  (e) => {
+    if (!captured) return;
+    e.preventDefault();
+    current().vm?.mouse(0, 0, mouseButtons, Math.sign(e.deltaY));
+  },
+  { passive: false },
+);
+screen.addEventListener('contextmenu', (e) => captured && e.preventDefault());
+
+// ---- creating machines
+$<HTMLButtonElement>('create-default').addEventListener('click', () => void addMachine(defaultMachine()));
+
+async function fromFile(file: File): Promise<void> {
+  const key = newId();
+  try {
+    await navigator.storage?.persist?.();
+    await saveFile(key, file);
+  } catch (e) {
+    showError(`${file.name} could not be stored: ${explain(e)}`);
+    return;
+  }
+  const disk: DiskConfig = { slot: slotFor(file.name, file.size), source: { type: 'file', key, name: file.name, size: file.size } };
+  await addMachine(firmwareMachine(file.name, disk));
+}
+$<HTMLInputElement>('file-input').addEventListener('change', (e) => {
+  const f = (e.target as HTMLInputElement).files?.[0];
+  if (f) void fromFile(f);
+});
+const drop = $<HTMLDivElement>('drop-zone');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  const f = e.dataTransfer?.files[0];
+  if (f) void fromFile(f);
+});
+$<HTMLFormElement>('url-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const url = $<HTMLInputElement>('url-input').value.trim();
+  if (!url) return;
+  const name = decodeURIComponent(new URL(url, location.href).pathname.split('/').pop() || 'disk');
+  const disk: DiskConfig = { slot: slotFor(name, 0), source: { type: 'url', url, name } };
+  void addMachine(firmwareMachine(name, disk));
 });
 
-serial.addEventListener('keydown', (event) => {
-  if (!memory || event.ctrlKey || event.metaKey || event.altKey) return;
-  const key = event.key === 'Enter' ? '\r' : event.key === 'Backspace' ? '\x7f' : event.key.length === 1 ? event.key : '';
-  if (!key) return;
-  event.preventDefault();
-  uartRxRing(memory, COM1).write(new TextEncoder().encode(key));
+// ---- editing
+const editor = $<HTMLDialogElement>('editor');
+const form = $<HTMLFormElement>('editor-form');
+const editorDisks = $<HTMLUListElement>('editor-disks');
+let editing: MachineConfig | undefined;
+function field(name: string): HTMLInputElement {
+  return form.elements.namedItem(name) as HTMLInputElement;
+}
+function renderEditorDisks(): void {
+  editorDisks.replaceChildren();
+  for (const d of editing?.disks ?? []) {
+    const li = document.createElement('li');
+    const what = d.source.type === 'blank' ? `blank ${bytes(d.source.size)}` : `${d.source.type} ${d.source.name}`;
+    li.textContent = `${d.slot}: ${what} `;
+    const exp = document.createElement('button');
+    exp.type = 'button';
+    exp.textContent = 'Export changes';
+    exp.addEventListener('click', () => void exportOverlay(d));
+    const imp = document.createElement('input');
+    imp.type = 'file';
+    imp.title = 'Import changes';
+    imp.addEventListener('change', async () => {
+      const f = imp.files?.[0];
+      if (!f || !editing) return;
+      try {
+        const n = await importOverlay(`${editing.id}/${d.slot}`, new Uint8Array(await f.arrayBuffer()));
+        showError(undefined);
+        alert(`Imported ${n} changed blocks.`);
+      } catch (e) {
+        showError(explain(e));
+      }
+    });
+    const rm = document.createElement('button');
+    rm.type = 'button';
+    rm.textContent = 'Remove';
+    rm.addEventListener('click', () => {
+      if (!editing) return;
+      editing.disks = editing.disks.filter((x) => x !== d);
+      renderEditorDisks();
+    });
+    li.append(exp, imp, rm);
+    editorDisks.append(li);
+  }
+}
+async function exportOverlay(d: DiskConfig): Promise<void> {
+  if (!editing) return;
+  const blocks = await loadOverlayBlocks(`${editing.id}/${d.slot}`);
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([encodeOverlay(blocks) as BlobPart]));
+  a.download = `${editing.name}-${d.slot}.tabvm-overlay`;
+  a.click();
+}
+buttons.edit.addEventListener('click', () => {
+  const { m } = current();
+  if (!m) return;
+  editing = structuredClone(m);
+  for (const k of ['name', 'memoryMiB', 'engine', 'boot', 'bootOrder', 'kernelUrl', 'initrdUrl', 'cmdline'] as const) {
+    field(k).value = String(editing[k]);
+  }
+  field('blankSlot').value = '';
+  renderEditorDisks();
+  editor.showModal();
 });
+editor.addEventListener('close', async () => {
+  if (editor.returnValue !== 'save' || !editing) return;
+  const e = editing;
+  e.name = field('name').value || e.name;
+  e.memoryMiB = Math.max(8, Math.min(1024, Math.round(Number(field('memoryMiB').value)) || e.memoryMiB));
+  e.engine = field('engine').value as MachineConfig['engine'];
+  e.boot = field('boot').value as MachineConfig['boot'];
+  e.bootOrder = field('bootOrder').value as MachineConfig['bootOrder'];
+  e.kernelUrl = field('kernelUrl').value;
+  e.initrdUrl = field('initrdUrl').value;
+  e.cmdline = field('cmdline').value;
+  const blankSlot = field('blankSlot').value;
+  if (blankSlot && !e.disks.some((d) => d.slot === blankSlot)) {
+    if (blankSlot === 'fda') e.disks.push({ slot: 'fda', source: { type: 'blank', size: FLOPPY_144, name: 'blank 1.44 MB floppy' } });
+    else {
+      const mib = Math.max(1, Math.round(Number(field('blankMiB').value)) || 1);
+      e.disks.push({ slot: 'hda', source: { type: 'blank', size: mib * MIB, name: `blank ${mib} MiB` } });
+    }
+  }
+  await addMachine(e);
+});
+
+// ---- start
+try {
+  checkIsolation();
+} catch (e) {
+  showError((e as Error).message);
+}
+void navigator.storage?.persist?.();
+void reload();
+
+/** For tests and the console: the running machines by id. */
+(window as unknown as { tabvm: unknown }).tabvm = {
+  running,
+  get selected() {
+    return selected;
+  },
+  select,
+  reload,
+  /** The saved overlay of one disk: block number → its first bytes as Latin-1 text. */
+  async overlayText(id: string, slot: string, bytesPerBlock = 64): Promise<Record<number, string>> {
+    const out: Record<number, string> = {};
+    for (const [n, data] of await loadOverlayBlocks(`${id}/${slot}`)) out[n] = String.fromCharCode(...data.subarray(0, bytesPerBlock));
+    return out;
+  },
+};

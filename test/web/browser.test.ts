@@ -1,0 +1,329 @@
+// The browser app end to end (issue 6): vite builds the app, `vite preview`
+// serves it, and Debian's chromium (driven by playwright-core) creates a
+// machine from the default Linux image, boots it to the shell, types into the
+// serial console, looks at the screen and the statistics, writes a floppy
+// whose changes must survive a reload, pauses/resumes/resets/powers off and
+// deletes the machine, then opens the embedding page. One boot serves all the
+// app's tests (Linux takes a minute or more on the interpreter).
+//
+// Needs /usr/bin/chromium (CI: apt-get install chromium), build/core.wasm and
+// the prepared images (`tabvm images prepare`); skipped with a message otherwise.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { STATS_SCHEMA } from '../../host/generated/stats-schema.js';
+import { GUEST_PROMPT, imagesDir, readManifest } from '../../helper/images.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CHROMIUM = '/usr/bin/chromium';
+const VITE = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const BOOT_TIMEOUT_MS = 300_000;
+const COMMAND_TIMEOUT_MS = 60_000;
+
+function missing(): string | undefined {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
+  if (!existsSync(join(ROOT, 'build', 'core.wasm'))) return 'build/core.wasm is missing (npm run build:core)';
+  const dir = imagesDir();
+  if (!readManifest(dir) || !existsSync(join(dir, 'vmlinuz')))
+    return `the prepared images are missing in ${dir} (node bin/tabvm images prepare)`;
+  return undefined;
+}
+const why = missing();
+if (why) console.warn(`test/web/browser.test.ts skipped: ${why}`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** Text of the serial log of the machine the app has selected. */
+const serialOf = (page: Page): Promise<string> =>
+  page.evaluate(() => {
+    const t = (window as unknown as { tabvm: { running: Map<string, { serialLog: string }>; selected: string } }).tabvm;
+    return t.running.get(t.selected)?.serialLog ?? '';
+  });
+
+async function waitSerial(page: Page, re: RegExp, from: number, timeout: number): Promise<string> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const log = await serialOf(page);
+    if (re.test(log.slice(from))) return log.slice(from);
+    if (Date.now() > deadline) throw new Error(`no ${re} on COM1 after ${timeout} ms; the console ends:\n${log.slice(-2000)}`);
+    await page.waitForTimeout(250);
+  }
+}
+
+async function typeCommand(page: Page, command: string, expect: RegExp): Promise<string> {
+  const from = (await serialOf(page)).length;
+  await page.click('#terminal');
+  await page.keyboard.type(command);
+  await page.keyboard.press('Enter');
+  return waitSerial(page, expect, from, COMMAND_TIMEOUT_MS);
+}
+
+const counterValue = async (page: Page, name: string): Promise<number> =>
+  Number(((await page.textContent(`tr[data-counter="${name}"] td.value:not(.rate)`)) ?? '').replace(/,/g, ''));
+
+describe.skipIf(why !== undefined)('the browser app', () => {
+  let server: ChildProcess | undefined;
+  let context: BrowserContext;
+  let page: Page;
+  let base = '';
+  let profile = '';
+  let machineId = '';
+  const marker = `TABVM-PERSIST-${Math.floor(Math.random() * 1e9)}`;
+
+  beforeAll(async () => {
+    const build = spawnSync(process.execPath, [VITE, 'build', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
+    const port = await freePort();
+    server = spawn(process.execPath, [VITE, 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], {
+      cwd: ROOT,
+      stdio: 'ignore',
+      detached: true,
+    });
+    base = `http://127.0.0.1:${port}/`;
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(base)).ok) break;
+      } catch {
+        if (i > 100) throw new Error('vite preview did not start');
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    profile = mkdtempSync(join(tmpdir(), 'tabvm-chromium-'));
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('dialog', (d) => void d.accept());
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    if (server?.pid) process.kill(-server.pid);
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('serves the images with HTTP range requests', async () => {
+    const r = await fetch(`${base}images/vmlinuz`, { headers: { Range: 'bytes=514-517' } });
+    expect(r.status).toBe(206);
+    expect(r.headers.get('content-range')).toMatch(/^bytes 514-517\/\d+$/);
+    expect(new TextDecoder().decode(await r.arrayBuffer())).toBe('HdrS');
+    const bad = await fetch(`${base}images/vmlinuz`, { headers: { Range: 'bytes=999999999-' } });
+    expect(bad.status).toBe(416);
+  });
+
+  it(
+    'creates a machine from the default image and boots it to the shell prompt',
+    async () => {
+      await page.goto(base);
+      expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+      await page.click('#create-default');
+      await page.waitForSelector('#machine-list li.machine');
+      machineId = (await page.getAttribute('#machine-list li.machine', 'data-id')) ?? '';
+      // A blank floppy and the floppy driver (appended to the initramfs) give the guest a disk to write.
+      await page.click('#btn-edit');
+      const initrd = await page.inputValue('input[name="initrdUrl"]');
+      await page.fill('input[name="initrdUrl"]', `${initrd} ${base}images/floppy-module.cpio`);
+      await page.selectOption('select[name="blankSlot"]', 'fda');
+      await page.fill('input[name="memoryMiB"]', '96');
+      await page.click('#editor-save');
+      await page.waitForFunction(() => !(document.getElementById('btn-start') as HTMLButtonElement).disabled);
+      await page.click('#btn-start');
+      await waitSerial(page, new RegExp(GUEST_PROMPT.replace(/[#$]/g, '\\$&')), 0, BOOT_TIMEOUT_MS);
+      await page.waitForFunction(() => /running/.test(document.getElementById('vm-state')?.textContent ?? ''));
+    },
+    BOOT_TIMEOUT_MS + 30_000,
+  );
+
+  it('runs a command typed into the serial console and shows its output', async () => {
+    const out = await typeCommand(page, 'echo $((6*7))-answer; uname -r', /42-answer\r?\n.*686/);
+    expect(out).toMatch(/6\.1\.\S+-686/);
+  });
+
+  it('draws the VGA screen and holds the kernel messages in the text-mode buffer', async () => {
+    const shot = await page.evaluate(() => {
+      const c = document.getElementById('screen') as HTMLCanvasElement;
+      const px = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
+      let lit = 0;
+      for (let i = 0; i < px.length; i += 4) if (px[i] + px[i + 1] + px[i + 2] > 0) lit++;
+      const t = (window as unknown as { tabvm: { running: Map<string, { textScreen(): string[] }>; selected: string } }).tabvm;
+      return { width: c.width, height: c.height, lit, text: t.running.get(t.selected)?.textScreen() ?? [] };
+    });
+    expect(shot.width).toBe(720);
+    expect(shot.height).toBe(400);
+    expect(shot.lit).toBeGreaterThan(1000);
+    // console=tty0: the kernel's log, with its [seconds.micro] stamps, is on the screen.
+    expect(shot.text.join('\n')).toMatch(/\[\s*\d+\.\d{6}\] /);
+  });
+
+  it('updates every counter of the statistics view', async () => {
+    await page.waitForSelector('tr[data-counter="instructions"]');
+    const rows = await page.$$eval('#stats-table tbody tr', (trs) => trs.map((t) => (t as HTMLElement).dataset.counter));
+    for (const s of STATS_SCHEMA) expect(rows).toContain(s.name);
+    const a = await counterValue(page, 'instructions');
+    await page.waitForTimeout(2500);
+    const b = await counterValue(page, 'instructions');
+    expect(b).toBeGreaterThan(a);
+    expect(await page.textContent('tr[data-counter="instructions"] td.rate')).not.toBe('');
+  });
+
+  it('writes the guest floppy through the copy-on-write overlay', async () => {
+    await typeCommand(
+      page,
+      `insmod /lib/modules/floppy.ko; echo ${marker} | dd of=/dev/fd0 conv=sync 2>/dev/null; sync; echo written-$((2+3))`,
+      /written-5/,
+    );
+    const back = await typeCommand(page, 'dd if=/dev/fd0 bs=512 count=1 2>/dev/null | head -c 40; echo; echo read-$((3+4))', /read-7/);
+    expect(back).toContain(marker);
+  }, 120_000);
+
+  it('pauses, resumes, sends Ctrl-Alt-Del, resets and powers off the machine from the toolbar', async () => {
+    await page.click('#btn-pause');
+    await page.waitForFunction(() => document.getElementById('vm-state')?.textContent?.startsWith('paused'));
+    await page.waitForTimeout(1500);
+    const a = await counterValue(page, 'instructions');
+    await page.waitForTimeout(2000);
+    expect(await counterValue(page, 'instructions')).toBe(a);
+    await page.click('#btn-pause'); // now "Resume"
+    await page.waitForFunction(() => document.getElementById('vm-state')?.textContent?.startsWith('running'));
+    // Ctrl-Alt-Del on the PS/2 keyboard: the kernel's keyboard driver restarts the machine (a guest reset).
+    const resets = (n: number): Promise<unknown> =>
+      page.waitForFunction((want) => document.querySelector('tr[data-counter="resets"] td.value')?.textContent === String(want), n, {
+        timeout: 30_000,
+      });
+    const from = (await serialOf(page)).length;
+    await page.click('#btn-cad');
+    await waitSerial(page, /reboot: Restarting system/, from, 30_000);
+    await resets(1);
+    await page.click('#btn-reset');
+    await resets(2);
+    await page.click('#btn-poweroff');
+    await page.waitForFunction(() => document.getElementById('vm-state')?.textContent?.startsWith('off'));
+  });
+
+  it('keeps the machine and the disk the guest wrote across a reload, then deletes it', async () => {
+    await page.reload();
+    await page.waitForSelector(`#machine-list li.machine[data-id="${machineId}"]`);
+    const saved = await page.evaluate(
+      ([id]) =>
+        (window as unknown as { tabvm: { overlayText(id: string, slot: string): Promise<Record<number, string>> } }).tabvm.overlayText(
+          id,
+          'fda',
+        ),
+      [machineId],
+    );
+    expect(saved[0]).toContain(marker);
+    expect(await page.getAttribute(`#machine-list li.machine[data-id="${machineId}"] img`, 'src')).toMatch(/^data:image\/png/);
+    await page.click('#btn-delete');
+    await page.waitForFunction(() => document.querySelectorAll('#machine-list li.machine').length === 0);
+    const gone = await page.evaluate(
+      ([id]) =>
+        (window as unknown as { tabvm: { overlayText(id: string, slot: string): Promise<Record<number, string>> } }).tabvm.overlayText(
+          id,
+          'fda',
+        ),
+      [machineId],
+    );
+    expect(Object.keys(gone)).toHaveLength(0);
+  });
+
+  it('explains an image that cannot be loaded', async () => {
+    await page.click('#create-default');
+    await page.waitForSelector('#machine-list li.machine');
+    await page.click('#btn-edit');
+    // Port 9 (discard) refuses the connection: a network error, not an HTTP answer.
+    await page.fill('input[name="kernelUrl"]', 'http://127.0.0.1:9/vmlinuz');
+    await page.click('#editor-save');
+    await page.waitForFunction(() => !(document.getElementById('btn-start') as HTMLButtonElement).disabled);
+    await page.click('#btn-start');
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.textContent('#error')).toMatch(/could not start: could not load the kernel from http:\/\/127\.0\.0\.1:9\/vmlinuz/);
+    await page.click('#btn-delete');
+    await page.waitForFunction(() => document.querySelectorAll('#machine-list li.machine').length === 0);
+  });
+
+  it('boots SeaBIOS from a CD image given by URL, reading it lazily with range requests', async () => {
+    await page.fill('#url-input', `${base}images/tabvm.iso`);
+    await page.click('#url-form button[type="submit"]');
+    await page.waitForSelector('#machine-list li.machine');
+    await page.click('#btn-start');
+    // The firmware's banner on the screen, then the CD's boot sectors fetched by Range requests.
+    await page.waitForFunction(
+      () => {
+        const t = (window as unknown as { tabvm: { running: Map<string, { textScreen(): string[] | undefined }>; selected: string } })
+          .tabvm;
+        return /SeaBIOS/.test((t.running.get(t.selected)?.textScreen() ?? []).join('\n'));
+      },
+      null,
+      { timeout: 90_000, polling: 500 },
+    );
+    await page.waitForFunction(
+      () => Number(document.querySelector('tr[data-counter="disk_bytes_downloaded"] td.value')?.textContent?.replace(/,/g, '')) > 0,
+      null,
+      {
+        timeout: 90_000,
+        polling: 500,
+      },
+    );
+    const size = Number((await fetch(`${base}images/tabvm.iso`, { method: 'HEAD' })).headers.get('content-length'));
+    expect(await counterValue(page, 'disk_bytes_downloaded')).toBeLessThan(size);
+    await page.click('#btn-delete');
+    await page.waitForFunction(() => document.querySelectorAll('#machine-list li.machine').length === 0);
+  }, 200_000);
+
+  it('boots the two machines of the embedding page', async () => {
+    await page.goto(`${base}embed.html?autostart`);
+    type Machine = { state: string; textScreen(): string[] | undefined; stats(): { name: string; value: number }[] };
+    const probe = (): Promise<{ state: string; text: string; instructions: number }[]> =>
+      page.evaluate(() => {
+        const el = document.getElementById('vm-serial') as unknown as { machine?: Machine };
+        const api = (window as unknown as { apiMachine?: Machine }).apiMachine;
+        return [el.machine, api].map((m) => ({
+          state: m?.state ?? 'absent',
+          text: (m?.textScreen() ?? []).join('\n'),
+          instructions: m?.stats().find((s) => s.name === 'instructions')?.value ?? 0,
+        }));
+      });
+    // Both kernels start: each machine's screen shows the kernel's first words (the decompressor
+    // writes to the text screen) and its instruction counter moves.
+    await page.waitForFunction(
+      () => {
+        const el = document.getElementById('vm-serial') as unknown as { machine?: Machine };
+        const api = (window as unknown as { apiMachine?: Machine }).apiMachine;
+        return [el.machine, api].every((m) => /\S{8}/.test((m?.textScreen() ?? []).join('\n')));
+      },
+      null,
+      { timeout: 120_000, polling: 500 },
+    );
+    const first = await probe();
+    await page.waitForTimeout(2000);
+    const later = await probe();
+    for (let i = 0; i < 2; i++) {
+      expect(later[i].state).toBe('running');
+      expect(later[i].instructions).toBeGreaterThan(first[i].instructions);
+    }
+  }, 150_000);
+});

@@ -1,0 +1,88 @@
+// The browser app's parts that run without a browser: the text mode the host
+// sets up for kernels booted without firmware (rendered as a person would see
+// it), the image server's Range parsing (RFC 9110 §14.1.2), the disk overlay
+// export format and the US-layout typing table of sendKeys().
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { createCore } from '../../host/core.js';
+import { renderVga } from '../../host/vga-render.js';
+import { findVgaFont, setVgaTextMode, FONT_HEIGHT } from '../../host/vga-text-mode.js';
+import { parseRange } from '../../web/server/images-plugin.js';
+import { decodeOverlay, encodeOverlay, OVERLAY_BLOCK } from '../../web/lib/disks.js';
+import { imagesDir } from '../../helper/images.js';
+
+const VGA_BIOS = join(imagesDir(), 'vgabios-stdvga.bin');
+const haveBios = existsSync(VGA_BIOS);
+const CELL_W = 9;
+const CELL_H = 16;
+const TEXT_BUFFER = 0xb8000;
+const WHITE_ON_BLUE = 0x1f;
+
+describe('VGA text mode for direct-boot kernels', () => {
+  it.skipIf(!haveBios)('finds the 8x16 font in the VGA BIOS and shows text written to 0xB8000 with it', async () => {
+    const font = findVgaFont(new Uint8Array(readFileSync(VGA_BIOS)));
+    expect(font).toBeDefined();
+    const core = await createCore({ memoryMiB: 4 });
+    core.exports.resetDevices();
+    setVgaTextMode(core, font as Uint8Array);
+    const text = 'Hi!';
+    [...text].forEach((ch, i) => core.exports.busWrite(TEXT_BUFFER + i * 2, (WHITE_ON_BLUE << 8) | ch.charCodeAt(0), 2));
+    // Frame 8: the blinking cursor (at cell 0, lines 13-14 in mode 3) is in its off phase.
+    const img = renderVga(core.memory.buffer, core.exports.getVgaDisplay(), { frame: 8 });
+    expect([img.width, img.height]).toEqual([80 * CELL_W, 25 * CELL_H]);
+    const px = new Uint32Array(img.rgba.buffer);
+    // Every pixel of the three cells is foreground exactly where the glyph's bit is set: bright white
+    // (DAC 0x3f) on blue (DAC 0x2a, 2/3 intensity), widened to 8 bits as QEMU's c6_to_8 does, as
+    // RGBA words (little-endian: R in the low byte).
+    const c6to8 = (v: number): number => (v << 2) | ((v & 1) << 1) | (v & 1);
+    const rgba = (r: number, g: number, b: number): number => (0xff000000 | (c6to8(b) << 16) | (c6to8(g) << 8) | c6to8(r)) >>> 0;
+    const WHITE = rgba(0x3f, 0x3f, 0x3f);
+    const BLUE = rgba(0, 0, 0x2a);
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      for (let y = 0; y < FONT_HEIGHT; y++) {
+        const bits = (font as Uint8Array)[code * FONT_HEIGHT + y];
+        for (let x = 0; x < 8; x++) {
+          const p = px[y * img.width + i * CELL_W + x];
+          expect(p, `char ${text[i]} line ${y} dot ${x}`).toBe((bits << x) & 0x80 ? WHITE : BLUE);
+        }
+      }
+    }
+    // The rest of the screen is blank (space on black).
+    expect(px[24 * CELL_H * img.width + 79 * CELL_W]).toBe(0xff000000);
+  });
+});
+
+describe('the image server', () => {
+  it('parses one byte range of RFC 9110 and refuses unsatisfiable ones', () => {
+    expect(parseRange(undefined, 100)).toBeUndefined();
+    expect(parseRange('bytes=0-0', 100)).toEqual({ start: 0, end: 0 });
+    expect(parseRange('bytes=10-', 100)).toEqual({ start: 10, end: 99 });
+    expect(parseRange('bytes=-10', 100)).toEqual({ start: 90, end: 99 });
+    expect(parseRange('bytes=90-200', 100)).toEqual({ start: 90, end: 99 });
+    expect(parseRange('bytes=100-', 100)).toBeNull();
+    expect(parseRange('bytes=5-4', 100)).toBeNull();
+    expect(parseRange('bytes=-0', 100)).toBeNull();
+    expect(parseRange('items=0-1', 100)).toBeNull();
+  });
+});
+
+describe('the disk overlay export', () => {
+  it('round-trips changed blocks and rejects damaged files', () => {
+    const a = new Uint8Array(OVERLAY_BLOCK).fill(0xa5);
+    const b = new Uint8Array(OVERLAY_BLOCK).map((_, i) => i & 0xff);
+    const bytes = encodeOverlay([
+      [3, a],
+      [70000, b],
+    ]);
+    const back = decodeOverlay(bytes);
+    expect(back.map(([n]) => n)).toEqual([3, 70000]);
+    expect(back[0][1]).toEqual(a);
+    expect(back[1][1]).toEqual(b);
+    expect(() => decodeOverlay(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated/);
+    expect(() => decodeOverlay(new Uint8Array(16))).toThrow(/not a tabvm overlay/);
+  });
+});

@@ -1,0 +1,114 @@
+// Machine settings (what the manager edits and idb-keyval stores) and the
+// defaults of the prepared Linux guest.
+
+import { createStore, del, entries, get, set, type UseStore } from 'idb-keyval';
+
+export type Engine = 'interp' | 'jit';
+export type BootOrder = 'c' | 'd' | 'a';
+export type DiskSlot = 'hda' | 'cdrom' | 'fda';
+
+/** Where a disk's bytes come from; writes always go to the machine's overlay. */
+export type DiskSource =
+  | { type: 'url'; url: string; name: string }
+  | { type: 'file'; key: string; name: string; size: number }
+  | { type: 'blank'; size: number; name: string };
+
+export interface DiskConfig {
+  slot: DiskSlot;
+  source: DiskSource;
+}
+
+export interface MachineConfig {
+  id: string;
+  name: string;
+  memoryMiB: number;
+  engine: Engine;
+  /** 'linux': the host loads kernel + initrd (direct boot); 'firmware': SeaBIOS boots the disks. */
+  boot: 'linux' | 'firmware';
+  bootOrder: BootOrder;
+  kernelUrl: string;
+  initrdUrl: string;
+  cmdline: string;
+  disks: DiskConfig[];
+  /** false: the guest's disk writes stay in memory (embedding's `readonly`); default true (browser storage). */
+  persistDisks?: boolean;
+  created: number;
+}
+
+/** The prepared images, served by the dev/preview server (web/server/images-plugin.ts) or copied into the build. */
+export function imagesBase(): string {
+  return new URL('./images/', document.baseURI).href;
+}
+/** Kernel messages on the screen and COM1; the last console= (COM1) is /dev/console, where the shell runs. */
+export const DEFAULT_CMDLINE = 'console=tty0 console=ttyS0 noapic panic=-1 cryptomgr.notests';
+export const DEFAULT_MEMORY_MIB = 128;
+export const MIN_MEMORY_MIB = 8;
+export const MAX_MEMORY_MIB = 1024;
+
+export function newId(): string {
+  return `m${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/** The default guest: Debian's 686 kernel with the busybox initramfs, shell on COM1 and the screen. */
+export function defaultMachine(name = 'Linux (default image)'): MachineConfig {
+  return {
+    id: newId(),
+    name,
+    memoryMiB: DEFAULT_MEMORY_MIB,
+    engine: 'interp',
+    boot: 'linux',
+    bootOrder: 'c',
+    kernelUrl: imagesBase() + 'vmlinuz',
+    initrdUrl: imagesBase() + 'initrd.gz',
+    cmdline: DEFAULT_CMDLINE,
+    disks: [],
+    created: Date.now(),
+  };
+}
+
+/** A machine that boots a user's image through SeaBIOS (the slot decides the drive and boot order). */
+export function firmwareMachine(name: string, disk: DiskConfig): MachineConfig {
+  const order: Record<DiskSlot, BootOrder> = { hda: 'c', cdrom: 'd', fda: 'a' };
+  return {
+    ...defaultMachine(name),
+    boot: 'firmware',
+    bootOrder: order[disk.slot],
+    kernelUrl: '',
+    initrdUrl: '',
+    cmdline: '',
+    disks: [disk],
+  };
+}
+
+/** Guess the drive from a file name and size: floppies by size, .iso on the CD-ROM, else a hard disk. */
+export function slotFor(name: string, size: number): DiskSlot {
+  const FLOPPY = [368640, 737280, 1228800, 1474560, 2949120];
+  if (/\.iso$/i.test(name)) return 'cdrom';
+  if (FLOPPY.includes(size) || /\.(ima|flp|vfd)$/i.test(name)) return 'fda';
+  return 'hda';
+}
+
+/** IndexedDB stores, opened on first use. */
+const stores = new Map<string, UseStore>();
+const store = (db: string, name: string) => (): UseStore => {
+  let s = stores.get(db);
+  if (!s) stores.set(db, (s = createStore(db, name)));
+  return s;
+};
+const settingsStore = store('tabvm-settings', 'machines');
+const fileStore = store('tabvm-files', 'files');
+const thumbStore = store('tabvm-thumbs', 'thumbs');
+
+export async function listMachines(): Promise<MachineConfig[]> {
+  const all = await entries<string, MachineConfig>(settingsStore());
+  return all.map(([, v]) => v).sort((a, b) => a.created - b.created);
+}
+export const getMachine = (id: string): Promise<MachineConfig | undefined> => get<MachineConfig>(id, settingsStore());
+export const saveMachine = (m: MachineConfig): Promise<void> => set(m.id, m, settingsStore());
+export const deleteMachineSettings = (id: string): Promise<void> => del(id, settingsStore());
+export const saveFile = (key: string, file: Blob): Promise<void> => set(key, file, fileStore());
+export const getFile = (key: string): Promise<Blob | undefined> => get<Blob>(key, fileStore());
+export const deleteFile = (key: string): Promise<void> => del(key, fileStore());
+export const saveThumbnail = (id: string, dataUrl: string): Promise<void> => set(id, dataUrl, thumbStore());
+export const getThumbnail = (id: string): Promise<string | undefined> => get<string>(id, thumbStore());
+export const deleteThumbnail = (id: string): Promise<void> => del(id, thumbStore());
