@@ -15,7 +15,10 @@ import { fileURLToPath } from 'node:url';
 
 import { LinuxBootError, planLinuxBoot } from '../host/linux-boot.js';
 import { MultibootError, parseMultibootKernel, type MultibootModule } from '../host/multiboot.js';
-import { NodeMachine, type BootSource, type DebugconSink, type DiskImage } from '../host/node-machine.js';
+import { NodeMachine, type BootSource, type DebugconSink, type DiskImage, type NodeMachineOptions } from '../host/node-machine.js';
+import { RealKqemuDevice, SubstituteKqemuDevice, kqemuUnavailableReason } from './kqemu/device.js';
+import { kqemuAccelerator } from './kqemu/engine.js';
+import { kvmUnavailableReason } from './kvm/availability.js';
 import { BIOS_IMAGE, VGA_BIOS_IMAGE, ImagesError, findPreparedImage, imagesCommand } from './images.js';
 
 export const STATUS_OK = 0;
@@ -59,7 +62,8 @@ tabvm run options:
   --boot c|d|a        boot from the hard disk, CD or floppy (default: the first one given, in c d a order)
   --mem MiB           guest RAM, 1-${MAX_MEM_MIB} (default ${DEFAULT_MEM_MIB})
   --engine jit|interp CPU engine (default jit; the JIT is not built yet: jit runs the interpreter)
-  --accel wasm        where guest code runs (kvm and kqemu are not available yet)
+  --accel wasm|kvm|kqemu  where guest code runs: the Wasm CPU (default), /dev/kvm or /dev/kqemu
+                      (kvm/kqemu need the native addon and the device; exit 2 says why when missing)
   --clock realtime|deterministic  guest time: the host's clock (default), or 10 ns per instruction
   --no-reboot         exit with status 0 when the guest resets
   --timeout S         stop after S seconds with exit status 124
@@ -364,6 +368,24 @@ function preparedImage(name: string, option: string): { path: string; data: Uint
   return { path: found.path, data: found.data };
 }
 
+/**
+ * --accel: undefined for the Wasm engine; a factory for kqemu; KVM runs its own
+ * machine (runKvm). Unavailable accelerators are a usage error (status 2) with the reason.
+ * TABVM_KQEMU_DEVICE=substitute runs kqemu against the substitute device (tests).
+ */
+function chooseAccelerator(accel: 'wasm' | 'kvm' | 'kqemu'): NodeMachineOptions['accelerator'] {
+  if (accel === 'wasm') return undefined;
+  if (accel === 'kqemu') {
+    if (process.env.TABVM_KQEMU_DEVICE === 'substitute') return (core) => kqemuAccelerator(new SubstituteKqemuDevice(), core);
+    const why = kqemuUnavailableReason();
+    if (why !== undefined) throw new UsageError(`tabvm run: --accel kqemu is unavailable: ${why}; use --accel wasm`);
+    return (core) => kqemuAccelerator(RealKqemuDevice.open(), core);
+  }
+  const why = kvmUnavailableReason();
+  if (why !== undefined) throw new UsageError(`tabvm run: --accel kvm is unavailable: ${why}; use --accel wasm`);
+  return undefined;
+}
+
 async function runCommand(args: string[]): Promise<number> {
   const p = parseArgs(args);
   if (p.flags.has('help')) {
@@ -373,8 +395,9 @@ async function runCommand(args: string[]): Promise<number> {
   const engine = p.strings.get('engine') ?? 'jit';
   if (engine !== 'jit' && engine !== 'interp') throw new UsageError(`tabvm run: unknown --engine "${engine}": use jit or interp`);
   const accel = p.strings.get('accel') ?? 'wasm';
-  if (accel === 'kvm' || accel === 'kqemu') throw new UsageError(`tabvm run: --accel ${accel} is not available yet; use --accel wasm`);
-  if (accel !== 'wasm') throw new UsageError(`tabvm run: unknown --accel "${accel}": use wasm`);
+  if (accel !== 'wasm' && accel !== 'kvm' && accel !== 'kqemu')
+    throw new UsageError(`tabvm run: unknown --accel "${accel}": use wasm, kvm or kqemu`);
+  const accelerator = chooseAccelerator(accel);
   const clock = p.strings.get('clock') ?? 'realtime';
   if (clock !== 'realtime' && clock !== 'deterministic') {
     throw new UsageError(`tabvm run: unknown --clock "${clock}": use realtime or deterministic`);
@@ -475,6 +498,7 @@ async function runCommand(args: string[]): Promise<number> {
       clock,
       memMiB,
       engine: 'interp',
+      accelerator,
       noReboot: p.flags.has('no-reboot'),
       timeoutS,
       statsFile,

@@ -143,7 +143,7 @@ export function munmap(buffer: ArrayBuffer): void {
 }
 
 /** Where a buffer's bytes are in this process (a WebAssembly.Memory's buffer is page-aligned). */
-export function bufferAddress(bytes: ArrayBufferView | ArrayBuffer | SharedArrayBuffer): bigint {
-  const b = bytes instanceof SharedArrayBuffer ? new Uint8Array(bytes) : bytes;
+export function bufferAddress(bytes: ArrayBufferView | ArrayBufferLike): bigint {
+  const b = ArrayBuffer.isView(bytes) || bytes instanceof ArrayBuffer ? bytes : new Uint8Array(bytes);
   return native().address(b);
 }

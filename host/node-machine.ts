@@ -103,6 +103,17 @@ export type BootSource =
 export const CLOCK_DETERMINISTIC = 0;
 export const CLOCK_REALTIME = 1;
 
+/**
+ * A CPU accelerator (helper/kqemu): runs the guest's slices in place of
+ * core.exports.run and returns the same STOP_* reasons.
+ */
+export interface Accelerator {
+  readonly name: string;
+  runSlice(maxInstructions: number): number;
+  counters(): StatEntry[];
+  close(): void;
+}
+
 export interface NodeMachineOptions {
   boot: BootSource;
   /** Disk images for the firmware boot path (--hda/--cdrom/--fda). */
@@ -123,6 +134,8 @@ export interface NodeMachineOptions {
   stderr: Writable;
   /** Disks (host/block-device.ts; device undefined: an empty CD-ROM or floppy drive). */
   drives?: { spec: DriveSpec; device: BlockDevice | undefined }[];
+  /** Runs the CPU instead of the Wasm core alone (helper/kqemu); made once the core exists. */
+  accelerator?: (core: Core) => Accelerator;
 }
 
 /** One counter of the statistics schema (DESIGN §9). */
@@ -159,6 +172,7 @@ export class NodeMachine {
   private rawMode = false;
   private disks: DiskImage[] = [];
   private readonly onData = (chunk: Buffer): void => this.acceptInput(chunk);
+  private accel: Accelerator | undefined;
 
   private constructor(
     core: Core,
@@ -187,6 +201,7 @@ export class NodeMachine {
     if (opts.boot.kind === 'firmware') machine.installFirmware(opts.boot.firmware, opts.boot.bootOrder);
     machine.attachDisks(opts.disks ?? []);
     machine.boot();
+    machine.accel = opts.accelerator?.(core);
     return machine;
   }
 
@@ -349,7 +364,7 @@ export class NodeMachine {
     try {
       while (!outcome) {
         const t0 = performance.now();
-        const reason = this.core.exports.run(slice);
+        const reason = this.accel ? this.accel.runSlice(slice) : this.core.exports.run(slice);
         const elapsed = performance.now() - t0;
         if (reason === STOP_LIMIT) {
           if (elapsed > SLICE_TARGET_MS * 2) slice = Math.max(SLICE_MIN, slice >> 1);
@@ -388,6 +403,7 @@ export class NodeMachine {
       }
     } finally {
       this.stopInput();
+      this.accel?.close();
     }
     await this.exchange();
     await new Promise<void>((r) => this.opts.stdout.write('', () => r()));
@@ -446,13 +462,13 @@ export class NodeMachine {
         value: this.comBytesIn,
       },
     ];
-    return [...readStats(this.core.memory), ...host];
+    return [...readStats(this.core.memory), ...host, ...(this.accel?.counters() ?? [])];
   }
 
   private writeStats(outcome: MachineOutcome, wallS: number, cpuS: number): void {
     const doc = {
       engine: this.opts.engine,
-      accel: 'wasm',
+      accel: this.accel?.name ?? 'wasm',
       status: outcome.status,
       reason: outcome.reason,
       counters: this.statistics(outcome, wallS, cpuS),
