@@ -20,6 +20,8 @@ export interface NativeAddon {
   installKickHandler(): number;
   threadSelf(): bigint;
   kick(thread: bigint): number;
+  startTickTimer(periodMs: number): bigint | number;
+  stopTickTimer(timer: bigint): number;
   pageSize(): number;
 }
 
@@ -146,4 +148,15 @@ export function munmap(buffer: ArrayBuffer): void {
 export function bufferAddress(bytes: ArrayBufferView | ArrayBufferLike): bigint {
   const b = ArrayBuffer.isView(bytes) || bytes instanceof ArrayBuffer ? bytes : new Uint8Array(bytes);
   return native().address(b);
+}
+
+/** A periodic KICK_SIGNAL to the calling thread (a vCPU thread's backstop against missed kicks). */
+export function startTickTimer(periodMs: number): bigint {
+  const r = native().startTickTimer(periodMs);
+  if (typeof r === 'number') check(r, 'timer_create');
+  return r as bigint;
+}
+
+export function stopTickTimer(timer: bigint): void {
+  check(native().stopTickTimer(timer), 'timer_delete');
 }

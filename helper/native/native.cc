@@ -3,7 +3,7 @@
 // The KVM and kqemu engines (helper/kvm, helper/kqemu) keep every struct layout
 // and ioctl number in TypeScript; this file gives them open/close/ioctl/mmap,
 // the address of a buffer's bytes (guest RAM for KVM_SET_USER_MEMORY_REGION)
-// and a way to kick a thread blocked in KVM_RUN (a signal whose handler does
+// a periodic per-thread tick, and a way to kick a thread blocked in KVM_RUN (a signal whose handler does
 // nothing, installed without SA_RESTART, so the ioctl returns EINTR; see the
 // KVM API documentation, section "KVM_RUN" and "immediate_exit").
 //
@@ -21,6 +21,8 @@
 #include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mutex>
@@ -212,6 +214,41 @@ Napi::Value Kick(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), 0);
 }
 
+// startTickTimer(periodMs) -> timer handle (bigint) | -errno: a periodic timer
+// that sends KICK_SIGNAL to the calling thread only (SIGEV_THREAD_ID), so a
+// vCPU blocked in KVM_RUN returns EINTR at least every period and its loop
+// can service device timers and host requests even if a kick was missed.
+Napi::Value StartTickTimer(const Napi::CallbackInfo& info) {
+  if (!ArgCount(info, 1)) return info.Env().Undefined();
+  double ms = info[0].As<Napi::Number>().DoubleValue();
+  if (!(ms > 0)) return Fail(info.Env(), EINVAL);
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_THREAD_ID;
+  sev.sigev_signo = KICK_SIGNAL;
+  sev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
+  timer_t timer;
+  if (timer_create(CLOCK_MONOTONIC, &sev, &timer) < 0) return Fail(info.Env(), errno);
+  struct itimerspec its;
+  const long ns = static_cast<long>(ms * 1e6);
+  its.it_value.tv_sec = its.it_interval.tv_sec = ns / 1000000000L;
+  its.it_value.tv_nsec = its.it_interval.tv_nsec = ns % 1000000000L;
+  if (timer_settime(timer, 0, &its, nullptr) < 0) {
+    int err = errno;
+    timer_delete(timer);
+    return Fail(info.Env(), err);
+  }
+  return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(reinterpret_cast<uintptr_t>(timer)));
+}
+
+Napi::Value StopTickTimer(const Napi::CallbackInfo& info) {
+  if (!ArgCount(info, 1)) return info.Env().Undefined();
+  bool lossless;
+  timer_t timer = reinterpret_cast<timer_t>(static_cast<uintptr_t>(info[0].As<Napi::BigInt>().Uint64Value(&lossless)));
+  if (timer_delete(timer) < 0) return Fail(info.Env(), errno);
+  return Napi::Number::New(info.Env(), 0);
+}
+
 Napi::Value PageSize(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(sysconf(_SC_PAGESIZE)));
 }
@@ -226,6 +263,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("installKickHandler", Napi::Function::New(env, InstallKickHandler));
   exports.Set("threadSelf", Napi::Function::New(env, ThreadSelf));
   exports.Set("kick", Napi::Function::New(env, Kick));
+  exports.Set("startTickTimer", Napi::Function::New(env, StartTickTimer));
+  exports.Set("stopTickTimer", Napi::Function::New(env, StopTickTimer));
   exports.Set("pageSize", Napi::Function::New(env, PageSize));
   return exports;
 }
