@@ -8,7 +8,7 @@
 //   124           --timeout reached
 //   70            an internal error (a bug in tabvm: the stack trace is printed)
 
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,9 @@ import { kqemuAccelerator } from './kqemu/engine.js';
 import { kvmUnavailableReason } from './kvm/availability.js';
 import { kvmAccelerator } from './kvm/engine.js';
 import { kvmSpeedProbe } from './kvm/speed-probe.js';
-import { BIOS_IMAGE, VGA_BIOS_IMAGE, ImagesError, findPreparedImage, imagesCommand } from './images.js';
+import { BIOS_IMAGE, VGA_BIOS_IMAGE, ImagesError, findPreparedImage, imagesCommand, imagesDir } from './images.js';
+import { DEFAULT_LIMITS, listEngines } from './machines.js';
+import { HelperServer } from './server.js';
 
 export const STATUS_OK = 0;
 export const STATUS_USAGE = 2;
@@ -44,6 +46,7 @@ const USAGE = `usage: tabvm <command> [options]
 
 commands:
   run [options]       boot a machine in Node; guest serial (COM1) on stdin/stdout
+  helper [options]    serve machines to the browser over WebSocket (see tabvm helper --help)
   images prepare|list prepare the default guest images (SeaBIOS, Linux, busybox) / show them
   bench               run the benchmarks (guest instructions per second, ratios to native)
   help                show this text
@@ -546,6 +549,93 @@ function benchCommand(args: string[]): number {
   return r.status ?? STATUS_INTERNAL;
 }
 
+const HELPER_OPTIONS: Record<string, OptionKind> = {
+  host: 'string',
+  port: 'string',
+  images: 'string',
+  origin: 'list',
+  'max-machines': 'string',
+  'max-mem': 'string',
+  help: 'flag',
+};
+
+const HELPER_USAGE = `usage: tabvm helper [options]
+
+Runs machines for the browser (or any WebSocket client) on this host: on KVM
+where /dev/kvm works, else on the Wasm engine (protocol: helper/PROTOCOL.md).
+
+  --host ADDR         listen address (default 127.0.0.1; anything else exposes the helper)
+  --port N            TCP port (default 0: any free port; the URL printed says which)
+  --images DIR        the folder clients may boot images from (default: the prepared images folder)
+  --origin URL        a browser Origin allowed to connect (repeatable; default the tabvm dev/preview servers)
+  --max-machines N    machines per client (default ${DEFAULT_LIMITS.maxMachinesPerClient})
+  --max-mem MiB       guest memory per client (default ${DEFAULT_LIMITS.maxMemMiBPerClient})
+`;
+
+function positiveInt(text: string | undefined, option: string, fallback: number, max: number): number {
+  if (text === undefined) return fallback;
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new UsageError(`tabvm helper: ${option} must be a whole number from 1 to ${max} (got "${text}")`);
+  return n;
+}
+
+/** tabvm helper: the WebSocket server (helper/server.ts) until SIGINT/SIGTERM. */
+async function helperCommand(args: string[]): Promise<number> {
+  const p = parseArgs(args, HELPER_OPTIONS, 'tabvm helper');
+  if (p.flags.has('help')) {
+    process.stdout.write(HELPER_USAGE);
+    return STATUS_OK;
+  }
+  const portText = p.strings.get('port');
+  const port = portText === undefined ? 0 : positiveInt(portText, '--port', 0, MAX_PORT);
+  const imagesDirPath = p.strings.get('images') ?? imagesDir();
+  if (!existsSync(imagesDirPath)) {
+    throw new UsageError(
+      `tabvm helper: the images folder ${imagesDirPath} does not exist: run "tabvm images prepare" or give --images DIR`,
+    );
+  }
+  for (const o of p.lists.get('origin') ?? []) {
+    if (!/^https?:\/\/[^/]+$/.test(o))
+      throw new UsageError(`tabvm helper: bad --origin "${o}": give scheme://host[:port], e.g. http://localhost:5173`);
+  }
+  const limits = {
+    maxMachinesPerClient: positiveInt(p.strings.get('max-machines'), '--max-machines', DEFAULT_LIMITS.maxMachinesPerClient, 64),
+    maxMemMiBPerClient: positiveInt(p.strings.get('max-mem'), '--max-mem', DEFAULT_LIMITS.maxMemMiBPerClient, 65536),
+  };
+  let server: HelperServer;
+  try {
+    server = await HelperServer.start({
+      host: p.strings.get('host') ?? '127.0.0.1',
+      port,
+      imagesDir: imagesDirPath,
+      origins: p.lists.get('origin'),
+      limits,
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new UsageError(`tabvm helper: cannot listen on ${p.strings.get('host') ?? '127.0.0.1'}:${port}: ${code}`);
+    }
+    throw err;
+  }
+  for (const e of listEngines())
+    process.stderr.write(`tabvm helper: engine ${e.name}: ${e.available ? 'available' : `unavailable: ${e.reason}`}\n`);
+  if (listEngines().find((e) => e.name === 'kvm')?.available) process.stderr.write(`tabvm helper: ${kvmSpeedProbe().summary}\n`);
+  process.stdout.write(`tabvm helper listening: ${server.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void server.close().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  process.stderr.write('tabvm helper: stopped every machine; bye\n');
+  return STATUS_OK;
+}
+
 /** Runs the CLI; resolves to the process exit status. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -566,7 +656,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'bench':
         return benchCommand(rest);
       case 'helper':
-        throw new UsageError('tabvm helper is not implemented yet (helper issue); tabvm run is available (see tabvm help)');
+        return await helperCommand(rest);
       case 'images':
         return await imagesCommand(rest, parseArgs);
       case undefined:

@@ -65,6 +65,7 @@ const SLICE_MIN = 100_000;
 const SLICE_MAX = 8_000_000;
 const SLICE_TARGET_MS = 20;
 const IDLE_SLEEP_MS = 5;
+const PAUSED_POLL_MS = 100;
 const MS_PER_S = 1000;
 const US_PER_S = 1e6;
 
@@ -111,6 +112,8 @@ export interface Accelerator {
   readonly name: string;
   runSlice(maxInstructions: number): number;
   counters(): StatEntry[];
+  /** The host reset the machine (the Wasm core's CPU state was reloaded). */
+  reset?(): void;
   close(): void;
 }
 
@@ -173,6 +176,8 @@ export class NodeMachine {
   private disks: DiskImage[] = [];
   private readonly onData = (chunk: Buffer): void => this.acceptInput(chunk);
   private accel: Accelerator | undefined;
+  private paused = false;
+  private resetRequested = false;
 
   private constructor(
     core: Core,
@@ -346,6 +351,37 @@ export class NodeMachine {
     return ` (${n} unimplemented instruction${n === 1 ? '' : 's'} executed, last opcode 0x${op.toString(16)})`;
   }
 
+  /** The Wasm core (device state, rings, display) for hosts that drive the machine (helper/). */
+  get wasmCore(): Core {
+    return this.core;
+  }
+
+  /** Host control (helper/): pause or resume between slices; the guest clock stops while paused. */
+  setPaused(paused: boolean): void {
+    if (this.paused === paused) return;
+    this.paused = paused;
+    this.core.exports.clockPause(paused ? 1 : 0);
+    this.inputWaiter?.();
+  }
+
+  /** Host control: end run() after the current slice with reason 'quit'. */
+  requestQuit(): void {
+    this.quitRequested = true;
+    this.inputWaiter?.();
+  }
+
+  /** Host control: reset the machine (as a guest reset, but never an exit) after the current slice. */
+  requestReset(): void {
+    this.resetRequested = true;
+    this.inputWaiter?.();
+  }
+
+  /** COM1 bytes from the host (helper/), as if typed on stdin. */
+  sendSerial(bytes: Uint8Array): void {
+    if (bytes.length) this.pendingInput.push(bytes);
+    this.inputWaiter?.();
+  }
+
   /** Run until the guest exits, resets (with --no-reboot), halts for good or times out. */
   async run(): Promise<MachineOutcome> {
     const startWall = performance.now();
@@ -363,6 +399,20 @@ export class NodeMachine {
     this.startInput();
     try {
       while (!outcome) {
+        if (this.resetRequested) {
+          this.resetRequested = false;
+          this.resets++;
+          this.boot();
+          this.accel?.reset?.();
+        }
+        if (this.paused) {
+          if (this.quitRequested) outcome = finish(0, 'quit');
+          else {
+            await Promise.race([sleep(PAUSED_POLL_MS), new Promise<void>((r) => (this.inputWaiter = r))]);
+            this.inputWaiter = undefined;
+          }
+          continue;
+        }
         const t0 = performance.now();
         const reason = this.accel ? this.accel.runSlice(slice) : this.core.exports.run(slice);
         const elapsed = performance.now() - t0;

@@ -264,6 +264,11 @@ export class KvmEngine {
     }
   }
 
+  /** The host reset the machine: load the Wasm core's fresh CPU state before the next run. */
+  reloadState(): void {
+    this.loadState = true;
+  }
+
   /** Make a KVM_RUN blocked in `thread` return soon (immediate_exit covers a kick that lands before entry). */
   kick(thread: bigint): void {
     this.runBytes[RUN.fields.immediate_exit] = 1;
@@ -304,6 +309,7 @@ export function kvmAccelerator(core: Core): Accelerator {
     name: 'kvm',
     runSlice: () => engine.runSlice(),
     counters: () => engine.stats(),
+    reset: () => engine.reloadState(),
     close: () => engine.close(),
   };
 }
