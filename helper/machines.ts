@@ -240,7 +240,8 @@ export class HelperMachine {
       }
       flush(img.width);
     }
-    if (rects.length) this.emit({ type: 'screen', machine: this.id, width: img.width, height: img.height, rects });
+    // A new size is news even with nothing to draw (a 0×0 screen: no display mode set yet).
+    if (rects.length || full) this.emit({ type: 'screen', machine: this.id, width: img.width, height: img.height, rects });
   }
 }
 
@@ -359,9 +360,10 @@ export class MachineManager {
     }
     const { boot, disks } = bootSource(this.folder, req);
     const id = this.nextId++;
-    let helperMachine: HelperMachine | undefined;
+    // The machine's callbacks exist before the HelperMachine does (NodeMachine.create comes first).
+    const ref: { m?: HelperMachine } = {};
     const emit = (e: MachineEvent): void => {
-      if (helperMachine?.owner !== undefined) this.send(helperMachine.owner, e);
+      if (ref.m?.owner !== undefined) this.send(ref.m.owner, e);
     };
     let machine: NodeMachine;
     try {
@@ -373,7 +375,7 @@ export class MachineManager {
         engine: 'interp',
         noReboot: false,
         debugcon: [],
-        stdout: new SerialSink((b) => helperMachine?.serial(b)),
+        stdout: new SerialSink((b) => ref.m?.serial(b)),
         stderr: new SerialSink((b) => process.stderr.write(`tabvm helper: machine ${id}: ${b.toString()}`)),
         accelerator: acceleratorFor(req.engine, boot),
       });
@@ -382,7 +384,7 @@ export class MachineManager {
       if (err instanceof ProtocolError) throw err;
       throw new ProtocolError('bad-image', `machine not created: ${err instanceof Error ? err.message : String(err)}`);
     }
-    helperMachine = new HelperMachine(
+    const helperMachine = new HelperMachine(
       id,
       req.name ?? `machine-${id}`,
       req.engine,
@@ -394,6 +396,7 @@ export class MachineManager {
       disks,
     );
     helperMachine.owner = client;
+    ref.m = helperMachine;
     this.machines.set(id, helperMachine);
     return helperMachine;
   }

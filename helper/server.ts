@@ -94,7 +94,7 @@ export class HelperServer {
     const refuse = (status: number, why: string): void => {
       socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${why}\n`);
     };
-    let token: string | null = null;
+    let token: string | null;
     try {
       token = new URL(req.url ?? '/', 'http://helper').searchParams.get('token');
     } catch {
