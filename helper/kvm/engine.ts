@@ -275,7 +275,11 @@ export class KvmEngine {
     native().kick(thread);
   }
 
+  /** Counters as they were when the VM closed (NodeMachine writes --stats after closing its accelerator). */
+  private finalStats: StatEntry[] | undefined;
+
   stats(): StatEntry[] {
+    if (this.finalStats) return this.finalStats;
     const own = (Object.keys(this.counters) as (keyof KvmCounters)[]).map((k) => ({
       name: `kvm_${k}`,
       unit: k === 'runs' ? 'calls' : 'events',
@@ -287,6 +291,8 @@ export class KvmEngine {
   }
 
   close(): void {
+    if (this.finalStats) return;
+    this.finalStats = this.stats();
     if (this.tickTimer !== undefined) stopTickTimer(this.tickTimer);
     this.tickTimer = undefined;
     this.vm.close();
