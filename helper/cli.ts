@@ -12,14 +12,14 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } fr
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 import { LinuxBootError, planLinuxBoot } from '../host/linux-boot.js';
 import { MultibootError, parseMultibootKernel, type MultibootModule } from '../host/multiboot.js';
-import { NodeMachine, type BootSource, type DebugconSink, type DiskImage, type NodeMachineOptions } from '../host/node-machine.js';
-import { RealKqemuDevice, SubstituteKqemuDevice, kqemuUnavailableReason } from './kqemu/device.js';
-import { kqemuAccelerator } from './kqemu/engine.js';
+import { NodeMachine, type BootSource, type DebugconSink, type DiskImage } from '../host/node-machine.js';
+import { kqemuUnavailableReason } from './kqemu/device.js';
 import { kvmUnavailableReason } from './kvm/availability.js';
-import { kvmAccelerator } from './kvm/engine.js';
+import type { WorkerMachineOptions, WorkerResult } from './machine-worker.js';
 import { kvmSpeedProbe } from './kvm/speed-probe.js';
 import { BIOS_IMAGE, VGA_BIOS_IMAGE, ImagesError, findPreparedImage, imagesCommand, imagesDir } from './images.js';
 import { DEFAULT_LIMITS, listEngines } from './machines.js';
@@ -36,6 +36,8 @@ const MAX_PORT = 0xffff;
 const PORT_DEBUGCON_DEFAULT = 0xe9;
 const MAX_DEBUGCON = 4;
 const STDERR_FD = 2;
+const CTRL_A = 0x01;
+const QUIT_KEY = 0x78; // 'x' after Ctrl-A
 
 /** A mistake of the user's: reported in one line, exit status 2. */
 export class UsageError extends Error {
@@ -374,22 +376,71 @@ function preparedImage(name: string, option: string): { path: string; data: Uint
 }
 
 /**
- * --accel: undefined for the Wasm engine, else a factory NodeMachine calls with its core.
- * Unavailable accelerators are a usage error (status 2) with the reason; KVM first runs its speed probe.
+ * --accel kvm|kqemu: the device must be usable (else a usage error, status 2,
+ * with the reason); KVM first runs its speed probe and says how fast it is.
  * TABVM_KQEMU_DEVICE=substitute runs kqemu against the substitute device (tests).
  */
-function chooseAccelerator(accel: 'wasm' | 'kvm' | 'kqemu'): NodeMachineOptions['accelerator'] {
-  if (accel === 'wasm') return undefined;
+function checkAccelerator(accel: 'wasm' | 'kvm' | 'kqemu'): void {
+  if (accel === 'wasm') return;
   if (accel === 'kqemu') {
-    if (process.env.TABVM_KQEMU_DEVICE === 'substitute') return (core) => kqemuAccelerator(new SubstituteKqemuDevice(), core);
+    if (process.env.TABVM_KQEMU_DEVICE === 'substitute') return;
     const why = kqemuUnavailableReason();
     if (why !== undefined) throw new UsageError(`tabvm run: --accel kqemu is unavailable: ${why}; use --accel wasm`);
-    return (core) => kqemuAccelerator(RealKqemuDevice.open(), core);
+    return;
   }
   const why = kvmUnavailableReason();
   if (why !== undefined) throw new UsageError(`tabvm run: --accel kvm is unavailable: ${why}; use --accel wasm`);
   process.stderr.write(`tabvm: ${kvmSpeedProbe().summary}\n`);
-  return (core) => kvmAccelerator(core);
+}
+
+/**
+ * The machine in a worker (helper/machine-worker.ts): the vCPU blocks that
+ * thread, this one keeps the terminal. stdin goes to the worker; on a
+ * terminal Ctrl-A x still quits (handled here, as the worker has no TTY).
+ */
+async function runInWorker(options: WorkerMachineOptions, accel: 'kvm' | 'kqemu'): Promise<number> {
+  const worker = new Worker(new URL('./machine-worker.js', import.meta.url), { workerData: { options, accel }, stdin: true });
+  const stdin = process.stdin;
+  const raw = stdin.isTTY === true;
+  let sawCtrlA = false;
+  const onData = (chunk: Buffer): void => {
+    if (!raw) {
+      worker.stdin?.write(chunk);
+      return;
+    }
+    const out: number[] = [];
+    for (const b of chunk) {
+      if (sawCtrlA) {
+        sawCtrlA = false;
+        if (b === QUIT_KEY) void worker.terminate();
+        else out.push(b);
+      } else if (b === CTRL_A) sawCtrlA = true;
+      else out.push(b);
+    }
+    if (out.length) worker.stdin?.write(Buffer.from(out));
+  };
+  if (raw) stdin.setRawMode(true);
+  stdin.on('data', onData);
+  stdin.on('end', () => worker.stdin?.end());
+  try {
+    const result = await new Promise<WorkerResult | undefined>((resolve, reject) => {
+      worker.once('message', (m: WorkerResult) => resolve(m));
+      worker.once('error', reject);
+      worker.once('exit', () => resolve(undefined));
+    });
+    if (result === undefined) return STATUS_OK; // Ctrl-A x
+    if ('error' in result) {
+      if (result.usage) throw new UsageError(`tabvm run: --accel ${accel}: ${result.error}`);
+      throw new Error(result.error);
+    }
+    return result.outcome.status;
+  } finally {
+    stdin.off('data', onData);
+    if (raw) stdin.setRawMode(false);
+    stdin.pause();
+    (stdin as { unref?: () => void }).unref?.();
+    await worker.terminate();
+  }
 }
 
 async function runCommand(args: string[]): Promise<number> {
@@ -500,21 +551,27 @@ async function runCommand(args: string[]): Promise<number> {
   const statsFile = p.strings.get('stats');
   if (statsFile !== undefined) closeSync(openOutputFile(statsFile, 'stats file'));
   const debugcon = parseDebugcon(p.lists.get('debugcon') ?? []);
-  const accelerator = chooseAccelerator(accel);
+  checkAccelerator(accel);
 
+  const machineOptions: WorkerMachineOptions = {
+    boot,
+    disks: drives,
+    clock,
+    memMiB,
+    engine: 'interp',
+    noReboot: p.flags.has('no-reboot'),
+    timeoutS,
+    statsFile,
+    debugcon,
+  };
+  if (accel !== 'wasm') {
+    for (const n of notices) process.stderr.write(`tabvm: ${n}\n`);
+    return await runInWorker(machineOptions, accel);
+  }
   let machine: NodeMachine;
   try {
     machine = await NodeMachine.create({
-      boot,
-      disks: drives,
-      clock,
-      memMiB,
-      engine: 'interp',
-      accelerator,
-      noReboot: p.flags.has('no-reboot'),
-      timeoutS,
-      statsFile,
-      debugcon,
+      ...machineOptions,
       stdin: process.stdin,
       stdout: process.stdout,
       stderr: process.stderr,

@@ -5,7 +5,8 @@
 // and the verdicts INT n / EXCEPTION n / ABORT must be acted on as kqemu.c did.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -94,7 +95,7 @@ describe('kqemu loop on the substitute device boots the test kernels like the Wa
     }
   }
 
-  it('tabvm run --accel kqemu with the substitute prints what --accel wasm prints', () => {
+  it('tabvm run --accel kqemu (a machine worker) with the substitute prints what --accel wasm prints; --stats has its counters', () => {
     if (!existsSync(join(ROOT, 'dist', 'helper', 'cli.js'))) throw new Error('dist/ is missing: npm run build:host');
     const args = [
       CLI,
@@ -109,13 +110,17 @@ describe('kqemu loop on the substitute device boots the test kernels like the Wa
       '60',
     ];
     const wasm = spawnSync(process.execPath, args, { encoding: 'utf8' });
-    const kq = spawnSync(process.execPath, [...args, '--accel', 'kqemu'], {
+    const statsFile = join(mkdtempSync(join(tmpdir(), 'tabvm-kqemu-')), 'stats.json');
+    const kq = spawnSync(process.execPath, [...args, '--accel', 'kqemu', '--stats', statsFile], {
       encoding: 'utf8',
       env: { ...process.env, TABVM_KQEMU_DEVICE: 'substitute' },
     });
     expect(wasm.status).toBe(STATUS_DONE);
     expect(kq.stdout).toBe(wasm.stdout);
     expect(kq.status).toBe(wasm.status);
+    const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as { accel: string; counters: { name: string; value: number }[] };
+    expect(stats.accel).toBe('kqemu (substitute device)');
+    expect(stats.counters.find((c) => c.name === 'kqemu_execs')!.value).toBeGreaterThan(100);
   }, 120_000);
 });
 
