@@ -18,6 +18,8 @@ export type WorkerMachineOptions = Omit<NodeMachineOptions, 'stdin' | 'stdout' |
 export interface WorkerInput {
   options: WorkerMachineOptions;
   accel: 'kvm' | 'kqemu';
+  /** A helper machine (helper/machine-backend.ts WorkerBackend) rather than tabvm run's terminal. */
+  helper?: boolean;
 }
 
 export type WorkerResult = { outcome: MachineOutcome } | { error: string; usage: boolean };
@@ -30,6 +32,11 @@ export function acceleratorByName(accel: 'kvm' | 'kqemu'): NodeMachineOptions['a
 
 async function main(): Promise<void> {
   const input = workerData as WorkerInput;
+  if (input.helper) {
+    const { serveMachineInWorker } = await import('./machine-backend.js');
+    await serveMachineInWorker(parentPort!, input.options, acceleratorByName(input.accel));
+    return;
+  }
   let result: WorkerResult;
   try {
     const machine = await NodeMachine.create({

@@ -1,25 +1,23 @@
 // The helper's machines: each a NodeMachine (the same core.wasm devices as
-// the browser) on the Wasm engine or an accelerator (KVM, kqemu), run in
-// slices on the helper's event loop, its serial output and screen pushed to
-// the client that owns it. Limits are per client: machine count and total
-// guest memory.
+// the browser), on the Wasm engine in slices on the helper's event loop, or
+// with an accelerator (KVM, kqemu) in a worker thread of its own
+// (helper/machine-backend.ts); its serial output and screen go to the client
+// that owns it. Limits are per client: machine count and total guest memory.
 
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { deflateRawSync } from 'node:zlib';
 
-import { NodeMachine, type BootSource, type DiskImage, type NodeMachineOptions, type StatEntry } from '../host/node-machine.js';
+import { NodeMachine, type BootSource, type DiskImage, type StatEntry } from '../host/node-machine.js';
 import { parseMultibootKernel } from '../host/multiboot.js';
 import { planLinuxBoot } from '../host/linux-boot.js';
-import { PS2Input } from '../host/ps2-input.js';
-import { inputRing } from '../host/rings.js';
-import { renderVga, type VgaImage } from '../host/vga-render.js';
+import type { VgaImage } from '../host/vga-render.js';
 import { BIOS_IMAGE, VGA_BIOS_IMAGE, findPreparedImage } from './images.js';
 import { ImagesFolder } from './images-folder.js';
-import { RealKqemuDevice, SubstituteKqemuDevice, kqemuUnavailableReason } from './kqemu/device.js';
-import { kqemuAccelerator } from './kqemu/engine.js';
+import { kqemuUnavailableReason } from './kqemu/device.js';
 import { kvmUnavailableReason } from './kvm/availability.js';
-import { kvmAccelerator } from './kvm/engine.js';
+import { LocalBackend, WorkerBackend, type MachineBackend } from './machine-backend.js';
+import type { WorkerMachineOptions } from './machine-worker.js';
 import { ProtocolError, type CreateMachine, type EngineName, type MachineInfo, type MachineState } from './protocol.js';
 
 const MIB = 1024 * 1024;
@@ -83,7 +81,7 @@ export class HelperMachine {
   private serialTimer: NodeJS.Timeout | undefined;
   private screenTimer: NodeJS.Timeout | undefined;
   private lastFrame: VgaImage | undefined;
-  private readonly input: PS2Input;
+  private framing = false;
 
   constructor(
     readonly id: number,
@@ -91,13 +89,11 @@ export class HelperMachine {
     readonly engine: EngineName,
     readonly memMiB: number,
     readonly onDisconnect: 'pause' | 'stop',
-    private readonly machine: NodeMachine,
+    private readonly machine: MachineBackend,
     private readonly emit: (e: MachineEvent) => void,
     private readonly screen: boolean,
     private readonly disks: DiskImage[],
-  ) {
-    this.input = new PS2Input(inputRing(machine.wasmCore.memory));
-  }
+  ) {}
 
   info(): MachineInfo {
     return {
@@ -129,11 +125,12 @@ export class HelperMachine {
       throw new ProtocolError('bad-state', `machine ${this.id} is ${this.state}; only a created machine starts`);
     this.state = 'running';
     this.changed();
-    if (this.screen) this.screenTimer = setInterval(() => this.pushScreen(), SCREEN_INTERVAL_MS);
+    if (this.screen) this.screenTimer = setInterval(() => void this.pushScreen(), SCREEN_INTERVAL_MS);
     this.running = this.machine.run().then(
       (o) => this.finished({ reason: o.reason, status: o.status }),
       (err: unknown) => this.finished({ reason: 'error', status: -1, message: err instanceof Error ? err.message : String(err) }),
     );
+    this.running = this.running.then(() => this.machine.dispose());
   }
 
   private finished(outcome: NonNullable<MachineInfo['outcome']>): void {
@@ -177,6 +174,7 @@ export class HelperMachine {
     if (this.state === 'created') {
       this.releaseUnstarted();
       this.finished({ reason: 'quit', status: 0 });
+      await this.machine.dispose();
       return;
     }
     if (this.state === 'stopped') return;
@@ -200,26 +198,28 @@ export class HelperMachine {
   }
 
   key(code: string, down: boolean): boolean {
-    const ok = this.input.key(code, down);
-    this.machine.wasmCore.exports.serviceDevices();
-    return ok;
+    return this.machine.key(code, down);
   }
 
   mouse(dx: number, dy: number, buttons: number, wheel: number): boolean {
-    const ok = this.input.mouse(dx, dy, buttons, wheel);
-    this.machine.wasmCore.exports.serviceDevices();
-    return ok;
+    return this.machine.mouse(dx, dy, buttons, wheel);
   }
 
-  stats(): StatEntry[] {
-    const o = { status: 0, reason: 'quit' as const, instructions: 0, resets: 0 };
-    return this.machine.statistics(o, 0, 0);
+  stats(): Promise<StatEntry[]> {
+    return this.machine.stats();
   }
 
   /** Dirty rectangles since the last frame: TILE×TILE tiles that changed, merged along rows, deflated RGBA. */
-  pushScreen(): void {
-    const core = this.machine.wasmCore;
-    const img = renderVga(core.memory.buffer, core.exports.getVgaDisplay());
+  async pushScreen(): Promise<void> {
+    // One frame at a time: a slow worker must not pile up requests.
+    if (this.framing || this.state !== 'running') return;
+    this.framing = true;
+    let img: VgaImage;
+    try {
+      img = await this.machine.frame();
+    } finally {
+      this.framing = false;
+    }
     const prev = this.lastFrame;
     this.lastFrame = img;
     const full = !prev || prev.width !== img.width || prev.height !== img.height;
@@ -309,22 +309,23 @@ function bootSource(folder: ImagesFolder, req: CreateMachine): { boot: BootSourc
   };
 }
 
-function acceleratorFor(engine: EngineName, boot: BootSource): NodeMachineOptions['accelerator'] {
-  if (engine === 'wasm') return undefined;
+/** Refuses an engine this host cannot run (with the reason) or that cannot boot this image. */
+function checkEngine(engine: EngineName, boot: BootSource): void {
+  if (engine === 'wasm') return;
   if (engine === 'kqemu') {
-    if (process.env.TABVM_KQEMU_DEVICE === 'substitute') return (core) => kqemuAccelerator(new SubstituteKqemuDevice(), core);
+    if (process.env.TABVM_KQEMU_DEVICE === 'substitute') return;
     const why = kqemuUnavailableReason();
     if (why !== undefined) throw new ProtocolError('engine-unavailable', `kqemu is unavailable: ${why}`);
-    return (core) => kqemuAccelerator(RealKqemuDevice.open(), core);
+    return;
   }
   const why = kvmUnavailableReason();
   if (why !== undefined) throw new ProtocolError('engine-unavailable', `kvm is unavailable: ${why}`);
-  if (boot.kind === 'firmware')
+  if (boot.kind === 'firmware') {
     throw new ProtocolError(
       'engine-unavailable',
       'kvm boots multiboot and linux images only (firmware boot under KVM is not implemented yet)',
     );
-  return (core) => kvmAccelerator(core);
+  }
 }
 
 export class MachineManager {
@@ -365,20 +366,30 @@ export class MachineManager {
     const emit = (e: MachineEvent): void => {
       if (ref.m?.owner !== undefined) this.send(ref.m.owner, e);
     };
-    let machine: NodeMachine;
+    const options: WorkerMachineOptions = {
+      boot,
+      disks,
+      clock: 'realtime',
+      memMiB: req.memMiB,
+      engine: 'interp',
+      noReboot: false,
+      debugcon: [],
+    };
+    const onSerial = (b: Buffer): void => ref.m?.serial(b);
+    const onLog = (text: string): void => void process.stderr.write(`tabvm helper: machine ${id}: ${text}`);
+    let machine: MachineBackend;
     try {
-      machine = await NodeMachine.create({
-        boot,
-        disks,
-        clock: 'realtime',
-        memMiB: req.memMiB,
-        engine: 'interp',
-        noReboot: false,
-        debugcon: [],
-        stdout: new SerialSink((b) => ref.m?.serial(b)),
-        stderr: new SerialSink((b) => process.stderr.write(`tabvm helper: machine ${id}: ${b.toString()}`)),
-        accelerator: acceleratorFor(req.engine, boot),
-      });
+      checkEngine(req.engine, boot);
+      machine =
+        req.engine === 'wasm'
+          ? new LocalBackend(
+              await NodeMachine.create({
+                ...options,
+                stdout: new SerialSink(onSerial),
+                stderr: new SerialSink((b) => onLog(b.toString())),
+              }),
+            )
+          : await WorkerBackend.create(options, req.engine, onSerial, onLog);
     } catch (err) {
       for (const d of disks) closeSync(d.fd);
       if (err instanceof ProtocolError) throw err;

@@ -216,7 +216,7 @@ export class HelperServer {
         }
         return { type: 'ok' };
       case 'stats':
-        return { type: 'stats', machine: req.machine, counters: m.get(client, req.machine).stats() };
+        return { type: 'stats', machine: req.machine, counters: await m.get(client, req.machine).stats() };
     }
   }
 

@@ -142,6 +142,7 @@ function connect(url: string, origin?: string): Promise<Client> {
 
 async function createAndStart(c: Client, image: string, extra: Record<string, unknown> = {}): Promise<number> {
   const r = await c.request({ type: 'create-machine', engine: 'wasm', memMiB: 16, boot: { kind: 'multiboot', image }, ...extra });
+  if (r.type !== 'machine') throw new Error(`create-machine failed: ${JSON.stringify(r)}`);
   expect(r.type).toBe('machine');
   const id = (r.machine as { id: number }).id;
   expect((await c.request({ type: 'start', machine: id })).type).toBe('ok');
@@ -335,6 +336,38 @@ describe('machines', () => {
     expect(
       (await other.request({ type: 'create-machine', engine: 'wasm', memMiB: 16, boot: { kind: 'multiboot', image: 'hello.elf' } })).type,
     ).toBe('machine');
+  });
+
+  it('an accelerated machine (kqemu, substitute device) runs in its own worker with the same serial output and stats', async () => {
+    process.env.TABVM_KQEMU_DEVICE = 'substitute';
+    try {
+      const c = await connect((await startServer()).url);
+      const engines = (await c.request({ type: 'list-engines' })).engines as { name: string; available: boolean }[];
+      expect(engines.find((e) => e.name === 'kqemu')!.available).toBe(true);
+      const id = await createAndStart(c, 'hello.elf', { engine: 'kqemu' });
+      const stopped = await c.wait(
+        (m) => m.type === 'machine' && (m.machine as { state: string }).state === 'stopped',
+        'the machine to stop',
+      );
+      expect((stopped.machine as { outcome: unknown }).outcome).toEqual({ reason: 'exit', status: 1 });
+      const serial = Buffer.concat(
+        c.messages.filter((m) => m.type === 'serial' && m.machine === id).map((m) => Buffer.from(m.data as string, 'base64')),
+      ).toString('latin1');
+      expect(serial).toContain('hello from tabvm test kernel');
+      expect(serial.trimEnd().endsWith('done')).toBe(true);
+      // A machine that keeps running in its worker: screen, pause, stats, stop all cross the thread.
+      const spin = await createAndStart(c, 'sub/spin.bin', { engine: 'kqemu' });
+      await c.wait((m) => m.type === 'screen' && m.machine === spin, 'a screen event from the worker');
+      expect((await c.request({ type: 'pause', machine: spin })).type).toBe('ok');
+      const counters = (await c.request({ type: 'stats', machine: spin })).counters as { name: string; value: number }[];
+      expect(counters.find((k) => k.name === 'kqemu_execs')!.value).toBeGreaterThan(0);
+      expect(counters.find((k) => k.name === 'instructions')!.value).toBeGreaterThan(0);
+      expect((await c.request({ type: 'resume', machine: spin })).type).toBe('ok');
+      expect((await c.request({ type: 'stop', machine: spin })).type).toBe('ok');
+      expect((await c.request({ type: 'delete', machine: spin })).type).toBe('ok');
+    } finally {
+      delete process.env.TABVM_KQEMU_DEVICE;
+    }
   });
 
   it('refuses an unavailable engine with the reason', async () => {
