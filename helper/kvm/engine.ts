@@ -70,6 +70,15 @@ export interface KvmCounters {
   irq_line_changes: number;
 }
 
+/** What the engine needs of a VM (KvmVm; tests give a stand-in with a plain kvm_run buffer). */
+export interface KvmVmLike {
+  readonly vcpuFd: number;
+  readonly runArea: ArrayBuffer | undefined;
+  irqLine(irq: number, level: boolean): void;
+  stats(): StatEntry[];
+  close(): void;
+}
+
 export class KvmEngine {
   readonly counters: KvmCounters = { runs: 0, exits_io: 0, exits_mmio: 0, exits_intr: 0, exits_other: 0, irq_line_changes: 0 };
   private readonly run: DataView;
@@ -81,7 +90,7 @@ export class KvmEngine {
   private tickTimer: bigint | undefined;
 
   private constructor(
-    private readonly vm: KvmVm,
+    private readonly vm: KvmVmLike,
     private readonly core: Core,
   ) {
     this.run = new DataView(vm.runArea as ArrayBuffer);
@@ -101,9 +110,14 @@ export class KvmEngine {
       vm.close();
       throw err;
     }
+    native().installKickHandler();
+    return KvmEngine.withVm(vm, core);
+  }
+
+  /** The engine on a given VM: KvmEngine.create's, or a stand-in whose kvm_run a test fills in. */
+  static withVm(vm: KvmVmLike, core: Core): KvmEngine {
     // The guest's time is the host's: nothing counts instructions under KVM.
     (core.exports as unknown as HelperExports).setClockMode(CLOCK_REALTIME);
-    native().installKickHandler();
     return new KvmEngine(vm, core);
   }
 
@@ -130,7 +144,7 @@ export class KvmEngine {
   }
 
   /** Forward the Wasm devices' ISA lines to the in-kernel irqchip: level changes, and pulses as high-then-low. */
-  private forwardIrqs(): void {
+  forwardIrqs(): void {
     const edges = this.x.takeIrqEdges() & ~KERNEL_OWNED_LINES;
     let levels = 0;
     for (let i = 0; i < ISA_LINES; i++) if (this.x.getIrqLevel(i)) levels |= 1 << i;
@@ -195,8 +209,8 @@ export class KvmEngine {
     }
   }
 
-  /** One exit; returns a STOP_* the machine must act on, or STOP_NONE to keep running. */
-  private handleExit(): number {
+  /** The exit KVM_RUN left in kvm_run; returns a STOP_* the machine must act on, or STOP_NONE to keep running. */
+  handleExit(): number {
     const reason = this.run.getUint32(RUN.fields.exit_reason, true);
     switch (reason) {
       case EXIT.IO:

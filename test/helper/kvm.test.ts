@@ -13,7 +13,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import * as L from '../../host/generated/cpu-layout.js';
 import { createCore } from '../../host/core.js';
-import { SEGMENT, SREGS, STATS_DESC, STATS_HEADER } from '../../helper/kvm/abi.js';
+import { EXIT, RUN, SEGMENT, SREGS, STATS_DESC, STATS_HEADER } from '../../helper/kvm/abi.js';
+import { KvmEngine } from '../../helper/kvm/engine.js';
+import { uartTxRing } from '../../host/rings.js';
 import { kvmUnavailableReason } from '../../helper/kvm/availability.js';
 import { parseStatsDescriptors, statsValues } from '../../helper/kvm/stats.js';
 import { cpuStateView, fpuFromCore, fpuToCore, regsFromCore, regsToCore, sregsFromCore, sregsToCore } from '../../helper/kvm/vcpu-state.js';
@@ -187,5 +189,116 @@ describe('CPU state between the Wasm core and kvm_regs/kvm_sregs/kvm_fpu', () =>
     expect(b.readState(L.OFF_XMM, 16)).toEqual(a.readState(L.OFF_XMM, 16));
     expect(b.readState(L.OFF_FPU_FTW, 2)).toEqual(Uint8Array.of(0xff, 0x0f));
     expect(b.readState(L.OFF_MXCSR, 4)).toEqual(a.readState(L.OFF_MXCSR, 4));
+  });
+});
+
+/** A VM stand-in: a kvm_run buffer the test fills as KVM_RUN would, and a log of KVM_IRQ_LINE calls. */
+async function engineOnFakeVm() {
+  const core = await createCore({ memoryMiB: 2 });
+  const run = new ArrayBuffer(2 * 4096);
+  const irqs: [number, boolean][] = [];
+  const vm = { vcpuFd: -1, runArea: run, irqLine: (i: number, l: boolean) => void irqs.push([i, l]), stats: () => [], close: () => {} };
+  const engine = KvmEngine.withVm(vm, core);
+  const dv = new DataView(run);
+  const bytes = new Uint8Array(run);
+  const x = core.exports as unknown as {
+    takeStopRequest(): number;
+    getExitCode(): number;
+    setHostIrq(line: number, high: number): void;
+    busRead(phys: number, size: number): number;
+  };
+  const f = RUN.fields;
+  const DATA = 4096;
+  const io = (out: boolean, port: number, size: number, data: number[]): Uint8Array => {
+    dv.setUint32(f.exit_reason, EXIT.IO, true);
+    dv.setUint8(f['io.direction'], out ? 1 : 0);
+    dv.setUint8(f['io.size'], size);
+    dv.setUint16(f['io.port'], port, true);
+    dv.setUint32(f['io.count'], data.length / size, true);
+    dv.setBigUint64(f['io.data_offset'], BigInt(DATA), true);
+    bytes.fill(0, DATA, DATA + 64);
+    bytes.set(data, DATA);
+    expect(engine.handleExit()).toBe(0);
+    return bytes.slice(DATA, DATA + data.length);
+  };
+  const mmio = (write: boolean, phys: bigint, data: number[]): Uint8Array => {
+    dv.setUint32(f.exit_reason, EXIT.MMIO, true);
+    dv.setBigUint64(f['mmio.phys_addr'], phys, true);
+    dv.setUint32(f['mmio.len'], data.length, true);
+    dv.setUint8(f['mmio.is_write'], write ? 1 : 0);
+    bytes.fill(0, f['mmio.data'], f['mmio.data'] + 8);
+    bytes.set(data, f['mmio.data']);
+    expect(engine.handleExit()).toBe(0);
+    return bytes.slice(f['mmio.data'], f['mmio.data'] + data.length);
+  };
+  return { core, engine, dv, irqs, x, io, mmio };
+}
+
+describe('KVM exits reach the Wasm device models (a stand-in VM, no /dev/kvm needed)', () => {
+  it('port I/O: string OUT to COM1 reaches its TX ring; 32-bit OUT/IN through pc-testdev round-trips', async () => {
+    const { core, io } = await engineOnFakeVm();
+    io(true, 0x3f8, 1, [0x61, 0x62, 0x63]);
+    expect(new TextDecoder().decode(uartTxRing(core.memory, 0).read())).toBe('abc');
+    io(true, 0xe0, 4, [0x78, 0x56, 0x34, 0x12]);
+    expect(Array.from(io(false, 0xe0, 4, [0, 0, 0, 0]))).toEqual([0x78, 0x56, 0x34, 0x12]);
+  });
+
+  it('isa-debug-exit from the guest becomes the machine stop with its value', async () => {
+    const { x, io } = await engineOnFakeVm();
+    io(true, 0xf4, 1, [3]);
+    expect(x.takeStopRequest()).toBe(5); // STOP_EXIT
+    expect(x.getExitCode()).toBe(3);
+  });
+
+  it('MMIO: IOAPIC registers written and read through the Wasm bus; 8-byte accesses split; above 4 GiB reads float', async () => {
+    const { core, x, mmio } = await engineOnFakeVm();
+    // 82093AA: IOREGSEL at FEC00000, IOWIN at FEC00010; register 10h is redirection entry 0, low half.
+    const IOREGSEL = 0xfec00000n;
+    const IOWIN = 0xfec00010n;
+    const REDIR0 = [0x10, 0, 0, 0];
+    const ENTRY = [0x30, 0x00, 0x01, 0x00]; // vector 30h, masked
+    mmio(true, IOREGSEL, REDIR0);
+    mmio(true, IOWIN, ENTRY);
+    expect(x.busRead(Number(IOWIN), 4)).toBe(0x00010030);
+    expect(Array.from(mmio(false, IOWIN, [0, 0, 0, 0]))).toEqual(ENTRY);
+    mmio(true, 0x1000n, [1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(Array.from(core.readPhys(0x1000, 8))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(Array.from(mmio(false, 0x1_0000_0000n, [0, 0, 0, 0]))).toEqual([0xff, 0xff, 0xff, 0xff]);
+  });
+
+  it('shutdown and system events stop the machine; entry failures and unknown exits are errors', async () => {
+    const { engine, dv } = await engineOnFakeVm();
+    dv.setUint32(RUN.fields.exit_reason, EXIT.SHUTDOWN, true);
+    expect(engine.handleExit()).toBe(4); // STOP_RESET (triple fault)
+    dv.setUint32(RUN.fields.exit_reason, EXIT.SYSTEM_EVENT, true);
+    dv.setUint32(RUN.fields['system_event.type'], 1, true);
+    expect(engine.handleExit()).toBe(7); // STOP_POWEROFF
+    dv.setUint32(RUN.fields.exit_reason, EXIT.FAIL_ENTRY, true);
+    dv.setBigUint64(RUN.fields['fail_entry.hardware_entry_failure_reason'], 0x21n, true);
+    expect(() => engine.handleExit()).toThrow('VM entry failed (hardware reason 0x21)');
+    dv.setUint32(RUN.fields.exit_reason, 999, true);
+    expect(() => engine.handleExit()).toThrow('unexpected exit reason 999');
+  });
+
+  it('device IRQ lines go to KVM_IRQ_LINE: levels, pulses as an edge, and never IRQ 0 (the in-kernel PIT)', async () => {
+    const { engine, irqs, x } = await engineOnFakeVm();
+    engine.forwardIrqs();
+    irqs.length = 0;
+    x.setHostIrq(4, 1);
+    engine.forwardIrqs();
+    x.setHostIrq(4, 0);
+    engine.forwardIrqs();
+    x.setHostIrq(5, 1);
+    x.setHostIrq(5, 0);
+    engine.forwardIrqs();
+    x.setHostIrq(0, 1);
+    engine.forwardIrqs();
+    engine.forwardIrqs();
+    expect(irqs).toEqual([
+      [4, true],
+      [4, false],
+      [5, true],
+      [5, false],
+    ]);
   });
 });
