@@ -39,7 +39,7 @@ const DEFAULT_CAP_MS = 2000;
  *   75 FC               jnz 6
  *   F4                  hlt            (exits: no in-kernel irqchip in the probe VM)
  */
-function probeCode(iterations: number): Uint8Array {
+export function probeCode(iterations: number): Uint8Array {
   const n = iterations >>> 0;
   return Uint8Array.of(0x66, 0xb9, n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24, 0x66, 0x49, 0x75, 0xfc, 0xf4);
 }

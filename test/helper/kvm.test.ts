@@ -15,6 +15,7 @@ import * as L from '../../host/generated/cpu-layout.js';
 import { createCore } from '../../host/core.js';
 import { EXIT, RUN, SEGMENT, SREGS, STATS_DESC, STATS_HEADER } from '../../helper/kvm/abi.js';
 import { KvmEngine } from '../../helper/kvm/engine.js';
+import { probeCode } from '../../helper/kvm/speed-probe.js';
 import { uartTxRing } from '../../host/rings.js';
 import { kvmUnavailableReason } from '../../helper/kvm/availability.js';
 import { parseStatsDescriptors, statsValues } from '../../helper/kvm/stats.js';
@@ -300,5 +301,24 @@ describe('KVM exits reach the Wasm device models (a stand-in VM, no /dev/kvm nee
       [5, true],
       [5, false],
     ]);
+  });
+});
+
+describe('the speed probe guest', () => {
+  it('is a real-mode counting loop that halts after exactly N iterations (run on the Wasm CPU)', async () => {
+    const N = 1000;
+    const core = await createCore({ memoryMiB: 1 });
+    core.writePhys(0, probeCode(N));
+    const cs = core.getSegment(L.SEG_CS);
+    core.exports.setSegmentCache(L.SEG_CS, 0, 0, 0xffff, cs.attr);
+    core.setReg('eip', 0);
+    core.setReg('ecx', 0xdeadbeef);
+    const r = core.run(10 * N);
+    // HLT with interrupts off: the core stops ('idle': nothing can wake it in this slice).
+    expect(['halt', 'idle']).toContain(r.reason);
+    expect(core.getReg('ecx')).toBe(0);
+    expect(core.getReg('eip')).toBe(probeCode(N).length);
+    // mov, then N × (dec, jnz), then hlt.
+    expect(r.instructions).toBe(1 + 2 * N + 1);
   });
 });
