@@ -120,6 +120,8 @@ export class KqemuEngine {
       ramPagesToUpdate: roundPage(MAX_RAM_PAGES_TO_UPDATE * U64_BYTES),
       modifiedRamPages: roundPage(MAX_MODIFIED_RAM_PAGES * U64_BYTES),
       // 1.3: QEMU's first-level physical page table (1024 pointers); all null = every page "unassigned".
+      // UNFINISHED: so a real 1.3 module hands every memory access back; filling the table
+      // (QEMU 0.9's PhysPageDesc layout) would let it run guest code from RAM.
       physToRamMap: roundPage(1024 * U64_BYTES),
     };
     const total = Object.values(sizes).reduce((a, b) => a + b, 0);
@@ -237,6 +239,8 @@ export class KqemuEngine {
     s.setUint8(f.cpl, this.cpuU32(L.OFF_CPL) & 3);
     s.setUint8(f.user_only, 0);
     // The Wasm core may have changed any translation and any RAM page since the last EXEC.
+    // UNFINISHED: RAM pages the Wasm core wrote are not listed in modified_ram_pages (the
+    // core keeps no per-page write log yet); the real module may run stale code it cached.
     s.setUint32(f.nb_pages_to_flush, FLUSH_ALL, true);
     s.setUint32(f.nb_ram_pages_to_update, 0, true);
     s.setUint32(f.nb_modified_ram_pages, 0, true);

@@ -278,7 +278,11 @@ export class KvmEngine {
     }
   }
 
-  /** The host reset the machine: load the Wasm core's fresh CPU state before the next run. */
+  /**
+   * The host reset the machine: load the Wasm core's fresh CPU state before the next run.
+   * UNFINISHED: the in-kernel 8259A/IOAPIC/8254 keep their state across the reset; they
+   * should get power-on state through KVM_SET_IRQCHIP / KVM_SET_PIT2 as QEMU does.
+   */
   reloadState(): void {
     this.loadState = true;
   }

@@ -8,6 +8,10 @@
 // bits 0-7 and bits 52-55 (AVL, L, D/B, G) as bits 12-15 (core-as/cpu/state.ts
 // ATTR_*); kvm_segment has one byte per field (api.rst, KVM_GET_SREGS).
 // Limits are byte-granular in both.
+//
+// UNFINISHED: MSRs (SYSENTER_*, TSC, PAT, MISC_ENABLE) and debug registers do
+// not move yet (KVM_GET/SET_MSRS, KVM_GET/SET_DEBUGREGS); guests that set them
+// before the engine starts (none of tabvm's loaders do) would lose them.
 
 import * as L from '../../host/generated/cpu-layout.js';
 import { FPU, REGS, SEGMENT, SREGS } from './abi.js';

@@ -6,6 +6,9 @@
 // no copies. The VGA window 0xA0000-0xBFFFF and the BIOS area stay
 // unregistered: accesses there exit to userspace as MMIO and reach the Wasm
 // bus (VGA, ROM). CPUID is the host's supported set (KVM_GET_SUPPORTED_CPUID).
+// UNFINISHED: the firmware path (SeaBIOS from read-only ROM slots with PAM
+// shadowing) and VRAM/the VBE framebuffer as memory slots (each framebuffer
+// access is an MMIO exit today).
 
 import { closeFd, ioctl, MAP_SHARED, mmapFd, munmap, openDevice, PROT_READ, PROT_WRITE } from '../native.js';
 import { CPUID2, CPUID_ENTRY2, IRQ_LEVEL, KVM, PIT_CONFIG, USER_MEMORY_REGION } from './abi.js';
