@@ -16,6 +16,8 @@ import { run as interpRun, instructionsRetired } from './cpu/interp';
 import {
   setStopOnException as ctlSetStopOnException, stoppedVector, stoppedErrorCode, exitCode, STOP_LIMIT, STOP_IDLE,
 } from './cpu/control';
+import { stopReason as helperStopReason, clearStop as helperClearStop } from './cpu/control';
+import { takeIrqRises } from './machine/irq';
 import { unimplementedCount, lastUnimplementedOpcode } from './cpu/unimplemented';
 import { CPU_SIGNATURE } from './cpu/identity';
 import { fpuReset } from './cpu/x87/fpu-state';
@@ -422,4 +424,20 @@ export function addTestPciFunction(devfn: u32, pin: u32): u32 {
 /** Tests: drive the INTx pin of PCI slot `slot`. */
 export function setPciIrq(slot: u32, high: bool): void {
   pciSetIrq(slot, high);
+}
+
+// Helper engines (helper/kvm): the CPU runs elsewhere, the device models here.
+/** The stop a device requested since the last call (STOP_NONE when none: isa-debug-exit, reset, power-off), cleared. */
+export function takeStopRequest(): u32 {
+  const r = helperStopReason;
+  helperClearStop();
+  return r;
+}
+/** Run the timer devices up to now; returns ns until the next deadline (0xffffffff: none within 4 s). */
+export function serviceTimerDevices(): u32 {
+  return getIdleNs();
+}
+/** ISA lines that rose since the last call (bit n = IRQ n), cleared; see machine/irq.ts takeIrqRises. */
+export function takeIrqEdges(): u32 {
+  return takeIrqRises();
 }

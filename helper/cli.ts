@@ -8,15 +8,22 @@
 //   124           --timeout reached
 //   70            an internal error (a bug in tabvm: the stack trace is printed)
 
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 import { LinuxBootError, planLinuxBoot } from '../host/linux-boot.js';
 import { MultibootError, parseMultibootKernel, type MultibootModule } from '../host/multiboot.js';
 import { NodeMachine, type BootSource, type DebugconSink, type DiskImage } from '../host/node-machine.js';
-import { BIOS_IMAGE, VGA_BIOS_IMAGE, ImagesError, findPreparedImage, imagesCommand } from './images.js';
+import { kqemuUnavailableReason } from './kqemu/device.js';
+import { kvmUnavailableReason } from './kvm/availability.js';
+import type { WorkerMachineOptions, WorkerResult } from './machine-worker.js';
+import { kvmSpeedProbe } from './kvm/speed-probe.js';
+import { BIOS_IMAGE, VGA_BIOS_IMAGE, ImagesError, findPreparedImage, imagesCommand, imagesDir } from './images.js';
+import { DEFAULT_LIMITS, listEngines } from './machines.js';
+import { HelperServer } from './server.js';
 
 export const STATUS_OK = 0;
 export const STATUS_USAGE = 2;
@@ -29,6 +36,8 @@ const MAX_PORT = 0xffff;
 const PORT_DEBUGCON_DEFAULT = 0xe9;
 const MAX_DEBUGCON = 4;
 const STDERR_FD = 2;
+const CTRL_A = 0x01;
+const QUIT_KEY = 0x78; // 'x' after Ctrl-A
 
 /** A mistake of the user's: reported in one line, exit status 2. */
 export class UsageError extends Error {
@@ -39,6 +48,7 @@ const USAGE = `usage: tabvm <command> [options]
 
 commands:
   run [options]       boot a machine in Node; guest serial (COM1) on stdin/stdout
+  helper [options]    serve machines to the browser over WebSocket (see tabvm helper --help)
   images prepare|list prepare the default guest images (SeaBIOS, Linux, busybox) / show them
   bench               run the benchmarks (guest instructions per second, ratios to native)
   help                show this text
@@ -59,7 +69,8 @@ tabvm run options:
   --boot c|d|a        boot from the hard disk, CD or floppy (default: the first one given, in c d a order)
   --mem MiB           guest RAM, 1-${MAX_MEM_MIB} (default ${DEFAULT_MEM_MIB})
   --engine jit|interp CPU engine (default jit; the JIT is not built yet: jit runs the interpreter)
-  --accel wasm        where guest code runs (kvm and kqemu are not available yet)
+  --accel wasm|kvm|kqemu  where guest code runs: the Wasm CPU (default), /dev/kvm or /dev/kqemu
+                      (kvm/kqemu need the native addon and the device; exit 2 says why when missing)
   --clock realtime|deterministic  guest time: the host's clock (default), or 10 ns per instruction
   --no-reboot         exit with status 0 when the guest resets
   --timeout S         stop after S seconds with exit status 124
@@ -364,6 +375,74 @@ function preparedImage(name: string, option: string): { path: string; data: Uint
   return { path: found.path, data: found.data };
 }
 
+/**
+ * --accel kvm|kqemu: the device must be usable (else a usage error, status 2,
+ * with the reason); KVM first runs its speed probe and says how fast it is.
+ * TABVM_KQEMU_DEVICE=substitute runs kqemu against the substitute device (tests).
+ */
+function checkAccelerator(accel: 'wasm' | 'kvm' | 'kqemu'): void {
+  if (accel === 'wasm') return;
+  if (accel === 'kqemu') {
+    if (process.env.TABVM_KQEMU_DEVICE === 'substitute') return;
+    const why = kqemuUnavailableReason();
+    if (why !== undefined) throw new UsageError(`tabvm run: --accel kqemu is unavailable: ${why}; use --accel wasm`);
+    return;
+  }
+  const why = kvmUnavailableReason();
+  if (why !== undefined) throw new UsageError(`tabvm run: --accel kvm is unavailable: ${why}; use --accel wasm`);
+  process.stderr.write(`tabvm: ${kvmSpeedProbe().summary}\n`);
+}
+
+/**
+ * The machine in a worker (helper/machine-worker.ts): the vCPU blocks that
+ * thread, this one keeps the terminal. stdin goes to the worker; on a
+ * terminal Ctrl-A x still quits (handled here, as the worker has no TTY).
+ */
+async function runInWorker(options: WorkerMachineOptions, accel: 'kvm' | 'kqemu'): Promise<number> {
+  const worker = new Worker(new URL('./machine-worker.js', import.meta.url), { workerData: { options, accel }, stdin: true });
+  const stdin = process.stdin;
+  const raw = stdin.isTTY === true;
+  let sawCtrlA = false;
+  const onData = (chunk: Buffer): void => {
+    if (!raw) {
+      worker.stdin?.write(chunk);
+      return;
+    }
+    const out: number[] = [];
+    for (const b of chunk) {
+      if (sawCtrlA) {
+        sawCtrlA = false;
+        if (b === QUIT_KEY) void worker.terminate();
+        else out.push(b);
+      } else if (b === CTRL_A) sawCtrlA = true;
+      else out.push(b);
+    }
+    if (out.length) worker.stdin?.write(Buffer.from(out));
+  };
+  if (raw) stdin.setRawMode(true);
+  stdin.on('data', onData);
+  stdin.on('end', () => worker.stdin?.end());
+  try {
+    const result = await new Promise<WorkerResult | undefined>((resolve, reject) => {
+      worker.once('message', (m: WorkerResult) => resolve(m));
+      worker.once('error', reject);
+      worker.once('exit', () => resolve(undefined));
+    });
+    if (result === undefined) return STATUS_OK; // Ctrl-A x
+    if ('error' in result) {
+      if (result.usage) throw new UsageError(`tabvm run: --accel ${accel}: ${result.error}`);
+      throw new Error(result.error);
+    }
+    return result.outcome.status;
+  } finally {
+    stdin.off('data', onData);
+    if (raw) stdin.setRawMode(false);
+    stdin.pause();
+    (stdin as { unref?: () => void }).unref?.();
+    await worker.terminate();
+  }
+}
+
 async function runCommand(args: string[]): Promise<number> {
   const p = parseArgs(args);
   if (p.flags.has('help')) {
@@ -373,8 +452,8 @@ async function runCommand(args: string[]): Promise<number> {
   const engine = p.strings.get('engine') ?? 'jit';
   if (engine !== 'jit' && engine !== 'interp') throw new UsageError(`tabvm run: unknown --engine "${engine}": use jit or interp`);
   const accel = p.strings.get('accel') ?? 'wasm';
-  if (accel === 'kvm' || accel === 'kqemu') throw new UsageError(`tabvm run: --accel ${accel} is not available yet; use --accel wasm`);
-  if (accel !== 'wasm') throw new UsageError(`tabvm run: unknown --accel "${accel}": use wasm`);
+  if (accel !== 'wasm' && accel !== 'kvm' && accel !== 'kqemu')
+    throw new UsageError(`tabvm run: unknown --accel "${accel}": use wasm, kvm or kqemu`);
   const clock = p.strings.get('clock') ?? 'realtime';
   if (clock !== 'realtime' && clock !== 'deterministic') {
     throw new UsageError(`tabvm run: unknown --clock "${clock}": use realtime or deterministic`);
@@ -394,6 +473,12 @@ async function runCommand(args: string[]): Promise<number> {
   if (p.strings.has('initrd') && kernelPath === undefined) throw new UsageError('tabvm run: --initrd needs --kernel');
   if (p.lists.has('module') && multibootPath === undefined) throw new UsageError('tabvm run: --module needs --multiboot');
   const hostLoaded = kernelPath !== undefined || multibootPath !== undefined;
+  if (accel === 'kvm' && !hostLoaded) {
+    // UNFINISHED: SeaBIOS under KVM needs its ROM as read-only memory slots and PAM shadowing.
+    throw new UsageError(
+      'tabvm run: --accel kvm boots --kernel or --multiboot guests only (firmware boot under KVM is not implemented yet)',
+    );
+  }
   if (hostLoaded && (p.strings.has('bios') || p.strings.has('vga-bios'))) {
     // TODO(platform): SeaBIOS first, then the kernel through fw_cfg and a linuxboot option ROM, as QEMU does.
     throw new UsageError(
@@ -466,19 +551,27 @@ async function runCommand(args: string[]): Promise<number> {
   const statsFile = p.strings.get('stats');
   if (statsFile !== undefined) closeSync(openOutputFile(statsFile, 'stats file'));
   const debugcon = parseDebugcon(p.lists.get('debugcon') ?? []);
+  checkAccelerator(accel);
 
+  const machineOptions: WorkerMachineOptions = {
+    boot,
+    disks: drives,
+    clock,
+    memMiB,
+    engine: 'interp',
+    noReboot: p.flags.has('no-reboot'),
+    timeoutS,
+    statsFile,
+    debugcon,
+  };
+  if (accel !== 'wasm') {
+    for (const n of notices) process.stderr.write(`tabvm: ${n}\n`);
+    return await runInWorker(machineOptions, accel);
+  }
   let machine: NodeMachine;
   try {
     machine = await NodeMachine.create({
-      boot,
-      disks: drives,
-      clock,
-      memMiB,
-      engine: 'interp',
-      noReboot: p.flags.has('no-reboot'),
-      timeoutS,
-      statsFile,
-      debugcon,
+      ...machineOptions,
       stdin: process.stdin,
       stdout: process.stdout,
       stderr: process.stderr,
@@ -513,6 +606,93 @@ function benchCommand(args: string[]): number {
   return r.status ?? STATUS_INTERNAL;
 }
 
+const HELPER_OPTIONS: Record<string, OptionKind> = {
+  host: 'string',
+  port: 'string',
+  images: 'string',
+  origin: 'list',
+  'max-machines': 'string',
+  'max-mem': 'string',
+  help: 'flag',
+};
+
+const HELPER_USAGE = `usage: tabvm helper [options]
+
+Runs machines for the browser (or any WebSocket client) on this host: on KVM
+where /dev/kvm works, else on the Wasm engine (protocol: helper/PROTOCOL.md).
+
+  --host ADDR         listen address (default 127.0.0.1; anything else exposes the helper)
+  --port N            TCP port (default 0: any free port; the URL printed says which)
+  --images DIR        the folder clients may boot images from (default: the prepared images folder)
+  --origin URL        a browser Origin allowed to connect (repeatable; default the tabvm dev/preview servers)
+  --max-machines N    machines per client (default ${DEFAULT_LIMITS.maxMachinesPerClient})
+  --max-mem MiB       guest memory per client (default ${DEFAULT_LIMITS.maxMemMiBPerClient})
+`;
+
+function positiveInt(text: string | undefined, option: string, fallback: number, max: number): number {
+  if (text === undefined) return fallback;
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new UsageError(`tabvm helper: ${option} must be a whole number from 1 to ${max} (got "${text}")`);
+  return n;
+}
+
+/** tabvm helper: the WebSocket server (helper/server.ts) until SIGINT/SIGTERM. */
+async function helperCommand(args: string[]): Promise<number> {
+  const p = parseArgs(args, HELPER_OPTIONS, 'tabvm helper');
+  if (p.flags.has('help')) {
+    process.stdout.write(HELPER_USAGE);
+    return STATUS_OK;
+  }
+  const portText = p.strings.get('port');
+  const port = portText === undefined ? 0 : positiveInt(portText, '--port', 0, MAX_PORT);
+  const imagesDirPath = p.strings.get('images') ?? imagesDir();
+  if (!existsSync(imagesDirPath)) {
+    throw new UsageError(
+      `tabvm helper: the images folder ${imagesDirPath} does not exist: run "tabvm images prepare" or give --images DIR`,
+    );
+  }
+  for (const o of p.lists.get('origin') ?? []) {
+    if (!/^https?:\/\/[^/]+$/.test(o))
+      throw new UsageError(`tabvm helper: bad --origin "${o}": give scheme://host[:port], e.g. http://localhost:5173`);
+  }
+  const limits = {
+    maxMachinesPerClient: positiveInt(p.strings.get('max-machines'), '--max-machines', DEFAULT_LIMITS.maxMachinesPerClient, 64),
+    maxMemMiBPerClient: positiveInt(p.strings.get('max-mem'), '--max-mem', DEFAULT_LIMITS.maxMemMiBPerClient, 65536),
+  };
+  let server: HelperServer;
+  try {
+    server = await HelperServer.start({
+      host: p.strings.get('host') ?? '127.0.0.1',
+      port,
+      imagesDir: imagesDirPath,
+      origins: p.lists.get('origin'),
+      limits,
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new UsageError(`tabvm helper: cannot listen on ${p.strings.get('host') ?? '127.0.0.1'}:${port}: ${code}`);
+    }
+    throw err;
+  }
+  for (const e of listEngines())
+    process.stderr.write(`tabvm helper: engine ${e.name}: ${e.available ? 'available' : `unavailable: ${e.reason}`}\n`);
+  if (listEngines().find((e) => e.name === 'kvm')?.available) process.stderr.write(`tabvm helper: ${kvmSpeedProbe().summary}\n`);
+  process.stdout.write(`tabvm helper listening: ${server.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void server.close().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  process.stderr.write('tabvm helper: stopped every machine; bye\n');
+  return STATUS_OK;
+}
+
 /** Runs the CLI; resolves to the process exit status. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -533,7 +713,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'bench':
         return benchCommand(rest);
       case 'helper':
-        throw new UsageError('tabvm helper is not implemented yet (helper issue); tabvm run is available (see tabvm help)');
+        return await helperCommand(rest);
       case 'images':
         return await imagesCommand(rest, parseArgs);
       case undefined:

@@ -62,6 +62,7 @@ const SLICE_MIN = 100_000;
 const SLICE_MAX = 8_000_000;
 const SLICE_TARGET_MS = 20;
 const IDLE_SLEEP_MS = 5;
+const PAUSED_POLL_MS = 100;
 const MS_PER_S = 1000;
 const US_PER_S = 1e6;
 
@@ -79,6 +80,19 @@ export interface DiskImage {
   fd: number;
   size: number;
   readOnly: boolean;
+}
+
+/**
+ * A CPU accelerator (helper/kqemu): runs the guest's slices in place of
+ * core.exports.run and returns the same STOP_* reasons.
+ */
+export interface Accelerator {
+  readonly name: string;
+  runSlice(maxInstructions: number): number;
+  counters(): StatEntry[];
+  /** The host reset the machine (the Wasm core's CPU state was reloaded). */
+  reset?(): void;
+  close(): void;
 }
 
 export interface NodeMachineOptions {
@@ -101,6 +115,8 @@ export interface NodeMachineOptions {
   stderr: Writable;
   /** Disks (host/block-device.ts; device undefined: an empty CD-ROM or floppy drive). */
   drives?: { spec: DriveSpec; device: BlockDevice | undefined }[];
+  /** Runs the CPU instead of the Wasm core alone (helper/kqemu); made once the core exists. */
+  accelerator?: (core: Core) => Accelerator;
 }
 
 /** One counter of the statistics schema (DESIGN §9). */
@@ -137,6 +153,9 @@ export class NodeMachine {
   private rawMode = false;
   private disks: DiskImage[] = [];
   private readonly onData = (chunk: Buffer): void => this.acceptInput(chunk);
+  private accel: Accelerator | undefined;
+  private paused = false;
+  private resetRequested = false;
 
   private constructor(
     core: Core,
@@ -162,6 +181,7 @@ export class NodeMachine {
     const machine = new NodeMachine(core, opts);
     machine.attachDisks(opts.disks ?? []);
     machine.boot();
+    machine.accel = opts.accelerator?.(core);
     return machine;
   }
 
@@ -270,6 +290,37 @@ export class NodeMachine {
     return unimplementedNote(this.core);
   }
 
+  /** The Wasm core (device state, rings, display) for hosts that drive the machine (helper/). */
+  get wasmCore(): Core {
+    return this.core;
+  }
+
+  /** Host control (helper/): pause or resume between slices; the guest clock stops while paused. */
+  setPaused(paused: boolean): void {
+    if (this.paused === paused) return;
+    this.paused = paused;
+    this.core.exports.clockPause(paused ? 1 : 0);
+    this.inputWaiter?.();
+  }
+
+  /** Host control: end run() after the current slice with reason 'quit'. */
+  requestQuit(): void {
+    this.quitRequested = true;
+    this.inputWaiter?.();
+  }
+
+  /** Host control: reset the machine (as a guest reset, but never an exit) after the current slice. */
+  requestReset(): void {
+    this.resetRequested = true;
+    this.inputWaiter?.();
+  }
+
+  /** COM1 bytes from the host (helper/), as if typed on stdin. */
+  sendSerial(bytes: Uint8Array): void {
+    if (bytes.length) this.pendingInput.push(bytes);
+    this.inputWaiter?.();
+  }
+
   /** Run until the guest exits, resets (with --no-reboot), halts for good or times out. */
   async run(): Promise<MachineOutcome> {
     const startWall = performance.now();
@@ -287,8 +338,22 @@ export class NodeMachine {
     this.startInput();
     try {
       while (!outcome) {
+        if (this.resetRequested) {
+          this.resetRequested = false;
+          this.resets++;
+          this.boot();
+          this.accel?.reset?.();
+        }
+        if (this.paused) {
+          if (this.quitRequested) outcome = finish(0, 'quit');
+          else {
+            await Promise.race([sleep(PAUSED_POLL_MS), new Promise<void>((r) => (this.inputWaiter = r))]);
+            this.inputWaiter = undefined;
+          }
+          continue;
+        }
         const t0 = performance.now();
-        const reason = this.core.exports.run(slice);
+        const reason = this.accel ? this.accel.runSlice(slice) : this.core.exports.run(slice);
         const elapsed = performance.now() - t0;
         if (reason === STOP_LIMIT) {
           if (elapsed > SLICE_TARGET_MS * 2) slice = Math.max(SLICE_MIN, slice >> 1);
@@ -327,6 +392,7 @@ export class NodeMachine {
       }
     } finally {
       this.stopInput();
+      this.accel?.close();
     }
     await this.exchange();
     await new Promise<void>((r) => this.opts.stdout.write('', () => r()));
@@ -385,13 +451,13 @@ export class NodeMachine {
         value: this.comBytesIn,
       },
     ];
-    return [...readStats(this.core.memory), ...host];
+    return [...readStats(this.core.memory), ...host, ...(this.accel?.counters() ?? [])];
   }
 
   private writeStats(outcome: MachineOutcome, wallS: number, cpuS: number): void {
     const doc = {
       engine: this.opts.engine,
-      accel: 'wasm',
+      accel: this.accel?.name ?? 'wasm',
       status: outcome.status,
       reason: outcome.reason,
       counters: this.statistics(outcome, wallS, cpuS),

@@ -27,6 +27,8 @@ export const IRQ_SOURCE_HOST: u32 = 31;
 }
 /** Bit n: line n is high. */
 let irqLevels: u32 = 0;
+/** Bit n: line n went high since takeIrqRises() (a pulse leaves its mark here, not in irqLevels). */
+let irqRises: u32 = 0;
 
 /** Drive line `line` from `source` (IRQ_SOURCE_*): high or low. */
 export function setIrqSource(line: u32, source: u32, high: bool): void {
@@ -39,6 +41,7 @@ export function setIrqSource(line: u32, source: u32, high: bool): void {
   const now: u32 = after != 0 ? 1 : 0;
   if (was == now) return;
   irqLevels = now != 0 ? irqLevels | (1 << line) : irqLevels & ~(1 << line);
+  if (now != 0) irqRises |= 1 << line;
   controllerLineChanged(line, now != 0);
 }
 
@@ -55,6 +58,17 @@ export function pulseIrq(line: u32): void {
 }
 export function irqLevel(line: u32): bool {
   return (irqLevels & (1 << (line & 15))) != 0;
+}
+
+/**
+ * Lines that rose since the last call, then forget them: an engine with its
+ * own interrupt controller (KVM's in-kernel PIC) forwards edges, including
+ * pulses that are already low again when it looks.
+ */
+export function takeIrqRises(): u32 {
+  const r = irqRises;
+  irqRises = 0;
+  return r;
 }
 
 /** Every source released (machine reset; devices raise again as their reset state says). */
