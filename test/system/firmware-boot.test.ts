@@ -100,7 +100,7 @@ describe.skipIf(!floppy.ok)('booting a floppy', () => {
       if (!floppy.ok) return;
       const r = spawnSync(
         process.execPath,
-        [TABVM, 'run', '--fda', floppy.path, '--boot', 'a', '--mem', '32', '--timeout', String(FLOPPY_TIMEOUT_S)],
+        [TABVM, 'run', '--fda', floppy.path, '--boot', 'a', '--mem', '32', '--no-reboot', '--timeout', String(FLOPPY_TIMEOUT_S)],
         {
           cwd: ROOT,
           encoding: 'latin1',
@@ -112,7 +112,8 @@ describe.skipIf(!floppy.ok)('booting a floppy', () => {
       const out = r.stdout ?? '';
       const context = `stdout:\n${out.slice(-2000)}\nstderr:\n${r.stderr}`;
       expect(out, context).toMatch(/SYSLINUX \d+\.\d+/);
-      expect(out, context).toMatch(/Loading hello\.elf\.+ ?ok/);
+      // SeaBIOS's serial console copies the screen with a delay, so the kernel's own COM1 output may cut into "ok".
+      expect(out, context).toContain('Loading hello.elf...');
       expect(out, context).toContain('hello from tabvm test kernel');
       expect(out, context).toContain('multiboot magic=2badb002');
       expect(r.status, context).toBe(HELLO_STATUS);
