@@ -146,7 +146,11 @@ function bootOnce(command, args) {
         arm(WORKLOAD_TIMEOUT_MS, 'workload end marker');
       } else if (phase === 'workload') {
         const m = DONE_RE.exec(out);
-        if (!m) return;
+        if (!m) {
+          // The shell is back without the end marker: the workload failed in the guest.
+          if (out.includes(PROMPT)) fail(`the workload ended without its result: ${JSON.stringify(out.slice(0, 300))}`);
+          return;
+        }
         const work = { wall: (performance.now() - typed.wall) / 1000, cpu: processCpu(child.pid) - typed.cpu };
         phase = 'finished';
         clearTimeout(timer);
@@ -250,7 +254,7 @@ async function benchLinux(dir) {
     return;
   }
   console.log(`Linux benchmark: ${images}/vmlinuz + initrd.gz, "${APPEND}", ${MEM_MIB} MiB; medians of ${RUNS} runs`);
-  console.log(`  workload: ${WORKLOAD} (bench/workload.c, gcc -m32 -O2 -static), typed at the prompt, timed to its end marker`);
+  console.log(`  workload: ${WORKLOAD} (bench/workload.c, gcc -m32 -O2 -static -nostdlib), typed at the prompt, timed to its end marker`);
   const rows = [];
   let native;
   if (ONLY.has('native')) {

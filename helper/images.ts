@@ -9,7 +9,7 @@
 //   initrd.gz                     an initramfs built here (host/cpio.ts): busybox and its applet
 //                                 links, /init (mounts proc/sys/devtmpfs, runs a shell on the
 //                                 console), /dev/console, a test file of known content, and
-//                                 /bin/tabvm-bench (bench/workload.c, `gcc -m32 -O2 -static`)
+//                                 /bin/tabvm-bench (bench/workload.c, `gcc -m32 -O2 -static -nostdlib`)
 //   tabvm-bench                   that workload binary (npm run bench runs it in the guest)
 //   isolinux.bin, ldlinux.c32     ISOLINUX                         (isolinux, syslinux-common)
 //   tabvm.iso                     a bootable CD (host/iso9660.ts): ISOLINUX boots vmlinuz + initrd.gz
@@ -487,15 +487,32 @@ export function assembleHdboot(outDir: string): Uint8Array {
 }
 
 /**
- * Builds bench/workload.c as a static i386 binary (stripped, so the same
- * source and compiler give the same bytes and prepare stays idempotent).
+ * gcc flags of the guest workload: static i386, no C library (its own _start
+ * and system calls, see bench/workload.c), no CET or stack-protector code,
+ * stripped so the same source and compiler give the same bytes and prepare
+ * stays idempotent.
  */
+const WORKLOAD_GCC_FLAGS = [
+  '-m32',
+  '-O2',
+  '-static',
+  '-nostdlib',
+  '-fno-pie',
+  '-no-pie',
+  '-fcf-protection=none',
+  '-fno-stack-protector',
+  '-fno-asynchronous-unwind-tables',
+  '-DTABVM_FREESTANDING',
+  '-s',
+];
+
+/** Builds bench/workload.c as the guest's /bin/tabvm-bench. */
 export function buildWorkload(outDir: string): Uint8Array {
   const out = join(outDir, WORKLOAD_IMAGE);
-  const r = spawnSync('gcc', ['-m32', '-O2', '-static', '-s', '-o', out, WORKLOAD_SOURCE], { encoding: 'utf8' });
+  const r = spawnSync('gcc', [...WORKLOAD_GCC_FLAGS, '-o', out, WORKLOAD_SOURCE, '-lgcc'], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
     throw new ImagesError(
-      `tabvm images prepare: cannot build the benchmark workload (gcc -m32 -static ${WORKLOAD_SOURCE}): ` +
+      `tabvm images prepare: cannot build the benchmark workload (gcc -m32 -static -nostdlib ${WORKLOAD_SOURCE}): ` +
         `${r.error?.message ?? r.stderr.trim().split('\n')[0]}; apt-get install gcc-multilib`,
     );
   }
