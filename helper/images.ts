@@ -8,11 +8,18 @@
 //   busybox                       static i386 busybox              (busybox-static)
 //   initrd.gz                     an initramfs built here (host/cpio.ts): busybox and its applet
 //                                 links, /init (mounts proc/sys/devtmpfs, runs a shell on the
-//                                 console), /dev/console, and a test file of known content
+//                                 console), /dev/console, a test file of known content, and
+//                                 /bin/tabvm-bench (bench/workload.c, `gcc -m32 -O2 -static -nostdlib`)
+//   tabvm-bench                   that workload binary (npm run bench runs it in the guest)
 //   isolinux.bin, ldlinux.c32     ISOLINUX                         (isolinux, syslinux-common)
 //   tabvm.iso                     a bootable CD (host/iso9660.ts): ISOLINUX boots vmlinuz + initrd.gz
 //   tabvm-hd.img                  a hard disk: the project's own boot loader (images/boot/hdboot.asm)
 //                                 loads vmlinuz + initrd.gz with INT 13h extended reads
+//   tabvm-floppy.img              a 1.44 MB FAT12 floppy: SYSLINUX (installed by the host's
+//                                 `syslinux`, with mkfs.fat and mtools) whose mboot.c32 boots the
+//                                 project's Multiboot test kernel images/tests/hello.asm; made only
+//                                 where those tools are installed (apt-get install syslinux mtools
+//                                 dosfstools), else skipped with a note
 // and manifest.json: each file's size and SHA-256, the packages and versions
 // it came from, and the kernel command line the media use.
 //
@@ -44,6 +51,7 @@ export const KERNEL_IMAGE = 'vmlinuz';
 export const INITRD_IMAGE = 'initrd.gz';
 export const ISO_IMAGE = 'tabvm.iso';
 export const DISK_IMAGE = 'tabvm-hd.img';
+export const FLOPPY_IMAGE = 'tabvm-floppy.img';
 export const MANIFEST = 'manifest.json';
 /** The command line the CD and disk images pass to the kernel. */
 export const MEDIA_APPEND = 'console=ttyS0 noapic panic=-1';
@@ -71,6 +79,10 @@ function packageRoot(): string {
 }
 const REPO_ROOT = packageRoot();
 const HDBOOT_SOURCE = join(REPO_ROOT, 'images', 'boot', 'hdboot.asm');
+const WORKLOAD_SOURCE = join(REPO_ROOT, 'bench', 'workload.c');
+/** The benchmark workload's name in the prepared folder, and its path in the initramfs. */
+export const WORKLOAD_IMAGE = 'tabvm-bench';
+export const GUEST_WORKLOAD = '/bin/tabvm-bench';
 
 export interface ManifestFile {
   name: string;
@@ -399,8 +411,8 @@ poweroff -f
 reboot -f
 `;
 
-/** The initramfs (uncompressed newc cpio). */
-export function buildInitramfs(busybox: Uint8Array, applets: string[]): Uint8Array {
+/** The initramfs (uncompressed newc cpio); `workload` becomes /bin/tabvm-bench. */
+export function buildInitramfs(busybox: Uint8Array, applets: string[], workload?: Uint8Array): Uint8Array {
   const dir = (name: string): CpioEntry => ({ name, mode: S_IFDIR | 0o755 });
   const entries: CpioEntry[] = [
     dir('bin'),
@@ -416,13 +428,17 @@ export function buildInitramfs(busybox: Uint8Array, applets: string[]): Uint8Arr
     { name: 'init', mode: S_IFREG | 0o755, data: INIT_SCRIPT },
     { name: GUEST_TEST_FILE.slice(1), mode: S_IFREG | 0o644, data: testFileContent() },
   ];
+  if (workload) entries.push({ name: GUEST_WORKLOAD.slice(1), mode: S_IFREG | 0o755, data: workload });
   return writeCpio(entries);
 }
 
 // ---------------------------------------------------------------- media
 
-const ISOLINUX_CFG = `SERIAL 0 115200
-DEFAULT linux
+// No SERIAL directive: SeaBIOS's serial console (fw_cfg etc/sercon-port, which
+// tabvm gives it so its messages reach COM1 as the issue asks) already mirrors
+// every INT 10h character to COM1, so ISOLINUX writing the UART itself too
+// printed each of its lines twice.
+const ISOLINUX_CFG = `DEFAULT linux
 PROMPT 0
 TIMEOUT 0
 LABEL linux
@@ -470,6 +486,98 @@ export function assembleHdboot(outDir: string): Uint8Array {
   return new Uint8Array(readFileSync(out));
 }
 
+/**
+ * gcc flags of the guest workload: static i386, no C library (its own _start
+ * and system calls, see bench/workload.c), no CET or stack-protector code,
+ * stripped so the same source and compiler give the same bytes and prepare
+ * stays idempotent.
+ */
+const WORKLOAD_GCC_FLAGS = [
+  '-m32',
+  '-O2',
+  '-static',
+  '-nostdlib',
+  '-fno-pie',
+  '-no-pie',
+  '-fcf-protection=none',
+  '-fno-stack-protector',
+  '-fno-asynchronous-unwind-tables',
+  '-DTABVM_FREESTANDING',
+  '-s',
+];
+
+/** Builds bench/workload.c as the guest's /bin/tabvm-bench. */
+export function buildWorkload(outDir: string): Uint8Array {
+  const out = join(outDir, WORKLOAD_IMAGE);
+  const r = spawnSync('gcc', [...WORKLOAD_GCC_FLAGS, '-o', out, WORKLOAD_SOURCE, '-lgcc'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new ImagesError(
+      `tabvm images prepare: cannot build the benchmark workload (gcc -m32 -static -nostdlib ${WORKLOAD_SOURCE}): ` +
+        `${r.error?.message ?? r.stderr.trim().split('\n')[0]}; apt-get install gcc-multilib`,
+    );
+  }
+  return new Uint8Array(readFileSync(out));
+}
+
+const FLOPPY_KIB = 1440;
+const FLOPPY_VOLUME_ID = '54564d46'; // "TVMF": fixed, so the image does not change with each run
+// No SERIAL directive, as for ISOLINUX: SeaBIOS's serial console copies it to COM1.
+const FLOPPY_CFG = `PROMPT 0
+TIMEOUT 0
+DEFAULT hello
+LABEL hello
+  KERNEL mboot.c32
+  APPEND hello.elf
+`;
+/** SYSLINUX's COM32 modules that mboot.c32 needs, from the host's syslinux-common (the installer's version). */
+const SYSLINUX_MODULES = '/usr/lib/syslinux/modules/bios';
+const FLOPPY_TOOLS = 'apt-get install syslinux mtools dosfstools';
+
+function run(cmd: string, args: string[], what: string): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new ImagesError(`tabvm images prepare: ${what} (${cmd}) failed: ${r.error?.message ?? (r.stderr || r.stdout).trim()}`);
+  }
+}
+
+/** Why the floppy cannot be made here (a missing tool), or undefined. */
+export function floppyToolsMissing(): string | undefined {
+  const missing = [
+    ['mkfs.fat', ['--help']],
+    ['syslinux', ['--version']],
+    ['mcopy', ['--version']],
+  ].filter(([cmd, args]) => spawnSync(cmd as string, args as string[], { stdio: 'ignore' }).error !== undefined);
+  if (missing.length) return `${missing.map(([c]) => c).join(', ')} not installed (${FLOPPY_TOOLS})`;
+  if (!existsSync(join(SYSLINUX_MODULES, 'mboot.c32'))) return `no ${SYSLINUX_MODULES}/mboot.c32 (${FLOPPY_TOOLS})`;
+  return undefined;
+}
+
+/**
+ * The boot floppy: FAT12 (mkfs.fat), SYSLINUX installed in its boot sector
+ * and ldlinux.sys (syslinux --install, through mtools), its configuration,
+ * mboot.c32 with the libraries it loads, and the Multiboot kernel.
+ */
+export function buildFloppy(workDir: string, kernel: Uint8Array): Uint8Array {
+  const img = join(workDir, FLOPPY_IMAGE);
+  rmSync(img, { force: true });
+  run('mkfs.fat', ['-C', '-F', '12', '-n', 'TABVM', '-i', FLOPPY_VOLUME_ID, img, String(FLOPPY_KIB)], 'making the FAT12 floppy');
+  run('syslinux', ['--install', img], 'installing SYSLINUX on the floppy');
+  const cfg = join(workDir, 'syslinux.cfg');
+  writeFileSync(cfg, FLOPPY_CFG);
+  const elf = join(workDir, 'hello.elf');
+  writeFileSync(elf, kernel);
+  const files = [cfg, elf, ...['mboot.c32', 'libcom32.c32'].map((m) => join(SYSLINUX_MODULES, m))];
+  run('mcopy', ['-i', img, '-o', ...files, '::'], 'copying files to the floppy');
+  return new Uint8Array(readFileSync(img));
+}
+
+/** images/tests/hello.asm as a Multiboot ELF (images/tests/build.mjs: nasm and ld). */
+function buildHelloKernel(): Uint8Array {
+  const script = join(REPO_ROOT, 'images', 'tests', 'build.mjs');
+  run(process.execPath, [script, 'hello'], 'building images/tests/hello.asm');
+  return new Uint8Array(readFileSync(join(REPO_ROOT, 'images', 'tests', 'build', 'hello.elf')));
+}
+
 /** The hard-disk image: hdboot in the first sectors, then the kernel and the initrd, sector-aligned. */
 export function buildDiskImage(loader: Uint8Array, kernel: Uint8Array, initrd: Uint8Array, append: string): Uint8Array {
   if (loader.length > DISK_DATA_LBA * DISK_SECTOR) throw new RangeError('hdboot is larger than its area');
@@ -504,7 +612,7 @@ export function buildDiskImage(loader: Uint8Array, kernel: Uint8Array, initrd: U
 
 // ---------------------------------------------------------------- commands
 
-const STEPS = 7;
+const STEPS = 8;
 
 /** tabvm images prepare: returns the manifest written. */
 export async function prepareImages(dir: string, out: NodeJS.WriteStream = process.stdout): Promise<Manifest> {
@@ -556,35 +664,54 @@ export async function prepareImages(dir: string, out: NodeJS.WriteStream = proce
   const ldlinux = pick('syslinux-common', 'usr/lib/syslinux/modules/bios/ldlinux.c32');
   rmSync(work, { recursive: true, force: true });
 
-  progress.step(5, 'building the initramfs (busybox, /init, a test file)');
+  progress.step(5, 'building the initramfs (busybox, /init, a test file, the benchmark workload)');
   const applets = busyboxApplets(busybox);
-  const cpio = buildInitramfs(busybox, applets);
+  const tmp = join(tmpdir(), `tabvm-prepare-${process.pid}`);
+  mkdirSync(tmp, { recursive: true });
+  let workload: Uint8Array;
+  let loader: Uint8Array;
+  try {
+    workload = buildWorkload(tmp);
+    loader = assembleHdboot(tmp);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const cpio = buildInitramfs(busybox, applets, workload);
   const initrd = gzipSync(cpio, { level: zlibConstants.Z_BEST_COMPRESSION });
   progress.status(`${applets.length} busybox applets; cpio ${fmtBytes(cpio.length)}, gzip ${fmtBytes(initrd.length)}`, true);
 
   progress.step(6, 'building the CD image (ISO 9660 + El Torito, ISOLINUX) and the hard-disk image (hdboot)');
   const iso = buildIso(isolinux, ldlinux, kernel, initrd);
-  const tmp = join(tmpdir(), `tabvm-hdboot-${process.pid}`);
-  mkdirSync(tmp, { recursive: true });
-  let disk: Uint8Array;
-  try {
-    disk = buildDiskImage(assembleHdboot(tmp), kernel, initrd, MEDIA_APPEND);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
+  const disk = buildDiskImage(loader, kernel, initrd, MEDIA_APPEND);
+
+  progress.step(7, 'building the boot floppy (FAT12, SYSLINUX, mboot.c32, images/tests/hello.asm)');
+  const floppyMissing = floppyToolsMissing();
+  let floppy: Uint8Array | undefined;
+  if (floppyMissing) progress.status(`skipped: ${floppyMissing}`, true);
+  else {
+    const work = join(tmpdir(), `tabvm-floppy-${process.pid}`);
+    mkdirSync(work, { recursive: true });
+    try {
+      floppy = buildFloppy(work, buildHelloKernel());
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   }
 
-  progress.step(7, 'writing the images and manifest.json (SHA-256 of each)');
+  progress.step(8, 'writing the images and manifest.json (SHA-256 of each)');
   const files: [string, Uint8Array, string][] = [
     [BIOS_IMAGE, bios, 'SeaBIOS system BIOS (seabios)'],
     [VGA_BIOS_IMAGE, vgabios, 'SeaBIOS VGA BIOS for the standard VGA (seabios)'],
     [KERNEL_IMAGE, kernel, `Linux bzImage (${kernelPackage})`],
     ['busybox', busybox, 'static i386 busybox (busybox-static)'],
+    [WORKLOAD_IMAGE, workload, `benchmark workload, ${GUEST_WORKLOAD} in the initramfs (bench/workload.c)`],
     [INITRD_IMAGE, initrd, 'initramfs: busybox, /init with a shell on the console, a test file'],
     ['isolinux.bin', isolinux, 'ISOLINUX (isolinux)'],
     ['ldlinux.c32', ldlinux, 'ISOLINUX core module (syslinux-common)'],
     [ISO_IMAGE, iso, 'bootable CD: ISOLINUX, vmlinuz, initrd.gz'],
     [DISK_IMAGE, disk, 'bootable hard disk: hdboot (images/boot/hdboot.asm), vmlinuz, initrd.gz'],
   ];
+  if (floppy) files.push([FLOPPY_IMAGE, floppy, 'bootable 1.44 MB floppy: SYSLINUX, mboot.c32, hello.elf (images/tests/hello.asm)']);
   const manifestFiles: ManifestFile[] = [];
   for (const [name, data, description] of files) {
     const path = join(dir, name);

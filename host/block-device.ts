@@ -329,9 +329,17 @@ export function blockHost(core: Core): BlockHost {
   return h;
 }
 
+/** CMOS drive type for each floppy size (core-as/devices/rtc146818.ts cmosSetFloppyType); an empty drive is a 1.44 MB one. */
+const FLOPPY_CMOS_TYPES: Record<number, number> = { 368640: 1, 1228800: 2, 737280: 3, 1474560: 4, 2949120: 5 };
+const FLOPPY_CMOS_TYPE_EMPTY = 4;
+
 /** Attach a drive to the core's machine (see the top of this file). */
 export function attachDrive(core: Core, spec: DriveSpec, dev: BlockDevice | undefined): void {
   blockHost(core).attach(spec, dev);
+  // The BIOS finds floppy drives only in CMOS register 0x10 (SeaBIOS floppy_setup on QEMU), which QEMU's pc machine fills in.
+  if (spec.bus === 'floppy') {
+    core.exports.cmosSetFloppyType(spec.unit, dev ? (FLOPPY_CMOS_TYPES[dev.size] ?? FLOPPY_CMOS_TYPE_EMPTY) : FLOPPY_CMOS_TYPE_EMPTY);
+  }
 }
 
 /** Serve the core's pending disk requests, then let the devices finish their commands. */

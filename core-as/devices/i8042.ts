@@ -27,16 +27,14 @@
 // INPUT_EVENT_SIZE-byte records, see the constants below and host/ps2-input.ts.
 // Events stay in the ring while the keyboard's buffer is full.
 
-import { I8042_STATE, CPU_STATE } from '../machine/layout';
+import { I8042_STATE } from '../machine/layout';
 import { registerPorts } from '../machine/ports';
 import { raiseIrq, lowerIrq } from '../machine/irq';
 import { ringPop, ringUsed, RING_INPUT, RING_OFF_TAIL, RING_OFF_DATA, RING_OFF_CAPACITY } from '../machine/rings';
 import { DEV_I8042 } from '../machine/device-ids';
 import { clockNow } from '../machine/clock';
 import { requestReset } from '../cpu/control';
-import { OFF_A20_MASK } from '../cpu/state';
-import { tlbFlushAll } from '../cpu/paging';
-import { invalidateFetch } from '../cpu/memory';
+import { setA20 } from './system-control';
 import {
   kbdReset, kbdWrite, kbdHasData, kbdTake, kbdKeyEvent, kbdAdvance, set2ToSet1, KEY_EXTENDED, KEY_PAUSE,
 } from './ps2-keyboard';
@@ -126,13 +124,6 @@ export const INPUT_MOUSE: u32 = 3;
 
 @inline function mode(): u32 {
   return <u32>load<u8>(C_MODE);
-}
-
-/** A20 gate (output port bit 1): the CPU's address mask, and every cached translation with it. */
-function setA20(enabled: bool): void {
-  store<u32>(CPU_STATE + OFF_A20_MASK, enabled ? 0xffffffff : 0xffefffff);
-  tlbFlushAll(false);
-  invalidateFetch();
 }
 
 /** Drive IRQ 1 and 12 from the output buffer's state and the command byte's enables. */

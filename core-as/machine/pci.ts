@@ -67,6 +67,10 @@ const QEMU_SUBSYSTEM_ID: u32 = 0x1100;
 // State layout (PCI_STATE):
 const ST_ADDRESS: u32 = PCI_STATE + 0x000; // u32 CONFIG_ADDRESS latch
 const ST_COUNT: u32 = PCI_STATE + 0x004; // u32 functions in use
+// ISA IRQ each PIRQ line is routed to, a byte per line (0x80: not routed), set
+// by the PIIX3's PIRQRC registers (pciSetPirqRoute).
+const ST_PIRQ_ROUTE: u32 = PCI_STATE + 0x008;
+const PIRQ_NOT_ROUTED: u32 = 0x80808080;
 const ST_SLOT_OF: u32 = PCI_STATE + 0x010; // 256 × u8: devfn → slot (PCI_NO_FUNCTION when absent)
 const ST_OWNER: u32 = PCI_STATE + 0x110; // 16 × u8: slot → DEV_* owner
 const ST_DEVFN: u32 = PCI_STATE + 0x120; // 16 × u8: slot → devfn
@@ -86,6 +90,7 @@ const CONFIG_SPACE: u32 = 0x100;
 export function pciClear(): void {
   memory.fill(PCI_STATE, 0, ST_CONFIG - PCI_STATE);
   memory.fill(ST_SLOT_OF, <u8>PCI_NO_FUNCTION, 256);
+  store<u32>(ST_PIRQ_ROUTE, PIRQ_NOT_ROUTED);
   memory.fill(ST_CONFIG, 0, 2 * PCI_MAX_FUNCTIONS * CONFIG_SPACE);
 }
 
@@ -229,14 +234,12 @@ export function pciPirqOf(slot: u32): u32 {
   return ((pciDevfn(slot) >>> 3) + pin - 1) & 3;
 }
 
-/** ISA IRQ each PIRQ line is routed to (0x80: not routed), set by the PIIX3's PIRQRC registers. */
-let pirqRoute: u32 = 0x80808080;
 
 /** The PIIX3 changed its routing: move every asserted pin to its new IRQ. */
 export function pciSetPirqRoute(route: u32): void {
   const n = load<u32>(ST_COUNT);
   for (let s: u32 = 0; s < n; s++) driveIrq(s, false);
-  pirqRoute = route;
+  store<u32>(ST_PIRQ_ROUTE, route);
   for (let s: u32 = 0; s < n; s++) pciUpdateIrq(s);
 }
 
@@ -249,7 +252,7 @@ function pciUpdateIrq(slot: u32): void {
 
 function driveIrq(slot: u32, high: bool): void {
   if (pciRead8(slot, PCI_INTERRUPT_PIN) == 0) return;
-  const route = (pirqRoute >>> (pciPirqOf(slot) * 8)) & 0xff;
+  const route = (load<u32>(ST_PIRQ_ROUTE) >>> (pciPirqOf(slot) * 8)) & 0xff;
   if ((route & 0x80) != 0) {
     // Not routed: make sure no line is left driven by this slot.
     for (let line: u32 = 0; line < 16; line++) setIrqSource(line, IRQ_SOURCE_PCI + slot, false);

@@ -16,13 +16,17 @@ import { SECTOR_BYTES, patchBootInfoTable, writeIso } from '../../host/iso9660.j
 import {
   DISK_IMAGE,
   GUEST_PROMPT,
+  GUEST_WORKLOAD,
   GUEST_TEST_FILE,
   INIT_SCRIPT,
   ISO_IMAGE,
   assembleHdboot,
   buildDiskImage,
+  buildFloppy,
   buildInitramfs,
+  buildWorkload,
   busyboxApplets,
+  floppyToolsMissing,
   debianSources,
   imagesDir,
   readManifest,
@@ -71,6 +75,74 @@ describe('cpio newc writer (buffer-format.rst)', () => {
     expect(get('dev/console')?.rdevMajor).toBe(5);
     expect(get(GUEST_TEST_FILE.slice(1))?.data).toEqual(testFileContent());
     expect(INIT_SCRIPT).toMatch(/setsid cttyhack sh/);
+    expect(get(GUEST_WORKLOAD.slice(1))).toBeUndefined();
+  });
+
+  it('adds the benchmark workload as an executable /bin/tabvm-bench', () => {
+    const workload = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 1]);
+    const entries = readCpio(buildInitramfs(new Uint8Array(4), ['sh'], workload));
+    const bench = entries.find((e) => e.name === GUEST_WORKLOAD.slice(1));
+    expect(bench?.data).toEqual(workload);
+    expect((bench?.mode ?? 0) & S_IFMT).toBe(S_IFREG);
+    expect((bench?.mode ?? 0) & 0o111).toBe(0o111);
+  });
+});
+
+const ELF_CLASS = 4;
+const ELFCLASS32 = 1;
+const ELF_MACHINE = 18;
+const EM_386 = 3;
+const ELF32_PHOFF = 28;
+const ELF32_PHENTSIZE = 42;
+const ELF32_PHNUM = 44;
+const PT_INTERP = 3;
+
+describe('benchmark workload (bench/workload.c)', () => {
+  it('builds as a static 32-bit x86 ELF, the same bytes each time (prepare stays idempotent)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tabvm-workload-'));
+    try {
+      const a = buildWorkload(dir);
+      const b = buildWorkload(dir);
+      expect(new TextDecoder().decode(a.subarray(1, 4))).toBe('ELF');
+      expect(a[ELF_CLASS]).toBe(ELFCLASS32);
+      expect(new DataView(a.buffer, a.byteOffset).getUint16(ELF_MACHINE, true)).toBe(EM_386);
+      // Static: no program header asks for a dynamic loader (PT_INTERP).
+      const dv = new DataView(a.buffer, a.byteOffset);
+      const phoff = dv.getUint32(ELF32_PHOFF, true);
+      const types = Array.from({ length: dv.getUint16(ELF32_PHNUM, true) }, (_, i) =>
+        dv.getUint32(phoff + i * dv.getUint16(ELF32_PHENTSIZE, true), true),
+      );
+      expect(types.length).toBeGreaterThan(0);
+      expect(types).not.toContain(PT_INTERP);
+      expect(createHash('sha256').update(b).digest('hex')).toBe(createHash('sha256').update(a).digest('hex'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const FAT12_LABEL_OFFSET = 0x36;
+const BOOT_SIGNATURE_OFFSET = 510;
+const FLOPPY_BYTES = 1474560;
+const floppyMissing = floppyToolsMissing();
+
+describe.skipIf(floppyMissing !== undefined)('boot floppy (mkfs.fat, syslinux, mtools)', () => {
+  it('is a 1.44 MB FAT12 image with SYSLINUX in its boot sector and the files it loads', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tabvm-floppy-'));
+    try {
+      const kernel = new TextEncoder().encode('not really a kernel');
+      const img = buildFloppy(dir, kernel);
+      expect(img.length).toBe(FLOPPY_BYTES);
+      expect(new TextDecoder().decode(img.subarray(FAT12_LABEL_OFFSET, FAT12_LABEL_OFFSET + 8))).toBe('FAT12   ');
+      expect([img[BOOT_SIGNATURE_OFFSET], img[BOOT_SIGNATURE_OFFSET + 1]]).toEqual([0x55, 0xaa]);
+      const text = new TextDecoder('latin1').decode(img);
+      expect(text).toContain('SYSLINUX');
+      // 8.3 directory entries of the files mboot.c32 needs.
+      for (const name of ['LDLINUX SYS', 'SYSLINUXCFG', 'MBOOT   C32', 'LIBCOM32C32', 'HELLO   ELF']) expect(text).toContain(name);
+      expect(text).toContain('not really a kernel');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
