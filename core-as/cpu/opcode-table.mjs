@@ -263,7 +263,14 @@ add({ op: 0x0f06, mn: 'clts', ops: '', exec: 'clts()', ...SYS });
 add({ op: 0x0f08, mn: 'invd', ops: '', exec: 'invd()', ...SYS, cpu: '486' });
 add({ op: 0x0f09, mn: 'wbinvd', ops: '', exec: 'invd()', ...SYS, cpu: '486' });
 add({ op: 0x0f0b, mn: 'ud2', ops: '', exec: 'ud2()', user: false, cpu: 'P6' });
-add({ op: 0x0f1f, reg: 0, mn: 'nop', ops: 'Ev', exec: 'nop()', cpu: 'P6' });
+// The reserved hint NOPs (SDM Vol. 2B "NOP" and Table A-3, 0F 19-0F 1F): each takes a ModRM
+// operand, touches no memory and does nothing on a CPU without the features later given some of
+// these encodings (MPX, CET). Compilers emit ENDBR32 (F3 0F 1E FB) at every function entry, and
+// Debian's static glibc carries it: as a #UD, any such binary dies with SIGILL.
+for (let reg = 0; reg < 8; reg++) add({ op: 0x0f1f, reg, mn: 'nop', ops: 'Ev', exec: 'nop()', cpu: 'P6' });
+for (const op of [0x0f19, 0x0f1a, 0x0f1b, 0x0f1c, 0x0f1d, 0x0f1e]) {
+  add({ op, mn: 'nop', ops: 'Ev', exec: 'nop()', cpu: 'P6' });
+}
 add({ op: 0x0f20, mn: 'mov', ops: 'Rd,Cd', exec: 'movFromCr()', ...SYS, cpu: '386' });
 add({ op: 0x0f21, mn: 'mov', ops: 'Rd,Dd', exec: 'movFromDr()', ...SYS, cpu: '386' });
 add({ op: 0x0f22, mn: 'mov', ops: 'Cd,Rd', exec: 'movToCr()', ...SYS, cpu: '386', cf: 'sys' });

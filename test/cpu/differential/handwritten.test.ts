@@ -90,6 +90,9 @@ function decimalAdjust(al: number, flags: number, sub: boolean): { al: number; f
 
 function buildCases(): Hand[] {
   const cases: Hand[] = [
+    // Compilers put ENDBR32 at every function entry; without CET it is a hint NOP.
+    { asm: 'endbr32', bytes: [0xf3, 0x0f, 0x1e, 0xfb] },
+    { asm: 'nop word [eax+eax*1+0x0] (0F 1F /0)', bytes: [0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00] },
     { asm: 'div ecx (quotient overflow)', bytes: [0xf7, 0xf1], regs: { eax: 0, edx: 5, ecx: 2 }, expect: { vector: VEC_DE } },
     { asm: 'div ecx (by zero)', bytes: [0xf7, 0xf1], regs: { ecx: 0 }, expect: { vector: VEC_DE } },
     { asm: 'div ecx', bytes: [0xf7, 0xf1], regs: { eax: 100, edx: 0, ecx: 7 }, expect: { regs: { eax: 14, edx: 2 } } },

@@ -194,7 +194,9 @@ function buildFixture(): OpcodeRow[] {
   rows.push(row(0xff, 'push', 'Ev', { reg: 6 }));
 
   rows.push(row(0x0f0b, 'ud2', ''));
-  rows.push(row(0x0f1f, 'nop', 'Ev', { reg: 0 }));
+  for (let reg = 0; reg < 8; reg++) rows.push(row(0x0f1f, 'nop', 'Ev', { reg }));
+  // Reserved hint NOPs (SDM Table A-3), ENDBR32's encoding among them.
+  for (const op of [0x0f19, 0x0f1a, 0x0f1b, 0x0f1c, 0x0f1d, 0x0f1e]) rows.push(row(op, 'nop', 'Ev'));
   rows.push(row(0x0fa2, 'cpuid', '', { user: false }));
   rows.push(row(0x0fa3, 'bt', 'Ev,Gv', fl('c', 'oszap')));
   rows.push(row(0x0fa4, 'shld', 'Ev,Gv,Ib', fl(ALL, 'a')));
