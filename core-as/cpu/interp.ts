@@ -182,13 +182,16 @@ function runBatch(limit: u32): void {
   let pc = eip();
   while (runCount < limit) {
     let execute = true;
+    // Compiled blocks run only from a plain boundary (no debug checks, shadow or pending INTR).
+    let plain = true;
     if (boundaryChecks || load<u32>(CPU_STATE + OFF_INTR_LINE) != 0) {
+      plain = false;
       const b = beforeInstruction();
       if (b == BOUNDARY_STOP) return;
       execute = b == BOUNDARY_RUN;
       pc = eip();
     }
-    if (execute && jitEnabled) {
+    if (plain && jitEnabled) {
       // Compiled code for this EIP (jit/cache.ts): it runs whole instructions
       // and returns how many, with EIP stored and a fault possibly pending.
       const n = jitEnter(pc, limit - runCount);

@@ -62,6 +62,7 @@ const EIP_ADDR: u32 = CPU_STATE + OFF_EIP;
 const CS_HI_ADDR: u32 = CPU_STATE + OFF_SEGS + SEG_CS * SEG_SIZE + SEG_HI;
 
 const NO_REG: i32 = -1;
+const MAX_INSTRUCTION_BYTES: u32 = 15;
 
 // ---------- decoding state (compile time) ----------
 
@@ -766,7 +767,8 @@ export function translateBlock(addr: u32, lastByte: u32, eip: u32, stackIs32: bo
     const at = cur;
     bad = false;
     const r = translateOne();
-    if (r == T_NO || bad) {
+    // Longer than 15 bytes (prefixes): the interpreter raises #GP (SDM Vol. 2A §2.3.11).
+    if (r == T_NO || bad || cur - at > MAX_INSTRUCTION_BYTES) {
       // Nothing of it may stay emitted: rewind.
       encRewind(mark);
       cur = at;
