@@ -31,6 +31,8 @@ export class JitHost {
   /** Milliseconds spent compiling and instantiating modules. */
   compileMs = 0;
   modules = 0;
+  /** When set, every compiled module's bytes are appended (golden tests). */
+  capture: Uint8Array[] | undefined;
 
   /** The import core.wasm expects as env.jitCompile. */
   readonly jitCompile = (ptr: number, len: number, slot: number): number => {
@@ -40,6 +42,7 @@ export class JitHost {
     try {
       // A copy: the module bytes are in the shared memory, which WebAssembly.Module refuses to read in place.
       const bytes = new Uint8Array(memory.buffer, ptr >>> 0, len >>> 0).slice();
+      this.capture?.push(bytes);
       const module = new WebAssembly.Module(bytes);
       const instance = new WebAssembly.Instance(module, { env: this.imports });
       const table = this.core!.table;

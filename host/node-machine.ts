@@ -110,7 +110,7 @@ export interface NodeMachineOptions {
   /** 'realtime' for people (default), 'deterministic' for reproducible tests. */
   clock?: 'realtime' | 'deterministic';
   memMiB: number;
-  engine: 'interp';
+  engine: 'interp' | 'jit';
   noReboot: boolean;
   /** Seconds; undefined = no limit. */
   timeoutS?: number;
@@ -174,7 +174,7 @@ export class NodeMachine {
     if (opts.debugcon.length > DEBUGCON_CHANNELS) {
       throw new RangeError(`at most ${DEBUGCON_CHANNELS} debug console ports`);
     }
-    const core = await createCore({ memoryMiB: opts.memMiB });
+    const core = await createCore({ memoryMiB: opts.memMiB, engine: opts.engine });
     for (const d of opts.drives ?? []) attachDrive(core, d.spec, d.device);
     const machine = new NodeMachine(core, opts);
     const DETACHED = 0xffffffff;
