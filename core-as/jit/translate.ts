@@ -488,7 +488,7 @@ function translateOne(): u32 {
     if (bad) return T_NO;
     const nextEip = instrEip + (cur - instrStart);
     const target = nextEip + rel;
-    if (op >= 0xeb) {
+    if (op == 0xeb || op == 0xe9) {
       emitJumpTo(target, nextEip);
       return T_END;
     }

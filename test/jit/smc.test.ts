@@ -82,6 +82,17 @@ describe('JIT: compiled code matches the interpreter', () => {
     expect(jit.jitInstructions).toBeGreaterThan(2900);
   });
 
+  it('takes JMP rel32 whatever the flags (it is not a conditional jump)', async () => {
+    // xor eax, eax; dec eax (SF = 1); jmp +5; mov ebx, 1; hlt
+    const code = [0x31, 0xc0, 0x48, 0xe9, ...u32(5), 0xbb, ...u32(1), 0xf4];
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from([0x90, ...code]));
+      c.setReg('eip', CODE);
+    });
+    expect(jit.regs.ebx).toBe(0);
+    expect(jit.regs.eip).toBe(CODE + 1 + code.length);
+  });
+
   it('sees a store that rewrites the next instruction of the same block', async () => {
     // mov ebx, 0x22; mov [L+1], bl; L: mov eax, 0x11; hlt
     const l = CODE + 5 + 6;
