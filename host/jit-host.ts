@@ -68,7 +68,14 @@ export class JitHost {
     this.memory = memory;
     this.core = exports as unknown as JitCoreExports;
     const c = this.core;
-    this.imports = { mem: memory, rd: c.jitRead, wr: c.jitWrite, cc: c.jitCondition, cf: c.jitCarry, in: c.interpretOne } as WebAssembly.ModuleImports;
+    this.imports = {
+      mem: memory,
+      rd: c.jitRead,
+      wr: c.jitWrite,
+      cc: c.jitCondition,
+      cf: c.jitCarry,
+      in: c.interpretOne,
+    } as WebAssembly.ModuleImports;
     this.tableBase = c.table.length;
     return this.tableBase;
   }

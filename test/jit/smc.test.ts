@@ -110,13 +110,24 @@ describe('JIT: compiled code matches the interpreter', () => {
     // L: add eax, 1 (imm at P+1); cmp ecx, 50; jne S; mov dword [P+1], 2; S: dec ecx; jnz L; hlt
     const p = CODE + 7;
     const code = [
-      0xb9, ...u32(100), 0x31, 0xc0,
-      0x05, ...u32(1),
-      0x83, 0xf9, 50,
-      0x75, 10,
-      0xc7, 0x05, ...u32(p + 1), ...u32(2),
+      0xb9,
+      ...u32(100),
+      0x31,
+      0xc0,
+      0x05,
+      ...u32(1),
+      0x83,
+      0xf9,
+      50,
+      0x75,
+      10,
+      0xc7,
+      0x05,
+      ...u32(p + 1),
+      ...u32(2),
       0x49,
-      0x75, 0x100 - 23,
+      0x75,
+      0x100 - 23,
       0xf4,
     ];
     const { jit } = await both((c) => {
@@ -219,16 +230,28 @@ describe('JIT: paging', () => {
     // At CODE (also linear 0x400000): L: mov eax, 0x11; inc ebx; cmp ebx, 200; jne L
     //   then: mov byte [0x400001], 0x44 (through the alias); cmp esi, 0; jne done; inc esi; xor ebx, ebx; jmp L; done: hlt
     const code = [
-      0xb8, ...u32(0x11), // 0: mov eax
+      0xb8,
+      ...u32(0x11), // 0: mov eax
       0x43, // 5: inc ebx
-      0x81, 0xfb, ...u32(200), // 6: cmp ebx, 200
-      0x75, 0x100 - 14, // 12: jne L
-      0xc6, 0x05, ...u32(0x400001), 0x44, // 14: mov byte [0x400001], 0x44
-      0x83, 0xfe, 0x00, // 21: cmp esi, 0
-      0x75, 0x08, // 24: jne done
+      0x81,
+      0xfb,
+      ...u32(200), // 6: cmp ebx, 200
+      0x75,
+      0x100 - 14, // 12: jne L
+      0xc6,
+      0x05,
+      ...u32(0x400001),
+      0x44, // 14: mov byte [0x400001], 0x44
+      0x83,
+      0xfe,
+      0x00, // 21: cmp esi, 0
+      0x75,
+      0x08, // 24: jne done
       0x46, // 26: inc esi
-      0x31, 0xdb, // 27: xor ebx, ebx
-      0xe9, ...u32(0x100000000 - 34), // 29: jmp L
+      0x31,
+      0xdb, // 27: xor ebx, ebx
+      0xe9,
+      ...u32(0x100000000 - 34), // 29: jmp L
       0xf4, // 34: done
     ];
     const { jit } = await both((c) => {
