@@ -9,11 +9,16 @@
 // entries of JIT_BLOCK_SIZE bytes at JIT_BLOCKS:
 //   +0 wasm address  +4 EIP  +8 mode  +12 entry count (COUNT_NEVER: not compilable)
 //   +16 table slot (0: not compiled)  +20 instructions one pass may run  +24 physical page
+//   +28 misses: lookups of other code since (a compiled entry yields after `threshold` of them)
 // A block is compiled into its own module (UNFINISHED: batching 10-100
-// blocks per module); when every table slot is used the whole cache is
-// dropped and slots are reused from the start.
+// blocks per module). The table slot of a dropped block (displaced from its
+// cache entry, or invalidated) is reused by the next compile, whose
+// table.set releases the old module; when every slot is live the whole
+// cache is dropped and slots are reused from the start.
 
-import { CPU_STATE, RAM_BASE, JIT_BLOCKS, JIT_BLOCK_COUNT, JIT_BLOCK_SIZE, JIT_MODULE, JIT_PENDING } from '../machine/layout';
+import {
+  CPU_STATE, RAM_BASE, JIT_BLOCKS, JIT_BLOCK_COUNT, JIT_BLOCK_SIZE, JIT_MODULE, JIT_PENDING, JIT_FREE_SLOTS, JIT_FREE_SLOTS_MAX,
+} from '../machine/layout';
 import { OFF_SEGS, SEG_SIZE, SEG_ATTR, SEG_CS, SEG_SS, ATTR_DB, cpl } from '../cpu/state';
 import { fetchStart, fetchSpan, fetchDelta, fetchWindowValid } from '../cpu/memory';
 import { getRamSize } from '../machine/physmem';
@@ -39,6 +44,7 @@ const E_COUNT: u32 = 12;
 const E_SLOT: u32 = 16;
 const E_LENGTH: u32 = 20;
 const E_PAGE: u32 = 24;
+const E_MISSES: u32 = 28; // lookups of other code that hit this compiled block's entry
 const COUNT_NEVER: u32 = 0xffffffff;
 
 const MODE_CODE32: u32 = 1;
@@ -48,7 +54,7 @@ const MODE_CPL_SHIFT: u32 = 2;
 /** Table slots for compiled blocks before the cache is dropped and slots reused. */
 const MAX_SLOTS: u32 = 8192;
 /** Entries before a block is compiled (jitConfigure). */
-const DEFAULT_THRESHOLD: u32 = 64;
+const DEFAULT_THRESHOLD: u32 = 1000;
 
 export let jitEnabled: bool = false;
 let threshold: u32 = DEFAULT_THRESHOLD;
@@ -56,6 +62,16 @@ let threshold: u32 = DEFAULT_THRESHOLD;
 let tableBase: u32 = 0;
 let nextSlot: u32 = 1;
 let cachedBlocks: u32 = 0;
+let freeSlots: u32 = 0;
+
+/** A block gave up its table slot: keep it for the next compile. */
+function releaseSlot(slot: u32): void {
+  if (freeSlots < JIT_FREE_SLOTS_MAX) {
+    store<u32>(JIT_FREE_SLOTS + (freeSlots << 2), slot);
+    freeSlots++;
+  }
+  cachedBlocks--;
+}
 /** The interpreter runs one instruction for a block (interp.ts interpretOne): no nested blocks. */
 let nested: bool = false;
 /** A write hit a page with compiled code since the block started: the block leaves after it. */
@@ -84,6 +100,7 @@ export function jitFlushAll(): void {
   memory.fill(JIT_BLOCKS, 0, JIT_BLOCK_COUNT * JIT_BLOCK_SIZE);
   nextSlot = 1;
   cachedBlocks = 0;
+  freeSlots = 0;
   store<u64>(STAT_JIT_CACHE_BLOCKS, 0);
 }
 
@@ -113,9 +130,17 @@ export function jitEnter(pc: u32, budget: u32): i32 {
   const mode = MODE_CODE32 | ((load<u32>(ss + SEG_ATTR) & ATTR_DB) != 0 ? MODE_STACK32 : 0) | (cpl() << MODE_CPL_SHIFT);
   const e = JIT_BLOCKS + hashOf(addr, pc, mode) * JIT_BLOCK_SIZE;
   if (load<u32>(e + E_ADDR) != addr || load<u32>(e + E_EIP) != pc || load<u32>(e + E_MODE) != mode) {
-    if (load<u32>(e + E_SLOT) != 0) {
+    const old = load<u32>(e + E_SLOT);
+    if (old != 0) {
+      // A compiled block keeps its entry until other code has hit it as often
+      // as a block must run to be compiled: a colder neighbour must not evict it.
+      const misses = load<u32>(e + E_MISSES) + 1;
+      if (misses < threshold) {
+        store<u32>(e + E_MISSES, misses);
+        return -1;
+      }
       count(STAT_JIT_EVICTIONS);
-      cachedBlocks--;
+      releaseSlot(old);
       store<u64>(STAT_JIT_CACHE_BLOCKS, cachedBlocks);
     }
     store<u32>(e + E_ADDR, addr);
@@ -125,6 +150,7 @@ export function jitEnter(pc: u32, budget: u32): i32 {
     store<u32>(e + E_SLOT, 0);
     store<u32>(e + E_LENGTH, 0);
     store<u32>(e + E_PAGE, phys >>> 12);
+    store<u32>(e + E_MISSES, 0);
   }
   let slot = load<u32>(e + E_SLOT);
   if (slot == 0) {
@@ -141,6 +167,7 @@ export function jitEnter(pc: u32, budget: u32): i32 {
     slot = load<u32>(e + E_SLOT);
   }
   if (budget < load<u32>(e + E_LENGTH)) return -1;
+  if (load<u32>(e + E_MISSES) != 0) store<u32>(e + E_MISSES, 0);
   codeWritten = false;
   count(STAT_JIT_BLOCK_RUNS);
   const n = call_indirect<i32>(tableBase + slot, <i32>budget);
@@ -150,7 +177,7 @@ export function jitEnter(pc: u32, budget: u32): i32 {
 }
 
 function compile(e: u32, addr: u32, pc: u32, mode: u32): bool {
-  if (nextSlot >= MAX_SLOTS) {
+  if (freeSlots == 0 && nextSlot >= MAX_SLOTS) {
     count(STAT_JIT_EVICTIONS);
     jitFlushAll();
     store<u32>(e + E_ADDR, addr);
@@ -160,9 +187,11 @@ function compile(e: u32, addr: u32, pc: u32, mode: u32): bool {
   }
   const lastByte = fetchStart + fetchSpan + fetchDelta;
   if (!translateBlock(addr, lastByte, pc, (mode & MODE_STACK32) != 0)) return false;
-  const slot = nextSlot;
+  const reuse = freeSlots > 0;
+  const slot = reuse ? load<u32>(JIT_FREE_SLOTS + ((freeSlots - 1) << 2)) : nextSlot;
   if (hostCompile(JIT_MODULE, moduleLength, tableBase + slot) == 0) return false;
-  nextSlot++;
+  if (reuse) freeSlots--;
+  else nextSlot++;
   store<u32>(e + E_SLOT, slot);
   store<u32>(e + E_LENGTH, blockLength);
   const page = (addr - RAM_BASE) >>> 12;
@@ -190,7 +219,8 @@ export function jitInvalidatePage(page: u32): void {
   for (let i: u32 = 0; i < JIT_BLOCK_COUNT; i++) {
     const e = JIT_BLOCKS + i * JIT_BLOCK_SIZE;
     if (load<u32>(e + E_ADDR) != 0 && load<u32>(e + E_PAGE) == page) {
-      if (load<u32>(e + E_SLOT) != 0) cachedBlocks--;
+      const slot = load<u32>(e + E_SLOT);
+      if (slot != 0) releaseSlot(slot);
       store<u32>(e + E_ADDR, 0);
       store<u32>(e + E_SLOT, 0);
       store<u32>(e + E_COUNT, 0);
