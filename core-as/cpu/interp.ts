@@ -1,7 +1,7 @@
 // The interpreter loop: fetch, decode, execute, deliver what was raised.
 
 import { CPU_STATE, JIT_PENDING } from '../machine/layout';
-import { jitEnabled, jitEnter, setJitNested } from '../jit/cache';
+import { jitEnabled, jitEnter, setJitNested, takeCodeWritten } from '../jit/cache';
 import { eip, setEip, OFF_INTR_LINE, OFF_HALTED, OFF_INSTR_COUNT, FLAG_IF, FLAG_TF } from './state';
 import { sysFlag } from './flags';
 import { faulted, faultVector, faultErrorCode, faultHasErrorCode, clearFault } from './fault';
@@ -131,7 +131,9 @@ export function interpretOne(pc: u32): u32 {
   setJitNested(true);
   runBatch(runCount + 1);
   setJitNested(false);
-  return 0;
+  // 1: the block must leave (an event is pending or compiled code was written).
+  const written = takeCodeWritten();
+  return boundaryChecks || written || stopReason != 0 || load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 ? 1 : 0;
 }
 
 /** Account the instructions of this run() call. */

@@ -30,7 +30,7 @@ import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC, LAZY_INC, LAZY_DEC } from '../cpu/flags
 import {
   encStart, encPos, encOverflow, byte, uleb, name4, bytesFrom, i32Const, localGet, localSet, localTee, memOp, loadAt, call, br,
   blockStart, OP_BLOCK, OP_LOOP, OP_IF, OP_END, OP_DROP, OP_I32_LOAD8_U, OP_I32_LOAD8_S, OP_I32_LOAD16_U, OP_I32_LOAD16_S,
-  OP_I32_STORE, OP_I32_STORE8, OP_I32_EQ, OP_I32_LE_U, OP_I32_ADD, OP_I32_SUB, OP_I32_AND, OP_I32_OR, OP_I32_XOR, OP_I32_SHL,
+  OP_I32_STORE, OP_I32_STORE8, OP_I32_EQ, OP_I32_NE, OP_I32_LE_U, OP_I32_ADD, OP_I32_SUB, OP_I32_AND, OP_I32_OR, OP_I32_XOR, OP_I32_SHL,
   OP_I32_EXTEND8_S, OP_I32_EXTEND16_S, TYPE_I32, TYPE_FUNC, SECTION_TYPE, SECTION_IMPORT, SECTION_FUNCTION, SECTION_EXPORT,
   SECTION_CODE, IMPORT_FUNC, IMPORT_MEMORY, EXPORT_FUNC, LIMITS_SHARED_MIN_MAX,
 } from './wasm-encoder';
@@ -316,6 +316,9 @@ function emitAlu(op: u32): void {
 const T_OK: u32 = 0; // translated; the block continues
 const T_END: u32 = 1; // translated and the block ends after it (exit emitted)
 const T_NO: u32 = 2; // not translatable: nothing emitted
+const T_INTERPRETED: u32 = 3; // run by the interpreter in the block (it counts it itself)
+/** Instructions of the block the interpreter runs inline (they count against the budget). */
+let interpreted: u32 = 0;
 
 /** Jump to `target` after this instruction (k + 1 completed): loop to the start, or leave. */
 function emitJumpTo(target: u32, nextEip: u32): void {
@@ -370,7 +373,7 @@ function translateOne(): u32 {
   if (op < 0x40 && (op & 7) <= 5 && (op & 7) != 0 && (op & 7) != 2 && (op & 7) != 4) {
     // x1 (E,G), x3 (G,E), x5 (EAX,imm32)
     const alu = op >> 3;
-    if (!aluSupported(alu)) return T_NO;
+    if (!aluSupported(alu)) return interpretInline(op, false);
     const form = op & 7;
     if (form == 5) {
       const v = fetchDword();
@@ -639,7 +642,87 @@ function translateOne(): u32 {
     emitWriteCheck(instrEip + (cur - instrStart));
     return T_OK;
   }
-  return T_NO;
+  return interpretInline(op, false);
+}
+
+/**
+ * Integer instructions the translator leaves to the interpreter but whose
+ * length it knows (ModRM and immediate sizes, SDM Vol. 2 App. A): the block
+ * calls the interpreter for them and goes on when EIP is where the length
+ * says and nothing asks it to leave (a fault delivered, an interrupt or trap
+ * pending, compiled code written). A wrong length only ends the block there.
+ */
+function interpretInline(op: u32, twoByte: bool): u32 {
+  let immBytes: u32 = 0;
+  let modrm = true;
+  if (!twoByte) {
+    if (op == 0xc1 || op == 0xd1 || op == 0xd3 || op == 0xd0 || op == 0xd2 || op == 0xc0) immBytes = op == 0xc1 || op == 0xc0 ? 1 : 0;
+    else if (op == 0x69) immBytes = 4;
+    else if (op == 0x6b || op == 0x80 || op == 0x82) immBytes = 1;
+    else if (op == 0x81) immBytes = 4;
+    else if (op == 0x83) immBytes = 1;
+    else if (op == 0xc6) immBytes = 1;
+    else if (op == 0xf7 || op == 0xf6) {
+      // TEST has an immediate (/0, /1); NOT NEG MUL IMUL DIV IDIV do not.
+      const save = cur;
+      const m = fetchByte();
+      cur = save;
+      if (((m >> 3) & 7) < 2) immBytes = op == 0xf7 ? 4 : 1;
+    } else if (op == 0xfe || op == 0xff) {
+      // INC/DEC only (/0, /1): the rest of the group are jumps, calls and PUSH.
+      const save = cur;
+      const m = fetchByte();
+      cur = save;
+      if (((m >> 3) & 7) > 1) return T_NO;
+    } else if (op < 0x40 && (op & 7) < 4 && op != 0x0f) {
+      // 8-bit and ADC/SBB forms of the ALU rows (00-03, 08-0B, ... 38-3B)
+    } else if (op < 0x40 && (op & 7) == 4) {
+      modrm = false;
+      immBytes = 1;
+    } else if (op < 0x40 && (op & 7) == 5) {
+      modrm = false;
+      immBytes = 4;
+    } else if (op == 0x84 || op == 0x86 || op == 0x87) {
+      // TEST r/m8, XCHG
+    } else if ((op >= 0x91 && op <= 0x99) || op == 0xfc || op == 0xfd || op == 0xf5 || op == 0xf8 || op == 0xf9) {
+      modrm = false; // XCHG eAX, CWDE, CDQ, CLD, STD, CMC, CLC, STC
+    } else if (op >= 0xb0 && op <= 0xb7) {
+      modrm = false;
+      immBytes = 1;
+    } else return T_NO;
+  } else {
+    if (op == 0xaf || op == 0xa3 || op == 0xab || op == 0xb3 || op == 0xbb || op == 0xbc || op == 0xbd) immBytes = 0;
+    else if (op == 0xa4 || op == 0xac || op == 0xba) immBytes = 1;
+    else if (op == 0xa5 || op == 0xad || op == 0xb0 || op == 0xb1 || op == 0xc0 || op == 0xc1) immBytes = 0;
+    else if (op >= 0x90 && op <= 0x9f) immBytes = 0;
+    else return T_NO;
+  }
+  if (modrm) decodeModrm();
+  for (let i: u32 = 0; i < immBytes; i++) fetchByte();
+  if (bad) return T_NO;
+  const nextEip = instrEip + (cur - instrStart);
+  emitPending();
+  i32Const(instrEip);
+  call(FN_INTERP);
+  loadAt(EIP_ADDR);
+  i32Const(nextEip);
+  byte(OP_I32_NE);
+  byte(OP_I32_OR);
+  ifStart();
+  // The interpreter counted it and stored EIP: leave with the compiled ones.
+  localGet(L_N);
+  i32Const(k);
+  byte(OP_I32_ADD);
+  localSet(L_N);
+  br(depth + 1);
+  ifEnd();
+  // It used one instruction of the budget (a loop's check counts only compiled ones in $n).
+  localGet(L_BUDGET);
+  i32Const(1);
+  byte(OP_I32_SUB);
+  localSet(L_BUDGET);
+  interpreted++;
+  return T_INTERPRETED;
 }
 
 /** Compute RES without recording flags (the write may still fault). */
@@ -721,15 +804,20 @@ function translate0F(op: u32): u32 {
     return T_OK;
   }
   if (op >= 0x90 && op <= 0x9f) {
+    const afterOpcode = cur;
     decodeModrm();
-    if (bad || !mIsReg) return T_NO;
+    if (bad) return T_NO;
+    if (!mIsReg) {
+      cur = afterOpcode;
+      return interpretInline(op, true);
+    }
     i32Const(reg8Addr(mRm));
     i32Const(op & 0xf);
     call(FN_COND);
     memOp(OP_I32_STORE8, 0);
     return T_OK;
   }
-  return T_NO;
+  return interpretInline(op, true);
 }
 
 // ---------- the block and its module ----------
@@ -762,7 +850,8 @@ export function translateBlock(addr: u32, lastByte: u32, eip: u32, stackIs32: bo
   blockStart(OP_BLOCK);
   blockStart(OP_LOOP);
   let ended = false;
-  while (k < MAX_BLOCK_INSTRUCTIONS - 1) {
+  interpreted = 0;
+  while (k + interpreted < MAX_BLOCK_INSTRUCTIONS - 1) {
     const mark = encPos();
     const at = cur;
     bad = false;
@@ -774,6 +863,10 @@ export function translateBlock(addr: u32, lastByte: u32, eip: u32, stackIs32: bo
       cur = at;
       break;
     }
+    if (r == T_INTERPRETED) {
+      if (interpreted + k >= MAX_BLOCK_INSTRUCTIONS - 1) break;
+      continue;
+    }
     k++;
     if (r == T_END) {
       ended = true;
@@ -781,6 +874,7 @@ export function translateBlock(addr: u32, lastByte: u32, eip: u32, stackIs32: bo
     }
   }
   if (k == 0) return false;
+  const inline = interpreted;
   if (!ended) {
     const nextEip = startEip + (cur - startAddr);
     if (cur <= last && k < MAX_BLOCK_INSTRUCTIONS) {
@@ -794,13 +888,13 @@ export function translateBlock(addr: u32, lastByte: u32, eip: u32, stackIs32: bo
       byte(OP_I32_ADD);
       localSet(L_N);
       br(1);
-      blockLength = k + 1;
+      blockLength = k + inline + 1;
     } else {
       emitExit(nextEip, k);
-      blockLength = k;
+      blockLength = k + inline;
     }
   } else {
-    blockLength = k;
+    blockLength = k + inline;
   }
   byte(OP_END); // loop
   byte(OP_END); // block
