@@ -31,7 +31,15 @@ export default defineConfig({
   worker: { format: 'es' },
   test: {
     root: '.',
-    include: ['test/**/*.test.ts'],
+    // The CPU suites run twice: on the interpreter, and with the JIT compiling
+    // every block at its first entry (issue 5: the JIT must pass them the same).
+    projects: [
+      { extends: true, test: { name: 'tabvm', include: ['test/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'cpu-jit', include: ['test/cpu/**/*.test.ts'], env: { TABVM_ENGINE: 'jit', TABVM_JIT_THRESHOLD: '1' } },
+      },
+    ],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',

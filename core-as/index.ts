@@ -441,3 +441,21 @@ export function serviceTimerDevices(): u32 {
 export function takeIrqEdges(): u32 {
   return takeIrqRises();
 }
+
+// ---------- the JIT (core-as/jit; host/jit-host.ts compiles the modules) ----------
+export { jitRead, jitWrite, jitCondition, jitCarry } from './jit/runtime';
+export { interpretOne } from './cpu/interp';
+export { jitFlushAll } from './jit/cache';
+import { jitConfigure, jitInvalidateRange } from './jit/cache';
+/**
+ * Choose the engine: the JIT on (compile a block after `threshold` entries;
+ * 1 compiles at once) or off (interpreter only). `firstTableIndex`: the
+ * first index of the exported table the host keeps for compiled blocks.
+ */
+export function setJit(on: bool, threshold: u32, firstTableIndex: u32): void {
+  jitConfigure(on, threshold, firstTableIndex);
+}
+/** The host wrote guest RAM directly (loaders, tests): drop compiled code there. */
+export function noteHostWrite(phys: u32, len: u32): void {
+  jitInvalidateRange(phys, len);
+}

@@ -68,7 +68,7 @@ tabvm run options:
   --fda FILE          floppy image (raw, a standard size: 360K, 720K, 1.2M, 1.44M or 2.88M)
   --boot c|d|a        boot from the hard disk, CD or floppy (default: the first one given, in c d a order)
   --mem MiB           guest RAM, 1-${MAX_MEM_MIB} (default ${DEFAULT_MEM_MIB})
-  --engine jit|interp CPU engine (default jit; the JIT is not built yet: jit runs the interpreter)
+  --engine jit|interp CPU engine (default jit: hot code is compiled to WebAssembly)
   --accel wasm|kvm|kqemu  where guest code runs: the Wasm CPU (default), /dev/kvm or /dev/kqemu
                       (kvm/kqemu need the native addon and the device; exit 2 says why when missing)
   --clock realtime|deterministic  guest time: the host's clock (default), or 10 ns per instruction
@@ -558,7 +558,8 @@ async function runCommand(args: string[]): Promise<number> {
     disks: drives,
     clock,
     memMiB,
-    engine: 'interp',
+    // The accelerators hand single instructions to the Wasm CPU: no JIT there.
+    engine: accel === 'wasm' ? engine : 'interp',
     noReboot: p.flags.has('no-reboot'),
     timeoutS,
     statsFile,
@@ -583,8 +584,6 @@ async function runCommand(args: string[]): Promise<number> {
     throw err;
   }
   for (const n of notices) process.stderr.write(`tabvm: ${n}\n`);
-  // The JIT does not exist yet: --engine jit (the default) runs the interpreter, and says so.
-  if (engine === 'jit') process.stderr.write('tabvm: the jit engine is not built yet; running the interpreter\n');
   const outcome = await machine.run();
   return outcome.status;
 }

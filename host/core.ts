@@ -5,6 +5,7 @@
 // few exported functions for everything else.
 
 import * as L from './generated/cpu-layout.js';
+import { JitHost } from './jit-host.js';
 
 export type RegName = 'eax' | 'ecx' | 'edx' | 'ebx' | 'esp' | 'ebp' | 'esi' | 'edi' | 'eip' | 'eflags';
 const GPR_INDEX: Record<string, number> = { eax: 0, ecx: 1, edx: 2, ebx: 3, esp: 4, ebp: 5, esi: 6, edi: 7 };
@@ -105,6 +106,32 @@ export interface CoreExports {
   busWrite(phys: number, value: number, size: number): void;
   /** Address of the display descriptor (core-as/devices/vga-display.ts). */
   getVgaDisplay(): number;
+  /** The JIT on (1) or off (0); compile after `threshold` block entries; table index for JIT code. */
+  setJit(on: number, threshold: number, firstTableIndex: number): void;
+  /** The host wrote guest RAM directly: drop compiled code there. */
+  noteHostWrite(phys: number, len: number): void;
+  /** Drop every compiled block. */
+  jitFlushAll(): void;
+}
+
+/** CPU engines inside core.wasm (DESIGN §1). */
+export type Engine = 'jit' | 'interp';
+/** Block entries before the JIT compiles a block. */
+// Measured (Linux boot to the shell, CPU s): 64 → 101 s, 1000 → 64 s: a module costs
+// ~0.3-0.9 ms to compile here, so only code run thousands of times pays for it.
+export const DEFAULT_JIT_THRESHOLD = 1000;
+
+/**
+ * Engine and threshold from the options, else from TABVM_ENGINE /
+ * TABVM_JIT_THRESHOLD (so a test run can put every suite on the JIT), else
+ * the interpreter for tests' createCore (the CLI defaults to jit itself).
+ */
+function chooseEngine(opts: { engine?: Engine; jitThreshold?: number }): { engine: Engine; threshold: number } {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+  const engine: Engine = opts.engine ?? (env.TABVM_ENGINE === 'jit' ? 'jit' : 'interp');
+  const fromEnv = Number(env.TABVM_JIT_THRESHOLD);
+  const threshold = opts.jitThreshold ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_JIT_THRESHOLD);
+  return { engine, threshold };
 }
 
 const PAGE = 65536;
@@ -122,6 +149,10 @@ export interface CoreOptions {
   module?: WebAssembly.Module;
   /** MiB of memory above VRAM for big fw_cfg items (kernel, initrd); see host/fw-cfg.ts. */
   hostAreaMiB?: number;
+  /** CPU engine; default: TABVM_ENGINE, else interp. */
+  engine?: Engine;
+  /** Block entries before the JIT compiles a block (1: at once); default TABVM_JIT_THRESHOLD, else 1000. */
+  jitThreshold?: number;
 }
 
 let cachedModule: WebAssembly.Module | undefined;
@@ -144,7 +175,10 @@ export class Core {
   private dv: DataView;
   private stopOnException = false;
 
-  constructor(module: WebAssembly.Module, memoryMiB: number, hostAreaMiB = 0) {
+  readonly engine: Engine;
+  readonly jit: JitHost = new JitHost();
+
+  constructor(module: WebAssembly.Module, memoryMiB: number, hostAreaMiB = 0, engineOpts: { engine?: Engine; jitThreshold?: number } = {}) {
     if (!Number.isInteger(memoryMiB) || memoryMiB < 1 || memoryMiB > 3072) {
       throw new Error(`guest memory must be a whole number of MiB from 1 to 3072 (got ${memoryMiB})`);
     }
@@ -153,11 +187,16 @@ export class Core {
     const hostArea = Math.max(0, Math.ceil(hostAreaMiB)) * 1024 * 1024;
     const pages = Math.ceil((L.RAM_BASE + this.ramBytes + L.VRAM_SIZE + hostArea) / PAGE);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory, hostTimeNs } });
+    const instance = new WebAssembly.Instance(module, {
+      env: { memory: this.memory, hostTimeNs, jitCompile: this.jit.jitCompile },
+    });
     this.exports = instance.exports as unknown as CoreExports;
     this.u8 = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
     this.exports.init(this.ramBytes);
+    const { engine, threshold } = chooseEngine(engineOpts);
+    this.engine = engine;
+    this.exports.setJit(engine === 'jit' ? 1 : 0, threshold, this.jit.attach(this.memory, instance.exports));
   }
 
   /** Copy bytes into guest-physical memory (bounds-checked against guest RAM). */
@@ -166,6 +205,7 @@ export class Core {
       throw new RangeError(`guest-physical range 0x${addr.toString(16)}+${bytes.length} is outside guest RAM`);
     }
     this.u8.set(bytes, L.RAM_BASE + addr);
+    this.exports.noteHostWrite(addr, bytes.length);
   }
 
   readPhys(addr: number, len: number): Uint8Array {
@@ -257,5 +297,5 @@ export class Core {
 
 export async function createCore(opts: CoreOptions): Promise<Core> {
   const module = opts.module ?? (await loadCoreModule());
-  return new Core(module, opts.memoryMiB, opts.hostAreaMiB);
+  return new Core(module, opts.memoryMiB, opts.hostAreaMiB, { engine: opts.engine, jitThreshold: opts.jitThreshold });
 }

@@ -102,7 +102,7 @@ export interface NodeMachineOptions {
   /** 'realtime' for people (default), 'deterministic' for reproducible tests. */
   clock?: 'realtime' | 'deterministic';
   memMiB: number;
-  engine: 'interp';
+  engine: 'interp' | 'jit';
   noReboot: boolean;
   /** Seconds; undefined = no limit. */
   timeoutS?: number;
@@ -171,7 +171,7 @@ export class NodeMachine {
     if (opts.debugcon.length > DEBUGCON_CHANNELS) {
       throw new RangeError(`at most ${DEBUGCON_CHANNELS} debug console ports`);
     }
-    const core = await createCore({ memoryMiB: opts.memMiB });
+    const core = await createCore({ memoryMiB: opts.memMiB, engine: opts.engine });
     setupMachine(core, {
       boot: opts.boot,
       clock: opts.clock,

@@ -1,6 +1,7 @@
 // The interpreter loop: fetch, decode, execute, deliver what was raised.
 
-import { CPU_STATE } from '../machine/layout';
+import { CPU_STATE, JIT_PENDING } from '../machine/layout';
+import { jitEnabled, jitEnter, setJitNested, takeCodeWritten } from '../jit/cache';
 import { eip, setEip, OFF_INTR_LINE, OFF_HALTED, OFF_INSTR_COUNT, FLAG_IF, FLAG_TF } from './state';
 import { sysFlag } from './flags';
 import { faulted, faultVector, faultErrorCode, faultHasErrorCode, clearFault } from './fault';
@@ -51,6 +52,10 @@ let boundaryChecks: bool = false;
 /** An event (a pending NMI) needs the full boundary before the next instruction. */
 export function requestBoundaryCheck(): void {
   boundaryChecks = true;
+}
+/** Whether the next boundary needs the full checks (compiled blocks leave then). */
+export function boundaryCheckPending(): bool {
+  return boundaryChecks;
 }
 
 function handleFault(): void {
@@ -112,7 +117,23 @@ let runCount: u32 = 0;
 
 /** Instructions retired, including those of the run() in progress (RDTSC's clock). */
 export function instructionsRetired(): u64 {
-  return load<u64>(CPU_STATE + OFF_INSTR_COUNT) + <u64>runCount;
+  // JIT_PENDING: instructions a running compiled block completed so far (jit/translate.ts).
+  return load<u64>(CPU_STATE + OFF_INSTR_COUNT) + <u64>runCount + <u64>load<u32>(JIT_PENDING);
+}
+
+/**
+ * A compiled block hands the instruction at `pc` it does not translate to the
+ * interpreter: one full loop iteration (boundary, execution, fault delivery,
+ * counting), without entering another block.
+ */
+export function interpretOne(pc: u32): u32 {
+  setEip(pc);
+  setJitNested(true);
+  runBatch(runCount + 1);
+  setJitNested(false);
+  // 1: the block must leave (an event is pending or compiled code was written).
+  const written = takeCodeWritten();
+  return boundaryChecks || written || stopReason != 0 || load<u32>(CPU_STATE + OFF_INTR_LINE) != 0 ? 1 : 0;
 }
 
 /** Account the instructions of this run() call. */
@@ -163,11 +184,30 @@ function runBatch(limit: u32): void {
   let pc = eip();
   while (runCount < limit) {
     let execute = true;
+    // Compiled blocks run only from a plain boundary (no debug checks, shadow or pending INTR).
+    let plain = true;
     if (boundaryChecks || load<u32>(CPU_STATE + OFF_INTR_LINE) != 0) {
+      plain = false;
       const b = beforeInstruction();
       if (b == BOUNDARY_STOP) return;
       execute = b == BOUNDARY_RUN;
       pc = eip();
+    }
+    if (plain && jitEnabled) {
+      // Compiled code for this EIP (jit/cache.ts): it runs whole instructions
+      // and returns how many, with EIP stored and a fault possibly pending.
+      const n = jitEnter(pc, limit - runCount);
+      if (n >= 0) {
+        runCount += <u32>n;
+        if (faulted) {
+          handleFault();
+          runCount++;
+        }
+        if (boundaryChecks) boundaryChecks = debugChecks || interruptShadow || debugShadow || nmiDeliverable();
+        if (stopReason != 0) return;
+        pc = eip();
+        continue;
+      }
     }
     if (execute) {
       beginInstruction(pc);

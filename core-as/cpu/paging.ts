@@ -18,6 +18,7 @@ import { cr0, cr3, cr4, efer, OFF_CR2, OFF_A20_MASK, CR0_PG, CR0_WP, CR4_PSE, CR
 import { raiseFaultWithCode, EXC_PF, PF_P, PF_W, PF_U, PF_RSVD, PF_I } from './fault';
 import { count, STAT_PAGE_WALKS, STAT_TLB_FLUSHES, STAT_TLB_PAGE_FLUSHES } from '../generated/stats';
 import { dataBreakpointsArmed, dataBreakpointOnPage } from './debug';
+import { isCodePage } from '../jit/code-pages';
 
 export const TLB_VALID: u32 = 1 << 0;
 export const TLB_NO_USER_READ: u32 = 1 << 1; // supervisor-only page
@@ -83,6 +84,26 @@ export function tlbFlushPage(lin: u32): void {
   markDecoderStale();
   count(STAT_TLB_PAGE_FLUSHES);
   store<u32>(TLB + ((lin >>> 12) << 2), 0);
+}
+
+/**
+ * The JIT compiled code from guest-physical page `page`: make every TLB entry
+ * that maps it refuse fast-path writes (TLB_CODE), so they reach the slow
+ * path and invalidate the code (jit/cache.ts). Entries filled later get the
+ * bit in fill().
+ */
+export function tlbMarkCodePage(page: u32): void {
+  const host = RAM_BASE + (page << 12);
+  if (validOverflow) {
+    for (let i: u32 = 0; i < TLB_ENTRIES; i++) markIfMaps(i, host);
+    return;
+  }
+  for (let i: u32 = 0; i < validCount; i++) markIfMaps(load<u32>(TLB_VALID_LIST + (i << 2)), host);
+}
+@inline function markIfMaps(linPage: u32, host: u32): void {
+  const addr = TLB + (linPage << 2);
+  const e = load<u32>(addr);
+  if ((e & TLB_VALID) != 0 && (e & TLB_SLOW) == 0 && (linPage << 12) + (e & 0xfffff000) == host) store<u32>(addr, e | TLB_CODE);
 }
 
 function tlbSet(lin: u32, entry: u32): void {
@@ -284,6 +305,8 @@ function fill(lin: u32, physPage: u32, allowUser: bool, superWrite: bool, userRe
   const breakpoint = dataBreakpointsArmed && dataBreakpointOnPage(linPage);
   if (isPlainRamPage(physPage) && !breakpoint) {
     delta = RAM_BASE + physPage - linPage;
+    // Compiled code came from this page: writes take the slow path, which invalidates it.
+    if (isCodePage(physPage >>> 12)) flags |= TLB_CODE;
   } else {
     // Framebuffer memory (physmem.ts directPage): reads go straight to it; writes too once the device allows (bit 0).
     const direct = breakpoint ? 0 : directPage(physPage);

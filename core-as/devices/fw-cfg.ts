@@ -29,7 +29,7 @@
 import { FW_CFG_STATE, FW_CFG_DATA, FW_CFG_DATA_SIZE, RAM_BASE, VRAM_SIZE } from '../machine/layout';
 import { registerPorts } from '../machine/ports';
 import { DEV_FW_CFG } from '../machine/device-ids';
-import { getRamSize, vramBase, isPlainRamPage, physRead32, physWrite8, physWrite32 } from '../machine/physmem';
+import { getRamSize, vramBase, isPlainRamPage, physRead32, physWrite8, physWrite32, noteDirectWrite } from '../machine/physmem';
 
 export const PORT_FW_CFG_SELECTOR: u32 = 0x510;
 export const PORT_FW_CFG_DATA: u32 = 0x511;
@@ -320,6 +320,7 @@ function copyToGuest(dst: u32, src: u32, len: u32): void {
     if (isPlainRamPage(dst)) {
       if (src != 0) memory.copy(RAM_BASE + dst, src, n);
       else memory.fill(RAM_BASE + dst, 0, n);
+      noteDirectWrite(dst, n);
     } else {
       // A device window inside RAM (the VGA hole): through the bus, byte by byte.
       for (let i: u32 = 0; i < n; i++) physWrite8(dst + i, src != 0 ? <u32>load<u8>(src + i) : 0);

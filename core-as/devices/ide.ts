@@ -32,7 +32,7 @@ import {
   pciAddFunction, pciDeclareBar, pciBarAddress, pciSetWritable, pciSet16, pciSet32, pciRead16, pciSetQemuSubsystem,
   PCI_NO_FUNCTION, PCI_BAR_IO, PCI_BAR_UNMAPPED, PCI_COMMAND, PCI_STATUS, PCI_COMMAND_MASTER,
 } from '../machine/pci';
-import { isPlainRamPage, physRead8, physWrite8, physRead16, physRead32 } from '../machine/physmem';
+import { isPlainRamPage, physRead8, physWrite8, physRead16, physRead32, noteDirectWrite } from '../machine/physmem';
 import {
   blockSubmit, blockDone, blockBusy, blockTakeResult, blockCancel, blockKind, blockMediaGeneration,
 } from '../machine/block-requests';
@@ -896,7 +896,10 @@ export function dmaCopy(phys: u32, buf: u32, n: u32, toGuest: bool): void {
     const room = PAGE_SIZE - (phys & (PAGE_SIZE - 1));
     const k = n < room ? n : room;
     if (isPlainRamPage(phys)) {
-      if (toGuest) memory.copy(RAM_BASE + phys, buf, k);
+      if (toGuest) {
+        memory.copy(RAM_BASE + phys, buf, k);
+        noteDirectWrite(phys, k);
+      }
       else memory.copy(buf, RAM_BASE + phys, k);
     } else {
       for (let i: u32 = 0; i < k; i++) {

@@ -9,6 +9,20 @@ import { RAM_BASE, RAM_MAX } from './layout';
 import { mmioRead, mmioWrite, isMmio, mmioOwner } from './mmio';
 import { DEV_VBE } from './device-ids';
 import { vbeDirectPage } from '../devices/vbe';
+import { jitInvalidatePage, jitInvalidateRange } from '../jit/cache';
+import { isCodePage } from '../jit/code-pages';
+
+/** A CPU write reached `phys` by the slow path: drop compiled code of its page(s) (jit/cache.ts). */
+@inline function noteCodeWrite(phys: u32, bytes: u32): void {
+  if (isCodePage(phys >>> 12)) jitInvalidatePage(phys >>> 12);
+  const last = phys + bytes - 1;
+  if ((last ^ phys) >= 0x1000 && isCodePage(last >>> 12)) jitInvalidatePage(last >>> 12);
+}
+
+/** A device (DMA) or the host wrote guest RAM directly: drop compiled code there. */
+export function noteDirectWrite(phys: u32, len: u32): void {
+  jitInvalidateRange(phys, len);
+}
 
 let ramSize: u32 = 0;
 
@@ -39,10 +53,12 @@ export function physRead32(phys: u32): u32 {
   return physRead16(phys) | (physRead16(phys + 2) << 16);
 }
 export function physWrite8(phys: u32, v: u32): void {
+  noteCodeWrite(phys, 1);
   if (phys < ramSize && !isMmio(phys)) store<u8>(RAM_BASE + phys, <u8>v);
   else mmioWrite(phys, v & 0xff, 1);
 }
 export function physWrite16(phys: u32, v: u32): void {
+  noteCodeWrite(phys, 2);
   if ((phys & 0xfff) <= 0xffe && phys < ramSize - 1 && !isMmio(phys)) store<u16>(RAM_BASE + phys, <u16>v);
   else if ((phys & 1) == 0 && isMmio(phys)) mmioWrite(phys, v & 0xffff, 2);
   else {
@@ -51,6 +67,7 @@ export function physWrite16(phys: u32, v: u32): void {
   }
 }
 export function physWrite32(phys: u32, v: u32): void {
+  noteCodeWrite(phys, 4);
   if ((phys & 0xfff) <= 0xffc && phys < ramSize - 3 && !isMmio(phys)) store<u32>(RAM_BASE + phys, v);
   else if ((phys & 3) == 0 && isMmio(phys)) mmioWrite(phys, v, 4);
   else {

@@ -228,11 +228,15 @@ describe('tabvm run: exit statuses', () => {
     }
   });
 
-  it('says the jit engine falls back to the interpreter, once', () => {
-    const r = tabvm(['run', '--multiboot', elf.triple, '--mem', '4', '--no-reboot', '--timeout', '20']);
-    expect(r.stderr.match(/jit engine is not built yet/g)?.length).toBe(1);
-    const quiet = tabvm(['run', '--multiboot', elf.triple, '--mem', '4', '--no-reboot', '--engine', 'interp', '--timeout', '20']);
-    expect(quiet.stderr).not.toMatch(/jit/);
+  it('runs the jit engine by default and --engine interp on request, as --stats records', () => {
+    const engineOf = (extra: string[]): string => {
+      const stats = join(dir, `engine-${extra.length}.json`);
+      const r = tabvm(['run', '--multiboot', elf.triple, '--mem', '4', '--no-reboot', '--timeout', '20', '--stats', stats, ...extra]);
+      expect(r.stderr).not.toMatch(/not built/);
+      return (JSON.parse(readFileSync(stats, 'utf8')) as { engine: string }).engine;
+    };
+    expect(engineOf([])).toBe('jit');
+    expect(engineOf(['--engine', 'interp'])).toBe('interp');
   });
 
   // Needs MOV r8, imm8 and OUT imm8, AL.

@@ -1,0 +1,238 @@
+// The JIT's dispatcher side (DESIGN §5): the block cache, hotness counting,
+// compiling through the host, running compiled blocks, invalidation.
+//
+// A block is keyed by the wasm address of its first byte (guest-physical +
+// RAM_BASE: the cache is physical, so one page mapped at two linear
+// addresses, or reached with another CS base, is one page for invalidation),
+// its EIP (branch targets are compiled in) and the mode bits that change the
+// translation (CS.D, SS.B, CPL). The cache is direct-mapped: JIT_BLOCK_COUNT
+// entries of JIT_BLOCK_SIZE bytes at JIT_BLOCKS:
+//   +0 wasm address  +4 EIP  +8 mode  +12 entry count (COUNT_NEVER: not compilable)
+//   +16 table slot (0: not compiled)  +20 instructions one pass may run  +24 physical page
+//   +28 misses: lookups of other code since (a compiled entry yields after `threshold` of them)
+// A block is compiled into its own module (UNFINISHED: batching 10-100
+// blocks per module). The table slot of a dropped block (displaced from its
+// cache entry, or invalidated) is reused by the next compile, whose
+// table.set releases the old module; when every slot is live the whole
+// cache is dropped and slots are reused from the start.
+
+import {
+  CPU_STATE, RAM_BASE, JIT_BLOCKS, JIT_BLOCK_COUNT, JIT_BLOCK_SIZE, JIT_MODULE, JIT_PENDING, JIT_FREE_SLOTS, JIT_FREE_SLOTS_MAX,
+} from '../machine/layout';
+import { OFF_SEGS, SEG_SIZE, SEG_ATTR, SEG_CS, SEG_SS, ATTR_DB, cpl } from '../cpu/state';
+import { fetchStart, fetchSpan, fetchDelta, fetchWindowValid } from '../cpu/memory';
+import { getRamSize } from '../machine/physmem';
+import { tlbMarkCodePage } from '../cpu/paging';
+import { translateBlock, blockLength, moduleLength } from './translate';
+import { isCodePage, setCodePage, clearCodePage } from './code-pages';
+import {
+  count, countBy, STAT_JIT_COMPILES, STAT_JIT_INVALIDATIONS, STAT_JIT_INSTRUCTIONS, STAT_JIT_BLOCK_RUNS, STAT_JIT_MODULE_BYTES,
+  STAT_JIT_CACHE_BLOCKS, STAT_JIT_EVICTIONS,
+} from '../generated/stats';
+
+/**
+ * Host: compile the module of `len` bytes at `ptr` and put its function in
+ * table slot `slot` (host/jit-host.ts). Returns 1 on success.
+ */
+@external('env', 'jitCompile')
+declare function hostCompile(ptr: u32, len: u32, slot: u32): u32;
+
+const E_ADDR: u32 = 0;
+const E_EIP: u32 = 4;
+const E_MODE: u32 = 8;
+const E_COUNT: u32 = 12;
+const E_SLOT: u32 = 16;
+const E_LENGTH: u32 = 20;
+const E_PAGE: u32 = 24;
+const E_MISSES: u32 = 28; // lookups of other code that hit this compiled block's entry
+const COUNT_NEVER: u32 = 0xffffffff;
+
+const MODE_CODE32: u32 = 1;
+const MODE_STACK32: u32 = 2;
+const MODE_CPL_SHIFT: u32 = 2;
+
+/** Table slots for compiled blocks before the cache is dropped and slots reused. */
+const MAX_SLOTS: u32 = 8192;
+/** Entries before a block is compiled (jitConfigure). */
+const DEFAULT_THRESHOLD: u32 = 1000;
+
+export let jitEnabled: bool = false;
+let threshold: u32 = DEFAULT_THRESHOLD;
+/** First table index the host reserved for JIT functions. */
+let tableBase: u32 = 0;
+let nextSlot: u32 = 1;
+let cachedBlocks: u32 = 0;
+let freeSlots: u32 = 0;
+
+/** A block gave up its table slot: keep it for the next compile. */
+function releaseSlot(slot: u32): void {
+  if (freeSlots < JIT_FREE_SLOTS_MAX) {
+    store<u32>(JIT_FREE_SLOTS + (freeSlots << 2), slot);
+    freeSlots++;
+  }
+  cachedBlocks--;
+}
+/** The interpreter runs one instruction for a block (interp.ts interpretOne): no nested blocks. */
+let nested: bool = false;
+/** A write hit a page with compiled code since the block started: the block leaves after it. */
+let codeWritten: bool = false;
+
+/** Switch the JIT on or off; blocks are compiled after `hotness` entries (1: at once). */
+export function jitConfigure(on: bool, hotness: u32, firstTableIndex: u32): void {
+  jitEnabled = on;
+  threshold = hotness == 0 ? 1 : hotness;
+  tableBase = firstTableIndex;
+  jitFlushAll();
+}
+
+export function setJitNested(on: bool): void {
+  nested = on;
+}
+/** Whether a write since the block started hit compiled code (cleared by reading). */
+export function takeCodeWritten(): bool {
+  const w = codeWritten;
+  codeWritten = false;
+  return w;
+}
+
+/** Drop every block (the slots are reused; the host overwrites table entries as it compiles). */
+export function jitFlushAll(): void {
+  memory.fill(JIT_BLOCKS, 0, JIT_BLOCK_COUNT * JIT_BLOCK_SIZE);
+  nextSlot = 1;
+  cachedBlocks = 0;
+  freeSlots = 0;
+  store<u64>(STAT_JIT_CACHE_BLOCKS, 0);
+}
+
+@inline function hashOf(addr: u32, eip: u32, mode: u32): u32 {
+  let h = addr ^ (eip << 7) ^ (mode << 29);
+  h ^= h >>> 13;
+  h *= 0x9e3779b1;
+  return (h >>> 18) & (JIT_BLOCK_COUNT - 1);
+}
+
+/**
+ * Run compiled code for the instruction at EIP `pc`, at most `budget`
+ * instructions. Returns how many it completed (a fault may be pending:
+ * the caller delivers it), or -1 when there is no block to run (interpret).
+ */
+export function jitEnter(pc: u32, budget: u32): i32 {
+  if (nested) return -1;
+  // Only code in the cached fetch window: it lies in one plain-RAM page
+  // inside the CS limit, with permissions checked (memory.ts fetchSlow).
+  if (pc - fetchStart > fetchSpan || !fetchWindowValid()) return -1;
+  const cs = CPU_STATE + OFF_SEGS + SEG_CS * SEG_SIZE;
+  if ((load<u32>(cs + SEG_ATTR) & ATTR_DB) == 0) return -1; // 16-bit code is interpreted (UNFINISHED)
+  const addr = pc + fetchDelta;
+  const phys = addr - RAM_BASE;
+  if (phys >= getRamSize()) return -1;
+  const ss = CPU_STATE + OFF_SEGS + SEG_SS * SEG_SIZE;
+  const mode = MODE_CODE32 | ((load<u32>(ss + SEG_ATTR) & ATTR_DB) != 0 ? MODE_STACK32 : 0) | (cpl() << MODE_CPL_SHIFT);
+  const e = JIT_BLOCKS + hashOf(addr, pc, mode) * JIT_BLOCK_SIZE;
+  if (load<u32>(e + E_ADDR) != addr || load<u32>(e + E_EIP) != pc || load<u32>(e + E_MODE) != mode) {
+    const old = load<u32>(e + E_SLOT);
+    if (old != 0) {
+      // A compiled block keeps its entry until other code has hit it as often
+      // as a block must run to be compiled: a colder neighbour must not evict it.
+      const misses = load<u32>(e + E_MISSES) + 1;
+      if (misses < threshold) {
+        store<u32>(e + E_MISSES, misses);
+        return -1;
+      }
+      count(STAT_JIT_EVICTIONS);
+      releaseSlot(old);
+      store<u64>(STAT_JIT_CACHE_BLOCKS, cachedBlocks);
+    }
+    store<u32>(e + E_ADDR, addr);
+    store<u32>(e + E_EIP, pc);
+    store<u32>(e + E_MODE, mode);
+    store<u32>(e + E_COUNT, 0);
+    store<u32>(e + E_SLOT, 0);
+    store<u32>(e + E_LENGTH, 0);
+    store<u32>(e + E_PAGE, phys >>> 12);
+    store<u32>(e + E_MISSES, 0);
+  }
+  let slot = load<u32>(e + E_SLOT);
+  if (slot == 0) {
+    const c = load<u32>(e + E_COUNT);
+    if (c == COUNT_NEVER) return -1;
+    if (c + 1 < threshold) {
+      store<u32>(e + E_COUNT, c + 1);
+      return -1;
+    }
+    if (!compile(e, addr, pc, mode)) {
+      store<u32>(e + E_COUNT, COUNT_NEVER);
+      return -1;
+    }
+    slot = load<u32>(e + E_SLOT);
+  }
+  if (budget < load<u32>(e + E_LENGTH)) return -1;
+  if (load<u32>(e + E_MISSES) != 0) store<u32>(e + E_MISSES, 0);
+  codeWritten = false;
+  count(STAT_JIT_BLOCK_RUNS);
+  const n = call_indirect<i32>(tableBase + slot, <i32>budget);
+  store<u32>(JIT_PENDING, 0);
+  countBy(STAT_JIT_INSTRUCTIONS, <u64>n);
+  return n;
+}
+
+function compile(e: u32, addr: u32, pc: u32, mode: u32): bool {
+  if (freeSlots == 0 && nextSlot >= MAX_SLOTS) {
+    count(STAT_JIT_EVICTIONS);
+    jitFlushAll();
+    store<u32>(e + E_ADDR, addr);
+    store<u32>(e + E_EIP, pc);
+    store<u32>(e + E_MODE, mode);
+    store<u32>(e + E_PAGE, (addr - RAM_BASE) >>> 12);
+  }
+  const lastByte = fetchStart + fetchSpan + fetchDelta;
+  if (!translateBlock(addr, lastByte, pc, (mode & MODE_STACK32) != 0)) return false;
+  const reuse = freeSlots > 0;
+  const slot = reuse ? load<u32>(JIT_FREE_SLOTS + ((freeSlots - 1) << 2)) : nextSlot;
+  if (hostCompile(JIT_MODULE, moduleLength, tableBase + slot) == 0) return false;
+  if (reuse) freeSlots--;
+  else nextSlot++;
+  store<u32>(e + E_SLOT, slot);
+  store<u32>(e + E_LENGTH, blockLength);
+  const page = (addr - RAM_BASE) >>> 12;
+  if (!isCodePage(page)) {
+    setCodePage(page);
+    tlbMarkCodePage(page);
+  }
+  cachedBlocks++;
+  store<u64>(STAT_JIT_CACHE_BLOCKS, cachedBlocks);
+  count(STAT_JIT_COMPILES);
+  countBy(STAT_JIT_MODULE_BYTES, moduleLength);
+  return true;
+}
+
+/**
+ * A write (CPU slow path or device DMA) reached guest-physical page `page`:
+ * if compiled code came from it, drop every block of that page. The running
+ * block, if any, leaves after the writing instruction (codeWritten).
+ */
+export function jitInvalidatePage(page: u32): void {
+  if (!isCodePage(page)) return;
+  clearCodePage(page);
+  codeWritten = true;
+  count(STAT_JIT_INVALIDATIONS);
+  for (let i: u32 = 0; i < JIT_BLOCK_COUNT; i++) {
+    const e = JIT_BLOCKS + i * JIT_BLOCK_SIZE;
+    if (load<u32>(e + E_ADDR) != 0 && load<u32>(e + E_PAGE) == page) {
+      const slot = load<u32>(e + E_SLOT);
+      if (slot != 0) releaseSlot(slot);
+      store<u32>(e + E_ADDR, 0);
+      store<u32>(e + E_SLOT, 0);
+      store<u32>(e + E_COUNT, 0);
+    }
+  }
+  store<u64>(STAT_JIT_CACHE_BLOCKS, cachedBlocks);
+}
+
+/** A write of `len` bytes at guest-physical `phys` that bypassed the CPU (DMA, the host). */
+export function jitInvalidateRange(phys: u32, len: u32): void {
+  if (len == 0) return;
+  const first = phys >>> 12;
+  const lastPage = (phys + len - 1) >>> 12;
+  for (let p = first; p <= lastPage && p < (1 << 20); p++) jitInvalidatePage(p);
+}

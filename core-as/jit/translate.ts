@@ -1,0 +1,1012 @@
+// The translator: x86 code of one block (32-bit code segment) → one Wasm
+// function. Reference: SDM Vol. 2 for the instructions, the interpreter's
+// handlers (cpu/ops/alu.ts, move.ts, stack.ts) for the exact state each one
+// leaves (lazy flags included), so compiled and interpreted code agree.
+//
+// The function's type is (budget: i32) -> i32: it runs at most `budget`
+// instructions and returns how many it completed, with EIP stored. Shape:
+//
+//   block $exit
+//     loop $top          ;; a branch back to the block's first instruction
+//       instructions...  ;; (side exits: store EIP, n += k, br $exit)
+//     end
+//   end
+//   local.get $n
+//
+// Guest registers stay in the CPU state in memory (UNFINISHED: keeping them in
+// Wasm locals across the block is the next speed step). Memory operands go
+// through the core's helpers (imports rd/wr: segment checks, TLB, MMIO,
+// faults); a fault leaves EIP at the instruction and the registers as before
+// it, and returns to the loop, which delivers it. An instruction the
+// translator does not know ends the block: the block calls the interpreter
+// for it (import interp), which also covers every far or system instruction.
+
+import { CPU_STATE, JIT_BODY, JIT_BODY_SIZE, JIT_MODULE, JIT_MODULE_SIZE, JIT_STATUS, JIT_PENDING } from '../machine/layout';
+import {
+  OFF_GPR, OFF_EIP, OFF_LAZY_OP, OFF_LAZY_SIZE, OFF_LAZY_DST, OFF_LAZY_SRC, OFF_LAZY_RES, OFF_LAZY_AUX, OFF_SEGS, SEG_SIZE, SEG_HI,
+  SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, REG_EAX, REG_ESP, REG_EBP,
+} from '../cpu/state';
+import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC, LAZY_INC, LAZY_DEC } from '../cpu/flags';
+import {
+  encStart, encPos, encOverflow, byte, uleb, name4, bytesFrom, i32Const, localGet, localSet, localTee, memOp, loadAt, call, br,
+  blockStart, OP_BLOCK, OP_LOOP, OP_IF, OP_END, OP_DROP, OP_I32_LOAD8_U, OP_I32_LOAD8_S, OP_I32_LOAD16_U, OP_I32_LOAD16_S,
+  OP_I32_STORE, OP_I32_STORE8, OP_I32_EQ, OP_I32_NE, OP_I32_LE_U, OP_I32_ADD, OP_I32_SUB, OP_I32_AND, OP_I32_OR, OP_I32_XOR, OP_I32_SHL,
+  OP_I32_EXTEND8_S, OP_I32_EXTEND16_S, TYPE_I32, TYPE_FUNC, SECTION_TYPE, SECTION_IMPORT, SECTION_FUNCTION, SECTION_EXPORT,
+  SECTION_CODE, IMPORT_FUNC, IMPORT_MEMORY, EXPORT_FUNC, LIMITS_SHARED_MIN_MAX,
+} from './wasm-encoder';
+
+/** Most instructions in one block (also the budget a loop needs for another pass). */
+export const MAX_BLOCK_INSTRUCTIONS: u32 = 32;
+
+// Imported helpers (function indices; jit/runtime.ts, wired by host/jit-host.ts).
+const FN_READ: u32 = 0; // rd(seg, off, bits | READ_FOR_WRITE?) -> value; JIT_STATUS = 1 after a fault
+/** rd flag: the operand will be written back, so check write access first (memory.ts readMemForWrite). */
+export const READ_FOR_WRITE: u32 = 0x100;
+const FN_WRITE: u32 = 1; // wr(seg, off, value, bits) -> 0 ok, 1 fault, 2 ok but leave after this instruction
+const FN_COND: u32 = 2; // cond(cc) -> 0/1 (flags.ts testCondition)
+const FN_CF: u32 = 3; // cf() -> CF as 0/1
+const FN_INTERP: u32 = 4; // interp(eip) -> the interpreter runs one instruction there (counts it itself)
+const FN_BLOCK: u32 = 5;
+
+// Locals of the block function.
+const L_BUDGET: u32 = 0;
+const L_N: u32 = 1; // instructions completed before the current pass
+const L_EA: u32 = 2;
+const L_DST: u32 = 3;
+const L_SRC: u32 = 4;
+const L_RES: u32 = 5;
+const L_ST: u32 = 6;
+const EXTRA_LOCALS: u32 = 6;
+
+const EIP_ADDR: u32 = CPU_STATE + OFF_EIP;
+const CS_HI_ADDR: u32 = CPU_STATE + OFF_SEGS + SEG_CS * SEG_SIZE + SEG_HI;
+
+const NO_REG: i32 = -1;
+const MAX_INSTRUCTION_BYTES: u32 = 15;
+
+// ---------- decoding state (compile time) ----------
+
+let cur: u32 = 0; // wasm address of the next code byte
+let last: u32 = 0; // wasm address of the last byte the block may use
+let bad: bool = false; // a byte past `last` was needed
+let startEip: u32 = 0;
+let instrEip: u32 = 0; // EIP of the instruction being translated
+let instrStart: u32 = 0; // its wasm address
+let k: u32 = 0; // instructions completed in this pass before the current one
+let depth: u32 = 0; // structured blocks open inside $top
+let stack32: bool = true;
+let segPrefix: i32 = -1;
+let loopUsed: bool = false;
+
+// ModRM operand (32-bit addressing)
+let mIsReg: bool = false;
+let mReg: u32 = 0;
+let mRm: u32 = 0;
+let mBase: i32 = NO_REG;
+let mIndex: i32 = NO_REG;
+let mScale: u32 = 0;
+let mDisp: u32 = 0;
+let mSeg: u32 = SEG_DS;
+
+function fetchByte(): u32 {
+  if (cur > last) {
+    bad = true;
+    return 0;
+  }
+  const b = <u32>load<u8>(cur);
+  cur++;
+  return b;
+}
+function fetchDword(): u32 {
+  const b0 = fetchByte();
+  const b1 = fetchByte();
+  const b2 = fetchByte();
+  const b3 = fetchByte();
+  return b0 | (b1 << 8) | (b2 << 16) | (b3 << 24);
+}
+function fetchSbyte(): u32 {
+  return <u32>(<i32>(<i8>fetchByte()));
+}
+
+/** Decode ModRM (+ SIB, displacement) for 32-bit addressing (SDM Vol. 2A §2.1.5, Tables 2-2 and 2-3). */
+function decodeModrm(): void {
+  const m = fetchByte();
+  const mod = m >> 6;
+  mReg = (m >> 3) & 7;
+  mRm = m & 7;
+  mIsReg = mod == 3;
+  if (mIsReg) return;
+  mBase = NO_REG;
+  mIndex = NO_REG;
+  mScale = 0;
+  mDisp = 0;
+  let seg = SEG_DS;
+  if (mRm == 4) {
+    const sib = fetchByte();
+    mScale = sib >> 6;
+    const idx = (sib >> 3) & 7;
+    if (idx != 4) mIndex = <i32>idx;
+    const base = sib & 7;
+    if (base == 5 && mod == 0) {
+      mDisp = fetchDword();
+    } else {
+      mBase = <i32>base;
+      if (base == REG_ESP || base == REG_EBP) seg = SEG_SS;
+    }
+  } else if (mRm == 5 && mod == 0) {
+    mDisp = fetchDword();
+  } else {
+    mBase = <i32>mRm;
+    if (mRm == REG_EBP) seg = SEG_SS;
+  }
+  if (mod == 1) mDisp = fetchSbyte();
+  else if (mod == 2) mDisp = fetchDword();
+  mSeg = segPrefix >= 0 ? <u32>segPrefix : seg;
+}
+
+// ---------- emission helpers ----------
+
+@inline function regAddr(r: u32): u32 {
+  return CPU_STATE + OFF_GPR + (r << 3);
+}
+/** Address of an 8-bit register by encoding (AL CL DL BL AH CH DH BH). */
+@inline function reg8Addr(r: u32): u32 {
+  return CPU_STATE + OFF_GPR + ((r & 3) << 3) + (r >> 2);
+}
+function loadReg(r: u32): void {
+  loadAt(regAddr(r));
+}
+/** Store local `l` into register r (32-bit). */
+function storeRegFromLocal(r: u32, l: u32): void {
+  i32Const(regAddr(r));
+  localGet(l);
+  memOp(OP_I32_STORE, 2);
+}
+function storeStateFromLocal(off: u32, l: u32): void {
+  i32Const(CPU_STATE + off);
+  localGet(l);
+  memOp(OP_I32_STORE, 2);
+}
+function storeStateConst(off: u32, v: u32): void {
+  i32Const(CPU_STATE + off);
+  i32Const(v);
+  memOp(OP_I32_STORE, 2);
+}
+
+/** Effective address of the ModRM memory operand → local EA. */
+function emitEA(): void {
+  let have = false;
+  if (mBase != NO_REG) {
+    loadReg(<u32>mBase);
+    have = true;
+  }
+  if (mIndex != NO_REG) {
+    loadReg(<u32>mIndex);
+    if (mScale != 0) {
+      i32Const(mScale);
+      byte(OP_I32_SHL);
+    }
+    if (have) byte(OP_I32_ADD);
+    have = true;
+  }
+  if (!have) i32Const(mDisp);
+  else if (mDisp != 0) {
+    i32Const(mDisp);
+    byte(OP_I32_ADD);
+  }
+  localSet(L_EA);
+}
+
+/** Leave the block: EIP = `eip`, `done` more instructions completed in this pass. */
+function emitExit(eip: u32, done: u32): void {
+  localGet(L_N);
+  i32Const(done);
+  byte(OP_I32_ADD);
+  localSet(L_N);
+  i32Const(EIP_ADDR);
+  i32Const(eip);
+  memOp(OP_I32_STORE, 2);
+  br(depth + 1);
+}
+
+/** Tell the clock how many instructions the block completed so far (before a helper that may read it). */
+function emitPending(): void {
+  i32Const(JIT_PENDING);
+  localGet(L_N);
+  i32Const(k);
+  byte(OP_I32_ADD);
+  memOp(OP_I32_STORE, 2);
+}
+
+/** Read `bits` at mSeg:EA into local `l`; on a fault leave with EIP at this instruction. */
+function emitRead(bits: u32, l: u32): void {
+  emitPending();
+  i32Const(mSeg);
+  localGet(L_EA);
+  i32Const(bits);
+  call(FN_READ);
+  localSet(l);
+  loadAt(JIT_STATUS);
+  ifStart();
+  emitExit(instrEip, k);
+  ifEnd();
+}
+/** Read through SS at `offset` (in local EA) without the segment prefix. */
+function emitReadSeg(seg: u32, bits: u32, l: u32): void {
+  const saved = mSeg;
+  mSeg = seg;
+  emitRead(bits, l);
+  mSeg = saved;
+}
+
+/** Write local `v` (`bits`) at seg:EA; on a fault leave at this instruction. Status kept in L_ST. */
+function emitWriteSeg(seg: u32, bits: u32, v: u32): void {
+  emitPending();
+  i32Const(seg);
+  localGet(L_EA);
+  localGet(v);
+  i32Const(bits);
+  call(FN_WRITE);
+  localTee(L_ST);
+  i32Const(1);
+  byte(OP_I32_EQ);
+  ifStart();
+  emitExit(instrEip, k);
+  ifEnd();
+}
+/** After an instruction that wrote memory: leave when the helper asked (code page written, interrupt). */
+function emitWriteCheck(nextEip: u32): void {
+  localGet(L_ST);
+  ifStart();
+  emitExit(nextEip, k + 1);
+  ifEnd();
+}
+
+function ifStart(): void {
+  blockStart(OP_IF);
+  depth++;
+}
+function ifEnd(): void {
+  byte(OP_END);
+  depth--;
+}
+
+/** Record lazy flags from locals DST, SRC, RES (flags.ts setLazy). */
+function emitLazy(op: u32, size: u32): void {
+  storeStateConst(OFF_LAZY_OP, op);
+  storeStateConst(OFF_LAZY_SIZE, size);
+  storeStateFromLocal(OFF_LAZY_DST, L_DST);
+  storeStateFromLocal(OFF_LAZY_SRC, L_SRC);
+  storeStateFromLocal(OFF_LAZY_RES, L_RES);
+}
+
+// ALU operation numbers (the x86 encoding's /r field: ADD OR ADC SBB AND SUB XOR CMP).
+const ALU_ADD: u32 = 0;
+const ALU_OR: u32 = 1;
+const ALU_AND: u32 = 4;
+const ALU_SUB: u32 = 5;
+const ALU_XOR: u32 = 6;
+const ALU_CMP: u32 = 7;
+
+function aluSupported(op: u32): bool {
+  return op == ALU_ADD || op == ALU_OR || op == ALU_AND || op == ALU_SUB || op == ALU_XOR || op == ALU_CMP;
+}
+
+/** RES = DST op SRC (32-bit) and the lazy flags, as cpu/ops/alu.ts alu() records them. */
+function emitAlu(op: u32): void {
+  localGet(L_DST);
+  localGet(L_SRC);
+  let lazy: u32 = LAZY_LOGIC;
+  if (op == ALU_ADD) {
+    byte(OP_I32_ADD);
+    lazy = LAZY_ADD;
+  } else if (op == ALU_OR) byte(OP_I32_OR);
+  else if (op == ALU_AND) byte(OP_I32_AND);
+  else if (op == ALU_XOR) byte(OP_I32_XOR);
+  else {
+    byte(OP_I32_SUB);
+    lazy = LAZY_SUB;
+  }
+  localSet(L_RES);
+  emitLazy(lazy, 32);
+}
+
+// ---------- one instruction ----------
+
+const T_OK: u32 = 0; // translated; the block continues
+const T_END: u32 = 1; // translated and the block ends after it (exit emitted)
+const T_NO: u32 = 2; // not translatable: nothing emitted
+const T_INTERPRETED: u32 = 3; // run by the interpreter in the block (it counts it itself)
+/** Instructions of the block the interpreter runs inline (they count against the budget). */
+let interpreted: u32 = 0;
+
+/** Jump to `target` after this instruction (k + 1 completed): loop to the start, or leave. */
+function emitJumpTo(target: u32, nextEip: u32): void {
+  if (target == startEip) {
+    // Another pass needs a whole block's budget; else leave at the start.
+    loopUsed = true;
+    localGet(L_N);
+    i32Const(k + 1);
+    byte(OP_I32_ADD);
+    localTee(L_N);
+    i32Const(MAX_BLOCK_INSTRUCTIONS);
+    byte(OP_I32_ADD);
+    localGet(L_BUDGET);
+    byte(OP_I32_LE_U);
+    ifStart();
+    br(depth); // $top
+    ifEnd();
+    i32Const(EIP_ADDR);
+    i32Const(target);
+    memOp(OP_I32_STORE, 2);
+    br(depth + 1);
+    return;
+  }
+  // Outside the CS limit: leave at the jump, whose interpretation raises #GP(0).
+  i32Const(target);
+  loadAt(CS_HI_ADDR);
+  byte(OP_I32_LE_U);
+  ifStart();
+  emitExit(target, k + 1);
+  ifEnd();
+  emitExit(instrEip, k);
+}
+
+function translateOne(): u32 {
+  instrEip = startEip + (cur - startAddr);
+  instrStart = cur;
+  segPrefix = -1;
+  let op = fetchByte();
+  // Segment overrides only; any other prefix ends the block.
+  for (;;) {
+    if (op == 0x26) segPrefix = <i32>SEG_ES;
+    else if (op == 0x2e) segPrefix = <i32>SEG_CS;
+    else if (op == 0x36) segPrefix = <i32>SEG_SS;
+    else if (op == 0x3e) segPrefix = <i32>SEG_DS;
+    else if (op == 0x64) segPrefix = <i32>SEG_FS;
+    else if (op == 0x65) segPrefix = <i32>SEG_GS;
+    else break;
+    op = fetchByte();
+    if (bad) return T_NO;
+  }
+  if (op == 0x0f) return translate0F(fetchByte());
+  if (op < 0x40 && (op & 7) <= 5 && (op & 7) != 0 && (op & 7) != 2 && (op & 7) != 4) {
+    // x1 (E,G), x3 (G,E), x5 (EAX,imm32)
+    const alu = op >> 3;
+    if (!aluSupported(alu)) return interpretInline(op, false);
+    const form = op & 7;
+    if (form == 5) {
+      const v = fetchDword();
+      if (bad) return T_NO;
+      loadReg(REG_EAX);
+      localSet(L_DST);
+      i32Const(v);
+      localSet(L_SRC);
+      emitAlu(alu);
+      if (alu != ALU_CMP) storeRegFromLocal(REG_EAX, L_RES);
+      return T_OK;
+    }
+    decodeModrm();
+    if (bad) return T_NO;
+    const nextEip = instrEip + (cur - instrStart);
+    if (form == 1) {
+      // op E, G
+      loadReg(mReg);
+      localSet(L_SRC);
+      if (mIsReg) {
+        loadReg(mRm);
+        localSet(L_DST);
+        emitAlu(alu);
+        if (alu != ALU_CMP) storeRegFromLocal(mRm, L_RES);
+        return T_OK;
+      }
+      emitEA();
+      emitRead(alu == ALU_CMP ? 32 : 32 | READ_FOR_WRITE, L_DST);
+      if (alu == ALU_CMP) {
+        emitAlu(alu);
+        return T_OK;
+      }
+      emitAluNoFlags(alu);
+      emitWriteSeg(mSeg, 32, L_RES);
+      emitLazyFor(alu);
+      emitWriteCheck(nextEip);
+      return T_OK;
+    }
+    // op G, E
+    if (mIsReg) {
+      loadReg(mRm);
+      localSet(L_SRC);
+    } else {
+      emitEA();
+      emitRead(32, L_SRC);
+    }
+    loadReg(mReg);
+    localSet(L_DST);
+    emitAlu(alu);
+    if (alu != ALU_CMP) storeRegFromLocal(mReg, L_RES);
+    return T_OK;
+  }
+  if (op >= 0x40 && op <= 0x4f) {
+    // INC/DEC r32: CF is kept (LAZY_AUX), as alu.ts incValue/decValue
+    const r = op & 7;
+    const dec = op >= 0x48;
+    loadReg(r);
+    localTee(L_DST);
+    i32Const(1);
+    localTee(L_SRC);
+    byte(dec ? OP_I32_SUB : OP_I32_ADD);
+    localSet(L_RES);
+    i32Const(CPU_STATE + OFF_LAZY_AUX);
+    call(FN_CF);
+    memOp(OP_I32_STORE, 2);
+    emitLazy(dec ? LAZY_DEC : LAZY_INC, 32);
+    storeRegFromLocal(r, L_RES);
+    return T_OK;
+  }
+  if (op >= 0x50 && op <= 0x57) {
+    if (!stack32) return T_NO;
+    // PUSH r32: ESP changes only when the write succeeds (operands.ts push); PUSH ESP pushes the old value.
+    loadReg(op & 7);
+    localSet(L_SRC);
+    loadReg(REG_ESP);
+    i32Const(4);
+    byte(OP_I32_SUB);
+    localSet(L_EA);
+    emitWriteSeg(SEG_SS, 32, L_SRC);
+    storeRegFromLocal(REG_ESP, L_EA);
+    emitWriteCheck(instrEip + (cur - instrStart));
+    return T_OK;
+  }
+  if (op >= 0x58 && op <= 0x5f) {
+    if (!stack32) return T_NO;
+    // POP r32: ESP is incremented first, then the register written (POP ESP keeps the value).
+    loadReg(REG_ESP);
+    localSet(L_EA);
+    emitReadSeg(SEG_SS, 32, L_SRC);
+    i32Const(regAddr(REG_ESP));
+    localGet(L_EA);
+    i32Const(4);
+    byte(OP_I32_ADD);
+    memOp(OP_I32_STORE, 2);
+    storeRegFromLocal(op & 7, L_SRC);
+    return T_OK;
+  }
+  if (op == 0x68 || op == 0x6a) {
+    if (!stack32) return T_NO;
+    const v = op == 0x68 ? fetchDword() : fetchSbyte();
+    if (bad) return T_NO;
+    i32Const(v);
+    localSet(L_SRC);
+    loadReg(REG_ESP);
+    i32Const(4);
+    byte(OP_I32_SUB);
+    localSet(L_EA);
+    emitWriteSeg(SEG_SS, 32, L_SRC);
+    storeRegFromLocal(REG_ESP, L_EA);
+    emitWriteCheck(instrEip + (cur - instrStart));
+    return T_OK;
+  }
+  if ((op >= 0x70 && op <= 0x7f) || op == 0xeb || op == 0xe9) {
+    const rel = op == 0xe9 ? fetchDword() : fetchSbyte();
+    if (bad) return T_NO;
+    const nextEip = instrEip + (cur - instrStart);
+    const target = nextEip + rel;
+    if (op == 0xeb || op == 0xe9) {
+      emitJumpTo(target, nextEip);
+      return T_END;
+    }
+    emitCondJump(op & 0xf, target, nextEip);
+    return T_OK;
+  }
+  if (op == 0x81 || op == 0x83) {
+    decodeModrm();
+    const v = op == 0x81 ? fetchDword() : fetchSbyte();
+    if (bad || !aluSupported(mReg)) return T_NO;
+    const nextEip = instrEip + (cur - instrStart);
+    i32Const(v);
+    localSet(L_SRC);
+    if (mIsReg) {
+      loadReg(mRm);
+      localSet(L_DST);
+      emitAlu(mReg);
+      if (mReg != ALU_CMP) storeRegFromLocal(mRm, L_RES);
+      return T_OK;
+    }
+    emitEA();
+    emitRead(mReg == ALU_CMP ? 32 : 32 | READ_FOR_WRITE, L_DST);
+    if (mReg == ALU_CMP) {
+      emitAlu(mReg);
+      return T_OK;
+    }
+    emitAluNoFlags(mReg);
+    emitWriteSeg(mSeg, 32, L_RES);
+    emitLazyFor(mReg);
+    emitWriteCheck(nextEip);
+    return T_OK;
+  }
+  if (op == 0x85) {
+    // TEST E, G (alu.ts: LAZY_LOGIC with dst, src, dst & src)
+    decodeModrm();
+    if (bad) return T_NO;
+    loadReg(mReg);
+    localSet(L_SRC);
+    if (mIsReg) {
+      loadReg(mRm);
+      localSet(L_DST);
+    } else {
+      emitEA();
+      emitRead(32, L_DST);
+    }
+    emitAlu(ALU_AND);
+    return T_OK;
+  }
+  if (op == 0xa9) {
+    const v = fetchDword();
+    if (bad) return T_NO;
+    loadReg(REG_EAX);
+    localSet(L_DST);
+    i32Const(v);
+    localSet(L_SRC);
+    emitAlu(ALU_AND);
+    return T_OK;
+  }
+  if (op == 0x88 || op == 0x8a) {
+    // MOV r/m8, r8 / MOV r8, r/m8
+    decodeModrm();
+    if (bad) return T_NO;
+    if (op == 0x88) {
+      if (mIsReg) {
+        i32Const(reg8Addr(mRm));
+        i32Const(reg8Addr(mReg));
+        memOp(OP_I32_LOAD8_U, 0);
+        memOp(OP_I32_STORE8, 0);
+        return T_OK;
+      }
+      i32Const(reg8Addr(mReg));
+      memOp(OP_I32_LOAD8_U, 0);
+      localSet(L_SRC);
+      emitEA();
+      emitWriteSeg(mSeg, 8, L_SRC);
+      emitWriteCheck(instrEip + (cur - instrStart));
+      return T_OK;
+    }
+    if (mIsReg) {
+      i32Const(reg8Addr(mReg));
+      i32Const(reg8Addr(mRm));
+      memOp(OP_I32_LOAD8_U, 0);
+      memOp(OP_I32_STORE8, 0);
+      return T_OK;
+    }
+    emitEA();
+    emitRead(8, L_SRC);
+    i32Const(reg8Addr(mReg));
+    localGet(L_SRC);
+    memOp(OP_I32_STORE8, 0);
+    return T_OK;
+  }
+  if (op == 0x89 || op == 0x8b) {
+    decodeModrm();
+    if (bad) return T_NO;
+    if (op == 0x89) {
+      if (mIsReg) {
+        loadReg(mReg);
+        localSet(L_SRC);
+        storeRegFromLocal(mRm, L_SRC);
+        return T_OK;
+      }
+      loadReg(mReg);
+      localSet(L_SRC);
+      emitEA();
+      emitWriteSeg(mSeg, 32, L_SRC);
+      emitWriteCheck(instrEip + (cur - instrStart));
+      return T_OK;
+    }
+    if (mIsReg) loadReg(mRm);
+    else {
+      emitEA();
+      emitRead(32, L_SRC);
+      localGet(L_SRC);
+    }
+    localSet(L_SRC);
+    storeRegFromLocal(mReg, L_SRC);
+    return T_OK;
+  }
+  if (op == 0x8d) {
+    decodeModrm();
+    if (bad || mIsReg) return T_NO;
+    emitEA();
+    storeRegFromLocal(mReg, L_EA);
+    return T_OK;
+  }
+  if (op == 0x90) return T_OK;
+  if (op >= 0xb8 && op <= 0xbf) {
+    const v = fetchDword();
+    if (bad) return T_NO;
+    i32Const(v);
+    localSet(L_SRC);
+    storeRegFromLocal(op & 7, L_SRC);
+    return T_OK;
+  }
+  if (op == 0xc7) {
+    decodeModrm();
+    const v = fetchDword();
+    if (bad || mReg != 0) return T_NO;
+    i32Const(v);
+    localSet(L_SRC);
+    if (mIsReg) {
+      storeRegFromLocal(mRm, L_SRC);
+      return T_OK;
+    }
+    emitEA();
+    emitWriteSeg(mSeg, 32, L_SRC);
+    emitWriteCheck(instrEip + (cur - instrStart));
+    return T_OK;
+  }
+  return interpretInline(op, false);
+}
+
+/**
+ * Integer instructions the translator leaves to the interpreter but whose
+ * length it knows (ModRM and immediate sizes, SDM Vol. 2 App. A): the block
+ * calls the interpreter for them and goes on when EIP is where the length
+ * says and nothing asks it to leave (a fault delivered, an interrupt or trap
+ * pending, compiled code written). A wrong length only ends the block there.
+ */
+function interpretInline(op: u32, twoByte: bool): u32 {
+  let immBytes: u32 = 0;
+  let modrm = true;
+  if (!twoByte) {
+    if (op == 0xc1 || op == 0xd1 || op == 0xd3 || op == 0xd0 || op == 0xd2 || op == 0xc0) immBytes = op == 0xc1 || op == 0xc0 ? 1 : 0;
+    else if (op == 0x69) immBytes = 4;
+    else if (op == 0x6b || op == 0x80 || op == 0x82) immBytes = 1;
+    else if (op == 0x81) immBytes = 4;
+    else if (op == 0x83) immBytes = 1;
+    else if (op == 0xc6) immBytes = 1;
+    else if (op == 0xf7 || op == 0xf6) {
+      // TEST has an immediate (/0, /1); NOT NEG MUL IMUL DIV IDIV do not.
+      const save = cur;
+      const m = fetchByte();
+      cur = save;
+      if (((m >> 3) & 7) < 2) immBytes = op == 0xf7 ? 4 : 1;
+    } else if (op == 0xfe || op == 0xff) {
+      // INC/DEC only (/0, /1): the rest of the group are jumps, calls and PUSH.
+      const save = cur;
+      const m = fetchByte();
+      cur = save;
+      if (((m >> 3) & 7) > 1) return T_NO;
+    } else if (op < 0x40 && (op & 7) < 4 && op != 0x0f) {
+      // 8-bit and ADC/SBB forms of the ALU rows (00-03, 08-0B, ... 38-3B)
+    } else if (op < 0x40 && (op & 7) == 4) {
+      modrm = false;
+      immBytes = 1;
+    } else if (op < 0x40 && (op & 7) == 5) {
+      modrm = false;
+      immBytes = 4;
+    } else if (op == 0x84 || op == 0x86 || op == 0x87) {
+      // TEST r/m8, XCHG
+    } else if ((op >= 0x91 && op <= 0x99) || op == 0xfc || op == 0xfd || op == 0xf5 || op == 0xf8 || op == 0xf9) {
+      modrm = false; // XCHG eAX, CWDE, CDQ, CLD, STD, CMC, CLC, STC
+    } else if (op >= 0xb0 && op <= 0xb7) {
+      modrm = false;
+      immBytes = 1;
+    } else return T_NO;
+  } else {
+    if (op == 0xaf || op == 0xa3 || op == 0xab || op == 0xb3 || op == 0xbb || op == 0xbc || op == 0xbd) immBytes = 0;
+    else if (op == 0xa4 || op == 0xac || op == 0xba) immBytes = 1;
+    else if (op == 0xa5 || op == 0xad || op == 0xb0 || op == 0xb1 || op == 0xc0 || op == 0xc1) immBytes = 0;
+    else if (op >= 0x90 && op <= 0x9f) immBytes = 0;
+    else return T_NO;
+  }
+  if (modrm) decodeModrm();
+  for (let i: u32 = 0; i < immBytes; i++) fetchByte();
+  if (bad) return T_NO;
+  const nextEip = instrEip + (cur - instrStart);
+  emitPending();
+  i32Const(instrEip);
+  call(FN_INTERP);
+  loadAt(EIP_ADDR);
+  i32Const(nextEip);
+  byte(OP_I32_NE);
+  byte(OP_I32_OR);
+  ifStart();
+  // The interpreter counted it and stored EIP: leave with the compiled ones.
+  localGet(L_N);
+  i32Const(k);
+  byte(OP_I32_ADD);
+  localSet(L_N);
+  br(depth + 1);
+  ifEnd();
+  // It used one instruction of the budget (a loop's check counts only compiled ones in $n).
+  localGet(L_BUDGET);
+  i32Const(1);
+  byte(OP_I32_SUB);
+  localSet(L_BUDGET);
+  interpreted++;
+  return T_INTERPRETED;
+}
+
+/** Compute RES without recording flags (the write may still fault). */
+function emitAluNoFlags(op: u32): void {
+  localGet(L_DST);
+  localGet(L_SRC);
+  if (op == ALU_ADD) byte(OP_I32_ADD);
+  else if (op == ALU_OR) byte(OP_I32_OR);
+  else if (op == ALU_AND) byte(OP_I32_AND);
+  else if (op == ALU_XOR) byte(OP_I32_XOR);
+  else byte(OP_I32_SUB);
+  localSet(L_RES);
+}
+function emitLazyFor(op: u32): void {
+  emitLazy(op == ALU_ADD ? LAZY_ADD : op == ALU_SUB || op == ALU_CMP ? LAZY_SUB : LAZY_LOGIC, 32);
+}
+
+/** Jcc: taken → jump (loop or leave); not taken → the block continues. */
+function emitCondJump(cc: u32, target: u32, nextEip: u32): void {
+  i32Const(cc);
+  call(FN_COND);
+  ifStart();
+  emitJumpTo(target, nextEip);
+  ifEnd();
+}
+
+function translate0F(op: u32): u32 {
+  if (bad) return T_NO;
+  if (op >= 0x80 && op <= 0x8f) {
+    const rel = fetchDword();
+    if (bad) return T_NO;
+    const nextEip = instrEip + (cur - instrStart);
+    emitCondJump(op & 0xf, nextEip + rel, nextEip);
+    return T_OK;
+  }
+  if (op == 0xb6 || op == 0xb7 || op == 0xbe || op == 0xbf) {
+    // MOVZX/MOVSX r32, r/m8 or r/m16
+    decodeModrm();
+    if (bad) return T_NO;
+    const word = (op & 1) != 0;
+    const signed = op >= 0xbe;
+    if (mIsReg) {
+      if (word) {
+        i32Const(regAddr(mRm));
+        memOp(signed ? OP_I32_LOAD16_S : OP_I32_LOAD16_U, 1);
+      } else {
+        i32Const(reg8Addr(mRm));
+        memOp(signed ? OP_I32_LOAD8_S : OP_I32_LOAD8_U, 0);
+      }
+      localSet(L_SRC);
+    } else {
+      emitEA();
+      emitRead(word ? 16 : 8, L_SRC);
+      if (signed) {
+        localGet(L_SRC);
+        byte(word ? OP_I32_EXTEND16_S : OP_I32_EXTEND8_S);
+        localSet(L_SRC);
+      }
+    }
+    storeRegFromLocal(mReg, L_SRC);
+    return T_OK;
+  }
+  if (op >= 0x40 && op <= 0x4f) {
+    // CMOVcc r32, r/m32: the source is read (and may fault) whatever the condition (SDM "CMOVcc").
+    decodeModrm();
+    if (bad) return T_NO;
+    if (mIsReg) {
+      loadReg(mRm);
+      localSet(L_SRC);
+    } else {
+      emitEA();
+      emitRead(32, L_SRC);
+    }
+    i32Const(op & 0xf);
+    call(FN_COND);
+    ifStart();
+    storeRegFromLocal(mReg, L_SRC);
+    ifEnd();
+    return T_OK;
+  }
+  if (op >= 0x90 && op <= 0x9f) {
+    const afterOpcode = cur;
+    decodeModrm();
+    if (bad) return T_NO;
+    if (!mIsReg) {
+      cur = afterOpcode;
+      return interpretInline(op, true);
+    }
+    i32Const(reg8Addr(mRm));
+    i32Const(op & 0xf);
+    call(FN_COND);
+    memOp(OP_I32_STORE8, 0);
+    return T_OK;
+  }
+  return interpretInline(op, true);
+}
+
+// ---------- the block and its module ----------
+
+let startAddr: u32 = 0;
+/** Instructions of the block just translated (the budget one pass may need). */
+export let blockLength: u32 = 0;
+/** Bytes of the module just built at JIT_MODULE. */
+export let moduleLength: u32 = 0;
+
+/**
+ * Translate the block at wasm address `addr` (EIP `eip`), whose code bytes
+ * may extend to wasm address `lastByte`. `stackIs32`: SS.B. Returns false
+ * when not even the first instruction can be translated.
+ */
+export function translateBlock(addr: u32, lastByte: u32, eip: u32, stackIs32: bool): bool {
+  startAddr = addr;
+  startEip = eip;
+  cur = addr;
+  last = lastByte;
+  stack32 = stackIs32;
+  loopUsed = false;
+  depth = 0;
+  k = 0;
+  encStart(JIT_BODY, JIT_BODY_SIZE);
+  // locals: one group of EXTRA_LOCALS i32
+  uleb(1);
+  uleb(EXTRA_LOCALS);
+  byte(TYPE_I32);
+  blockStart(OP_BLOCK);
+  blockStart(OP_LOOP);
+  let ended = false;
+  interpreted = 0;
+  while (k + interpreted < MAX_BLOCK_INSTRUCTIONS - 1) {
+    const mark = encPos();
+    const at = cur;
+    bad = false;
+    const r = translateOne();
+    // Longer than 15 bytes (prefixes): the interpreter raises #GP (SDM Vol. 2A §2.3.11).
+    if (r == T_NO || bad || cur - at > MAX_INSTRUCTION_BYTES) {
+      // Nothing of it may stay emitted: rewind.
+      encRewind(mark);
+      cur = at;
+      break;
+    }
+    if (r == T_INTERPRETED) {
+      if (interpreted + k >= MAX_BLOCK_INSTRUCTIONS - 1) break;
+      continue;
+    }
+    k++;
+    if (r == T_END) {
+      ended = true;
+      break;
+    }
+  }
+  if (k == 0) return false;
+  const inline = interpreted;
+  if (!ended) {
+    const nextEip = startEip + (cur - startAddr);
+    if (cur <= last && k < MAX_BLOCK_INSTRUCTIONS) {
+      // The interpreter runs the instruction the translator does not know (and counts it).
+      emitPending();
+      i32Const(nextEip);
+      call(FN_INTERP);
+      byte(OP_DROP);
+      localGet(L_N);
+      i32Const(k);
+      byte(OP_I32_ADD);
+      localSet(L_N);
+      br(1);
+      blockLength = k + inline + 1;
+    } else {
+      emitExit(nextEip, k);
+      blockLength = k + inline;
+    }
+  } else {
+    blockLength = k + inline;
+  }
+  byte(OP_END); // loop
+  byte(OP_END); // block
+  localGet(L_N);
+  byte(OP_END); // function
+  if (encOverflow()) return false;
+  const bodyLen = encPos() - JIT_BODY;
+  buildModule(bodyLen);
+  return !encOverflow();
+}
+
+function encRewind(mark: u32): void {
+  // The encoder writes forward only; restart it at `mark` with the same end.
+  encStart(mark, JIT_BODY + JIT_BODY_SIZE - mark);
+}
+
+/** A function type with `params` i32 parameters and one i32 result. */
+function funcType(params: u32): void {
+  byte(TYPE_FUNC);
+  uleb(params);
+  for (let i: u32 = 0; i < params; i++) byte(TYPE_I32);
+  uleb(1);
+  byte(TYPE_I32);
+}
+
+/** Size in bytes of uleb(v). */
+function ulebSize(v: u32): u32 {
+  let n: u32 = 1;
+  while (v >= 0x80) {
+    v >>>= 7;
+    n++;
+  }
+  return n;
+}
+
+// Import names, packed as little-endian ASCII (name4): "env", "memory" is too long for one word.
+const NAME_ENV: u32 = 0x766e65; // "env"
+const NAME_RD: u32 = 0x6472; // "rd"
+const NAME_WR: u32 = 0x7277; // "wr"
+const NAME_CC: u32 = 0x6363; // "cc"
+const NAME_CF: u32 = 0x6663; // "cf"
+const NAME_IN: u32 = 0x6e69; // "in"
+const NAME_MEM: u32 = 0x6d656d; // "mem"
+const NAME_F: u32 = 0x66; // "f"
+/** Memory import limits: at least one page, at most the 4 GiB maximum (65536 pages). */
+const MEMORY_MAX_PAGES: u32 = 65536;
+
+/**
+ * The module around the body at JIT_BODY: types (i32)->i32, (i32×3)->i32,
+ * (i32×4)->i32, ()->i32; imports env.mem (shared memory) and env.rd/wr/cc/cf/in;
+ * one function exported as "f".
+ */
+function buildModule(bodyLen: u32): void {
+  encStart(JIT_MODULE, JIT_MODULE_SIZE);
+  // magic, version
+  byte(0x00);
+  byte(0x61);
+  byte(0x73);
+  byte(0x6d);
+  byte(0x01);
+  byte(0x00);
+  byte(0x00);
+  byte(0x00);
+  // types: 0 (i32)->i32, 1 (i32,i32,i32)->i32, 2 (i32×4)->i32, 3 ()->i32
+  byte(SECTION_TYPE);
+  uleb(1 + 5 + 7 + 8 + 4); // count, then 4 + params bytes per type
+  uleb(4);
+  funcType(1);
+  funcType(3);
+  funcType(4);
+  funcType(0);
+  // imports
+  const memImport: u32 = 4 + 4 + 1 + 1 + ulebSize(1) + ulebSize(MEMORY_MAX_PAGES);
+  const fnImport: u32 = 4 + 3 + 1 + 1; // "env" + 2-char name + kind + type index
+  byte(SECTION_IMPORT);
+  uleb(1 + memImport + 5 * fnImport);
+  uleb(6);
+  name4(NAME_ENV, 3);
+  name4(NAME_MEM, 3);
+  byte(IMPORT_MEMORY);
+  byte(LIMITS_SHARED_MIN_MAX);
+  uleb(1);
+  uleb(MEMORY_MAX_PAGES);
+  importFn(NAME_RD, 1);
+  importFn(NAME_WR, 2);
+  importFn(NAME_CC, 0);
+  importFn(NAME_CF, 3);
+  importFn(NAME_IN, 0);
+  // function 5: type 0
+  byte(SECTION_FUNCTION);
+  uleb(2);
+  uleb(1);
+  uleb(0);
+  // export "f"
+  byte(SECTION_EXPORT);
+  uleb(1 + 2 + 1 + ulebSize(FN_BLOCK));
+  uleb(1);
+  name4(NAME_F, 1);
+  byte(EXPORT_FUNC);
+  uleb(FN_BLOCK);
+  // code
+  byte(SECTION_CODE);
+  uleb(1 + ulebSize(bodyLen) + bodyLen);
+  uleb(1);
+  uleb(bodyLen);
+  bytesFrom(JIT_BODY, bodyLen);
+  moduleLength = encPos() - JIT_MODULE;
+}
+
+function importFn(name: u32, type: u32): void {
+  name4(NAME_ENV, 3);
+  name4(name, 2);
+  byte(IMPORT_FUNC);
+  uleb(type);
+}

@@ -1,0 +1,61 @@
+// Golden tests: the Wasm the JIT generates for a dozen snippets, disassembled
+// with wabt and compared with the checked-in text in test/jit/golden/, so a
+// change in code generation shows in review. UPDATE_GOLDEN=1 rewrites them.
+
+import { describe, it, expect } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import wabtInit from 'wabt';
+import { createCore } from '../../host/core.js';
+
+const GOLDEN = fileURLToPath(new URL('./golden/', import.meta.url));
+const CODE = 0x1000;
+const u32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+
+// Each snippet starts with a NOP (the first instruction after a host setup runs
+// in the interpreter, which loads the fetch window) and ends in HLT.
+const SNIPPETS: Record<string, number[]> = {
+  'alu-reg': [0x01, 0xd8, 0x29, 0xca, 0x31, 0xf6, 0x09, 0xc7, 0x21, 0xe9, 0x39, 0xd0],
+  'alu-imm': [0x05, ...u32(0x1234), 0x83, 0xe9, 0x05, 0x81, 0xe3, ...u32(0xff00ff), 0x83, 0xfa, 0x10],
+  'mov-load-store': [0x8b, 0x03, 0x89, 0x4b, 0x04, 0x8b, 0x44, 0x8e, 0x10, 0xc7, 0x05, ...u32(0x3000), ...u32(7)],
+  'mov-byte': [0x8a, 0x03, 0x88, 0xe1, 0x88, 0x43, 0x01],
+  'rmw-memory': [0x01, 0x03, 0x83, 0x2b, 0x01, 0x31, 0x4b, 0x04],
+  'lea-addressing': [0x8d, 0x04, 0x8b, 0x8d, 0x5c, 0x24, 0x08, 0x8d, 0x8c, 0x8a, ...u32(0x100), 0x8d, 0x15, ...u32(0x2000)],
+  'push-pop': [0x50, 0x53, 0x6a, 0x05, 0x68, ...u32(0x1234), 0x59, 0x5a, 0x5b, 0x58],
+  'inc-dec': [0x40, 0x4b, 0x41, 0x4f],
+  'counting-loop': [0xb9, ...u32(10), 0x01, 0xc8, 0x49, 0x75, 0x100 - 5],
+  'movzx-movsx': [0x0f, 0xb6, 0xc3, 0x0f, 0xbf, 0xd1, 0x0f, 0xb6, 0x03, 0x0f, 0xbe, 0x4b, 0x01],
+  'cmov-setcc-test': [0x85, 0xc0, 0x0f, 0x44, 0xd9, 0x0f, 0x94, 0xc2, 0xa9, ...u32(1), 0x0f, 0x45, 0x03],
+  'segment-prefix-and-fallback': [0x64, 0x8b, 0x03, 0x26, 0x89, 0x0b, 0x0f, 0xa2],
+  'interpreted-inline': [0x89, 0xc1, 0xc1, 0xc3, 0x03, 0x6b, 0xc0, 0x07, 0x01, 0xc3],
+};
+
+describe('JIT golden code', () => {
+  for (const [name, body] of Object.entries(SNIPPETS)) {
+    it(`generates the checked-in Wasm for ${name}`, async () => {
+      const wabt = await wabtInit();
+      const core = await createCore({ memoryMiB: 4, engine: 'jit', jitThreshold: 1 });
+      core.setupFlat32({ cpl: 0 });
+      core.jit.capture = [];
+      core.writePhys(CODE, Uint8Array.from([0x90, ...body, 0xf4]));
+      core.setReg('eip', CODE);
+      core.setReg('ebx', 0x2000);
+      core.setReg('esi', 0x200);
+      core.setReg('esp', 0x8000);
+      core.run(200, { stopOnException: true });
+      expect(core.jit.capture.length).toBeGreaterThan(0);
+      const text = core.jit.capture
+        .map((bytes) => {
+          const m = wabt.readWasm(bytes, { readDebugNames: false, threads: true, sign_extension: true });
+          const t = m.toText({ foldExprs: false, inlineExport: false });
+          m.destroy();
+          return t;
+        })
+        .join('\n');
+      const file = `${GOLDEN}${name}.wat`;
+      if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, text);
+      expect(existsSync(file), `${file} is missing: run with UPDATE_GOLDEN=1 and review it`).toBe(true);
+      expect(text).toBe(readFileSync(file, 'utf8'));
+    });
+  }
+});

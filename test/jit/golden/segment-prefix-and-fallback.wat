@@ -1,0 +1,102 @@
+(module
+  (type (;0;) (func (param i32) (result i32)))
+  (type (;1;) (func (param i32 i32 i32) (result i32)))
+  (type (;2;) (func (param i32 i32 i32 i32) (result i32)))
+  (type (;3;) (func (result i32)))
+  (import "env" "mem" (memory (;0;) 1 65536 shared))
+  (import "env" "rd" (func (;0;) (type 1)))
+  (import "env" "wr" (func (;1;) (type 2)))
+  (import "env" "cc" (func (;2;) (type 0)))
+  (import "env" "cf" (func (;3;) (type 3)))
+  (import "env" "in" (func (;4;) (type 0)))
+  (func (;5;) (type 0) (param i32) (result i32)
+    (local i32 i32 i32 i32 i32 i32)
+    block  ;; label = @1
+      loop  ;; label = @2
+        i32.const 65560
+        i32.load
+        local.set 2
+        i32.const 7077892
+        local.get 1
+        i32.const 0
+        i32.add
+        i32.store
+        i32.const 4
+        local.get 2
+        i32.const 32
+        call 0
+        local.set 4
+        i32.const 7077888
+        i32.load
+        if  ;; label = @3
+          local.get 1
+          i32.const 0
+          i32.add
+          local.set 1
+          i32.const 65664
+          i32.const 4097
+          i32.store
+          br 2 (;@1;)
+        end
+        local.get 4
+        local.set 4
+        i32.const 65536
+        local.get 4
+        i32.store
+        i32.const 65544
+        i32.load
+        local.set 4
+        i32.const 65560
+        i32.load
+        local.set 2
+        i32.const 7077892
+        local.get 1
+        i32.const 1
+        i32.add
+        i32.store
+        i32.const 0
+        local.get 2
+        local.get 4
+        i32.const 32
+        call 1
+        local.tee 6
+        i32.const 1
+        i32.eq
+        if  ;; label = @3
+          local.get 1
+          i32.const 1
+          i32.add
+          local.set 1
+          i32.const 65664
+          i32.const 4100
+          i32.store
+          br 2 (;@1;)
+        end
+        local.get 6
+        if  ;; label = @3
+          local.get 1
+          i32.const 2
+          i32.add
+          local.set 1
+          i32.const 65664
+          i32.const 4103
+          i32.store
+          br 2 (;@1;)
+        end
+        i32.const 7077892
+        local.get 1
+        i32.const 2
+        i32.add
+        i32.store
+        i32.const 4103
+        call 4
+        drop
+        local.get 1
+        i32.const 2
+        i32.add
+        local.set 1
+        br 1 (;@1;)
+      end
+    end
+    local.get 1)
+  (export "f" (func 5)))
