@@ -5,7 +5,7 @@
 // the page reads and writes directly.
 
 import * as Comlink from 'comlink';
-import { createCore, type Core } from '../host/core.js';
+import { createCore, type Core, type Engine } from '../host/core.js';
 import { readStat } from '../host/stats.js';
 import { serviceBlockRequests, blockHost, CowOverlay, type BlockDevice, type DriveSpec } from '../host/block-device.js';
 import {
@@ -23,7 +23,7 @@ import {
   STOP_RESET,
   type BootSource,
 } from '../host/machine-setup.js';
-import { getFile, type MachineConfig } from './lib/config.js';
+import { DEFAULT_ENGINE, getFile, type MachineConfig } from './lib/config.js';
 import { findVgaFont, setVgaTextMode } from '../host/vga-text-mode.js';
 import {
   BlankDevice,
@@ -55,6 +55,8 @@ export interface StartRequest {
 }
 
 export interface StartResult {
+  /** The CPU engine the core runs (host/core.ts). */
+  engine: Engine;
   memory: WebAssembly.Memory;
   vgaDisplay: number;
   vramBase: number;
@@ -170,16 +172,22 @@ class MachineWorker {
         }
         drives.push({ spec: DRIVE_OF_DISK[d.slot], device });
       }
-      if (config.engine === 'jit') notes.push('The JIT is not built yet: the interpreter runs this machine.');
       onProgress('starting the machine', 0, 0);
-      const core = await createCore({ memoryMiB: config.memoryMiB, module });
+      // The engine the settings name; older settings without one get the CLI's default, the JIT.
+      const core = await createCore({ memoryMiB: config.memoryMiB, module, engine: config.engine ?? DEFAULT_ENGINE });
       setupMachine(core, { boot, clock: 'realtime', drives });
       for (const d of drives) if (d.spec.bus === 'floppy') setFloppyCmos(core, d.spec.unit, d.device.size);
       this.core = core;
       this.boot = boot;
       this.powerOn();
       this.resume();
-      return { memory: core.memory, vgaDisplay: core.exports.getVgaDisplay(), vramBase: core.exports.getVramBase(), notes };
+      return {
+        engine: core.engine,
+        memory: core.memory,
+        vgaDisplay: core.exports.getVgaDisplay(),
+        vramBase: core.exports.getVramBase(),
+        notes,
+      };
     } catch (e) {
       this.setState('error', (e as Error).message);
       throw e;

@@ -4,6 +4,8 @@
 import { createStore, del, entries, get, set, type UseStore } from 'idb-keyval';
 
 export type Engine = 'interp' | 'jit';
+/** As the CLI: the JIT unless the settings say otherwise. */
+export const DEFAULT_ENGINE: Engine = 'jit';
 export type BootOrder = 'c' | 'd' | 'a';
 export type DiskSlot = 'hda' | 'cdrom' | 'fda';
 
@@ -55,7 +57,7 @@ export function defaultMachine(name = 'Linux (default image)'): MachineConfig {
     id: newId(),
     name,
     memoryMiB: DEFAULT_MEMORY_MIB,
-    engine: 'interp',
+    engine: DEFAULT_ENGINE,
     boot: 'linux',
     bootOrder: 'c',
     kernelUrl: imagesBase() + 'vmlinuz',
