@@ -1,5 +1,8 @@
 // The app: the machine manager (list, create, edit, control, delete), the
 // selected machine's screen and serial console, and the statistics view.
+// Connections, as in virt-manager: "this tab" (machines in workers here) and
+// the "local helper" (machines `tabvm helper` runs, web/lib/helper-client.ts),
+// listed side by side and shown the same way.
 
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
@@ -23,6 +26,7 @@ import {
 import { deleteOverlays, encodeOverlay, importOverlay, loadOverlayBlocks } from './lib/disks.js';
 import { VmHandle, checkIsolation, type ProgressInfo } from './lib/vm.js';
 import { StatsView } from './lib/stats-view.js';
+import { HelperConnection, RemoteVm, guessBootKind, type BootKind, type EngineName } from './lib/helper-client.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const errorText = $<HTMLParagraphElement>('error');
@@ -50,6 +54,20 @@ const FLOPPY_144 = 1474560;
 let machines: MachineConfig[] = [];
 const running = new Map<string, VmHandle>();
 let selected: string | undefined;
+/** The local helper connection, when connected. */
+let helper: HelperConnection | undefined;
+/** Selection ids of the helper's machines. */
+const HELPER_PREFIX = 'helper:';
+const helperKey = (vm: RemoteVm): string => `${HELPER_PREFIX}${vm.id}`;
+/** The selected machine when it is one of the helper's. */
+function selectedRemote(): RemoteVm | undefined {
+  if (!selected?.startsWith(HELPER_PREFIX)) return undefined;
+  return helper?.machines.get(Number(selected.slice(HELPER_PREFIX.length)));
+}
+/** What receives the console's and the screen's input: the selected machine, in the tab or on the helper. */
+function inputTarget(): VmHandle | RemoteVm | undefined {
+  return selectedRemote() ?? (selected ? running.get(selected) : undefined);
+}
 
 function showError(message: string | undefined): void {
   errorText.textContent = message ?? '';
@@ -70,12 +88,11 @@ term.open($('terminal'));
 fit.fit();
 window.addEventListener('resize', () => fit.fit());
 term.onData((data) => {
-  const vm = selected ? running.get(selected) : undefined;
   // xterm sends DEL for Backspace and CR for Enter, as a serial terminal does.
-  vm?.serialWrite(data);
+  inputTarget()?.serialWrite(data);
 });
 
-const stats = new StatsView($<HTMLTableElement>('stats-table'), () => (selected ? running.get(selected) : undefined));
+const stats = new StatsView($<HTMLTableElement>('stats-table'), inputTarget);
 $<HTMLButtonElement>('stats-download').addEventListener('click', () => stats.download());
 
 function bytes(n: number): string {
@@ -106,7 +123,27 @@ function stateLabel(vm: VmHandle | undefined): string {
   return vm.state + (vm.detail ? ` — ${vm.detail}` : '');
 }
 
+function remoteLabel(r: RemoteVm): string {
+  return r.state + (r.detail ? ` — ${r.detail}` : '');
+}
+
 function refreshToolbar(): void {
+  const r = selectedRemote();
+  if (r) {
+    nameText.textContent = `${r.info.name} (on the helper)`;
+    stateText.textContent = remoteLabel(r);
+    stateText.dataset.state = r.state;
+    const live = r.state === 'running' || r.state === 'paused';
+    buttons.start.disabled = r.state !== 'created';
+    buttons.pause.disabled = !live;
+    buttons.pause.textContent = r.state === 'paused' ? 'Resume' : 'Pause';
+    buttons.reset.disabled = !live;
+    buttons.poweroff.disabled = !live;
+    buttons.cad.disabled = r.state !== 'running';
+    buttons.edit.disabled = true;
+    buttons.del.disabled = false;
+    return;
+  }
   const m = machines.find((x) => x.id === selected);
   const vm = selected ? running.get(selected) : undefined;
   nameText.textContent = m ? m.name : 'No machine selected';
@@ -160,28 +197,43 @@ function updateListStates(): void {
 function select(id: string): void {
   selected = id;
   const vm = running.get(id);
+  const r = selectedRemote();
+  // Only the selected machine draws on the screen.
+  for (const [k, other] of running) if (k !== id) other.detachScreen();
+  for (const other of helper?.machines.values() ?? []) if (other !== r) other.detachScreen();
   term.reset();
-  if (vm) {
+  if (r) {
+    term.write(r.serialLog);
+    notesText.textContent = `Runs in tabvm helper at ${r.connection.label}, engine ${r.info.engine}, ${r.info.memMiB} MiB.`;
+    progressText.textContent = '';
+    clearScreen();
+    r.attachScreen(screen);
+  } else if (vm) {
     term.write(vm.serialLog);
     vm.attachScreen(screen);
     notesText.textContent = vm.notes.join(' ');
   } else {
     notesText.textContent = '';
     progressText.textContent = '';
-    const ctx = screen.getContext('2d');
-    if (ctx) {
-      ctx.fillStyle = '#000';
-      ctx.fillRect(0, 0, screen.width, screen.height);
-    }
+    clearScreen();
   }
   refreshToolbar();
   void renderList();
+  renderHelper();
+}
+
+function clearScreen(): void {
+  const ctx = screen.getContext('2d');
+  if (ctx) {
+    ctx.fillStyle = '#000';
+    ctx.fillRect(0, 0, screen.width, screen.height);
+  }
 }
 
 async function reload(selectId?: string): Promise<void> {
   machines = await listMachines();
   if (selectId) selected = selectId;
-  if (selected && !machines.some((m) => m.id === selected)) selected = undefined;
+  if (selected && !selectedRemote() && !machines.some((m) => m.id === selected)) selected = undefined;
   if (!selected && machines.length) selected = machines[0].id;
   await renderList();
   if (selected) select(selected);
@@ -266,20 +318,43 @@ const current = (): { m: MachineConfig | undefined; vm: VmHandle | undefined } =
   m: machines.find((x) => x.id === selected),
   vm: selected ? running.get(selected) : undefined,
 });
+/** A toolbar action on the selected helper machine; errors go to the page. */
+function remoteAction(f: (r: RemoteVm) => Promise<unknown>): boolean {
+  const r = selectedRemote();
+  if (!r) return false;
+  showError(undefined);
+  f(r).catch((e: unknown) => showError(`${r.info.name}: ${explain(e)}`));
+  return true;
+}
 buttons.start.addEventListener('click', () => {
+  if (remoteAction((r) => r.start())) return;
   const { m } = current();
   if (m) void startMachine(m);
 });
 buttons.pause.addEventListener('click', async () => {
+  if (remoteAction((r) => (r.state === 'paused' ? r.resume() : r.pause()))) return;
   const { vm } = current();
   if (!vm) return;
   if (vm.state === 'paused') await vm.resume();
   else await vm.pause();
 });
-buttons.reset.addEventListener('click', () => void current().vm?.reset());
-buttons.poweroff.addEventListener('click', () => void current().vm?.powerOff());
-buttons.cad.addEventListener('click', () => current().vm?.combo(['ControlLeft', 'AltLeft', 'Delete']));
+buttons.reset.addEventListener('click', () => remoteAction((r) => r.reset()) || void current().vm?.reset());
+buttons.poweroff.addEventListener('click', () => remoteAction((r) => r.stop()) || void current().vm?.powerOff());
+buttons.cad.addEventListener('click', () => inputTarget()?.combo(['ControlLeft', 'AltLeft', 'Delete']));
 buttons.del.addEventListener('click', async () => {
+  const r = selectedRemote();
+  if (r && helper) {
+    if (!confirm(`Delete ${r.info.name} on the helper?`)) return;
+    try {
+      await helper.deleteMachine(r);
+    } catch (e) {
+      showError(`${r.info.name}: ${explain(e)}`);
+      return;
+    }
+    selected = undefined;
+    await reload();
+    return;
+  }
   const { m, vm } = current();
   if (!m) return;
   if (!confirm(`Delete ${m.name} and its disk changes?`)) return;
@@ -312,7 +387,7 @@ screen.addEventListener('blur', () => setCapture(false));
 const keyHandler = (down: boolean) => (e: KeyboardEvent) => {
   if (!captured) return;
   if (down && e.code === 'KeyG' && e.ctrlKey && e.altKey) {
-    const vm = current().vm;
+    const vm = inputTarget();
     // Release the modifiers the guest saw go down.
     vm?.key('ControlLeft', false);
     vm?.key('AltLeft', false);
@@ -320,31 +395,31 @@ const keyHandler = (down: boolean) => (e: KeyboardEvent) => {
     e.preventDefault();
     return;
   }
-  if (current().vm?.key(e.code, down)) e.preventDefault();
+  if (inputTarget()?.key(e.code, down)) e.preventDefault();
 };
 screen.addEventListener('keydown', keyHandler(true));
 screen.addEventListener('keyup', keyHandler(false));
 let mouseButtons = 0;
 const BUTTON_BITS = [1, 4, 2, 8, 16]; // DOM button 0 left, 1 middle, 2 right, 3 back, 4 forward
 screen.addEventListener('mousemove', (e) => {
-  if (captured) current().vm?.mouse(e.movementX, e.movementY, mouseButtons);
+  if (captured) inputTarget()?.mouse(e.movementX, e.movementY, mouseButtons);
 });
 screen.addEventListener('mousedown', (e) => {
   if (!captured) return;
   mouseButtons |= BUTTON_BITS[e.button] ?? 0;
-  current().vm?.mouse(0, 0, mouseButtons);
+  inputTarget()?.mouse(0, 0, mouseButtons);
 });
 screen.addEventListener('mouseup', (e) => {
   if (!captured) return;
   mouseButtons &= ~(BUTTON_BITS[e.button] ?? 0);
-  current().vm?.mouse(0, 0, mouseButtons);
+  inputTarget()?.mouse(0, 0, mouseButtons);
 });
 screen.addEventListener(
   'wheel',
   (e) => {
     if (!captured) return;
     e.preventDefault();
-    current().vm?.mouse(0, 0, mouseButtons, Math.sign(e.deltaY));
+    inputTarget()?.mouse(0, 0, mouseButtons, Math.sign(e.deltaY));
   },
   { passive: false },
 );
@@ -475,6 +550,159 @@ editor.addEventListener('close', async () => {
   await addMachine(e);
 });
 
+// ---- the local helper connection
+const helperForm = $<HTMLFormElement>('helper-form');
+const helperUrl = $<HTMLInputElement>('helper-url');
+const helperStatus = $<HTMLParagraphElement>('helper-status');
+const helperView = $<HTMLDivElement>('helper-view');
+const helperList = $<HTMLUListElement>('helper-machines');
+const helperEngines = $<HTMLUListElement>('helper-engines');
+const helperCreate = $<HTMLFormElement>('helper-create');
+const helperDisconnect = $<HTMLButtonElement>('helper-disconnect');
+const wired = new WeakSet<RemoteVm>();
+const createField = (name: string): HTMLInputElement & HTMLSelectElement =>
+  helperCreate.elements.namedItem(name) as HTMLInputElement & HTMLSelectElement;
+
+/** Listen to a helper machine's serial output and state once. */
+function wire(r: RemoteVm): void {
+  if (wired.has(r)) return;
+  wired.add(r);
+  r.addEventListener('serial', (e) => {
+    if (selectedRemote() === r) term.write((e as CustomEvent<string>).detail);
+  });
+  r.addEventListener('state', () => {
+    if (selectedRemote() === r) refreshToolbar();
+  });
+}
+
+function renderHelper(): void {
+  const h = helper;
+  helperView.hidden = !h;
+  helperDisconnect.hidden = !h;
+  $<HTMLButtonElement>('helper-connect').hidden = !!h;
+  helperUrl.disabled = !!h;
+  $<HTMLElement>('helper-label').textContent = h ? h.label : '';
+  if (!h) {
+    helperList.replaceChildren();
+    return;
+  }
+  helperEngines.replaceChildren(
+    ...h.engines.map((e) => {
+      const li = document.createElement('li');
+      li.dataset.engine = e.name;
+      li.dataset.available = String(e.available);
+      li.textContent = `${e.name}: ${e.available ? 'available' : `unavailable — ${e.reason ?? 'no reason given'}`}`;
+      return li;
+    }),
+  );
+  helperList.replaceChildren(
+    ...[...h.machines.values()].map((r) => {
+      wire(r);
+      const li = document.createElement('li');
+      li.className = 'machine' + (selectedRemote() === r ? ' selected' : '');
+      li.dataset.helperId = String(r.id);
+      const label = document.createElement('button');
+      label.type = 'button';
+      label.className = 'machine-name';
+      label.textContent = r.info.name;
+      label.addEventListener('click', () => select(helperKey(r)));
+      const state = document.createElement('span');
+      state.className = 'machine-state';
+      state.textContent = remoteLabel(r);
+      const info = document.createElement('small');
+      info.textContent = `${r.info.memMiB} MiB, engine ${r.info.engine}`;
+      li.append(label, state, info);
+      return li;
+    }),
+  );
+  if (selectedRemote()) refreshToolbar();
+}
+
+/** Fill the create form's choices from the helper's images and engines. */
+function fillCreateForm(h: HelperConnection): void {
+  const option = (value: string, text: string, disabled = false, title = ''): HTMLOptionElement => {
+    const o = document.createElement('option');
+    o.value = value;
+    o.textContent = text;
+    o.disabled = disabled;
+    o.title = title;
+    return o;
+  };
+  const images = h.images.map((i) => option(i.name, `${i.name} (${bytes(i.bytes)})`));
+  createField('image').replaceChildren(...images);
+  createField('initrd').replaceChildren(option('', 'none'), ...h.images.map((i) => option(i.name, i.name)));
+  createField('engine').replaceChildren(
+    ...h.engines.map((e) => option(e.name, e.available ? e.name : `${e.name} (unavailable)`, !e.available, e.reason ?? '')),
+  );
+  // The fastest engine the helper has: KVM, then kqemu, then the Wasm engine.
+  const best = h.engines.find((e) => e.available);
+  if (best) createField('engine').value = best.name;
+  guessKind();
+}
+function guessKind(): void {
+  const name = createField('image').value;
+  const img = helper?.images.find((i) => i.name === name);
+  if (img) createField('kind').value = guessBootKind(img.name, img.bytes);
+}
+createField('image').addEventListener('change', guessKind);
+
+helperForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  showError(undefined);
+  helperStatus.textContent = 'connecting…';
+  let h: HelperConnection;
+  try {
+    h = await HelperConnection.open(helperUrl.value);
+  } catch (err) {
+    helperStatus.textContent = '';
+    showError(explain(err));
+    return;
+  }
+  helper = h;
+  helperStatus.textContent = `connected to ${h.label}: ${h.images.length} image${h.images.length === 1 ? '' : 's'}, ${h.machines.size} machine${h.machines.size === 1 ? '' : 's'}`;
+  h.addEventListener('machines', () => renderHelper());
+  h.addEventListener('close', (ev) => {
+    if (helper !== h) return;
+    const why = (ev as CustomEvent<string>).detail;
+    helper = undefined;
+    helperStatus.textContent = `not connected (${why})`;
+    if (why !== 'disconnected')
+      showError(`The helper connection closed: ${why}. Its machines keep running or pause there; connect again to see them.`);
+    if (selected?.startsWith(HELPER_PREFIX)) selected = undefined;
+    renderHelper();
+    void reload();
+  });
+  fillCreateForm(h);
+  renderHelper();
+});
+helperDisconnect.addEventListener('click', () => helper?.close());
+
+helperCreate.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const h = helper;
+  if (!h) return;
+  showError(undefined);
+  const kind = createField('kind').value as BootKind;
+  const boot: { kind: BootKind; image: string; initrd?: string; append?: string } = { kind, image: createField('image').value };
+  const initrd = createField('initrd').value;
+  const append = createField('append').value;
+  if (kind === 'linux' && initrd) boot.initrd = initrd;
+  if ((kind === 'linux' || kind === 'multiboot') && append) boot.append = append;
+  const name = createField('name').value.trim();
+  try {
+    const r = await h.create({
+      engine: createField('engine').value as EngineName,
+      memMiB: Math.round(Number(createField('memMiB').value)),
+      boot,
+      ...(name ? { name } : {}),
+    });
+    wire(r);
+    select(helperKey(r));
+  } catch (err) {
+    showError(`The helper could not create the machine: ${explain(err)}`);
+  }
+});
+
 // ---- start
 try {
   checkIsolation();
@@ -492,6 +720,10 @@ void reload();
   },
   select,
   reload,
+  /** The local helper connection, when connected. */
+  get helper() {
+    return helper;
+  },
   /** The saved overlay of one disk: block number → its first bytes as Latin-1 text. */
   async overlayText(id: string, slot: string, bytesPerBlock = 64): Promise<Record<number, string>> {
     const out: Record<number, string> = {};

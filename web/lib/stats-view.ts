@@ -1,9 +1,11 @@
 // The statistics view: every counter of the schema (host/stats.ts, DESIGN §9)
 // plus the page's own (serial bytes, disk downloads), sampled once a second,
 // with the rate per second and a one-minute sparkline each, and a JSON
-// download in the --stats file's shape.
+// download in the --stats file's shape. A machine on the local helper shows
+// the counters the helper reports for it (its engine's among them).
 
 import type { VmHandle } from './vm.js';
+import { RemoteVm } from './helper-client.js';
 import type { StatValue } from '../../host/stats.js';
 
 const HISTORY = 60;
@@ -20,12 +22,12 @@ interface Row {
 
 export class StatsView {
   private rows = new Map<string, Row>();
-  private machine: VmHandle | undefined;
+  private machine: VmHandle | RemoteVm | undefined;
   private last: StatValue[] = [];
 
   constructor(
     private readonly table: HTMLTableElement,
-    private readonly current: () => VmHandle | undefined,
+    private readonly current: () => VmHandle | RemoteVm | undefined,
   ) {}
 
   /** The counters now: the core's and the page's. */
@@ -79,8 +81,17 @@ export class StatsView {
       this.rows.clear();
       this.table.tBodies[0].replaceChildren();
     }
-    if (!vm || !vm.memory) return;
-    const values = await this.sample(vm);
+    if (!vm) return;
+    let values: StatValue[];
+    if (vm instanceof RemoteVm) {
+      if (vm.state === 'created') return;
+      values = await vm.stats().catch(() => []);
+    } else {
+      if (!vm.memory) return;
+      values = await this.sample(vm);
+    }
+    // The machine changed while the counters were on their way.
+    if (vm !== this.machine) return;
     this.last = values;
     for (const v of values) {
       let row = this.rows.get(v.name);
@@ -141,7 +152,10 @@ export class StatsView {
 
   download(): void {
     const vm = this.current();
-    const doc = { machine: vm?.config.name, engine: vm?.config.engine, accel: 'wasm', state: vm?.state, counters: this.last };
+    const doc =
+      vm instanceof RemoteVm
+        ? { machine: vm.info.name, accel: vm.info.engine, helper: vm.connection.label, state: vm.state, counters: this.last }
+        : { machine: vm?.config.name, engine: vm?.engine ?? vm?.config.engine, accel: 'wasm', state: vm?.state, counters: this.last };
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2) + '\n'], { type: 'application/json' }));
     a.download = 'tabvm-stats.json';

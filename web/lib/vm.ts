@@ -99,6 +99,8 @@ export class VmHandle extends EventTarget {
   detail = '';
   serialLog = '';
   notes: string[] = [];
+  /** The CPU engine the worker runs, once started. */
+  engine: string | undefined;
   private vgaDisplay = L.VGA_DISPLAY;
   private tx: HostRing | undefined;
   private rx: HostRing | undefined;
@@ -148,6 +150,7 @@ export class VmHandle extends EventTarget {
     );
     this.memory = r.memory;
     this.notes = r.notes;
+    this.engine = r.engine;
     this.vgaDisplay = r.vgaDisplay;
     this.tx = uartTxRing(r.memory, COM1);
     this.rx = uartRxRing(r.memory, COM1);
@@ -231,6 +234,11 @@ export class VmHandle extends EventTarget {
 
   stats(): StatValue[] {
     return this.memory ? readStats(this.memory) : [];
+  }
+
+  /** Stop drawing on the canvas (another machine is shown there). */
+  detachScreen(): void {
+    this.canvas = undefined;
   }
 
   /** Draw the screen on `canvas` from now on (its size follows the mode). */
