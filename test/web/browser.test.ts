@@ -4,13 +4,15 @@
 // serial console, looks at the screen and the statistics, writes a floppy
 // whose changes must survive a reload, pauses/resumes/resets/powers off and
 // deletes the machine, then opens the embedding page. One boot serves all the
-// app's tests (Linux takes a minute or more on the interpreter).
+// app's tests (Linux takes a minute or more on the interpreter). Before that,
+// the "local helper" connection: `tabvm helper` runs machines that the page
+// creates, controls and shows (serial console, screen, statistics).
 //
 // Needs /usr/bin/chromium (CI: apt-get install chromium), build/core.wasm and
 // the prepared images (`tabvm images prepare`); skipped with a message otherwise.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,6 +36,8 @@ const CHROMIUM_FLAGS = [
   '--disable-sync',
   '--no-first-run',
 ];
+const TABVM = join(ROOT, 'bin', 'tabvm');
+const CLI_BUILT = join(ROOT, 'dist', 'helper', 'cli.js');
 const BOOT_TIMEOUT_MS = 300_000;
 const COMMAND_TIMEOUT_MS = 60_000;
 
@@ -84,6 +88,46 @@ async function typeCommand(page: Page, command: string, expect: RegExp): Promise
   return waitSerial(page, expect, from, COMMAND_TIMEOUT_MS);
 }
 
+/** A Multiboot a.out-kludge kernel at 1 MiB that writes `text` to COM1 and then spins: a guest that runs until stopped. */
+function serialSpinKernel(text: string): Uint8Array {
+  const LOAD = 0x100000;
+  const HEADER = 32;
+  const MAGIC = 0x1badb002;
+  const FLAGS = 0x00010000; // bit 16: the address fields are valid
+  // mov esi, msg; mov dx, 0x3f8; next: lodsb; test al, al; jz spin; out dx, al; jmp next; spin: jmp spin; msg: …
+  const code = [0xbe, 0, 0, 0, 0, 0x66, 0xba, 0xf8, 0x03, 0xac, 0x84, 0xc0, 0x74, 0x03, 0xee, 0xeb, 0xf8, 0xeb, 0xfe];
+  const msg = new TextEncoder().encode(text + '\0');
+  const b = new Uint8Array(HEADER + code.length + msg.length);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, MAGIC, true);
+  dv.setUint32(4, FLAGS, true);
+  dv.setUint32(8, -(MAGIC + FLAGS) >>> 0, true);
+  dv.setUint32(12, LOAD, true); // header_addr
+  dv.setUint32(16, LOAD, true); // load_addr
+  dv.setUint32(20, 0, true); // load_end_addr: the whole file
+  dv.setUint32(24, 0, true); // bss_end_addr: none
+  dv.setUint32(28, LOAD + HEADER, true); // entry
+  b.set(code, HEADER);
+  dv.setUint32(HEADER + 1, LOAD + HEADER + code.length, true);
+  b.set(msg, HEADER + code.length);
+  return b;
+}
+
+/** A 1 MiB disk whose boot sector prints a line on the screen through the BIOS and then spins. */
+function screenSpinDisk(text: string): Uint8Array {
+  const disk = new Uint8Array(1024 * 1024);
+  // mov si, msg; lodsb; or al, al; jz spin; mov ah, 0Eh; int 10h; jmp print; spin: jmp spin
+  const code = [0xbe, 0x00, 0x00, 0xac, 0x08, 0xc0, 0x74, 0x06, 0xb4, 0x0e, 0xcd, 0x10, 0xeb, 0xf5, 0xeb, 0xfe];
+  const msgAt = 0x7c00 + code.length;
+  code[1] = msgAt & 0xff;
+  code[2] = msgAt >> 8;
+  disk.set(code, 0);
+  disk.set(new TextEncoder().encode(text + '\0'), code.length);
+  disk[510] = 0x55;
+  disk[511] = 0xaa;
+  return disk;
+}
+
 const counterValue = async (page: Page, name: string): Promise<number> =>
   Number(((await page.textContent(`tr[data-counter="${name}"] td.value:not(.rate)`)) ?? '').replace(/,/g, ''));
 
@@ -124,6 +168,132 @@ describe.skipIf(why !== undefined)('the browser app', () => {
     await context?.close();
     if (server?.pid) process.kill(-server.pid);
     if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  describe.skipIf(!existsSync(CLI_BUILT))('connected to the local helper', () => {
+    let helper: ChildProcess | undefined;
+    let helperUrl = '';
+    let folder = '';
+    const greeting = `hello from the helper ${Math.floor(Math.random() * 1e9)}`;
+
+    beforeAll(async () => {
+      folder = mkdtempSync(join(tmpdir(), 'tabvm-web-helper-'));
+      writeFileSync(join(folder, 'serial-spin.elf'), serialSpinKernel(greeting));
+      writeFileSync(join(folder, 'screen-spin.img'), screenSpinDisk('tabvm helper screen'));
+      // The preview server's origin must be allowed: it is not one of the default ports.
+      helper = spawn(process.execPath, [TABVM, 'helper', '--images', folder, '--origin', new URL(base).origin], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      helperUrl = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        const t = setTimeout(() => reject(new Error(`tabvm helper printed no URL:\n${out}`)), 30_000);
+        const onData = (d: Buffer): void => {
+          out += d.toString();
+          const m = /tabvm helper listening: (ws:\/\/\S+)/.exec(out);
+          if (m) {
+            clearTimeout(t);
+            resolve(m[1]);
+          }
+        };
+        helper?.stdout?.on('data', onData);
+        helper?.stderr?.on('data', onData);
+        helper?.on('exit', (code) => reject(new Error(`tabvm helper exited (${code}):\n${out}`)));
+      });
+    });
+
+    afterAll(() => {
+      helper?.kill('SIGTERM');
+      if (folder) rmSync(folder, { recursive: true, force: true });
+    });
+
+    it('explains a wrong token in the page', async () => {
+      await page.goto(base);
+      const wrong = new URL(helperUrl);
+      wrong.searchParams.set('token', 'not-the-token');
+      await page.fill('#helper-url', wrong.href);
+      await page.click('#helper-connect');
+      await page.waitForSelector('#error:not([hidden])');
+      expect(await page.textContent('#error')).toMatch(/Could not connect to the helper.*token is wrong/);
+      expect(await page.isHidden('#helper-view')).toBe(true);
+    });
+
+    it('lists the helper engines and images, runs a machine there and shows its serial output and statistics', async () => {
+      await page.fill('#helper-url', helperUrl);
+      await page.click('#helper-connect');
+      await page.waitForSelector('#helper-view:not([hidden])');
+      expect(await page.textContent('#error')).toBe('');
+      // Every engine with its availability; the Wasm engine always runs.
+      const engines = await page.$$eval('#helper-engines li', (lis) => lis.map((l) => [(l as HTMLElement).dataset.engine, l.textContent]));
+      expect(engines.map((e) => e[0])).toEqual(['kvm', 'kqemu', 'wasm']);
+      expect(engines.find((e) => e[0] === 'wasm')?.[1]).toMatch(/available/);
+      for (const [, text] of engines) expect(text).toMatch(/: available|unavailable — \S/);
+      const images = await page.$$eval('select[name="image"] option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+      expect(images.sort()).toEqual(['screen-spin.img', 'serial-spin.elf']);
+      await page.selectOption('select[name="image"]', 'serial-spin.elf');
+      expect(await page.inputValue('select[name="kind"]')).toBe('multiboot');
+      await page.selectOption('select[name="engine"]', 'wasm');
+      await page.fill('#helper-create input[name="memMiB"]', '16');
+      await page.fill('#helper-create input[name="name"]', 'serial on the helper');
+      await page.click('#helper-create-btn');
+      await page.waitForSelector('#helper-machines li.machine');
+      expect(await page.textContent('#vm-state')).toBe('created');
+      await page.click('#btn-start');
+      // The guest's COM1 bytes reach the page's console.
+      await page.waitForFunction(
+        (want) =>
+          (window as unknown as { tabvm: { helper?: { machines: Map<number, { serialLog: string }> } } }).tabvm.helper?.machines
+            .values()
+            .next()
+            .value?.serialLog.includes(want),
+        greeting,
+        { timeout: 30_000 },
+      );
+      await page.waitForFunction((want) => document.getElementById('terminal')?.textContent?.includes(want), greeting);
+      expect(await page.textContent('#vm-state')).toBe('running');
+      // The helper's counters in the statistics view, moving while the guest spins.
+      await page.waitForSelector('tr[data-counter="instructions"]', { timeout: 10_000 });
+      const a = await counterValue(page, 'instructions');
+      await page.waitForFunction(
+        (was) => Number(document.querySelector('tr[data-counter="instructions"] td.value')?.textContent?.replace(/,/g, '')) > was,
+        a,
+        { timeout: 10_000 },
+      );
+      await page.click('#btn-pause');
+      await page.waitForFunction(() => document.getElementById('vm-state')?.textContent === 'paused');
+      await page.click('#btn-pause'); // now "Resume"
+      await page.waitForFunction(() => document.getElementById('vm-state')?.textContent === 'running');
+      await page.click('#btn-poweroff');
+      await page.waitForFunction(() => document.getElementById('vm-state')?.textContent?.startsWith('stopped'));
+      await page.click('#btn-delete');
+      await page.waitForFunction(() => document.querySelectorAll('#helper-machines li.machine').length === 0);
+    }, 60_000);
+
+    it('draws the screen of a machine on the helper from its deflated rectangles', async () => {
+      await page.selectOption('select[name="image"]', 'screen-spin.img');
+      expect(await page.inputValue('select[name="kind"]')).toBe('hda');
+      await page.selectOption('select[name="engine"]', 'wasm');
+      await page.fill('#helper-create input[name="memMiB"]', '16');
+      await page.click('#helper-create-btn');
+      await page.waitForSelector('#helper-machines li.machine');
+      await page.click('#btn-start');
+      // SeaBIOS's banner and the boot sector's line in 720×400 text mode: enough lit pixels, and the size the helper sent.
+      await page.waitForFunction(
+        () => {
+          const c = document.getElementById('screen') as HTMLCanvasElement;
+          if (c.width !== 720 || c.height !== 400) return false;
+          const px = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
+          let lit = 0;
+          for (let i = 0; i < px.length; i += 4) if (px[i] + px[i + 1] + px[i + 2] > 0) lit++;
+          return lit > 1000;
+        },
+        null,
+        { timeout: 40_000, polling: 500 },
+      );
+      await page.click('#btn-delete');
+      await page.waitForFunction(() => document.querySelectorAll('#helper-machines li.machine').length === 0);
+      await page.click('#helper-disconnect');
+      await page.waitForSelector('#helper-view[hidden]', { state: 'attached' });
+    }, 60_000);
   });
 
   it('serves the images with HTTP range requests', async () => {
