@@ -55,9 +55,13 @@ export class HelperServer {
     this.token = opts.token ?? randomBytes(TOKEN_BYTES).toString('base64url');
     this.origins = new Set(opts.origins ?? DEFAULT_ORIGINS);
     this.manager = new MachineManager(new ImagesFolder(opts.imagesDir), opts.limits ?? DEFAULT_LIMITS, (c, e) => this.push(c, e));
-    this.http = createServer((_req, res) => {
-      res.writeHead(426, { 'content-type': 'text/plain' });
-      res.end('tabvm helper: connect with a WebSocket\n');
+    this.http = createServer((req, res) => {
+      // A page cannot see why a WebSocket upgrade failed, so this plain answer (no secret in it,
+      // readable by any page) tells it that the helper is here and whether its Origin is allowed.
+      const origin = req.headers.origin;
+      const originAllowed = origin === undefined || this.origins.has(origin);
+      res.writeHead(426, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+      res.end(JSON.stringify({ tabvm: 'helper', version: PROTOCOL_VERSION, originAllowed, message: 'connect with a WebSocket' }) + '\n');
     });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_MESSAGE_BYTES });
     this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));

@@ -166,6 +166,22 @@ describe('who may connect', () => {
   });
 });
 
+describe('the plain HTTP answer a page can read', () => {
+  it('says a tabvm helper is here and whether the Origin is allowed, readable cross-origin, without the token', async () => {
+    const s = await startServer();
+    const http = `http://127.0.0.1:${s.address.port}/`;
+    const ask = async (origin: string): Promise<{ status: number; cors: string | null; body: Record<string, unknown> }> => {
+      const r = await fetch(http, { headers: { origin } });
+      return { status: r.status, cors: r.headers.get('access-control-allow-origin'), body: (await r.json()) as Record<string, unknown> };
+    };
+    const allowed = await ask(ORIGIN);
+    expect(allowed).toMatchObject({ status: 426, cors: '*', body: { tabvm: 'helper', version: 1, originAllowed: true } });
+    const foreign = await ask('http://evil.example');
+    expect(foreign.body).toMatchObject({ tabvm: 'helper', originAllowed: false });
+    expect(JSON.stringify(foreign.body)).not.toContain(s.token);
+  });
+});
+
 describe('engines', () => {
   it('lists kvm, kqemu and wasm with availability and the reason when unavailable', async () => {
     const c = await connect((await startServer()).url);
