@@ -170,6 +170,27 @@ describe.skipIf(why !== undefined)('the browser app', () => {
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
+  /** Runs `tabvm helper ARGS` and waits for the URL it prints. */
+  async function startHelper(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+    const child = spawn(process.execPath, [TABVM, 'helper', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const t = setTimeout(() => reject(new Error(`tabvm helper printed no URL:\n${out}`)), 30_000);
+      const onData = (d: Buffer): void => {
+        out += d.toString();
+        const m = /tabvm helper listening: (ws:\/\/\S+)/.exec(out);
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1]);
+        }
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      child.on('exit', (code) => reject(new Error(`tabvm helper exited (${code}):\n${out}`)));
+    });
+    return { child, url };
+  }
+
   describe.skipIf(!existsSync(CLI_BUILT))('connected to the local helper', () => {
     let helper: ChildProcess | undefined;
     let helperUrl = '';
@@ -181,24 +202,7 @@ describe.skipIf(why !== undefined)('the browser app', () => {
       writeFileSync(join(folder, 'serial-spin.elf'), serialSpinKernel(greeting));
       writeFileSync(join(folder, 'screen-spin.img'), screenSpinDisk('tabvm helper screen'));
       // The preview server's origin must be allowed: it is not one of the default ports.
-      helper = spawn(process.execPath, [TABVM, 'helper', '--images', folder, '--origin', new URL(base).origin], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      helperUrl = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        const t = setTimeout(() => reject(new Error(`tabvm helper printed no URL:\n${out}`)), 30_000);
-        const onData = (d: Buffer): void => {
-          out += d.toString();
-          const m = /tabvm helper listening: (ws:\/\/\S+)/.exec(out);
-          if (m) {
-            clearTimeout(t);
-            resolve(m[1]);
-          }
-        };
-        helper?.stdout?.on('data', onData);
-        helper?.stderr?.on('data', onData);
-        helper?.on('exit', (code) => reject(new Error(`tabvm helper exited (${code}):\n${out}`)));
-      });
+      ({ child: helper, url: helperUrl } = await startHelper(['--images', folder, '--origin', new URL(base).origin]));
     });
 
     afterAll(() => {
@@ -206,15 +210,36 @@ describe.skipIf(why !== undefined)('the browser app', () => {
       if (folder) rmSync(folder, { recursive: true, force: true });
     });
 
-    it('explains a wrong token in the page', async () => {
+    it('explains in the page a helper that is not running, a wrong token, a refused origin and a URL without token', async () => {
       await page.goto(base);
+      const tryConnect = async (url: string): Promise<string> => {
+        await page.evaluate(() => {
+          const e = document.getElementById('error') as HTMLElement;
+          e.hidden = true;
+          e.textContent = '';
+        });
+        await page.fill('#helper-url', url);
+        await page.click('#helper-connect');
+        await page.waitForSelector('#error:not([hidden])');
+        expect(await page.isHidden('#helper-view')).toBe(true);
+        return (await page.textContent('#error')) ?? '';
+      };
+      // Port 9 (discard) refuses connections: nothing listens there.
+      expect(await tryConnect('ws://127.0.0.1:9/?token=abc')).toMatch(/nothing answers there as tabvm helper\. Start it/);
       const wrong = new URL(helperUrl);
       wrong.searchParams.set('token', 'not-the-token');
-      await page.fill('#helper-url', wrong.href);
-      await page.click('#helper-connect');
-      await page.waitForSelector('#error:not([hidden])');
-      expect(await page.textContent('#error')).toMatch(/Could not connect to the helper.*token is wrong/);
-      expect(await page.isHidden('#helper-view')).toBe(true);
+      expect(await tryConnect(wrong.href)).toMatch(/refused the token: the token is wrong/);
+      const origin = new URL(base).origin;
+      // A helper with the default allow-list (the dev and preview servers' usual ports) refuses this page.
+      const strict = await startHelper(['--images', folder]);
+      try {
+        const text = await tryConnect(strict.url);
+        expect(text).toContain(`refused this page's origin ${origin}`);
+        expect(text).toContain(`tabvm helper --origin ${origin}`);
+      } finally {
+        strict.child.kill('SIGTERM');
+      }
+      expect(await tryConnect(helperUrl.replace(/\?.*$/, ''))).toMatch(/The URL has no token/);
     });
 
     it('lists the helper engines and images, runs a machine there and shows its serial output and statistics', async () => {

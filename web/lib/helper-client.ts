@@ -77,14 +77,42 @@ export function guessBootKind(name: string, bytes: number): BootKind {
   return 'hda';
 }
 
+/** What the helper's plain HTTP answer says (helper/server.ts), or undefined when nothing answered as a helper. */
+export interface HelperProbe {
+  originAllowed: boolean;
+}
+
+/** Asks the helper's plain HTTP side whether it is there and allows this page's origin. */
+export async function probeHelper(url: string): Promise<HelperProbe | undefined> {
+  const http = new URL(url);
+  http.protocol = http.protocol === 'wss:' ? 'https:' : 'http:';
+  http.search = '';
+  try {
+    const r = await fetch(http.href, { cache: 'no-store', signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) });
+    const body = (await r.json()) as { tabvm?: string; originAllowed?: boolean };
+    if (body.tabvm !== 'helper') return undefined;
+    return { originAllowed: body.originAllowed === true };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Why a WebSocket to the helper closed before it said hello, in words a person can act on. */
-export function explainConnectFailure(url: string, origin: string): string {
-  const u = new URL(url);
+export function explainConnectFailure(url: string, origin: string, probe: HelperProbe | undefined): string {
+  const host = new URL(url).host;
+  if (!probe)
+    return (
+      `Could not connect to the helper at ${host}: nothing answers there as tabvm helper. Start it with ` +
+      `"tabvm helper --images DIR" and paste the URL it prints (the port changes on every start unless you give --port).`
+    );
+  if (!probe.originAllowed)
+    return (
+      `The helper at ${host} refused this page's origin ${origin}. Start it with "tabvm helper --origin ${origin}" ` +
+      `(repeat --origin for each page that may connect).`
+    );
   return (
-    `Could not connect to the helper at ${u.host}. Either it is not running (start it with "tabvm helper" and paste ` +
-    `the URL it prints; the port changes on every start unless you give --port), or the token is wrong (paste the ` +
-    `whole URL, the token changes on every start), or it refused this page's origin ${origin} ` +
-    `(start it with "tabvm helper --origin ${origin}").`
+    `The helper at ${host} refused the token: the token is wrong. Paste the whole URL tabvm helper printed, ` +
+    `"?token=…" included (the token changes on every start).`
   );
 }
 
@@ -281,9 +309,12 @@ export class HelperConnection extends EventTarget {
         reject(new Error(`The browser refused the URL: ${(e as Error).message}`));
         return;
       }
+      let failed = false;
       const fail = (): void => {
         clearTimeout(timer);
-        reject(new Error(explainConnectFailure(url, location.origin)));
+        if (failed) return;
+        failed = true;
+        void probeHelper(url).then((probe) => reject(new Error(explainConnectFailure(url, location.origin, probe))));
       };
       const timer = setTimeout(() => {
         ws.close();
