@@ -383,6 +383,14 @@ describe.skipIf(why !== undefined)('the browser app', () => {
     const b = await counterValue(page, 'instructions');
     expect(b).toBeGreaterThan(a);
     expect(await page.textContent('tr[data-counter="instructions"] td.rate')).not.toBe('');
+    // The default machine runs the JIT, as the CLI does: the worker says so, and compiled code ran during the boot.
+    const engine = await page.evaluate(() => {
+      const t = (window as unknown as { tabvm: { running: Map<string, { engine?: string }>; selected: string } }).tabvm;
+      return t.running.get(t.selected)?.engine;
+    });
+    expect(engine).toBe('jit');
+    expect(await counterValue(page, 'jit_compiles')).toBeGreaterThan(0);
+    expect(await counterValue(page, 'jit_instructions')).toBeGreaterThan(0);
   });
 
   it('writes the guest floppy through the copy-on-write overlay', async () => {

@@ -1,7 +1,8 @@
 // The browser app's parts that run without a browser: the text mode the host
 // sets up for kernels booted without firmware (rendered as a person would see
 // it), the image server's Range parsing (RFC 9110 §14.1.2), the disk overlay
-// export format and the US-layout typing table of sendKeys().
+// export format, the US-layout typing table of sendKeys(), and the helper
+// connection's URL check, boot-kind guess, error texts and screen inflation.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,8 @@ import { findVgaFont, setVgaTextMode, FONT_HEIGHT } from '../../host/vga-text-mo
 import { parseRange } from '../../web/server/images-plugin.js';
 import { decodeOverlay, encodeOverlay, OVERLAY_BLOCK } from '../../web/lib/disks.js';
 import { imagesDir } from '../../helper/images.js';
+import { deflateRawSync } from 'node:zlib';
+import { explainConnectFailure, guessBootKind, inflateRaw, parseHelperUrl } from '../../web/lib/helper-client.js';
 
 const VGA_BIOS = join(imagesDir(), 'vgabios-stdvga.bin');
 const haveBios = existsSync(VGA_BIOS);
@@ -84,5 +87,39 @@ describe('the disk overlay export', () => {
     expect(back[1][1]).toEqual(b);
     expect(() => decodeOverlay(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated/);
     expect(() => decodeOverlay(new Uint8Array(16))).toThrow(/not a tabvm overlay/);
+  });
+});
+
+describe('the local helper connection', () => {
+  it('accepts the URL tabvm helper prints and says what is wrong with other text', () => {
+    const url = 'ws://127.0.0.1:41234/?token=3q2lAbCdEfGhIjKlMnOpQrStUvWxYz01';
+    expect(parseHelperUrl(`  ${url}\n`)).toBe(url);
+    expect(() => parseHelperUrl('127.0.0.1:41234')).toThrow(/is not a URL: paste the line "ws:/);
+    expect(() => parseHelperUrl('http://127.0.0.1:41234/?token=x')).toThrow(/starts with ws:\/\/ \(this one starts with http:\/\/\)/);
+    expect(() => parseHelperUrl('ws://127.0.0.1:41234/')).toThrow(/no token/);
+    expect(() => parseHelperUrl('not a url')).toThrow(/is not a URL/);
+  });
+
+  it('guesses the boot kind from the image name and size', () => {
+    expect(guessBootKind('hello.elf', 5321)).toBe('multiboot');
+    expect(guessBootKind('vmlinuz', 7_000_000)).toBe('linux');
+    expect(guessBootKind('debian.iso', 600_000_000)).toBe('cdrom');
+    expect(guessBootKind('dos.img', 1474560)).toBe('fda');
+    expect(guessBootKind('disk.img', 64 * 1024 * 1024)).toBe('hda');
+  });
+
+  it('names the mistake to fix for each way a connection fails', () => {
+    const url = 'ws://127.0.0.1:41234/?token=secret-token';
+    const origin = 'http://127.0.0.1:4173';
+    const texts = [undefined, { originAllowed: false }, { originAllowed: true }].map((p) => explainConnectFailure(url, origin, p));
+    expect(texts[0]).toMatch(/nothing answers there as tabvm helper/);
+    expect(texts[1]).toContain(`tabvm helper --origin ${origin}`);
+    expect(texts[2]).toMatch(/token is wrong/);
+    for (const t of texts) expect(t).not.toContain('secret-token');
+  });
+
+  it('inflates a raw-deflate screen rectangle as zlib deflateRaw wrote it', async () => {
+    const px = new Uint8Array(32 * 32 * 4).map((_, i) => (i * 7) & 0xff);
+    expect(await inflateRaw(new Uint8Array(deflateRawSync(px)))).toEqual(px);
   });
 });

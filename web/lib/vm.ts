@@ -149,8 +149,8 @@ export class VmHandle extends EventTarget {
       Comlink.proxy(onState),
     );
     this.memory = r.memory;
-    this.notes = r.notes;
     this.engine = r.engine;
+    this.notes = [`CPU engine: ${r.engine === 'jit' ? 'the JIT' : 'the interpreter'}.`, ...r.notes];
     this.vgaDisplay = r.vgaDisplay;
     this.tx = uartTxRing(r.memory, COM1);
     this.rx = uartRxRing(r.memory, COM1);
