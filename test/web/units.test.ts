@@ -15,7 +15,14 @@ import { parseRange } from '../../web/server/images-plugin.js';
 import { decodeOverlay, encodeOverlay, OVERLAY_BLOCK } from '../../web/lib/disks.js';
 import { imagesDir } from '../../helper/images.js';
 import { deflateRawSync } from 'node:zlib';
-import { explainConnectFailure, guessBootKind, inflateRaw, parseHelperUrl } from '../../web/lib/helper-client.js';
+import {
+  RemoteVm,
+  explainConnectFailure,
+  guessBootKind,
+  inflateRaw,
+  parseHelperUrl,
+  type HelperConnection,
+} from '../../web/lib/helper-client.js';
 
 const VGA_BIOS = join(imagesDir(), 'vgabios-stdvga.bin');
 const haveBios = existsSync(VGA_BIOS);
@@ -116,6 +123,26 @@ describe('the local helper connection', () => {
     expect(texts[1]).toContain(`tabvm helper --origin ${origin}`);
     expect(texts[2]).toMatch(/token is wrong/);
     for (const t of texts) expect(t).not.toContain('secret-token');
+  });
+
+  it('sums mouse motion into one report per 16 ms but sends button changes and key presses at once', async () => {
+    const sent: Record<string, unknown>[] = [];
+    const fake = {
+      request: (type: string, fields: Record<string, unknown>) => (sent.push({ type, ...fields }), Promise.resolve({ type: 'ok' })),
+    } as unknown as HelperConnection;
+    const vm = new RemoteVm(fake, { id: 3, name: 'm', engine: 'wasm', memMiB: 16, state: 'running' });
+    for (let i = 0; i < 10; i++) vm.mouse(1, -2, 0);
+    expect(sent).toEqual([{ type: 'mouse', machine: 3, dx: 1, dy: -2, buttons: 0, wheel: 0 }]);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(sent[1]).toEqual({ type: 'mouse', machine: 3, dx: 9, dy: -18, buttons: 0, wheel: 0 });
+    vm.mouse(0, 0, 1);
+    vm.mouse(5000, 0, 1, 20);
+    expect(sent.slice(2)).toEqual([
+      { type: 'mouse', machine: 3, dx: 0, dy: 0, buttons: 1, wheel: 0 },
+      { type: 'mouse', machine: 3, dx: 1024, dy: 0, buttons: 1, wheel: 8 },
+    ]);
+    vm.key('KeyA', true);
+    expect(sent[4]).toEqual({ type: 'key', machine: 3, code: 'KeyA', down: true });
   });
 
   it('inflates a raw-deflate screen rectangle as zlib deflateRaw wrote it', async () => {

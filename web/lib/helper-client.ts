@@ -40,6 +40,10 @@ const CONNECT_TIMEOUT_MS = 5000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const SERIAL_LOG_MAX = 256 * 1024;
 const BYTES_PER_PIXEL = 4;
+/** The protocol's limits on one mouse report (PROTOCOL.md). */
+const MAX_MOUSE_DELTA = 1024;
+const MAX_WHEEL = 8;
+const MOUSE_MS = 16;
 const FLOPPY_SIZES = [368640, 737280, 1228800, 1474560, 2949120];
 
 /** A helper error reply, with the protocol's code. */
@@ -147,6 +151,11 @@ export class RemoteVm extends EventTarget {
   private frame: ImageData | undefined;
   private canvas: HTMLCanvasElement | undefined;
   private screenQueue: Promise<void> = Promise.resolve();
+  private mouseDx = 0;
+  private mouseDy = 0;
+  private mouseButtons = 0;
+  private mouseSent = -Infinity;
+  private mouseTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly connection: HelperConnection,
@@ -255,9 +264,38 @@ export class RemoteVm extends EventTarget {
     for (const c of [...codes].reverse()) this.key(c, false);
   }
 
+  /**
+   * Mouse motion is summed and sent at most once per MOUSE_MS (a request per
+   * mousemove would flood the helper's queue); button and wheel changes go at once.
+   */
   mouse(dx: number, dy: number, buttons: number, wheel = 0): void {
-    const clamp = (v: number): number => Math.max(-1024, Math.min(1024, Math.round(v)));
-    void this.connection.request('mouse', { machine: this.id, dx: clamp(dx), dy: clamp(dy), buttons, wheel }).catch(() => {});
+    this.mouseDx += dx;
+    this.mouseDy += dy;
+    if (buttons === this.mouseButtons && wheel === 0 && performance.now() - this.mouseSent < MOUSE_MS) {
+      this.mouseTimer ??= setTimeout(() => {
+        this.mouseTimer = undefined;
+        if (this.mouseDx || this.mouseDy) this.sendMouse(this.mouseButtons, 0);
+      }, MOUSE_MS);
+      return;
+    }
+    this.sendMouse(buttons, wheel);
+  }
+
+  private sendMouse(buttons: number, wheel: number): void {
+    clearTimeout(this.mouseTimer);
+    this.mouseTimer = undefined;
+    this.mouseSent = performance.now();
+    this.mouseButtons = buttons;
+    const clamp = (v: number, max: number): number => Math.max(-max, Math.min(max, Math.round(v)));
+    const msg = {
+      machine: this.id,
+      dx: clamp(this.mouseDx, MAX_MOUSE_DELTA),
+      dy: clamp(this.mouseDy, MAX_MOUSE_DELTA),
+      buttons,
+      wheel: clamp(wheel, MAX_WHEEL),
+    };
+    this.mouseDx = this.mouseDy = 0;
+    void this.connection.request('mouse', msg).catch(() => {});
   }
 
   /** The helper's counters for this machine, plus the page's serial byte counts. */
