@@ -88,14 +88,18 @@ async function typeCommand(page: Page, command: string, expect: RegExp): Promise
   return waitSerial(page, expect, from, COMMAND_TIMEOUT_MS);
 }
 
-/** A Multiboot a.out-kludge kernel at 1 MiB that writes `text` to COM1 and then spins: a guest that runs until stopped. */
-function serialSpinKernel(text: string): Uint8Array {
+/** A Multiboot a.out-kludge kernel at 1 MiB that writes `text` to COM1, then echoes what COM1 receives until stopped. */
+function serialEchoKernel(text: string): Uint8Array {
   const LOAD = 0x100000;
   const HEADER = 32;
   const MAGIC = 0x1badb002;
   const FLAGS = 0x00010000; // bit 16: the address fields are valid
-  // mov esi, msg; mov dx, 0x3f8; next: lodsb; test al, al; jz spin; out dx, al; jmp next; spin: jmp spin; msg: …
-  const code = [0xbe, 0, 0, 0, 0, 0x66, 0xba, 0xf8, 0x03, 0xac, 0x84, 0xc0, 0x74, 0x03, 0xee, 0xeb, 0xf8, 0xeb, 0xfe];
+  // mov esi, msg; mov dx, 0x3f8; next: lodsb; test al, al; jz echo; out dx, al; jmp next;
+  // echo: mov dx, 0x3fd; in al, dx; test al, 1 (LSR data ready); jz echo; mov dx, 0x3f8; in al, dx; out dx, al; jmp echo; msg: …
+  const code = [
+    ...[0xbe, 0, 0, 0, 0, 0x66, 0xba, 0xf8, 0x03, 0xac, 0x84, 0xc0, 0x74, 0x03, 0xee, 0xeb, 0xf8],
+    ...[0x66, 0xba, 0xfd, 0x03, 0xec, 0xa8, 0x01, 0x74, 0xf7, 0x66, 0xba, 0xf8, 0x03, 0xec, 0xee, 0xeb, 0xef],
+  ];
   const msg = new TextEncoder().encode(text + '\0');
   const b = new Uint8Array(HEADER + code.length + msg.length);
   const dv = new DataView(b.buffer);
@@ -199,7 +203,7 @@ describe.skipIf(why !== undefined)('the browser app', () => {
 
     beforeAll(async () => {
       folder = mkdtempSync(join(tmpdir(), 'tabvm-web-helper-'));
-      writeFileSync(join(folder, 'serial-spin.elf'), serialSpinKernel(greeting));
+      writeFileSync(join(folder, 'serial-echo.elf'), serialEchoKernel(greeting));
       writeFileSync(join(folder, 'screen-spin.img'), screenSpinDisk('tabvm helper screen'));
       // The preview server's origin must be allowed: it is not one of the default ports.
       ({ child: helper, url: helperUrl } = await startHelper(['--images', folder, '--origin', new URL(base).origin]));
@@ -242,7 +246,7 @@ describe.skipIf(why !== undefined)('the browser app', () => {
       expect(await tryConnect(helperUrl.replace(/\?.*$/, ''))).toMatch(/The URL has no token/);
     });
 
-    it('lists the helper engines and images, runs a machine there and shows its serial output and statistics', async () => {
+    it('lists the helper engines and images, runs a machine there and shows its serial console and statistics', async () => {
       await page.fill('#helper-url', helperUrl);
       await page.click('#helper-connect');
       await page.waitForSelector('#helper-view:not([hidden])');
@@ -253,8 +257,8 @@ describe.skipIf(why !== undefined)('the browser app', () => {
       expect(engines.find((e) => e[0] === 'wasm')?.[1]).toMatch(/available/);
       for (const [, text] of engines) expect(text).toMatch(/: available|unavailable — \S/);
       const images = await page.$$eval('select[name="image"] option', (os) => os.map((o) => (o as HTMLOptionElement).value));
-      expect(images.sort()).toEqual(['screen-spin.img', 'serial-spin.elf']);
-      await page.selectOption('select[name="image"]', 'serial-spin.elf');
+      expect(images.sort()).toEqual(['screen-spin.img', 'serial-echo.elf']);
+      await page.selectOption('select[name="image"]', 'serial-echo.elf');
       expect(await page.inputValue('select[name="kind"]')).toBe('multiboot');
       await page.selectOption('select[name="engine"]', 'wasm');
       await page.fill('#helper-create input[name="memMiB"]', '16');
@@ -274,6 +278,18 @@ describe.skipIf(why !== undefined)('the browser app', () => {
         { timeout: 30_000 },
       );
       await page.waitForFunction((want) => document.getElementById('terminal')?.textContent?.includes(want), greeting);
+      // What is typed into the console reaches the guest's COM1 (serial-in), which echoes it.
+      await page.click('#terminal');
+      await page.keyboard.type('typed-42');
+      await page.waitForFunction(
+        (want) =>
+          (window as unknown as { tabvm: { helper?: { machines: Map<number, { serialLog: string }> } } }).tabvm.helper?.machines
+            .values()
+            .next()
+            .value?.serialLog.endsWith(want),
+        `${greeting}typed-42`,
+        { timeout: 10_000 },
+      );
       expect(await page.textContent('#vm-state')).toBe('running');
       // The helper's counters in the statistics view, moving while the guest spins.
       await page.waitForSelector('tr[data-counter="instructions"]', { timeout: 10_000 });
