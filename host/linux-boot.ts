@@ -429,7 +429,9 @@ export function firmwareLinuxItems(input: LinuxBootInput, ramBytes: number): Fir
     const qemuMax = Math.min(h.initrdAddrMax, ramBytes - QEMU_ACPI_DATA_BYTES - 1);
     initrdAddr = Math.min(layout.initrdAddr, alignDown(qemuMax - layout.initrdSize, PAGE_BYTES));
     if (initrdAddr < decompressionEnd(h)) {
-      throw new LinuxBootError(`the initrd (${layout.initrdSize} bytes) does not fit in RAM above the kernel: give --mem ${mib(layout.ramNeeded + QEMU_ACPI_DATA_BYTES)} or more`);
+      throw new LinuxBootError(
+        `the initrd (${layout.initrdSize} bytes) does not fit in RAM above the kernel: give --mem ${mib(layout.ramNeeded + QEMU_ACPI_DATA_BYTES)} or more`,
+      );
     }
   }
   const setup = input.kernel.slice(0, h.kernelOffset);
