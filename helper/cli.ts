@@ -14,14 +14,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import { LinuxBootError, planLinuxBoot } from '../host/linux-boot.js';
+import { LinuxBootError, firmwareLinuxItems, planLinuxBoot, type LinuxBootInput } from '../host/linux-boot.js';
 import { MultibootError, parseMultibootKernel, type MultibootModule } from '../host/multiboot.js';
 import { NodeMachine, type BootSource, type DebugconSink, type DiskImage } from '../host/node-machine.js';
 import { kqemuUnavailableReason } from './kqemu/device.js';
 import { kvmUnavailableReason } from './kvm/availability.js';
 import type { WorkerMachineOptions, WorkerResult } from './machine-worker.js';
 import { kvmSpeedProbe } from './kvm/speed-probe.js';
-import { BIOS_IMAGE, VGA_BIOS_IMAGE, ImagesError, findPreparedImage, imagesCommand, imagesDir } from './images.js';
+import { BIOS_IMAGE, LINUXBOOT_ROM_IMAGE, VGA_BIOS_IMAGE, ImagesError, findPreparedImage, imagesCommand, imagesDir } from './images.js';
 import { DEFAULT_LIMITS, listEngines } from './machines.js';
 import { HelperServer } from './server.js';
 
@@ -31,6 +31,8 @@ export const STATUS_INTERNAL = 70;
 
 const DEFAULT_MEM_MIB = 256;
 const MIB = 1024 * 1024;
+/** Debian's qemu-system-data installs QEMU's linuxboot option ROM here. */
+const HOST_LINUXBOOT_ROM = '/usr/share/qemu/linuxboot_dma.bin';
 const MAX_MEM_MIB = 3072;
 const MAX_PORT = 0xffff;
 const PORT_DEBUGCON_DEFAULT = 0xe9;
@@ -56,7 +58,8 @@ commands:
 
 tabvm run options:
   (the guest: --kernel or --multiboot booted directly, else the firmware boots --hda/--cdrom/--fda)
-  --kernel FILE       Linux bzImage, started through the Linux boot protocol (32-bit entry)
+  --kernel FILE       Linux bzImage, started through the Linux boot protocol (32-bit entry);
+                      with --bios, SeaBIOS runs first and boots it (QEMU's linuxboot_dma.bin ROM)
   --initrd FILE       initramfs / initrd for --kernel
   --append TEXT       kernel command line (Multiboot kernels see "FILE TEXT", as under QEMU)
   --multiboot FILE    Multiboot v1 kernel (ELF32 i386, or a.out-kludge image)
@@ -367,6 +370,31 @@ function openDrive(kind: DiskImage['kind'], path: string, notices: string[]): Di
 }
 
 /** A prepared image from the images folder, checked against its recorded checksum. */
+/**
+ * The kernel SeaBIOS boots (--kernel with --bios): validated as the direct
+ * boot validates it, with QEMU's linuxboot_dma.bin option ROM: the prepared
+ * one, else the host's qemu-system-data copy.
+ */
+function firmwareKernelInput(p: ParsedArgs, kernelPath: string, memMiB: number): { linux: LinuxBootInput; optionRom: Uint8Array } {
+  const kernel = readInputFile(kernelPath, 'kernel');
+  const initrdPath = p.strings.get('initrd');
+  const initrd = initrdPath === undefined ? undefined : readInputFile(initrdPath, 'initrd');
+  if (initrd !== undefined) checkInitrd(initrd, initrdPath as string);
+  const linux = { kernel, initrd, cmdline: p.strings.get('append') };
+  try {
+    firmwareLinuxItems(linux, memMiB * MIB);
+  } catch (err) {
+    if (err instanceof LinuxBootError) throw new UsageError(`tabvm run: ${kernelPath}: ${err.message}`);
+    throw err;
+  }
+  const found = findPreparedImage(LINUXBOOT_ROM_IMAGE);
+  if (found.ok) return { linux, optionRom: found.data };
+  if (existsSync(HOST_LINUXBOOT_ROM)) return { linux, optionRom: readInputFile(HOST_LINUXBOOT_ROM, 'option ROM') };
+  throw new UsageError(
+    `tabvm run: --kernel with --bios needs QEMU's ${LINUXBOOT_ROM_IMAGE} option ROM and ${found.why}: run "tabvm images prepare" (or apt-get install qemu-system-data)`,
+  );
+}
+
 function preparedImage(name: string, option: string): { path: string; data: Uint8Array } {
   const found = findPreparedImage(name);
   if (!found.ok) {
@@ -472,26 +500,28 @@ async function runCommand(args: string[]): Promise<number> {
   }
   if (p.strings.has('initrd') && kernelPath === undefined) throw new UsageError('tabvm run: --initrd needs --kernel');
   if (p.lists.has('module') && multibootPath === undefined) throw new UsageError('tabvm run: --module needs --multiboot');
-  const hostLoaded = kernelPath !== undefined || multibootPath !== undefined;
+  // --kernel with an explicit --bios: the firmware runs first and boots the kernel (as QEMU -kernel does).
+  const firmwareKernel = kernelPath !== undefined && p.strings.has('bios');
+  const hostLoaded = (kernelPath !== undefined && !firmwareKernel) || multibootPath !== undefined;
+  if (p.strings.has('vga-bios') && kernelPath !== undefined && !firmwareKernel) {
+    throw new UsageError('tabvm run: --vga-bios with --kernel needs --bios (firmware first); drop --vga-bios to boot the kernel directly');
+  }
   if (accel === 'kvm' && !hostLoaded) {
     // UNFINISHED: SeaBIOS under KVM needs its ROM as read-only memory slots and PAM shadowing.
     throw new UsageError(
       'tabvm run: --accel kvm boots --kernel or --multiboot guests only (firmware boot under KVM is not implemented yet)',
     );
   }
-  if (hostLoaded && (p.strings.has('bios') || p.strings.has('vga-bios'))) {
-    // TODO(platform): SeaBIOS first, then the kernel through fw_cfg and a linuxboot option ROM, as QEMU does.
-    throw new UsageError(
-      'tabvm run: --kernel/--multiboot with --bios (firmware first) is not available yet; drop --bios to boot the kernel directly',
-    );
+  if (multibootPath !== undefined && (p.strings.has('bios') || p.strings.has('vga-bios'))) {
+    throw new UsageError('tabvm run: --multiboot with --bios (firmware first) is not available; drop --bios to boot the kernel directly');
   }
-  if (hostLoaded && (drivePaths.length || bootText !== undefined)) {
+  if ((hostLoaded || firmwareKernel) && (drivePaths.length || bootText !== undefined)) {
     // TODO(platform): disks next to a directly booted kernel, once the storage devices land.
     throw new UsageError(
       'tabvm run: disks (--hda/--cdrom/--fda/--boot) need the firmware boot path; drop --kernel/--multiboot to boot from a disk',
     );
   }
-  if (!hostLoaded && !drivePaths.length && !p.strings.has('bios')) {
+  if (!hostLoaded && !firmwareKernel && !drivePaths.length && !p.strings.has('bios')) {
     throw new UsageError(
       'tabvm run: no guest to boot: give --kernel FILE, --multiboot FILE or a disk (--hda/--cdrom/--fda) (see tabvm run --help)',
     );
@@ -517,7 +547,7 @@ async function runCommand(args: string[]): Promise<number> {
       if (err instanceof MultibootError) throw new UsageError(`tabvm run: ${multibootPath}: ${err.message}`);
       throw err;
     }
-  } else if (kernelPath !== undefined) {
+  } else if (kernelPath !== undefined && !firmwareKernel) {
     const kernel = readInputFile(kernelPath, 'kernel');
     const initrdPath = p.strings.get('initrd');
     const initrd = initrdPath === undefined ? undefined : readInputFile(initrdPath, 'initrd');
@@ -539,6 +569,7 @@ async function runCommand(args: string[]): Promise<number> {
       vgaPath === undefined ? preparedImage(VGA_BIOS_IMAGE, '--vga-bios') : { path: vgaPath, data: readInputFile(vgaPath, 'VGA BIOS') };
     checkOptionRom(vga.data, vga.path);
     boot = { kind: 'firmware', firmware: { bios: bios.data, vgaBios: vga.data }, bootOrder: bootLetter };
+    if (kernelPath !== undefined) boot.kernel = firmwareKernelInput(p, kernelPath, memMiB);
   }
   const notices: string[] = [];
   const drives: DiskImage[] = [];

@@ -3,6 +3,8 @@
 // What `prepare` makes (DESIGN §6 "Boot paths"), from Debian packages fetched
 // with `apt-get download` (i386 architecture, whatever the host's):
 //   bios.bin, vgabios-stdvga.bin  SeaBIOS and its VGA BIOS        (seabios)
+//   linuxboot_dma.bin             QEMU's option ROM with which SeaBIOS boots a
+//                                 kernel given in fw_cfg (--kernel with --bios) (qemu-system-data)
 //   vmlinuz                       Linux 6.1 686 bzImage            (linux-image-6.1.0-N-686,
 //                                                                  via the linux-image-686 metapackage)
 //   busybox                       static i386 busybox              (busybox-static)
@@ -47,6 +49,7 @@ export class ImagesError extends Error {
 
 export const BIOS_IMAGE = 'bios.bin';
 export const VGA_BIOS_IMAGE = 'vgabios-stdvga.bin';
+export const LINUXBOOT_ROM_IMAGE = 'linuxboot_dma.bin';
 export const KERNEL_IMAGE = 'vmlinuz';
 export const INITRD_IMAGE = 'initrd.gz';
 export const ISO_IMAGE = 'tabvm.iso';
@@ -63,7 +66,7 @@ const TEST_FILE_BYTES = 256 * 1024;
 const TEST_FILE_SEED = 'tabvm initramfs test data';
 
 const KERNEL_METAPACKAGE = 'linux-image-686';
-const PACKAGES = ['busybox-static', 'seabios', 'isolinux', 'syslinux-common'];
+const PACKAGES = ['busybox-static', 'seabios', 'isolinux', 'syslinux-common', 'qemu-system-data'];
 const ARCH = 'i386';
 const MANIFEST_VERSION = 1;
 const STATUS_USAGE = 2;
@@ -660,6 +663,7 @@ export async function prepareImages(dir: string, out: NodeJS.WriteStream = proce
   const busybox = pick('busybox-static', 'bin/busybox');
   const bios = pick('seabios', 'usr/share/seabios/bios.bin');
   const vgabios = pick('seabios', 'usr/share/seabios/vgabios-stdvga.bin');
+  const linuxbootRom = pick('qemu-system-data', `usr/share/qemu/${LINUXBOOT_ROM_IMAGE}`);
   const isolinux = pick('isolinux', 'usr/lib/ISOLINUX/isolinux.bin');
   const ldlinux = pick('syslinux-common', 'usr/lib/syslinux/modules/bios/ldlinux.c32');
   rmSync(work, { recursive: true, force: true });
@@ -702,6 +706,7 @@ export async function prepareImages(dir: string, out: NodeJS.WriteStream = proce
   const files: [string, Uint8Array, string][] = [
     [BIOS_IMAGE, bios, 'SeaBIOS system BIOS (seabios)'],
     [VGA_BIOS_IMAGE, vgabios, 'SeaBIOS VGA BIOS for the standard VGA (seabios)'],
+    [LINUXBOOT_ROM_IMAGE, linuxbootRom, "QEMU's option ROM that boots a kernel from fw_cfg (qemu-system-data)"],
     [KERNEL_IMAGE, kernel, `Linux bzImage (${kernelPackage})`],
     ['busybox', busybox, 'static i386 busybox (busybox-static)'],
     [WORKLOAD_IMAGE, workload, `benchmark workload, ${GUEST_WORKLOAD} in the initramfs (bench/workload.c)`],

@@ -381,3 +381,75 @@ export function loadLinux(core: Core, input: LinuxBootInput): LinuxBootLayout {
   core.setReg('eip', KERNEL_ADDR);
   return layout;
 }
+
+// Firmware-first boot (QEMU -kernel with SeaBIOS): the host hands the kernel
+// to the firmware through fw_cfg, and the linuxboot option ROM that SeaBIOS
+// runs copies the pieces to these addresses and enters the kernel's real-mode
+// setup code (boot.rst "Running the kernel", 16-bit boot protocol). What is
+// loaded where, and the header fields a boot loader fills in, follow QEMU's
+// hw/i386/x86.c x86_load_linux for a protocol 2.02+ bzImage.
+/** Where the real-mode setup code runs (QEMU's real_addr for a loaded-high kernel). */
+export const SETUP_ADDR = 0x10000;
+/** boot.rst: type_of_loader 0xB0 is QEMU's assigned loader id. */
+const TYPE_OF_LOADER_QEMU = 0xb0;
+/** QEMU keeps the initrd below RAM end minus the space it reserves for the firmware's ACPI tables. */
+const QEMU_ACPI_DATA_BYTES = 0x20000 + 0x8000;
+/** The setup code's heap ends this far below the command line (boot.rst: heap_end_ptr is relative to the setup start + 0x200). */
+const SETUP_HEAP_END = CMDLINE_ADDR - SETUP_ADDR - SECTOR_BYTES;
+
+/** What the linuxboot option ROM reads from fw_cfg (host/fw-cfg.ts FwCfg.linuxBoot takes it). */
+export interface FirmwareLinuxItems {
+  /** The real-mode part of the file with the boot loader's header fields filled in. */
+  setup: Uint8Array;
+  setupAddr: number;
+  /** The rest of the file (the protected-mode kernel). */
+  kernel: Uint8Array;
+  kernelAddr: number;
+  cmdline: string;
+  cmdlineAddr: number;
+  initrd?: Uint8Array;
+  initrdAddr?: number;
+}
+
+/**
+ * The fw_cfg items for booting `input` through the firmware on `ramBytes` of
+ * RAM: validated as the direct boot validates it (planLinuxBoot), the initrd
+ * placed no higher than QEMU would place it, and the setup header filled in
+ * as QEMU fills it (type_of_loader, CAN_USE_HEAP with heap_end_ptr,
+ * cmd_line_ptr, ramdisk_image/size).
+ */
+export function firmwareLinuxItems(input: LinuxBootInput, ramBytes: number): FirmwareLinuxItems {
+  const layout = planLinuxBoot(input, ramBytes);
+  const h = layout.header;
+  if (h.kernelOffset > SETUP_HEAP_END) {
+    throw new LinuxBootError(`the real-mode setup code is ${h.kernelOffset} bytes; it must end below ${hex(SETUP_HEAP_END)}`);
+  }
+  let initrdAddr = 0;
+  if (input.initrd !== undefined) {
+    const qemuMax = Math.min(h.initrdAddrMax, ramBytes - QEMU_ACPI_DATA_BYTES - 1);
+    initrdAddr = Math.min(layout.initrdAddr, alignDown(qemuMax - layout.initrdSize, PAGE_BYTES));
+    if (initrdAddr < decompressionEnd(h)) {
+      throw new LinuxBootError(
+        `the initrd (${layout.initrdSize} bytes) does not fit in RAM above the kernel: give --mem ${mib(layout.ramNeeded + QEMU_ACPI_DATA_BYTES)} or more`,
+      );
+    }
+  }
+  const setup = input.kernel.slice(0, h.kernelOffset);
+  const dv = new DataView(setup.buffer);
+  setup[HDR_TYPE_OF_LOADER] = TYPE_OF_LOADER_QEMU;
+  setup[HDR_LOADFLAGS] = h.loadflags | CAN_USE_HEAP;
+  dv.setUint16(HDR_HEAP_END_PTR, SETUP_HEAP_END, true);
+  dv.setUint32(HDR_CMD_LINE_PTR, CMDLINE_ADDR, true);
+  dv.setUint32(HDR_RAMDISK_IMAGE, initrdAddr, true);
+  dv.setUint32(HDR_RAMDISK_SIZE, layout.initrdSize, true);
+  return {
+    setup,
+    setupAddr: SETUP_ADDR,
+    kernel: input.kernel.subarray(h.kernelOffset),
+    kernelAddr: KERNEL_ADDR,
+    cmdline: input.cmdline ?? '',
+    cmdlineAddr: CMDLINE_ADDR,
+    initrd: input.initrd,
+    initrdAddr: input.initrd === undefined ? undefined : initrdAddr,
+  };
+}

@@ -8,9 +8,9 @@
 // memory map, serial console and boot order through fw_cfg as QEMU tells it.
 
 import type { Core } from './core.js';
-import { loadLinux, type LinuxBootInput } from './linux-boot.js';
+import { firmwareLinuxItems, loadLinux, type LinuxBootInput } from './linux-boot.js';
 import { initPlatformWithoutFirmware } from './platform-init.js';
-import { FwCfg, E820_RAM } from './fw-cfg.js';
+import { FwCfg, E820_RAM, hostAreaMiBFor } from './fw-cfg.js';
 import { loadMultiboot, type MultibootKernel } from './multiboot.js';
 import { DEBUGCON_CHANNELS } from './rings.js';
 import { attachDrive, type BlockDevice, type DriveSpec } from './block-device.js';
@@ -20,6 +20,19 @@ export interface FirmwareImages {
   bios: Uint8Array;
   vgaBios?: Uint8Array;
 }
+
+/**
+ * A kernel the firmware boots (QEMU's -kernel with SeaBIOS): handed over in
+ * fw_cfg with the option ROM that loads it (QEMU's linuxboot_dma.bin, from
+ * Debian's qemu-system-data), which SeaBIOS runs from "genroms/".
+ */
+export interface FirmwareLinux {
+  linux: LinuxBootInput;
+  optionRom: Uint8Array;
+}
+
+/** The fw_cfg file name QEMU gives the linuxboot option ROM; SeaBIOS runs every "genroms/" file. */
+export const LINUXBOOT_ROM_FILE = 'genroms/linuxboot_dma.bin';
 
 export type BootOrder = 'c' | 'd' | 'a';
 
@@ -31,7 +44,7 @@ export type BootOrder = 'c' | 'd' | 'a';
 export type BootSource =
   | { kind: 'multiboot'; kernel: MultibootKernel }
   | { kind: 'linux'; linux: LinuxBootInput }
-  | { kind: 'firmware'; firmware: FirmwareImages; bootOrder: BootOrder };
+  | { kind: 'firmware'; firmware: FirmwareImages; bootOrder: BootOrder; kernel?: FirmwareLinux };
 
 /** The CLI's disk kinds and where they go (QEMU's pc machine: hda = IDE 0 master, cdrom = IDE 1 master). */
 export type DiskKind = 'hda' | 'cdrom' | 'fda';
@@ -80,14 +93,35 @@ export function setupMachine(core: Core, setup: MachineSetup): void {
   core.exports.setClockMode(setup.clock === 'deterministic' ? CLOCK_DETERMINISTIC : CLOCK_REALTIME);
   // The RTC's date: the host's in realtime mode; its fixed epoch (2026-01-01) in deterministic mode.
   if (setup.clock !== 'deterministic') core.exports.rtcSetTime(Date.now() / MS_PER_S);
-  if (setup.boot.kind === 'firmware') installFirmware(core, setup.boot.firmware, setup.boot.bootOrder);
+  if (setup.boot.kind === 'firmware') {
+    const cfg = installFirmware(core, setup.boot.firmware, setup.boot.bootOrder);
+    if (setup.boot.kernel) installFirmwareLinux(core, cfg, setup.boot.kernel);
+  }
+}
+
+/** The host area (MiB, createCore's hostAreaMiB) a boot needs for its big fw_cfg items. */
+export function hostAreaMiBForBoot(boot: BootSource): number {
+  if (boot.kind !== 'firmware' || !boot.kernel) return 0;
+  const { kernel, initrd } = boot.kernel.linux;
+  return hostAreaMiBFor([kernel.length, initrd?.length ?? 0, boot.kernel.optionRom.length]);
+}
+
+/**
+ * The kernel, initrd and command line in QEMU's direct-kernel-boot fw_cfg
+ * items, the linuxboot option ROM as QEMU adds it, and a boot order that
+ * puts that ROM first (QEMU gives it bootindex 0: "/rom@genroms/...").
+ */
+export function installFirmwareLinux(core: Core, cfg: FwCfg, fl: FirmwareLinux): void {
+  cfg.linuxBoot(firmwareLinuxItems(fl.linux, core.ramBytes));
+  cfg.addFile(LINUXBOOT_ROM_FILE, fl.optionRom);
+  cfg.setBootOrder([`/rom@${LINUXBOOT_ROM_FILE}`]);
 }
 
 /**
  * SeaBIOS: bios.bin goes to the core's ROM area and is mapped below 4 GiB
  * and (its last 128 KiB) at 0xE0000 (core-as/machine/firmware.ts).
  */
-export function installFirmware(core: Core, fw: FirmwareImages, bootOrder: BootOrder): void {
+export function installFirmware(core: Core, fw: FirmwareImages, bootOrder: BootOrder): FwCfg {
   const mem = new Uint8Array(core.memory.buffer);
   mem.set(fw.bios, core.exports.getRomArea());
   if (!core.exports.mapSystemBios(fw.bios.length)) {
@@ -107,6 +141,7 @@ export function installFirmware(core: Core, fw: FirmwareImages, bootOrder: BootO
   cfg.addFile('etc/sercon-port', Uint8Array.of(COM1_PORT & 0xff, COM1_PORT >> 8));
   const order = BOOT_ORDER_CODES[bootOrder];
   core.exports.cmosSetBootOrder(order[0], order[1], order[2]);
+  return cfg;
 }
 
 /** Power-on state and the kernel (again after a reset: the host's loader is the firmware). */

@@ -29,6 +29,7 @@ import { attachDrive, serviceBlockRequests, type BlockDevice, type DriveSpec } f
 import { FileBlockDevice } from './file-block-device.js';
 import {
   bootMachine,
+  hostAreaMiBForBoot,
   setupMachine,
   unimplementedNote,
   DRIVE_OF_DISK,
@@ -171,7 +172,7 @@ export class NodeMachine {
     if (opts.debugcon.length > DEBUGCON_CHANNELS) {
       throw new RangeError(`at most ${DEBUGCON_CHANNELS} debug console ports`);
     }
-    const core = await createCore({ memoryMiB: opts.memMiB, engine: opts.engine });
+    const core = await createCore({ memoryMiB: opts.memMiB, hostAreaMiB: hostAreaMiBForBoot(opts.boot), engine: opts.engine });
     setupMachine(core, {
       boot: opts.boot,
       clock: opts.clock,

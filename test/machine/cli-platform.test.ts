@@ -205,9 +205,14 @@ describe('tabvm run: bad platform inputs exit 2 with one line', () => {
       /no --bios given and the images in .* are not prepared: run "tabvm images prepare"/,
     ],
     [
-      '--bios with --kernel',
-      () => ['run', '--kernel', f.bzImage, '--bios', f['bios.bin']],
-      /with --bios \(firmware first\) is not available yet/,
+      '--vga-bios with --kernel but no --bios',
+      () => ['run', '--kernel', f.bzImage, '--vga-bios', f['vga.rom']],
+      /--vga-bios with --kernel needs --bios \(firmware first\)/,
+    ],
+    [
+      'a disk with --kernel and --bios',
+      () => ['run', '--kernel', f.bzImage, '--bios', f['bios.bin'], '--vga-bios', f['vga.rom'], '--hda', f['disk.img']],
+      /disks .* need the firmware boot path/,
     ],
     ['a disk with --kernel', () => ['run', '--kernel', f.bzImage, '--hda', f['disk.img']], /disks .* need the firmware boot path/],
     ['an unknown images subcommand', () => ['images', 'frob'], /tabvm images: unknown subcommand "frob": prepare or list/],
