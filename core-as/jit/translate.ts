@@ -14,10 +14,13 @@
 //   local.get $n
 //
 // Guest registers stay in the CPU state in memory (UNFINISHED: keeping them in
-// Wasm locals across the block is the next speed step). Memory operands go
-// through the core's helpers (imports rd/wr: segment checks, TLB, MMIO,
-// faults); a fault leaves EIP at the instruction and the registers as before
-// it, and returns to the loop, which delivers it. An instruction the
+// Wasm locals across the block is the next speed step). Memory operands test
+// the segment, alignment and TLB entry inline and access RAM directly
+// (emitFastAddress); anything else goes through the core's helpers (imports
+// rd/wr: segment checks, TLB, MMIO, faults); a fault leaves EIP at the
+// instruction and the registers as before it, and returns to the loop, which
+// delivers it. Conditions read the lazy operands inline when the block itself
+// recorded the flags (flagsOp), else call the cc helper. An instruction the
 // translator does not know ends the block: the block calls the interpreter
 // for it (import interp), which also covers every far or system instruction.
 
