@@ -44,8 +44,11 @@ export let eaOff: u32 = 0;
 export let imm: u32 = 0;
 export let imm2: u32 = 0;
 
+/** A control transfer set nextEip during this instruction (the JIT looks for a block at its target). */
+export let branched: bool = false;
 @inline export function setNextEip(v: u32): void {
   nextEip = v;
+  branched = true;
 }
 @inline export function setOpcode(v: u32): void {
   opcode = v;
@@ -112,6 +115,7 @@ let codeDefault32: bool = true;
 @inline export function beginInstruction(eipValue: u32): void {
   instrEip = eipValue;
   nextEip = eipValue;
+  branched = false;
   if (decoderStale) refreshDecoder();
 }
 

@@ -1,11 +1,11 @@
 // The interpreter loop: fetch, decode, execute, deliver what was raised.
 
 import { CPU_STATE, JIT_PENDING } from '../machine/layout';
-import { jitEnabled, jitEnter, setJitNested, takeCodeWritten } from '../jit/cache';
+import { jitEnabled, jitEnter, JIT_TRY_NEXT, setJitNested, takeCodeWritten } from '../jit/cache';
 import { eip, setEip, OFF_INTR_LINE, OFF_HALTED, OFF_INSTR_COUNT, FLAG_IF, FLAG_TF } from './state';
 import { sysFlag } from './flags';
 import { faulted, faultVector, faultErrorCode, faultHasErrorCode, clearFault } from './fault';
-import { beginInstruction, readOpcodeAt, nextEip, setOpcode } from './decode';
+import { beginInstruction, readOpcodeAt, nextEip, setOpcode, branched } from './decode';
 import { dispatch } from './generated/dispatch';
 import { count, countBy, STAT_INSTRUCTIONS, STAT_HALTS } from '../generated/stats';
 import { deliverException } from './interrupts';
@@ -182,6 +182,10 @@ function runBatch(limit: u32): void {
   // opcode fetch is the loop's critical path). Re-read after anything that
   // may deliver an event (changing EIP).
   let pc = eip();
+  // Blocks are looked up only where one may start (jit/cache.ts counts
+  // entries there): after a control transfer, an event, a block's exit, or
+  // where the JIT said the next instruction may start one.
+  let blockEntry = true;
   while (runCount < limit) {
     let execute = true;
     // Compiled blocks run only from a plain boundary (no debug checks, shadow or pending INTR).
@@ -192,8 +196,9 @@ function runBatch(limit: u32): void {
       if (b == BOUNDARY_STOP) return;
       execute = b == BOUNDARY_RUN;
       pc = eip();
+      blockEntry = true;
     }
-    if (plain && jitEnabled) {
+    if (plain && jitEnabled && blockEntry) {
       // Compiled code for this EIP (jit/cache.ts): it runs whole instructions
       // and returns how many, with EIP stored and a fault possibly pending.
       const n = jitEnter(pc, limit - runCount);
@@ -208,6 +213,7 @@ function runBatch(limit: u32): void {
         pc = eip();
         continue;
       }
+      blockEntry = n == JIT_TRY_NEXT;
     }
     if (execute) {
       beginInstruction(pc);
@@ -219,7 +225,9 @@ function runBatch(limit: u32): void {
       if (faulted) {
         handleFault();
         pc = eip();
+        blockEntry = true;
       } else {
+        if (branched) blockEntry = true;
         pc = nextEip;
         setEip(pc);
         // The instruction may have set a shadow or enabled debug checks.

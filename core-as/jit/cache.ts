@@ -111,21 +111,26 @@ export function jitFlushAll(): void {
   return (h >>> 18) & (JIT_BLOCK_COUNT - 1);
 }
 
+/** jitEnter: no block here yet (its entry was counted); the next instruction in sequence starts none. */
+export const JIT_COUNTED: i32 = -1;
+/** jitEnter: no block can run here (not compilable, not enterable now): the next instruction may start one. */
+export const JIT_TRY_NEXT: i32 = -2;
+
 /**
  * Run compiled code for the instruction at EIP `pc`, at most `budget`
  * instructions. Returns how many it completed (a fault may be pending:
  * the caller delivers it), or -1 when there is no block to run (interpret).
  */
 export function jitEnter(pc: u32, budget: u32): i32 {
-  if (nested) return -1;
+  if (nested) return JIT_TRY_NEXT;
   // Only code in the cached fetch window: it lies in one plain-RAM page
   // inside the CS limit, with permissions checked (memory.ts fetchSlow).
-  if (pc - fetchStart > fetchSpan || !fetchWindowValid()) return -1;
+  if (pc - fetchStart > fetchSpan || !fetchWindowValid()) return JIT_TRY_NEXT;
   const cs = CPU_STATE + OFF_SEGS + SEG_CS * SEG_SIZE;
-  if ((load<u32>(cs + SEG_ATTR) & ATTR_DB) == 0) return -1; // 16-bit code is interpreted (UNFINISHED)
+  if ((load<u32>(cs + SEG_ATTR) & ATTR_DB) == 0) return JIT_TRY_NEXT; // 16-bit code is interpreted (UNFINISHED)
   const addr = pc + fetchDelta;
   const phys = addr - RAM_BASE;
-  if (phys >= getRamSize()) return -1;
+  if (phys >= getRamSize()) return JIT_TRY_NEXT;
   const ss = CPU_STATE + OFF_SEGS + SEG_SS * SEG_SIZE;
   const mode = MODE_CODE32 | ((load<u32>(ss + SEG_ATTR) & ATTR_DB) != 0 ? MODE_STACK32 : 0) | (cpl() << MODE_CPL_SHIFT);
   const e = JIT_BLOCKS + hashOf(addr, pc, mode) * JIT_BLOCK_SIZE;
@@ -137,7 +142,7 @@ export function jitEnter(pc: u32, budget: u32): i32 {
       const misses = load<u32>(e + E_MISSES) + 1;
       if (misses < threshold) {
         store<u32>(e + E_MISSES, misses);
-        return -1;
+        return JIT_COUNTED;
       }
       count(STAT_JIT_EVICTIONS);
       releaseSlot(old);
@@ -155,18 +160,18 @@ export function jitEnter(pc: u32, budget: u32): i32 {
   let slot = load<u32>(e + E_SLOT);
   if (slot == 0) {
     const c = load<u32>(e + E_COUNT);
-    if (c == COUNT_NEVER) return -1;
+    if (c == COUNT_NEVER) return JIT_TRY_NEXT;
     if (c + 1 < threshold) {
       store<u32>(e + E_COUNT, c + 1);
-      return -1;
+      return JIT_COUNTED;
     }
     if (!compile(e, addr, pc, mode)) {
       store<u32>(e + E_COUNT, COUNT_NEVER);
-      return -1;
+      return JIT_TRY_NEXT;
     }
     slot = load<u32>(e + E_SLOT);
   }
-  if (budget < load<u32>(e + E_LENGTH)) return -1;
+  if (budget < load<u32>(e + E_LENGTH)) return JIT_TRY_NEXT;
   if (load<u32>(e + E_MISSES) != 0) store<u32>(e + E_MISSES, 0);
   codeWritten = false;
   count(STAT_JIT_BLOCK_RUNS);
@@ -186,7 +191,7 @@ function compile(e: u32, addr: u32, pc: u32, mode: u32): bool {
     store<u32>(e + E_PAGE, (addr - RAM_BASE) >>> 12);
   }
   const lastByte = fetchStart + fetchSpan + fetchDelta;
-  if (!translateBlock(addr, lastByte, pc, (mode & MODE_STACK32) != 0)) return false;
+  if (!translateBlock(addr, lastByte, pc, (mode & MODE_STACK32) != 0, mode >>> MODE_CPL_SHIFT == 3)) return false;
   const reuse = freeSlots > 0;
   const slot = reuse ? load<u32>(JIT_FREE_SLOTS + ((freeSlots - 1) << 2)) : nextSlot;
   if (hostCompile(JIT_MODULE, moduleLength, tableBase + slot) == 0) return false;

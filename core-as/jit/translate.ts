@@ -14,23 +14,29 @@
 //   local.get $n
 //
 // Guest registers stay in the CPU state in memory (UNFINISHED: keeping them in
-// Wasm locals across the block is the next speed step). Memory operands go
-// through the core's helpers (imports rd/wr: segment checks, TLB, MMIO,
-// faults); a fault leaves EIP at the instruction and the registers as before
-// it, and returns to the loop, which delivers it. An instruction the
+// Wasm locals across the block is the next speed step). Memory operands test
+// the segment, alignment and TLB entry inline and access RAM directly
+// (emitFastAddress); anything else goes through the core's helpers (imports
+// rd/wr: segment checks, TLB, MMIO, faults); a fault leaves EIP at the
+// instruction and the registers as before it, and returns to the loop, which
+// delivers it. Conditions read the lazy operands inline when the block itself
+// recorded the flags (flagsOp), else call the cc helper. An instruction the
 // translator does not know ends the block: the block calls the interpreter
 // for it (import interp), which also covers every far or system instruction.
 
-import { CPU_STATE, JIT_BODY, JIT_BODY_SIZE, JIT_MODULE, JIT_MODULE_SIZE, JIT_STATUS, JIT_PENDING } from '../machine/layout';
+import { CPU_STATE, TLB, JIT_BODY, JIT_BODY_SIZE, JIT_MODULE, JIT_MODULE_SIZE, JIT_STATUS, JIT_PENDING } from '../machine/layout';
 import {
   OFF_GPR, OFF_EIP, OFF_LAZY_OP, OFF_LAZY_SIZE, OFF_LAZY_DST, OFF_LAZY_SRC, OFF_LAZY_RES, OFF_LAZY_AUX, OFF_SEGS, SEG_SIZE, SEG_HI,
-  SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, REG_EAX, REG_ESP, REG_EBP,
+  SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, REG_EAX, REG_ESP, REG_EBP, SEG_BASE, SEG_LO, SEG_VALID, SEG_RIGHT_READ,
+  SEG_RIGHT_WRITE,
 } from '../cpu/state';
-import { LAZY_ADD, LAZY_SUB, LAZY_LOGIC, LAZY_INC, LAZY_DEC } from '../cpu/flags';
+import { LAZY_NONE, LAZY_ADD, LAZY_SUB, LAZY_LOGIC, LAZY_INC, LAZY_DEC } from '../cpu/flags';
+import { TLB_VALID, readMask, writeMask } from '../cpu/paging';
 import {
   encStart, encPos, encOverflow, byte, uleb, name4, bytesFrom, i32Const, localGet, localSet, localTee, memOp, loadAt, call, br,
   blockStart, OP_BLOCK, OP_LOOP, OP_IF, OP_END, OP_DROP, OP_I32_LOAD8_U, OP_I32_LOAD8_S, OP_I32_LOAD16_U, OP_I32_LOAD16_S,
-  OP_I32_STORE, OP_I32_STORE8, OP_I32_EQ, OP_I32_NE, OP_I32_LE_U, OP_I32_ADD, OP_I32_SUB, OP_I32_AND, OP_I32_OR, OP_I32_XOR, OP_I32_SHL,
+  OP_I32_STORE, OP_I32_STORE8, OP_I32_STORE16, OP_I32_LOAD, OP_I32_EQ, OP_I32_EQZ, OP_I32_NE, OP_I32_LE_U, OP_I32_LT_U,
+  OP_I32_GT_U, OP_I32_LT_S, OP_I32_LE_S, OP_I32_SHR_U, brIf, OP_I32_ADD, OP_I32_SUB, OP_I32_AND, OP_I32_OR, OP_I32_XOR, OP_I32_SHL,
   OP_I32_EXTEND8_S, OP_I32_EXTEND16_S, TYPE_I32, TYPE_FUNC, SECTION_TYPE, SECTION_IMPORT, SECTION_FUNCTION, SECTION_EXPORT,
   SECTION_CODE, IMPORT_FUNC, IMPORT_MEMORY, EXPORT_FUNC, LIMITS_SHARED_MIN_MAX,
 } from './wasm-encoder';
@@ -56,7 +62,9 @@ const L_DST: u32 = 3;
 const L_SRC: u32 = 4;
 const L_RES: u32 = 5;
 const L_ST: u32 = 6;
-const EXTRA_LOCALS: u32 = 6;
+const L_LIN: u32 = 7; // linear, then wasm address of an inlined memory access
+const L_ENTRY: u32 = 8; // its TLB entry
+const EXTRA_LOCALS: u32 = 8;
 
 const EIP_ADDR: u32 = CPU_STATE + OFF_EIP;
 const CS_HI_ADDR: u32 = CPU_STATE + OFF_SEGS + SEG_CS * SEG_SIZE + SEG_HI;
@@ -75,6 +83,9 @@ let instrStart: u32 = 0; // its wasm address
 let k: u32 = 0; // instructions completed in this pass before the current one
 let depth: u32 = 0; // structured blocks open inside $top
 let stack32: bool = true;
+let userMode: bool = false; // CPL 3 (part of the block's cache key)
+/** The lazy-flags operation the block's own code recorded last (LAZY_NONE: unknown at compile time). */
+let flagsOp: u32 = LAZY_NONE;
 let segPrefix: i32 = -1;
 let loopUsed: bool = false;
 
@@ -218,8 +229,96 @@ function emitPending(): void {
   memOp(OP_I32_STORE, 2);
 }
 
+/**
+ * The inlined fast path of memory.ts readMem32 / writeMem32 (and the 8, 16-bit ones) for `bytes` at seg:EA
+ * (SDM Vol. 3A §5.3 limit and rights checks as segLinear, then the TLB
+ * entry's mask test with the block's CPL). Only aligned accesses take it, so
+ * it never crosses a page and never needs #AC; code pages (TLB_CODE) and
+ * MMIO (TLB_SLOW) fail the mask. Leaves the wasm address in L_LIN, or
+ * branches to `slow` (relative depth) for the helper to do it all.
+ */
+function emitFastAddress(seg: u32, bytes: u32, right: u32, mask: u32, slow: u32): void {
+  const a = CPU_STATE + OFF_SEGS + seg * SEG_SIZE;
+  localGet(L_EA);
+  loadAt(a + SEG_LO);
+  byte(OP_I32_LT_U);
+  brIf(slow);
+  localGet(L_EA);
+  loadAt(a + SEG_HI);
+  byte(OP_I32_GT_U);
+  brIf(slow);
+  if (bytes > 1) {
+    loadAt(a + SEG_HI);
+    localGet(L_EA);
+    byte(OP_I32_SUB);
+    i32Const(bytes - 1);
+    byte(OP_I32_LT_U);
+    brIf(slow);
+  }
+  loadAt(a + SEG_VALID);
+  i32Const(right);
+  byte(OP_I32_AND);
+  i32Const(right);
+  byte(OP_I32_NE);
+  brIf(slow);
+  loadAt(a + SEG_BASE);
+  localGet(L_EA);
+  byte(OP_I32_ADD);
+  localTee(L_LIN);
+  if (bytes > 1) {
+    i32Const(bytes - 1);
+    byte(OP_I32_AND);
+    brIf(slow);
+    localGet(L_LIN);
+  }
+  i32Const(PAGE_SHIFT);
+  byte(OP_I32_SHR_U);
+  i32Const(TLB_ENTRY_SHIFT);
+  byte(OP_I32_SHL);
+  i32Const(TLB);
+  byte(OP_I32_ADD);
+  memOp(OP_I32_LOAD, 2);
+  localTee(L_ENTRY);
+  i32Const(mask);
+  byte(OP_I32_AND);
+  i32Const(TLB_VALID);
+  byte(OP_I32_NE);
+  brIf(slow);
+  localGet(L_LIN);
+  localGet(L_ENTRY);
+  i32Const(TLB_HOST_MASK);
+  byte(OP_I32_AND);
+  byte(OP_I32_ADD);
+  localSet(L_LIN);
+}
+const PAGE_SHIFT: u32 = 12;
+const TLB_ENTRY_SHIFT: u32 = 2;
+const TLB_HOST_MASK: u32 = 0xfffff000;
+const SIZE_BITS: u32 = 0xff;
+
+/** Open the two blocks around an inlined access: $done (outer), $slow (inner). */
+function fastStart(): void {
+  blockStart(OP_BLOCK);
+  depth++;
+  blockStart(OP_BLOCK);
+  depth++;
+}
+
 /** Read `bits` at mSeg:EA into local `l`; on a fault leave with EIP at this instruction. */
 function emitRead(bits: u32, l: u32): void {
+  const size = bits & SIZE_BITS;
+  const bytes = size >> 3;
+  const rmw = (bits & READ_FOR_WRITE) != 0;
+  fastStart();
+  emitFastAddress(mSeg, bytes, rmw ? SEG_RIGHT_READ | SEG_RIGHT_WRITE : SEG_RIGHT_READ, rmw ? writeMask(userMode) : readMask(userMode), 0);
+  localGet(L_LIN);
+  if (size == 32) memOp(OP_I32_LOAD, 2);
+  else if (size == 16) memOp(OP_I32_LOAD16_U, 1);
+  else memOp(OP_I32_LOAD8_U, 0);
+  localSet(l);
+  br(1);
+  byte(OP_END); // $slow
+  depth--;
   emitPending();
   i32Const(mSeg);
   localGet(L_EA);
@@ -230,6 +329,8 @@ function emitRead(bits: u32, l: u32): void {
   ifStart();
   emitExit(instrEip, k);
   ifEnd();
+  byte(OP_END); // $done
+  depth--;
 }
 /** Read through SS at `offset` (in local EA) without the segment prefix. */
 function emitReadSeg(seg: u32, bits: u32, l: u32): void {
@@ -241,6 +342,19 @@ function emitReadSeg(seg: u32, bits: u32, l: u32): void {
 
 /** Write local `v` (`bits`) at seg:EA; on a fault leave at this instruction. Status kept in L_ST. */
 function emitWriteSeg(seg: u32, bits: u32, v: u32): void {
+  fastStart();
+  emitFastAddress(seg, bits >> 3, SEG_RIGHT_WRITE, writeMask(userMode), 0);
+  localGet(L_LIN);
+  localGet(v);
+  if (bits == 32) memOp(OP_I32_STORE, 2);
+  else if (bits == 16) memOp(OP_I32_STORE16, 1);
+  else memOp(OP_I32_STORE8, 0);
+  // A plain RAM store cannot raise INTR or a stop: the block goes on (L_ST = 0).
+  i32Const(0);
+  localSet(L_ST);
+  br(1);
+  byte(OP_END); // $slow
+  depth--;
   emitPending();
   i32Const(seg);
   localGet(L_EA);
@@ -253,6 +367,8 @@ function emitWriteSeg(seg: u32, bits: u32, v: u32): void {
   ifStart();
   emitExit(instrEip, k);
   ifEnd();
+  byte(OP_END); // $done
+  depth--;
 }
 /** After an instruction that wrote memory: leave when the helper asked (code page written, interrupt). */
 function emitWriteCheck(nextEip: u32): void {
@@ -273,8 +389,12 @@ function ifEnd(): void {
 
 /** Record lazy flags from locals DST, SRC, RES (flags.ts setLazy). */
 function emitLazy(op: u32, size: u32): void {
-  storeStateConst(OFF_LAZY_OP, op);
-  storeStateConst(OFF_LAZY_SIZE, size);
+  // The block's own code stored this operation and size already: only the operands change.
+  if (size != 32 || flagsOp != op) {
+    storeStateConst(OFF_LAZY_OP, op);
+    storeStateConst(OFF_LAZY_SIZE, size);
+  }
+  flagsOp = size == 32 ? op : LAZY_NONE;
   storeStateFromLocal(OFF_LAZY_DST, L_DST);
   storeStateFromLocal(OFF_LAZY_SRC, L_SRC);
   storeStateFromLocal(OFF_LAZY_RES, L_RES);
@@ -437,7 +557,7 @@ function translateOne(): u32 {
     byte(dec ? OP_I32_SUB : OP_I32_ADD);
     localSet(L_RES);
     i32Const(CPU_STATE + OFF_LAZY_AUX);
-    call(FN_CF);
+    emitCarry();
     memOp(OP_I32_STORE, 2);
     emitLazy(dec ? LAZY_DEC : LAZY_INC, 32);
     storeRegFromLocal(r, L_RES);
@@ -701,6 +821,7 @@ function interpretInline(op: u32, twoByte: bool): u32 {
   for (let i: u32 = 0; i < immBytes; i++) fetchByte();
   if (bad) return T_NO;
   const nextEip = instrEip + (cur - instrStart);
+  flagsOp = LAZY_NONE;
   emitPending();
   i32Const(instrEip);
   call(FN_INTERP);
@@ -740,10 +861,62 @@ function emitLazyFor(op: u32): void {
   emitLazy(op == ALU_ADD ? LAZY_ADD : op == ALU_SUB || op == ALU_CMP ? LAZY_SUB : LAZY_LOGIC, 32);
 }
 
+const CC_B: u32 = 1; // condition codes >> 1 (SDM Vol. 2 App. B.1.4): B, E, BE, S, L, LE
+const CC_E: u32 = 2;
+const CC_BE: u32 = 3;
+const CC_S: u32 = 4;
+const CC_L: u32 = 6;
+const CC_LE: u32 = 7;
+
+/**
+ * Push condition `cc` as 0/1. When the block's own code recorded the flags
+ * (flagsOp, 32-bit), the condition comes straight from the lazy operands,
+ * as flags.ts getCF/getZF/getSF/arithFlags would derive it; else the helper.
+ */
+function emitCondition(cc: u32): void {
+  const c = cc >> 1;
+  const op = flagsOp;
+  const dst = CPU_STATE + OFF_LAZY_DST;
+  const src = CPU_STATE + OFF_LAZY_SRC;
+  const res = CPU_STATE + OFF_LAZY_RES;
+  if (op != LAZY_NONE && (c == CC_E || (op == LAZY_LOGIC && c == CC_BE))) {
+    loadAt(res);
+    byte(OP_I32_EQZ);
+  } else if (op != LAZY_NONE && (c == CC_S || (op == LAZY_LOGIC && c == CC_L))) {
+    loadAt(res);
+    i32Const(0);
+    byte(OP_I32_LT_S);
+  } else if (op == LAZY_LOGIC && c == CC_LE) {
+    loadAt(res);
+    i32Const(0);
+    byte(OP_I32_LE_S);
+  } else if (op == LAZY_LOGIC && c == CC_B) {
+    i32Const(0);
+  } else if (op == LAZY_SUB && (c == CC_B || c == CC_BE || c == CC_L || c == CC_LE)) {
+    // CF = dst < src; ZF = dst == src; SF != OF = dst < src signed.
+    loadAt(dst);
+    loadAt(src);
+    byte(c == CC_B ? OP_I32_LT_U : c == CC_BE ? OP_I32_LE_U : c == CC_L ? OP_I32_LT_S : OP_I32_LE_S);
+  } else if (op == LAZY_ADD && c == CC_B) {
+    loadAt(res);
+    loadAt(dst);
+    byte(OP_I32_LT_U);
+  } else {
+    i32Const(cc);
+    call(FN_COND);
+    return;
+  }
+  if ((cc & 1) != 0) byte(OP_I32_EQZ);
+}
+/** Push CF as 0/1. */
+function emitCarry(): void {
+  if (flagsOp == LAZY_LOGIC || flagsOp == LAZY_SUB || flagsOp == LAZY_ADD) emitCondition(CC_B << 1);
+  else call(FN_CF);
+}
+
 /** Jcc: taken → jump (loop or leave); not taken → the block continues. */
 function emitCondJump(cc: u32, target: u32, nextEip: u32): void {
-  i32Const(cc);
-  call(FN_COND);
+  emitCondition(cc);
   ifStart();
   emitJumpTo(target, nextEip);
   ifEnd();
@@ -796,8 +969,7 @@ function translate0F(op: u32): u32 {
       emitEA();
       emitRead(32, L_SRC);
     }
-    i32Const(op & 0xf);
-    call(FN_COND);
+    emitCondition(op & 0xf);
     ifStart();
     storeRegFromLocal(mReg, L_SRC);
     ifEnd();
@@ -812,8 +984,7 @@ function translate0F(op: u32): u32 {
       return interpretInline(op, true);
     }
     i32Const(reg8Addr(mRm));
-    i32Const(op & 0xf);
-    call(FN_COND);
+    emitCondition(op & 0xf);
     memOp(OP_I32_STORE8, 0);
     return T_OK;
   }
@@ -830,15 +1001,17 @@ export let moduleLength: u32 = 0;
 
 /**
  * Translate the block at wasm address `addr` (EIP `eip`), whose code bytes
- * may extend to wasm address `lastByte`. `stackIs32`: SS.B. Returns false
+ * may extend to wasm address `lastByte`. `stackIs32`: SS.B; `user`: CPL 3. Returns false
  * when not even the first instruction can be translated.
  */
-export function translateBlock(addr: u32, lastByte: u32, eip: u32, stackIs32: bool): bool {
+export function translateBlock(addr: u32, lastByte: u32, eip: u32, stackIs32: bool, user: bool): bool {
   startAddr = addr;
   startEip = eip;
   cur = addr;
   last = lastByte;
   stack32 = stackIs32;
+  userMode = user;
+  flagsOp = LAZY_NONE;
   loopUsed = false;
   depth = 0;
   k = 0;

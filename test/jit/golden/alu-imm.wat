@@ -10,7 +10,7 @@
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
   (func (;5;) (type 0) (param i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32)
     block  ;; label = @1
       loop  ;; label = @2
         i32.const 65536

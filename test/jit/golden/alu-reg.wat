@@ -10,7 +10,7 @@
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
   (func (;5;) (type 0) (param i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32)
     block  ;; label = @1
       loop  ;; label = @2
         i32.const 65560
@@ -107,12 +107,6 @@
         local.get 4
         i32.or
         local.set 5
-        i32.const 65680
-        i32.const 5
-        i32.store
-        i32.const 65684
-        i32.const 32
-        i32.store
         i32.const 65688
         local.get 3
         i32.store
@@ -135,12 +129,6 @@
         local.get 4
         i32.and
         local.set 5
-        i32.const 65680
-        i32.const 5
-        i32.store
-        i32.const 65684
-        i32.const 32
-        i32.store
         i32.const 65688
         local.get 3
         i32.store

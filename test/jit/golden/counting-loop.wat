@@ -10,7 +10,7 @@
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
   (func (;5;) (type 0) (param i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32)
     block  ;; label = @1
       loop  ;; label = @2
         i32.const 10
@@ -54,7 +54,11 @@
         i32.sub
         local.set 5
         i32.const 65700
-        call 3
+        i32.const 65696
+        i32.load
+        i32.const 65688
+        i32.load
+        i32.lt_u
         i32.store
         i32.const 65680
         i32.const 7
@@ -74,8 +78,10 @@
         i32.const 65544
         local.get 5
         i32.store
-        i32.const 5
-        call 2
+        i32.const 65696
+        i32.load
+        i32.eqz
+        i32.eqz
         if  ;; label = @3
           i32.const 4102
           i32.const 65844
@@ -130,7 +136,7 @@
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
   (func (;5;) (type 0) (param i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32)
     block  ;; label = @1
       loop  ;; label = @2
         i32.const 65544
@@ -169,7 +175,11 @@
         i32.sub
         local.set 5
         i32.const 65700
-        call 3
+        i32.const 65696
+        i32.load
+        i32.const 65688
+        i32.load
+        i32.lt_u
         i32.store
         i32.const 65680
         i32.const 7
@@ -189,8 +199,10 @@
         i32.const 65544
         local.get 5
         i32.store
-        i32.const 5
-        call 2
+        i32.const 65696
+        i32.load
+        i32.eqz
+        i32.eqz
         if  ;; label = @3
           local.get 1
           i32.const 3

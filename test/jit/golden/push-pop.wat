@@ -10,7 +10,7 @@
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
   (func (;5;) (type 0) (param i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32)
     block  ;; label = @1
       loop  ;; label = @2
         i32.const 65536
@@ -21,28 +21,90 @@
         i32.const 4
         i32.sub
         local.set 2
-        i32.const 7077892
-        local.get 1
-        i32.const 0
-        i32.add
-        i32.store
-        i32.const 2
-        local.get 2
-        local.get 4
-        i32.const 32
-        call 1
-        local.tee 6
-        i32.const 1
-        i32.eq
-        if  ;; label = @3
+        block  ;; label = @3
+          block  ;; label = @4
+            local.get 2
+            i32.const 65872
+            i32.load
+            i32.lt_u
+            br_if 0 (;@4;)
+            local.get 2
+            i32.const 65876
+            i32.load
+            i32.gt_u
+            br_if 0 (;@4;)
+            i32.const 65876
+            i32.load
+            local.get 2
+            i32.sub
+            i32.const 3
+            i32.lt_u
+            br_if 0 (;@4;)
+            i32.const 65880
+            i32.load
+            i32.const 2
+            i32.and
+            i32.const 2
+            i32.ne
+            br_if 0 (;@4;)
+            i32.const 65860
+            i32.load
+            local.get 2
+            i32.add
+            local.tee 7
+            i32.const 3
+            i32.and
+            br_if 0 (;@4;)
+            local.get 7
+            i32.const 12
+            i32.shr_u
+            i32.const 2
+            i32.shl
+            i32.const 1048576
+            i32.add
+            i32.load
+            local.tee 8
+            i32.const 169
+            i32.and
+            i32.const 1
+            i32.ne
+            br_if 0 (;@4;)
+            local.get 7
+            local.get 8
+            i32.const -4096
+            i32.and
+            i32.add
+            local.set 7
+            local.get 7
+            local.get 4
+            i32.store
+            i32.const 0
+            local.set 6
+            br 1 (;@3;)
+          end
+          i32.const 7077892
           local.get 1
           i32.const 0
           i32.add
-          local.set 1
-          i32.const 65664
-          i32.const 4097
           i32.store
-          br 2 (;@1;)
+          i32.const 2
+          local.get 2
+          local.get 4
+          i32.const 32
+          call 1
+          local.tee 6
+          i32.const 1
+          i32.eq
+          if  ;; label = @4
+            local.get 1
+            i32.const 0
+            i32.add
+            local.set 1
+            i32.const 65664
+            i32.const 4097
+            i32.store
+            br 3 (;@1;)
+          end
         end
         i32.const 65568
         local.get 2
@@ -66,28 +128,90 @@
         i32.const 4
         i32.sub
         local.set 2
-        i32.const 7077892
-        local.get 1
-        i32.const 1
-        i32.add
-        i32.store
-        i32.const 2
-        local.get 2
-        local.get 4
-        i32.const 32
-        call 1
-        local.tee 6
-        i32.const 1
-        i32.eq
-        if  ;; label = @3
+        block  ;; label = @3
+          block  ;; label = @4
+            local.get 2
+            i32.const 65872
+            i32.load
+            i32.lt_u
+            br_if 0 (;@4;)
+            local.get 2
+            i32.const 65876
+            i32.load
+            i32.gt_u
+            br_if 0 (;@4;)
+            i32.const 65876
+            i32.load
+            local.get 2
+            i32.sub
+            i32.const 3
+            i32.lt_u
+            br_if 0 (;@4;)
+            i32.const 65880
+            i32.load
+            i32.const 2
+            i32.and
+            i32.const 2
+            i32.ne
+            br_if 0 (;@4;)
+            i32.const 65860
+            i32.load
+            local.get 2
+            i32.add
+            local.tee 7
+            i32.const 3
+            i32.and
+            br_if 0 (;@4;)
+            local.get 7
+            i32.const 12
+            i32.shr_u
+            i32.const 2
+            i32.shl
+            i32.const 1048576
+            i32.add
+            i32.load
+            local.tee 8
+            i32.const 169
+            i32.and
+            i32.const 1
+            i32.ne
+            br_if 0 (;@4;)
+            local.get 7
+            local.get 8
+            i32.const -4096
+            i32.and
+            i32.add
+            local.set 7
+            local.get 7
+            local.get 4
+            i32.store
+            i32.const 0
+            local.set 6
+            br 1 (;@3;)
+          end
+          i32.const 7077892
           local.get 1
           i32.const 1
           i32.add
-          local.set 1
-          i32.const 65664
-          i32.const 4098
           i32.store
-          br 2 (;@1;)
+          i32.const 2
+          local.get 2
+          local.get 4
+          i32.const 32
+          call 1
+          local.tee 6
+          i32.const 1
+          i32.eq
+          if  ;; label = @4
+            local.get 1
+            i32.const 1
+            i32.add
+            local.set 1
+            i32.const 65664
+            i32.const 4098
+            i32.store
+            br 3 (;@1;)
+          end
         end
         i32.const 65568
         local.get 2
@@ -110,28 +234,90 @@
         i32.const 4
         i32.sub
         local.set 2
-        i32.const 7077892
-        local.get 1
-        i32.const 2
-        i32.add
-        i32.store
-        i32.const 2
-        local.get 2
-        local.get 4
-        i32.const 32
-        call 1
-        local.tee 6
-        i32.const 1
-        i32.eq
-        if  ;; label = @3
+        block  ;; label = @3
+          block  ;; label = @4
+            local.get 2
+            i32.const 65872
+            i32.load
+            i32.lt_u
+            br_if 0 (;@4;)
+            local.get 2
+            i32.const 65876
+            i32.load
+            i32.gt_u
+            br_if 0 (;@4;)
+            i32.const 65876
+            i32.load
+            local.get 2
+            i32.sub
+            i32.const 3
+            i32.lt_u
+            br_if 0 (;@4;)
+            i32.const 65880
+            i32.load
+            i32.const 2
+            i32.and
+            i32.const 2
+            i32.ne
+            br_if 0 (;@4;)
+            i32.const 65860
+            i32.load
+            local.get 2
+            i32.add
+            local.tee 7
+            i32.const 3
+            i32.and
+            br_if 0 (;@4;)
+            local.get 7
+            i32.const 12
+            i32.shr_u
+            i32.const 2
+            i32.shl
+            i32.const 1048576
+            i32.add
+            i32.load
+            local.tee 8
+            i32.const 169
+            i32.and
+            i32.const 1
+            i32.ne
+            br_if 0 (;@4;)
+            local.get 7
+            local.get 8
+            i32.const -4096
+            i32.and
+            i32.add
+            local.set 7
+            local.get 7
+            local.get 4
+            i32.store
+            i32.const 0
+            local.set 6
+            br 1 (;@3;)
+          end
+          i32.const 7077892
           local.get 1
           i32.const 2
           i32.add
-          local.set 1
-          i32.const 65664
-          i32.const 4099
           i32.store
-          br 2 (;@1;)
+          i32.const 2
+          local.get 2
+          local.get 4
+          i32.const 32
+          call 1
+          local.tee 6
+          i32.const 1
+          i32.eq
+          if  ;; label = @4
+            local.get 1
+            i32.const 2
+            i32.add
+            local.set 1
+            i32.const 65664
+            i32.const 4099
+            i32.store
+            br 3 (;@1;)
+          end
         end
         i32.const 65568
         local.get 2
@@ -154,28 +340,90 @@
         i32.const 4
         i32.sub
         local.set 2
-        i32.const 7077892
-        local.get 1
-        i32.const 3
-        i32.add
-        i32.store
-        i32.const 2
-        local.get 2
-        local.get 4
-        i32.const 32
-        call 1
-        local.tee 6
-        i32.const 1
-        i32.eq
-        if  ;; label = @3
+        block  ;; label = @3
+          block  ;; label = @4
+            local.get 2
+            i32.const 65872
+            i32.load
+            i32.lt_u
+            br_if 0 (;@4;)
+            local.get 2
+            i32.const 65876
+            i32.load
+            i32.gt_u
+            br_if 0 (;@4;)
+            i32.const 65876
+            i32.load
+            local.get 2
+            i32.sub
+            i32.const 3
+            i32.lt_u
+            br_if 0 (;@4;)
+            i32.const 65880
+            i32.load
+            i32.const 2
+            i32.and
+            i32.const 2
+            i32.ne
+            br_if 0 (;@4;)
+            i32.const 65860
+            i32.load
+            local.get 2
+            i32.add
+            local.tee 7
+            i32.const 3
+            i32.and
+            br_if 0 (;@4;)
+            local.get 7
+            i32.const 12
+            i32.shr_u
+            i32.const 2
+            i32.shl
+            i32.const 1048576
+            i32.add
+            i32.load
+            local.tee 8
+            i32.const 169
+            i32.and
+            i32.const 1
+            i32.ne
+            br_if 0 (;@4;)
+            local.get 7
+            local.get 8
+            i32.const -4096
+            i32.and
+            i32.add
+            local.set 7
+            local.get 7
+            local.get 4
+            i32.store
+            i32.const 0
+            local.set 6
+            br 1 (;@3;)
+          end
+          i32.const 7077892
           local.get 1
           i32.const 3
           i32.add
-          local.set 1
-          i32.const 65664
-          i32.const 4101
           i32.store
-          br 2 (;@1;)
+          i32.const 2
+          local.get 2
+          local.get 4
+          i32.const 32
+          call 1
+          local.tee 6
+          i32.const 1
+          i32.eq
+          if  ;; label = @4
+            local.get 1
+            i32.const 3
+            i32.add
+            local.set 1
+            i32.const 65664
+            i32.const 4101
+            i32.store
+            br 3 (;@1;)
+          end
         end
         i32.const 65568
         local.get 2
@@ -194,27 +442,87 @@
         i32.const 65568
         i32.load
         local.set 2
-        i32.const 7077892
-        local.get 1
-        i32.const 4
-        i32.add
-        i32.store
-        i32.const 2
-        local.get 2
-        i32.const 32
-        call 0
-        local.set 4
-        i32.const 7077888
-        i32.load
-        if  ;; label = @3
+        block  ;; label = @3
+          block  ;; label = @4
+            local.get 2
+            i32.const 65872
+            i32.load
+            i32.lt_u
+            br_if 0 (;@4;)
+            local.get 2
+            i32.const 65876
+            i32.load
+            i32.gt_u
+            br_if 0 (;@4;)
+            i32.const 65876
+            i32.load
+            local.get 2
+            i32.sub
+            i32.const 3
+            i32.lt_u
+            br_if 0 (;@4;)
+            i32.const 65880
+            i32.load
+            i32.const 1
+            i32.and
+            i32.const 1
+            i32.ne
+            br_if 0 (;@4;)
+            i32.const 65860
+            i32.load
+            local.get 2
+            i32.add
+            local.tee 7
+            i32.const 3
+            i32.and
+            br_if 0 (;@4;)
+            local.get 7
+            i32.const 12
+            i32.shr_u
+            i32.const 2
+            i32.shl
+            i32.const 1048576
+            i32.add
+            i32.load
+            local.tee 8
+            i32.const 33
+            i32.and
+            i32.const 1
+            i32.ne
+            br_if 0 (;@4;)
+            local.get 7
+            local.get 8
+            i32.const -4096
+            i32.and
+            i32.add
+            local.set 7
+            local.get 7
+            i32.load
+            local.set 4
+            br 1 (;@3;)
+          end
+          i32.const 7077892
           local.get 1
           i32.const 4
           i32.add
-          local.set 1
-          i32.const 65664
-          i32.const 4106
           i32.store
-          br 2 (;@1;)
+          i32.const 2
+          local.get 2
+          i32.const 32
+          call 0
+          local.set 4
+          i32.const 7077888
+          i32.load
+          if  ;; label = @4
+            local.get 1
+            i32.const 4
+            i32.add
+            local.set 1
+            i32.const 65664
+            i32.const 4106
+            i32.store
+            br 3 (;@1;)
+          end
         end
         i32.const 65568
         local.get 2
@@ -227,27 +535,87 @@
         i32.const 65568
         i32.load
         local.set 2
-        i32.const 7077892
-        local.get 1
-        i32.const 5
-        i32.add
-        i32.store
-        i32.const 2
-        local.get 2
-        i32.const 32
-        call 0
-        local.set 4
-        i32.const 7077888
-        i32.load
-        if  ;; label = @3
+        block  ;; label = @3
+          block  ;; label = @4
+            local.get 2
+            i32.const 65872
+            i32.load
+            i32.lt_u
+            br_if 0 (;@4;)
+            local.get 2
+            i32.const 65876
+            i32.load
+            i32.gt_u
+            br_if 0 (;@4;)
+            i32.const 65876
+            i32.load
+            local.get 2
+            i32.sub
+            i32.const 3
+            i32.lt_u
+            br_if 0 (;@4;)
+            i32.const 65880
+            i32.load
+            i32.const 1
+            i32.and
+            i32.const 1
+            i32.ne
+            br_if 0 (;@4;)
+            i32.const 65860
+            i32.load
+            local.get 2
+            i32.add
+            local.tee 7
+            i32.const 3
+            i32.and
+            br_if 0 (;@4;)
+            local.get 7
+            i32.const 12
+            i32.shr_u
+            i32.const 2
+            i32.shl
+            i32.const 1048576
+            i32.add
+            i32.load
+            local.tee 8
+            i32.const 33
+            i32.and
+            i32.const 1
+            i32.ne
+            br_if 0 (;@4;)
+            local.get 7
+            local.get 8
+            i32.const -4096
+            i32.and
+            i32.add
+            local.set 7
+            local.get 7
+            i32.load
+            local.set 4
+            br 1 (;@3;)
+          end
+          i32.const 7077892
           local.get 1
           i32.const 5
           i32.add
-          local.set 1
-          i32.const 65664
-          i32.const 4107
           i32.store
-          br 2 (;@1;)
+          i32.const 2
+          local.get 2
+          i32.const 32
+          call 0
+          local.set 4
+          i32.const 7077888
+          i32.load
+          if  ;; label = @4
+            local.get 1
+            i32.const 5
+            i32.add
+            local.set 1
+            i32.const 65664
+            i32.const 4107
+            i32.store
+            br 3 (;@1;)
+          end
         end
         i32.const 65568
         local.get 2
@@ -260,27 +628,87 @@
         i32.const 65568
         i32.load
         local.set 2
-        i32.const 7077892
-        local.get 1
-        i32.const 6
-        i32.add
-        i32.store
-        i32.const 2
-        local.get 2
-        i32.const 32
-        call 0
-        local.set 4
-        i32.const 7077888
-        i32.load
-        if  ;; label = @3
+        block  ;; label = @3
+          block  ;; label = @4
+            local.get 2
+            i32.const 65872
+            i32.load
+            i32.lt_u
+            br_if 0 (;@4;)
+            local.get 2
+            i32.const 65876
+            i32.load
+            i32.gt_u
+            br_if 0 (;@4;)
+            i32.const 65876
+            i32.load
+            local.get 2
+            i32.sub
+            i32.const 3
+            i32.lt_u
+            br_if 0 (;@4;)
+            i32.const 65880
+            i32.load
+            i32.const 1
+            i32.and
+            i32.const 1
+            i32.ne
+            br_if 0 (;@4;)
+            i32.const 65860
+            i32.load
+            local.get 2
+            i32.add
+            local.tee 7
+            i32.const 3
+            i32.and
+            br_if 0 (;@4;)
+            local.get 7
+            i32.const 12
+            i32.shr_u
+            i32.const 2
+            i32.shl
+            i32.const 1048576
+            i32.add
+            i32.load
+            local.tee 8
+            i32.const 33
+            i32.and
+            i32.const 1
+            i32.ne
+            br_if 0 (;@4;)
+            local.get 7
+            local.get 8
+            i32.const -4096
+            i32.and
+            i32.add
+            local.set 7
+            local.get 7
+            i32.load
+            local.set 4
+            br 1 (;@3;)
+          end
+          i32.const 7077892
           local.get 1
           i32.const 6
           i32.add
-          local.set 1
-          i32.const 65664
-          i32.const 4108
           i32.store
-          br 2 (;@1;)
+          i32.const 2
+          local.get 2
+          i32.const 32
+          call 0
+          local.set 4
+          i32.const 7077888
+          i32.load
+          if  ;; label = @4
+            local.get 1
+            i32.const 6
+            i32.add
+            local.set 1
+            i32.const 65664
+            i32.const 4108
+            i32.store
+            br 3 (;@1;)
+          end
         end
         i32.const 65568
         local.get 2
@@ -293,27 +721,87 @@
         i32.const 65568
         i32.load
         local.set 2
-        i32.const 7077892
-        local.get 1
-        i32.const 7
-        i32.add
-        i32.store
-        i32.const 2
-        local.get 2
-        i32.const 32
-        call 0
-        local.set 4
-        i32.const 7077888
-        i32.load
-        if  ;; label = @3
+        block  ;; label = @3
+          block  ;; label = @4
+            local.get 2
+            i32.const 65872
+            i32.load
+            i32.lt_u
+            br_if 0 (;@4;)
+            local.get 2
+            i32.const 65876
+            i32.load
+            i32.gt_u
+            br_if 0 (;@4;)
+            i32.const 65876
+            i32.load
+            local.get 2
+            i32.sub
+            i32.const 3
+            i32.lt_u
+            br_if 0 (;@4;)
+            i32.const 65880
+            i32.load
+            i32.const 1
+            i32.and
+            i32.const 1
+            i32.ne
+            br_if 0 (;@4;)
+            i32.const 65860
+            i32.load
+            local.get 2
+            i32.add
+            local.tee 7
+            i32.const 3
+            i32.and
+            br_if 0 (;@4;)
+            local.get 7
+            i32.const 12
+            i32.shr_u
+            i32.const 2
+            i32.shl
+            i32.const 1048576
+            i32.add
+            i32.load
+            local.tee 8
+            i32.const 33
+            i32.and
+            i32.const 1
+            i32.ne
+            br_if 0 (;@4;)
+            local.get 7
+            local.get 8
+            i32.const -4096
+            i32.and
+            i32.add
+            local.set 7
+            local.get 7
+            i32.load
+            local.set 4
+            br 1 (;@3;)
+          end
+          i32.const 7077892
           local.get 1
           i32.const 7
           i32.add
-          local.set 1
-          i32.const 65664
-          i32.const 4109
           i32.store
-          br 2 (;@1;)
+          i32.const 2
+          local.get 2
+          i32.const 32
+          call 0
+          local.set 4
+          i32.const 7077888
+          i32.load
+          if  ;; label = @4
+            local.get 1
+            i32.const 7
+            i32.add
+            local.set 1
+            i32.const 65664
+            i32.const 4109
+            i32.store
+            br 3 (;@1;)
+          end
         end
         i32.const 65568
         local.get 2
