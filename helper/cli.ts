@@ -369,24 +369,38 @@ function openDrive(kind: DiskImage['kind'], path: string, notices: string[]): Di
   return { kind, path, fd, size, readOnly };
 }
 
-/** A prepared image from the images folder, checked against its recorded checksum. */
 /**
- * The kernel SeaBIOS boots (--kernel with --bios): validated as the direct
- * boot validates it, with QEMU's linuxboot_dma.bin option ROM: the prepared
- * one, else the host's qemu-system-data copy.
+ * --kernel, --initrd and --append read and checked by `check` (the direct
+ * boot's plan or the fw_cfg items SeaBIOS loads), so that both paths refuse
+ * the same bad input with the same message.
  */
-function firmwareKernelInput(p: ParsedArgs, kernelPath: string, memMiB: number): { linux: LinuxBootInput; optionRom: Uint8Array } {
+function readLinuxInput(
+  p: ParsedArgs,
+  kernelPath: string,
+  memMiB: number,
+  check: (linux: LinuxBootInput, ramBytes: number) => unknown,
+): LinuxBootInput {
   const kernel = readInputFile(kernelPath, 'kernel');
   const initrdPath = p.strings.get('initrd');
   const initrd = initrdPath === undefined ? undefined : readInputFile(initrdPath, 'initrd');
   if (initrd !== undefined) checkInitrd(initrd, initrdPath as string);
   const linux = { kernel, initrd, cmdline: p.strings.get('append') };
   try {
-    firmwareLinuxItems(linux, memMiB * MIB);
+    check(linux, memMiB * MIB);
   } catch (err) {
     if (err instanceof LinuxBootError) throw new UsageError(`tabvm run: ${kernelPath}: ${err.message}`);
     throw err;
   }
+  return linux;
+}
+
+/**
+ * The kernel SeaBIOS boots (--kernel with --bios), with QEMU's
+ * linuxboot_dma.bin option ROM: the prepared one, else the host's
+ * qemu-system-data copy.
+ */
+function firmwareKernelInput(p: ParsedArgs, kernelPath: string, memMiB: number): { linux: LinuxBootInput; optionRom: Uint8Array } {
+  const linux = readLinuxInput(p, kernelPath, memMiB, firmwareLinuxItems);
   const found = findPreparedImage(LINUXBOOT_ROM_IMAGE);
   if (found.ok) return { linux, optionRom: found.data };
   if (existsSync(HOST_LINUXBOOT_ROM)) return { linux, optionRom: readInputFile(HOST_LINUXBOOT_ROM, 'option ROM') };
@@ -395,6 +409,7 @@ function firmwareKernelInput(p: ParsedArgs, kernelPath: string, memMiB: number):
   );
 }
 
+/** A prepared image from the images folder, checked against its recorded checksum. */
 function preparedImage(name: string, option: string): { path: string; data: Uint8Array } {
   const found = findPreparedImage(name);
   if (!found.ok) {
@@ -548,18 +563,7 @@ async function runCommand(args: string[]): Promise<number> {
       throw err;
     }
   } else if (kernelPath !== undefined && !firmwareKernel) {
-    const kernel = readInputFile(kernelPath, 'kernel');
-    const initrdPath = p.strings.get('initrd');
-    const initrd = initrdPath === undefined ? undefined : readInputFile(initrdPath, 'initrd');
-    if (initrd !== undefined) checkInitrd(initrd, initrdPath as string);
-    const linux = { kernel, initrd, cmdline: p.strings.get('append') };
-    try {
-      planLinuxBoot(linux, memMiB * MIB);
-    } catch (err) {
-      if (err instanceof LinuxBootError) throw new UsageError(`tabvm run: ${kernelPath}: ${err.message}`);
-      throw err;
-    }
-    boot = { kind: 'linux', linux };
+    boot = { kind: 'linux', linux: readLinuxInput(p, kernelPath, memMiB, planLinuxBoot) };
   } else {
     const biosPath = p.strings.get('bios');
     const bios = biosPath === undefined ? preparedImage(BIOS_IMAGE, '--bios') : { path: biosPath, data: readInputFile(biosPath, 'BIOS') };

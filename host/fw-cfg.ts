@@ -23,6 +23,7 @@
 //                      "etc/show-boot-menu"; QEMU creates no file of that name)
 
 import type { Core } from './core.js';
+import type { FirmwareLinuxItems } from './linux-boot.js';
 
 export const FW_CFG_BOOT_MENU = 0x0e;
 export const FW_CFG_KERNEL_ADDR = 0x07;
@@ -53,19 +54,6 @@ export interface E820Entry {
   address: number;
   length: number;
   type: number;
-}
-
-export interface LinuxBootItems {
-  /** Real-mode setup sectors with the boot protocol header already filled in. */
-  setup: Uint8Array;
-  setupAddr: number;
-  /** Protected-mode kernel. */
-  kernel: Uint8Array;
-  kernelAddr: number;
-  cmdline: string;
-  cmdlineAddr: number;
-  initrd?: Uint8Array;
-  initrdAddr?: number;
 }
 
 /** Host-area MiB a core needs for items of these sizes (the big ones). */
@@ -169,7 +157,7 @@ export class FwCfg {
    * (hw/i386/x86.c x86_load_linux): addresses and sizes as u32 LE, the
    * command line NUL-terminated.
    */
-  linuxBoot(items: LinuxBootItems): void {
+  linuxBoot(items: FirmwareLinuxItems): void {
     const cmdline = new TextEncoder().encode(items.cmdline + '\0');
     this.addU32(FW_CFG_SETUP_ADDR, items.setupAddr);
     this.addU32(FW_CFG_SETUP_SIZE, items.setup.length);
