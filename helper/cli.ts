@@ -524,7 +524,9 @@ async function runCommand(args: string[]): Promise<number> {
   if (accel === 'kvm' && !hostLoaded) {
     // UNFINISHED: SeaBIOS under KVM needs its ROM as read-only memory slots and PAM shadowing.
     throw new UsageError(
-      'tabvm run: --accel kvm boots --kernel or --multiboot guests only (firmware boot under KVM is not implemented yet)',
+      firmwareKernel
+        ? 'tabvm run: --accel kvm boots --kernel without --bios only (SeaBIOS under KVM is not implemented yet): drop --bios'
+        : 'tabvm run: --accel kvm boots --kernel or --multiboot guests only (SeaBIOS under KVM is not implemented yet)',
     );
   }
   if (multibootPath !== undefined && (p.strings.has('bios') || p.strings.has('vga-bios'))) {

@@ -169,6 +169,11 @@ describe('tabvm: bad arguments and files exit 2 with one line', () => {
       () => ['run', '--accel', 'kvm', '--hda', join(dir, 'nope.img')],
       /--accel kvm boots --kernel or --multiboot guests only/,
     ],
+    [
+      '--accel kvm with --kernel and --bios',
+      () => ['run', '--accel', 'kvm', '--kernel', join(dir, 'nope.bzImage'), '--bios', join(dir, 'nope.bin')],
+      /--accel kvm boots --kernel without --bios only .*: drop --bios/,
+    ],
     ['an unknown --accel', () => ['run', '--multiboot', elf.loop, '--accel', 'hyperv'], /unknown --accel "hyperv": use wasm, kvm or kqemu/],
     ['a bad --debugcon', () => ['run', '--multiboot', elf.loop, '--debugcon', 'e9'], /bad --debugcon "e9": write PORT=FILE/],
     ['a --debugcon port out of range', () => ['run', '--multiboot', elf.loop, '--debugcon', '0x10000=x'], /bad --debugcon port/],
