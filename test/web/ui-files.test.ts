@@ -37,6 +37,8 @@ const MIB = 1024 * 1024;
 const FLOPPY_144 = 1474560;
 const BOOT_TIMEOUT_MS = 60_000;
 const SAVE_TIMEOUT_MS = 15_000;
+/** Chromium closes an origin's IndexedDB backing store this long after its last connection. */
+const IDB_CLOSE_MS = 3000;
 
 type TabvmWindow = {
   tabvm: { selected: string; overlayText(id: string, slot: string, bytesPerBlock?: number): Promise<Record<number, string>> };
@@ -183,8 +185,13 @@ describe.skipIf(why !== undefined)("a person's images and disk changes", () => {
     const origin = new URL(server.base).origin;
     const id = await pick(page, 'quota.img', Buffer.from(guestDisk('disk-marker', FLOPPY_144)));
     // A quota far below what the origin already uses (the ISO alone is 7 MB): every new write is refused.
+    // IndexedDB keeps the room it last found while the origin's databases are open: close them first.
+    await page.goto('about:blank');
+    await page.waitForTimeout(IDB_CLOSE_MS);
     await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 1024 });
     try {
+      await page.goto(server.base);
+      await page.waitForSelector(`#machine-list li.machine[data-id="${id}"]`);
       // Storing another picked file: refused, explained, the list unchanged.
       const count = await page.$$eval('#machine-list li.machine', (l) => l.length);
       await page.setInputFiles('#file-input', { name: 'more.img', mimeType: 'application/octet-stream', buffer: Buffer.alloc(MIB) });

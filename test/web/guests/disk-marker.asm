@@ -64,6 +64,7 @@ start:
   call puts
   mov si, crlf
   call puts
+  sti                        ; HLT with interrupts on: the machine idles, it does not stop
 .sleep:
   hlt
   jmp .sleep
