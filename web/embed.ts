@@ -134,7 +134,7 @@ export class TabVmElement extends HTMLElement {
       :host { display: block; font: 13px system-ui, sans-serif; border: 1px solid #8886; padding: 6px; }
       canvas { background: #000; image-rendering: pixelated; display: block; }
       [hidden] { display: none !important; }
-      .term { height: 16rem; }
+      .term { height: 16rem; overflow: hidden; }
       .bar { display: flex; gap: 6px; align-items: center; margin-bottom: 4px; }
       .error { color: #c0392b; }
     </style>
