@@ -14,7 +14,7 @@ describe('crispScale', () => {
   });
 
   it('counts device pixels: on a 2× display the same panel shows 2 device pixels per guest pixel', () => {
-    expect(crispScale(720, 400, 1100, Infinity, 2)).toEqual({ cssWidth: 720, cssHeight: 400, k: 2, integer: true });
+    expect(crispScale(720, 400, 1000, Infinity, 2)).toEqual({ cssWidth: 720, cssHeight: 400, k: 2, integer: true });
     // 1.5×: 1500 CSS px are 2250 device px, room for 3 device pixels per guest pixel: 1440 CSS px wide.
     expect(crispScale(720, 400, 1500, Infinity, 1.5)).toEqual({ cssWidth: 1440, cssHeight: 800, k: 3, integer: true });
     // 1.25×: 720 device pixels are 576 CSS pixels.
