@@ -2,6 +2,7 @@
 // showing its screen, driven by sendKeys() and snapshot().
 
 import { createMachine, type TabVmMachine } from './embed.js';
+import { keepCrisp } from './lib/crisp.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const start = $<HTMLButtonElement>('api-start');
@@ -10,6 +11,8 @@ const snap = $<HTMLButtonElement>('api-snap');
 const stateText = $<HTMLSpanElement>('api-state');
 const log = $<HTMLPreElement>('api-log');
 let vm: TabVmMachine | undefined;
+const screen = $<HTMLCanvasElement>('api-screen');
+keepCrisp(screen, screen.parentElement as HTMLElement);
 
 async function run(): Promise<void> {
   start.disabled = true;
@@ -19,7 +22,7 @@ async function run(): Promise<void> {
       memoryMiB: 64,
       cmdline: 'console=ttyS0 console=tty0 noapic nokaslr panic=-1 cryptomgr.notests',
       readOnly: true,
-      screen: $<HTMLCanvasElement>('api-screen'),
+      screen,
     });
     (window as unknown as { apiMachine: TabVmMachine }).apiMachine = vm;
     vm.addEventListener('state', (e) => (stateText.textContent = (e as CustomEvent<{ state: string }>).detail.state));

@@ -15,6 +15,7 @@
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { VmHandle } from './lib/vm.js';
+import { keepCrisp } from './lib/crisp.js';
 import { DEFAULT_CMDLINE, defaultMachine, slotFor, type DiskConfig, type MachineConfig } from './lib/config.js';
 
 export interface CreateMachineOptions {
@@ -34,12 +35,17 @@ export interface CreateMachineOptions {
   readOnly?: boolean;
   /** Draw the screen here. */
   screen?: HTMLCanvasElement;
+  /** false: return the machine unstarted, to add listeners first (its first 'state' events), then `await vm.start()`. */
+  start?: boolean;
 }
 
 /** What snapshot() returns: the picture, the text screen, the serial log and the counters at one moment. */
 export interface MachineSnapshot {
   time: string;
   state: string;
+  /** The screen's pixels (also without a canvas, e.g. console="serial"); undefined before a mode is set. */
+  screen: ImageData | undefined;
+  /** The same picture as a PNG data: URL. */
   screenPng: string | undefined;
   text: string[] | undefined;
   serial: string;
@@ -51,10 +57,20 @@ export class TabVmMachine extends VmHandle {
   screenCanvas: HTMLCanvasElement | undefined;
 
   async snapshot(): Promise<MachineSnapshot> {
+    const screen = this.screenImage();
+    let screenPng: string | undefined;
+    if (screen) {
+      const c = document.createElement('canvas');
+      c.width = screen.width;
+      c.height = screen.height;
+      c.getContext('2d')?.putImageData(screen, 0, 0);
+      screenPng = c.toDataURL('image/png');
+    }
     return {
       time: new Date().toISOString(),
       state: this.state,
-      screenPng: this.screenCanvas?.toDataURL('image/png'),
+      screen,
+      screenPng,
       text: this.textScreen(),
       serial: this.serialLog,
       counters: this.stats().map(({ name, value, unit }) => ({ name, value, unit })),
@@ -93,7 +109,7 @@ export async function createMachine(options: CreateMachineOptions = {}): Promise
     vm.screenCanvas = options.screen;
     vm.attachScreen(options.screen);
   }
-  await vm.start();
+  if (options.start !== false) await vm.start();
   return vm;
 }
 
@@ -116,8 +132,9 @@ export class TabVmElement extends HTMLElement {
     const root = this.attachShadow({ mode: 'open' });
     root.innerHTML = `<style>
       :host { display: block; font: 13px system-ui, sans-serif; border: 1px solid #8886; padding: 6px; }
-      canvas { background: #000; max-width: 100%; image-rendering: pixelated; display: block; }
-      .term { height: 16rem; }
+      canvas { background: #000; image-rendering: pixelated; display: block; }
+      [hidden] { display: none !important; }
+      .term { height: 16rem; overflow: hidden; }
       .bar { display: flex; gap: 6px; align-items: center; margin-bottom: 4px; }
       .error { color: #c0392b; }
     </style>
@@ -128,6 +145,7 @@ export class TabVmElement extends HTMLElement {
     // xterm's stylesheet must be inside the shadow root too.
     for (const s of document.querySelectorAll('style, link[rel="stylesheet"]')) root.prepend(s.cloneNode(true));
     root.querySelector('button')?.addEventListener('click', () => void this.start());
+    keepCrisp(root.querySelector('canvas') as HTMLCanvasElement, this);
   }
 
   get consoleChoice(): 'serial' | 'screen' | 'both' {
@@ -176,10 +194,15 @@ export class TabVmElement extends HTMLElement {
         term.onData((d) => vm.serialWrite(d));
         vm.addEventListener('serial', (e) => term.write((e as CustomEvent<string>).detail));
       }
-      for (const type of ['serial', 'state', 'progress']) {
+      for (const type of ['serial', 'state', 'progress', 'notice']) {
         vm.addEventListener(type, (e) => this.dispatchEvent(new CustomEvent(type, { detail: (e as CustomEvent).detail, bubbles: true })));
       }
       vm.addEventListener('state', () => (stateText.textContent = vm.state + (vm.detail ? ` — ${vm.detail}` : '')));
+      vm.addEventListener('notice', (e) => {
+        const message = (e as CustomEvent<string>).detail;
+        errorText.textContent = message;
+        errorText.hidden = !message;
+      });
       vm.addEventListener('progress', (e) => (stateText.textContent = (e as CustomEvent<{ stage: string }>).detail.stage));
       await vm.start();
       return vm;

@@ -72,10 +72,14 @@ export interface WorkerStatus {
   diskBytesFetched: number;
   overlayBlocks: number;
   idle: boolean;
+  /** The last disk error the guest saw as an I/O error, if any. */
+  diskError: string | undefined;
 }
 
 export type ProgressCallback = (stage: string, loaded: number, total: number) => void;
 export type StateCallback = (state: MachineState, detail: string) => void;
+/** Something the person should know while the machine runs (a disk save failed: why; '' when it works again). */
+export type NoticeCallback = (message: string) => void;
 
 /** A zero-delay task: MessageChannel callbacks are not clamped like nested setTimeout(0). */
 const channel = new MessageChannel();
@@ -117,7 +121,7 @@ class MachineWorker {
   /** The CPU waits for an interrupt (HLT with interrupts enabled). */
   private idle = false;
 
-  async start(req: StartRequest, onProgress: ProgressCallback, onState: StateCallback): Promise<StartResult> {
+  async start(req: StartRequest, onProgress: ProgressCallback, onState: StateCallback, onNotice?: NoticeCallback): Promise<StartResult> {
     this.onState = onState;
     const { config } = req;
     const notes: string[] = [];
@@ -166,7 +170,7 @@ class MachineWorker {
         if (d.slot !== 'cdrom' && config.persistDisks === false) device = new CowOverlay(base, OVERLAY_BLOCK);
         else if (d.slot !== 'cdrom') {
           const overlay = await PersistentOverlay.open(base, `${config.id}/${d.slot}`);
-          overlay.onError = (m) => this.setState(this.state, m);
+          overlay.onError = (m) => onNotice?.(m ? `${d.slot}: ${m}` : '');
           this.overlays.set(d.slot, overlay);
           device = overlay;
         }
@@ -262,6 +266,7 @@ class MachineWorker {
       diskBytesFetched: this.remote.reduce((n, d) => n + d.bytesFetched, 0),
       overlayBlocks: [...this.overlays.values()].reduce((n, o) => n + o.changedBlocks, 0),
       idle: this.idle,
+      diskError: core ? blockHost(core).lastError : undefined,
     };
   }
 

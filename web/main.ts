@@ -26,12 +26,15 @@ import {
 import { deleteOverlays, encodeOverlay, importOverlay, loadOverlayBlocks } from './lib/disks.js';
 import { VmHandle, checkIsolation, type ProgressInfo } from './lib/vm.js';
 import { StatsView } from './lib/stats-view.js';
+import { keepCrisp } from './lib/crisp.js';
 import { HelperConnection, RemoteVm, guessBootKind, type BootKind, type EngineName } from './lib/helper-client.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const errorText = $<HTMLParagraphElement>('error');
 const list = $<HTMLUListElement>('machine-list');
 const screen = $<HTMLCanvasElement>('screen');
+// Whole device pixels per guest pixel, as large as the screen's panel allows (issue 6: "scaled crisply").
+keepCrisp(screen, screen.parentElement as HTMLElement);
 const progressText = $<HTMLParagraphElement>('progress');
 const notesText = $<HTMLParagraphElement>('notes');
 const stateText = $<HTMLSpanElement>('vm-state');
@@ -267,6 +270,12 @@ async function startMachine(m: MachineConfig): Promise<void> {
     updateListStates();
     if (vm.state === 'off' || vm.state === 'paused') void takeThumbnail(m.id);
   });
+  vm.addEventListener('notice', (e) => {
+    const message = (e as CustomEvent<string>).detail;
+    const prefix = `${m.name}: `;
+    if (message) showError(`${prefix}${message}. It keeps running: the changes stay in memory and are saved when there is room again.`);
+    else if (errorText.textContent?.startsWith(prefix)) showError(undefined);
+  });
   if (selected === m.id) vm.attachScreen(screen);
   refreshToolbar();
   try {
@@ -284,12 +293,18 @@ async function startMachine(m: MachineConfig): Promise<void> {
   updateListStates();
 }
 
+/** Save and show a small picture of a machine's screen (rendered from its VGA state: it need not be the one shown). */
 async function takeThumbnail(id: string): Promise<void> {
-  if (selected !== id || screen.width === 0) return;
+  const image = running.get(id)?.screenImage();
+  if (!image) return;
+  const full = document.createElement('canvas');
+  full.width = image.width;
+  full.height = image.height;
+  full.getContext('2d')?.putImageData(image, 0, 0);
   const c = document.createElement('canvas');
   c.width = THUMB_WIDTH;
-  c.height = Math.round((THUMB_WIDTH * screen.height) / screen.width);
-  c.getContext('2d')?.drawImage(screen, 0, 0, c.width, c.height);
+  c.height = Math.round((THUMB_WIDTH * image.height) / image.width);
+  c.getContext('2d')?.drawImage(full, 0, 0, c.width, c.height);
   const url = c.toDataURL('image/png');
   try {
     await saveThumbnail(id, url);
@@ -301,7 +316,8 @@ async function takeThumbnail(id: string): Promise<void> {
 }
 
 setInterval(() => {
-  for (const [id, vm] of running) if (vm.state === 'running' && id === selected) void takeThumbnail(id);
+  for (const [id, vm] of running) if (vm.state === 'running') void takeThumbnail(id);
+  updateHelperThumbs();
 }, THUMB_MS);
 setInterval(() => {
   const vm = selected ? running.get(selected) : undefined;
@@ -611,11 +627,29 @@ function renderHelper(): void {
       state.textContent = remoteLabel(r);
       const info = document.createElement('small');
       info.textContent = `${r.info.memMiB} MiB, engine ${r.info.engine}`;
-      li.append(label, state, info);
+      li.append(helperThumb(r), label, state, info);
       return li;
     }),
   );
   if (selectedRemote()) refreshToolbar();
+}
+
+/** The list's picture of a helper machine, kept up to date by updateHelperThumbs(). */
+function helperThumb(r: RemoteVm): HTMLImageElement {
+  const img = document.createElement('img');
+  img.alt = '';
+  img.width = THUMB_WIDTH;
+  img.className = 'thumb';
+  const url = r.thumbnail(THUMB_WIDTH);
+  if (url) img.src = url;
+  return img;
+}
+function updateHelperThumbs(): void {
+  for (const r of helper?.machines.values() ?? []) {
+    const img = helperList.querySelector<HTMLImageElement>(`li[data-helper-id="${r.id}"] img.thumb`);
+    const url = r.state === 'running' || !img?.src ? r.thumbnail(THUMB_WIDTH) : undefined;
+    if (img && url) img.src = url;
+  }
 }
 
 /** Fill the create form's choices from the helper's images and engines. */

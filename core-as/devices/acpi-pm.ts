@@ -154,16 +154,19 @@ export function acpiPmPortRead(port: u32, size: u32): u32 {
   if (port == PORT_APM_CONTROL) return <u32>load<u8>(ST_APM_CONTROL);
   if (port == PORT_APM_STATUS) return <u32>load<u8>(ST_APM_STATUS);
   const off = port - load<u32>(ST_BASE);
+  // One clock reading per access: on the realtime clock, time moves between
+  // two clockNow() calls, and a 32-bit PM_TMR read assembled from bytes of
+  // different instants can run ahead and then step back, which a guest
+  // extending the 24-bit counter (SeaBIOS timer_adjust_bits, Linux's
+  // acpi_pm) takes for a wrap: 4.7 s lost each time.
+  const tmr: u32 = off < PM_TMR + 4 && off + size > PM_TMR ? <u32>(timerTicks(clockNow()) & 0xffffff) : 0;
   let v: u32 = 0;
-  for (let i: u32 = 0; i < size; i++) v |= registerByte(off + i) << (i * 8);
+  for (let i: u32 = 0; i < size; i++) v |= registerByte(off + i, tmr) << (i * 8);
   return v;
 }
 
-function registerByte(off: u32): u32 {
-  if (off >= PM_TMR && off < PM_TMR + 4) {
-    const t = <u32>(timerTicks(clockNow()) & 0xffffff);
-    return (t >>> ((off - PM_TMR) * 8)) & 0xff;
-  }
+function registerByte(off: u32, tmr: u32): u32 {
+  if (off >= PM_TMR && off < PM_TMR + 4) return (tmr >>> ((off - PM_TMR) * 8)) & 0xff;
   if (off < PM_TMR) {
     // PMSTS, PMEN, PMCNTRL: bring TMROF_STS up to date first.
     acpiPmAdvance(clockNow());

@@ -14,6 +14,8 @@ const HTTP_CACHE_CHUNKS = 256;
 export const OVERLAY_BLOCK = 4096;
 /** Written blocks are saved this long after the last write (batching a burst of writes). */
 const OVERLAY_FLUSH_MS = 500;
+/** After a failed save (storage full), the changed blocks are tried again this often. */
+const OVERLAY_RETRY_MS = 3000;
 const HTTP_PARTIAL = 206;
 
 export type Progress = (loaded: number, total: number) => void;
@@ -219,8 +221,9 @@ export class PersistentOverlay implements BlockDevice {
   private readonly cow: CowOverlay;
   private readonly dirty = new Set<number>();
   private timer: ReturnType<typeof setTimeout> | undefined;
-  /** The last save error (quota exceeded, ...), for the page to show. */
+  /** A save failed (quota exceeded, ...): a message for the page; '' when saving works again. */
   onError: ((message: string) => void) | undefined;
+  private failing = false;
 
   private constructor(
     base: BlockDevice,
@@ -269,7 +272,17 @@ export class PersistentOverlay implements BlockDevice {
     this.dirty.clear();
     try {
       await setMany(batch, overlayStore());
+      if (this.failing) {
+        this.failing = false;
+        this.onError?.('');
+      }
     } catch (e) {
+      // The blocks stay in memory (the guest keeps its view of the disk) and
+      // are tried again on the next save: nothing is lost while the page lives.
+      for (const [key] of batch) this.dirty.add(Number(key.slice(this.disk.length + 1)));
+      this.failing = true;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.save(), OVERLAY_RETRY_MS);
       const err = e as DOMException;
       const message =
         err.name === 'QuotaExceededError'

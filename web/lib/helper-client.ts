@@ -229,6 +229,24 @@ export class RemoteVm extends EventTarget {
     canvas.getContext('2d')?.putImageData(this.frame, 0, 0);
   }
 
+  /**
+   * A small picture of the screen as a PNG data: URL (the helper sends every
+   * machine's screen, shown or not), or undefined before the first frame.
+   */
+  thumbnail(width: number): string | undefined {
+    const frame = this.frame;
+    if (!frame) return undefined;
+    const full = document.createElement('canvas');
+    full.width = frame.width;
+    full.height = frame.height;
+    full.getContext('2d')?.putImageData(frame, 0, 0);
+    const small = document.createElement('canvas');
+    small.width = width;
+    small.height = Math.round((width * frame.height) / frame.width);
+    small.getContext('2d')?.drawImage(full, 0, 0, small.width, small.height);
+    return small.toDataURL('image/png');
+  }
+
   /** Draw the screen on `canvas` from now on. */
   attachScreen(canvas: HTMLCanvasElement): void {
     this.canvas = canvas;

@@ -89,7 +89,8 @@ export interface ProgressInfo {
 
 /**
  * Events: 'serial' (detail: text), 'state' (detail: {state, detail}),
- * 'progress' (detail: ProgressInfo), 'frame' (after a redraw).
+ * 'progress' (detail: ProgressInfo), 'frame' (after a redraw), 'notice'
+ * (detail: a message such as a failed disk save, '' once resolved).
  */
 export class VmHandle extends EventTarget {
   readonly worker: Worker;
@@ -99,6 +100,8 @@ export class VmHandle extends EventTarget {
   detail = '';
   serialLog = '';
   notes: string[] = [];
+  /** What the person should know while it runs (a failed disk save), '' when all is well. */
+  notice = '';
   /** The CPU engine the worker runs, once started. */
   engine: string | undefined;
   private vgaDisplay = L.VGA_DISPLAY;
@@ -143,10 +146,15 @@ export class VmHandle extends EventTarget {
       this.detail = detail;
       this.emit('state', { state, detail });
     };
+    const onNotice = (message: string): void => {
+      this.notice = message;
+      this.emit('notice', message);
+    };
     const r = await this.remote.start(
       { coreUrl, imagesUrl: new URL('./images/', document.baseURI).href, config: this.config },
       Comlink.proxy(onProgress),
       Comlink.proxy(onState),
+      Comlink.proxy(onNotice),
     );
     this.memory = r.memory;
     this.engine = r.engine;
@@ -278,6 +286,15 @@ export class VmHandle extends EventTarget {
     const ctx = canvas.getContext('2d');
     ctx?.putImageData(new ImageData(new Uint8ClampedArray(img.rgba.buffer as ArrayBuffer), img.width, img.height), 0, 0);
     this.emit('frame', null);
+  }
+
+  /** The screen as the guest shows it now, rendered from the VGA state (undefined before the start and without a mode). */
+  screenImage(): ImageData | undefined {
+    const mem = this.memory;
+    if (!mem) return undefined;
+    const img = renderVga(mem.buffer, this.vgaDisplay, { frame: Math.floor((performance.now() / 1000) * FRAMES_PER_S) });
+    if (img.width === 0) return undefined;
+    return new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height);
   }
 
   /** The characters of the text-mode screen (one string per row), or undefined in a graphics mode. */
