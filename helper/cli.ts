@@ -57,7 +57,8 @@ commands:
   --version           print the version
 
 tabvm run options:
-  (the guest: --kernel or --multiboot booted directly, else the firmware boots --hda/--cdrom/--fda)
+  (the guest: --kernel or --multiboot booted directly, else the firmware boots --hda/--cdrom/--fda;
+   disks given with a kernel are attached for it to use)
   --kernel FILE       Linux bzImage, started through the Linux boot protocol (32-bit entry);
                       with --bios, SeaBIOS runs first and boots it (QEMU's linuxboot_dma.bin ROM)
   --initrd FILE       initramfs / initrd for --kernel
@@ -532,11 +533,9 @@ async function runCommand(args: string[]): Promise<number> {
   if (multibootPath !== undefined && (p.strings.has('bios') || p.strings.has('vga-bios'))) {
     throw new UsageError('tabvm run: --multiboot with --bios (firmware first) is not available; drop --bios to boot the kernel directly');
   }
-  if ((hostLoaded || firmwareKernel) && (drivePaths.length || bootText !== undefined)) {
-    // TODO(platform): disks next to a directly booted kernel, once the storage devices land.
-    throw new UsageError(
-      'tabvm run: disks (--hda/--cdrom/--fda/--boot) need the firmware boot path; drop --kernel/--multiboot to boot from a disk',
-    );
+  // Disks next to a kernel are attached as with the firmware (QEMU's -kernel with -hda); only the boot order has no meaning.
+  if ((hostLoaded || firmwareKernel) && bootText !== undefined) {
+    throw new UsageError('tabvm run: --boot picks the disk the firmware boots; a --kernel or --multiboot guest boots itself: drop --boot');
   }
   if (!hostLoaded && !firmwareKernel && !drivePaths.length && !p.strings.has('bios')) {
     throw new UsageError(

@@ -13,8 +13,14 @@
 //         port 0xCF9, value 06h (PIIX3 reset control, a hard reset); flags:
 //         WBINVD, PROC_C1, SLP_BUTTON (no sleep button), RESET_REG_SUP.
 //   DSDT  \_S5 (soft-off) with SLP_TYP 0, the value the PM device treats as
-//         power-off; nothing else (no devices: the PC's ISA devices are found
-//         by legacy probing).
+//         power-off; \_SB.PCI0, the i440FX host bridge as a PCI root
+//         (PNP0A03, ACPI 2.0 §6.1/§6.2.2 and the PCI Firmware spec): bus 0-FF,
+//         the configuration ports CF8-CFF, the I/O windows around them, the
+//         VGA hole A0000-BFFFF and the memory above RAM up to FEBFFFFF, and a
+//         _PRT giving each slot's INTA-D the ISA IRQ its PIRQ line is routed
+//         to (host/platform-init.ts: (slot + pin) mod 4 → 10, 10, 11, 11).
+//         Without a root bridge in the namespace Linux scans no PCI bus at all
+//         when ACPI is on. The PC's ISA devices are found by legacy probing.
 //   FACS  required by the FADT; no firmware waking vector.
 //   MADT  (ACPI 2.0 §5.2.10.4, as QEMU's pc machine builds it) the local
 //         APIC at 0xFEE00000 with one processor (APIC ID 0), the IOAPIC
@@ -31,6 +37,10 @@ export interface AcpiTableOptions {
   /** I/O base of the PIIX4 PM block (PMBA), as the loader programmed it. */
   pmBase: number;
   sciIrq: number;
+  /** Guest RAM in bytes: PCI memory starts above it. */
+  ramBytes: number;
+  /** The ISA IRQ each PIRQ line A-D is routed to (the _PRT's GSIs). */
+  pirqIrqs: readonly number[];
   /** Guest-physical address the blob is placed at (default ACPI_TABLES_BASE). */
   base?: number;
 }
@@ -67,6 +77,15 @@ const BOOT_ARCH_8042 = 1 << 1;
 const AML_NAME = 0x08;
 const AML_PACKAGE = 0x12;
 const AML_ZERO = 0x00;
+const AML_ONE = 0x01;
+const AML_BYTE_PREFIX = 0x0a;
+const AML_WORD_PREFIX = 0x0b;
+const AML_DWORD_PREFIX = 0x0c;
+const AML_SCOPE = 0x10;
+const AML_BUFFER = 0x11;
+const AML_EXT_PREFIX = 0x5b;
+const AML_DEVICE = 0x82;
+const AML_ROOT_CHAR = 0x5c;
 // MADT (ACPI 2.0 §5.2.10.4, Tables 5-21 to 5-31).
 export const LOCAL_APIC_ADDRESS = 0xfee00000;
 export const IOAPIC_ADDRESS = 0xfec00000;
@@ -124,11 +143,124 @@ function ioAddress(dv: DataView, off: number, port: number, bitWidth: number): v
   dv.setBigUint64(off + 4, BigInt(port), true);
 }
 
-/** The DSDT's AML body: Name (_S5, Package (4) { Zero, Zero, Zero, Zero }). */
-function dsdtBody(): number[] {
-  const elements = [AML_ZERO, AML_ZERO, AML_ZERO, AML_ZERO];
-  const pkgLength = 1 + 1 + elements.length; // the PkgLength byte, NumElements, the elements
-  return [AML_NAME, ...[...'_S5_'].map((c) => c.charCodeAt(0)), AML_PACKAGE, pkgLength, elements.length, ...elements];
+/** AML PkgLength (ACPI 2.0 §16.2.4) of `contentLength` bytes, counting its own bytes. */
+function pkgLength(contentLength: number): number[] {
+  if (contentLength + 1 < 0x40) return [contentLength + 1];
+  for (let extra = 1; extra <= 3; extra++) {
+    const total = contentLength + 1 + extra;
+    if (total < 1 << (4 + 8 * extra)) {
+      const out = [(extra << 6) | (total & 0x0f)];
+      for (let i = 0; i < extra; i++) out.push((total >> (4 + 8 * i)) & 0xff);
+      return out;
+    }
+  }
+  throw new RangeError('AML package too long');
+}
+
+const nameSeg = (name: string): number[] => [...name.padEnd(4, '_')].map((c) => c.charCodeAt(0));
+
+/** The smallest AML integer encoding of `v` (ACPI 2.0 §16.2.3 ComputationalData). */
+function amlInteger(v: number): number[] {
+  if (v === 0) return [AML_ZERO];
+  if (v === 1) return [AML_ONE];
+  if (v <= 0xff) return [AML_BYTE_PREFIX, v];
+  if (v <= 0xffff) return [AML_WORD_PREFIX, v & 0xff, v >> 8];
+  return [AML_DWORD_PREFIX, ...le32(v)];
+}
+
+const le16 = (v: number): number[] => [v & 0xff, (v >> 8) & 0xff];
+const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+
+const amlName = (name: string, value: number[]): number[] => [AML_NAME, ...nameSeg(name), ...value];
+const amlPackage = (elements: number[][]): number[] => {
+  const body = [elements.length, ...elements.flat()];
+  return [AML_PACKAGE, ...pkgLength(body.length), ...body];
+};
+const amlBuffer = (bytes: number[]): number[] => {
+  const body = [...amlInteger(bytes.length), ...bytes];
+  return [AML_BUFFER, ...pkgLength(body.length), ...body];
+};
+
+// Resource descriptors for _CRS (ACPI 2.0 §6.4).
+const RES_IO = 0x47;
+const RES_END = 0x79;
+const RES_WORD_ADDRESS = 0x88;
+const RES_DWORD_ADDRESS = 0x87;
+const ADDRESS_MEMORY = 0;
+const ADDRESS_IO = 1;
+const ADDRESS_BUS = 2;
+/** General flags: a producer (bit 0 clear), positive decode, minimum and maximum fixed (§6.4.3.5). */
+const ADDRESS_PRODUCER_FIXED = 0x0c;
+/** I/O type flags: the window covers ISA and non-ISA ranges. */
+const IO_ENTIRE_RANGE = 0x03;
+/** Memory type flags: read/write, cacheable. */
+const MEM_CACHEABLE_RW = 0x03;
+
+function wordAddress(type: number, typeFlags: number, min: number, max: number): number[] {
+  const fields = [type, ADDRESS_PRODUCER_FIXED, typeFlags, ...le16(0), ...le16(min), ...le16(max), ...le16(0), ...le16(max - min + 1)];
+  return [RES_WORD_ADDRESS, ...le16(fields.length), ...fields];
+}
+function dwordMemory(min: number, max: number): number[] {
+  const fields = [
+    ADDRESS_MEMORY,
+    ADDRESS_PRODUCER_FIXED,
+    MEM_CACHEABLE_RW,
+    ...le32(0),
+    ...le32(min),
+    ...le32(max),
+    ...le32(0),
+    ...le32(max - min + 1),
+  ];
+  return [RES_DWORD_ADDRESS, ...le16(fields.length), ...fields];
+}
+
+/** PCI memory above RAM ends below the IOAPIC, HPET and LAPIC range, as on QEMU's pc machine. */
+const PCI_MEMORY_END = 0xfebfffff;
+const VGA_HOLE = [0xa0000, 0xbffff];
+const CONFIG_PORTS = 0xcf8;
+const CONFIG_PORT_COUNT = 8;
+const PCI_SLOTS = 32;
+const INT_PINS = 4;
+/** EisaId("PNP0A03"): a PCI root bus. */
+const EISA_PNP0A03 = 0x030ad041;
+
+/** \_SB.PCI0 with _HID, _ADR, _UID, _CRS and _PRT (see the top comment). */
+function pciRoot(ramBytes: number, pirqIrqs: readonly number[]): number[] {
+  const crs = [
+    ...wordAddress(ADDRESS_BUS, 0, 0, 0xff),
+    ...[RES_IO, 1, ...le16(CONFIG_PORTS), ...le16(CONFIG_PORTS), 1, CONFIG_PORT_COUNT],
+    ...wordAddress(ADDRESS_IO, IO_ENTIRE_RANGE, 0, CONFIG_PORTS - 1),
+    ...wordAddress(ADDRESS_IO, IO_ENTIRE_RANGE, CONFIG_PORTS + CONFIG_PORT_COUNT, 0xffff),
+    ...dwordMemory(VGA_HOLE[0], VGA_HOLE[1]),
+    ...dwordMemory(ramBytes, PCI_MEMORY_END),
+    RES_END,
+    0,
+  ];
+  const prt: number[][] = [];
+  for (let slot = 1; slot < PCI_SLOTS; slot++) {
+    for (let pin = 0; pin < INT_PINS; pin++) {
+      // Address: slot in the high word, any function (FFFF); source 0: a fixed GSI, not a link device.
+      prt.push(
+        amlPackage([amlInteger(((slot << 16) | 0xffff) >>> 0), amlInteger(pin), [AML_ZERO], amlInteger(pirqIrqs[(slot + pin) % 4])]),
+      );
+    }
+  }
+  const device = [
+    ...nameSeg('PCI0'),
+    ...amlName('_HID', [AML_DWORD_PREFIX, ...le32(EISA_PNP0A03)]),
+    ...amlName('_ADR', [AML_ZERO]),
+    ...amlName('_UID', [AML_ZERO]),
+    ...amlName('_CRS', amlBuffer(crs)),
+    ...amlName('_PRT', amlPackage(prt)),
+  ];
+  const devOp = [AML_EXT_PREFIX, AML_DEVICE, ...pkgLength(device.length), ...device];
+  const scope = [AML_ROOT_CHAR, ...nameSeg('_SB_'), ...devOp];
+  return [AML_SCOPE, ...pkgLength(scope.length), ...scope];
+}
+
+/** The DSDT's AML body: Name (_S5, Package (4) { Zero, Zero, Zero, Zero }) and the PCI root. */
+function dsdtBody(ramBytes: number, pirqIrqs: readonly number[]): number[] {
+  return [...amlName('_S5_', amlPackage([[AML_ZERO], [AML_ZERO], [AML_ZERO], [AML_ZERO]])), ...pciRoot(ramBytes, pirqIrqs)];
 }
 
 export function buildAcpiTables(opts: AcpiTableOptions): AcpiTables {
@@ -136,7 +268,10 @@ export function buildAcpiTables(opts: AcpiTableOptions): AcpiTables {
   if (!Number.isInteger(opts.pmBase) || opts.pmBase <= 0 || opts.pmBase > 0xffc0 || opts.pmBase % 64 !== 0) {
     throw new RangeError(`PM base 0x${opts.pmBase.toString(16)} is not a 64-byte aligned I/O address`);
   }
-  const body = dsdtBody();
+  if (!Number.isInteger(opts.ramBytes) || opts.ramBytes <= VGA_HOLE[1] || opts.ramBytes > PCI_MEMORY_END) {
+    throw new RangeError(`RAM size ${opts.ramBytes} leaves no PCI memory window below 0x${(PCI_MEMORY_END + 1).toString(16)}`);
+  }
+  const body = dsdtBody(opts.ramBytes, opts.pirqIrqs);
   const levelIrqs = [...new Set([...PCI_ISA_IRQS, opts.sciIrq])].sort((a, b) => a - b);
   // Layout: RSDP (36, ACPI 2.0 form), RSDT, FADT, FACS (64-byte aligned), DSDT, MADT.
   const rsdpOff = 0;

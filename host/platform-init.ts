@@ -63,7 +63,7 @@ export function initPlatformWithoutFirmware(core: Core): number {
   configWrite(core, DEVFN_PM, PM_PMBA, PM_BASE | 1, 4);
   configWrite(core, DEVFN_PM, PM_PMREGMISC, PM_IO_ENABLE, 1);
 
-  const tables = buildAcpiTables({ pmBase: PM_BASE, sciIrq: SCI_IRQ });
+  const tables = buildAcpiTables({ pmBase: PM_BASE, sciIrq: SCI_IRQ, ramBytes: core.ramBytes, pirqIrqs: PIRQ_IRQS });
   core.writePhys(tables.base, tables.bytes);
   return tables.rsdp;
 }

@@ -210,11 +210,10 @@ describe('tabvm run: bad platform inputs exit 2 with one line', () => {
       /--vga-bios with --kernel needs --bios \(firmware first\)/,
     ],
     [
-      'a disk with --kernel and --bios',
-      () => ['run', '--kernel', f.bzImage, '--bios', f['bios.bin'], '--vga-bios', f['vga.rom'], '--hda', f['disk.img']],
-      /disks .* need the firmware boot path/,
+      '--boot with --kernel',
+      () => ['run', '--kernel', f.bzImage, '--hda', f['disk.img'], '--boot', 'c'],
+      /a --kernel or --multiboot guest boots itself: drop --boot/,
     ],
-    ['a disk with --kernel', () => ['run', '--kernel', f.bzImage, '--hda', f['disk.img']], /disks .* need the firmware boot path/],
     ['an unknown images subcommand', () => ['images', 'frob'], /tabvm images: unknown subcommand "frob": prepare or list/],
     [
       'images list with nothing prepared',

@@ -86,9 +86,12 @@ describe.skipIf(!ready)('Linux boots to a shell on COM1', () => {
     async () => {
       const { answers } = await session(
         ['--kernel', join(dir, 'vmlinuz'), '--initrd', join(dir, 'initrd.gz'), '--append', DIRECT_APPEND, '--mem', '128'],
-        COMMANDS,
+        [...COMMANDS, 'ls /sys/bus/pci/devices'],
       );
       checkAnswers(answers);
+      // The direct-boot ACPI tables declare the PCI root bridge (host/acpi-tables.ts): without it Linux scans no PCI bus.
+      const pci = answers[COMMANDS.length].match(/0000:00:[0-9a-f]{2}\.[0-7]/g) ?? [];
+      expect(pci.sort()).toEqual(['0000:00:00.0', '0000:00:01.0', '0000:00:01.1', '0000:00:01.3', '0000:00:02.0']);
     },
     (BOOT_TIMEOUT_S + 60) * 1000,
   );
