@@ -354,13 +354,17 @@ function generateTranscCase(rng: Rng, rows: Parameters<typeof decodeSnippet>[0])
   // 608 of 695 at 2^-35..2^-31, 623 of 642 at 2^-30..2^-26 where the last-bit
   // errors are the host's usual ones). r does not depend on the exponent (300 of 300
   // significands same at 6 exponents from 2^-16382 to 2^-41), the precision
-  // control or the run. Along consecutive significands r repeats with period
-  // 4 below 0xb0.. (top byte) and 8 above, the signature of the rounding of
-  // an internal product sig * K (K ~ 1.4, the product changing binade there)
-  // at ~66-69 bits, but no K tried (log2 e, ln 2, pi/4, 4/pi and others at
-  // 60-72 bits, products rounded or truncated at 64-70 bits) predicts more
-  // than 55%. So it stays excluded: it is AMD's microcode (tabvm's CPUID says
-  // GenuineIntel) and CI may run on the other vendor. Only denormals show at
+  // control or the run. Along consecutive significands r is a rotation
+  // sequence, r = sign(1/2 - frac(a sig + b)) (a coarse fit matches 508 to
+  // 511 of 512 consecutive significands), with a = 0.2433 (mod 1) for significands below about
+  // 0xb0.. and a = 0.3783 above (2 x 0.3783 = 1 - 0.2433): the signature of
+  // the rounding of an internal product sig * K, K ~ 1.4 changing binade
+  // there, at some 66-69 bits. K was not identified: log2 e, ln 2, pi/4,
+  // 4/pi and others at 60-72 bits, products rounded or truncated at 64-70
+  // bits predict no better than chance. Pinning a and b to ~70 bits (strides
+  // of 2^8, 2^16, ... natively) would reproduce it, but it is AMD's
+  // microcode (tabvm's CPUID says GenuineIntel) and CI may run on the other
+  // vendor, so the class stays excluded. Only denormals show at
   // the 53 bits compared (2 of 10,000 cases on seed 0x1234 without this line).
   if (t.name === 'fptan' && depth > 0 && stack[0].exp < TAN_TINY_EXP && stack[0].sig !== 0n) stack[0] = { ...stack[0], exp: 0x3fff - 20 };
   const fpu = makeFpuImage({ fcw: randomFcw(rng), stack, top: (rng.int(8) - depth) & 7, fsw: rng.chance(0.2) ? 0x4700 & rng.u32() : 0 });
