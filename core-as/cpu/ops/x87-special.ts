@@ -22,7 +22,6 @@ import {
   PREC_64,
   fpFlags,
   fpRaise,
-  fromF64,
   fromI64,
   isDenormal80,
   isNaN80,
