@@ -45,6 +45,19 @@ const CC_FLAGS = ['o', 'o', 'c', 'c', 'z', 'z', 'cz', 'cz', 's', 's', 'p', 'p', 
 /** @type {OpcodeRow[]} */
 const rows = [];
 const add = (row) => rows.push(row);
+/**
+ * One row per table entry and form: each form maps an entry to a row (or to
+ * a falsy value to skip it). The SIMD tables use it for instructions that
+ * exist in several encodings (MMX and XMM; the four SSE types).
+ */
+const addForms = (table, forms) => {
+  for (const entry of table) {
+    for (const form of forms) {
+      const row = form(...entry);
+      if (row) add(row);
+    }
+  }
+};
 
 // ---- 00-3f: ALU ops, segment push/pop, BCD ----
 for (let i = 0; i < 8; i++) {
@@ -554,11 +567,12 @@ function addX87Rows() {
     [0x0f3840, 'pmulld', 'SIMD_PMULLD', false],
     [0x0f3841, 'phminposuw', 'SIMD_PHMINPOSUW', false],
   ];
-  for (const [op, mn, k, mmx] of BINARY) {
-    const cpu = op > 0xffff ? 'Core2' : mmx ? 'P5' : 'P6';
-    if (mmx) add({ op, mn, ops: 'Pq,Qq', exec: `mmxBinary(${k})`, cpu });
-    add({ op, pfx: 0x66, mn, ops: 'Vx,Wx', exec: `xmmBinary(${k})`, cpu }); // PBLENDVB: XMM0 implicit
-  }
+  const binaryCpu = (op, mmx) => (op > 0xffff ? 'Core2' : mmx ? 'P5' : 'P6');
+  addForms(BINARY, [
+    (op, mn, k, mmx) => mmx && { op, mn, ops: 'Pq,Qq', exec: `mmxBinary(${k})`, cpu: binaryCpu(op, mmx) },
+    // PBLENDVB: XMM0 implicit.
+    (op, mn, k, mmx) => ({ op, pfx: 0x66, mn, ops: 'Vx,Wx', exec: `xmmBinary(${k})`, cpu: binaryCpu(op, mmx) }),
+  ]);
   // Shifts by a register count (the whole 64-bit source).
   const SHIFT_REG = [
     [0x0fd1, 'psrlw', 'SIMD_PSRLW'],
@@ -570,10 +584,10 @@ function addX87Rows() {
     [0x0ff2, 'pslld', 'SIMD_PSLLD'],
     [0x0ff3, 'psllq', 'SIMD_PSLLQ'],
   ];
-  for (const [op, mn, k] of SHIFT_REG) {
-    add({ op, mn, ops: 'Pq,Qq', exec: `mmxShift(${k})`, ...MMX });
-    add({ op, pfx: 0x66, mn, ops: 'Vx,Wx', exec: `xmmShift(${k})`, ...SSE2 });
-  }
+  addForms(SHIFT_REG, [
+    (op, mn, k) => ({ op, mn, ops: 'Pq,Qq', exec: `mmxShift(${k})`, ...MMX }),
+    (op, mn, k) => ({ op, pfx: 0x66, mn, ops: 'Vx,Wx', exec: `xmmShift(${k})`, ...SSE2 }),
+  ]);
   // Groups 12-14: shifts by an immediate (register operand only).
   const SHIFT_IMM = [
     [0x0f71, 2, 'psrlw', 'SIMD_PSRLW'],
@@ -585,10 +599,10 @@ function addX87Rows() {
     [0x0f73, 2, 'psrlq', 'SIMD_PSRLQ'],
     [0x0f73, 6, 'psllq', 'SIMD_PSLLQ'],
   ];
-  for (const [op, reg, mn, k] of SHIFT_IMM) {
-    add({ op, reg, mod: 'reg', mn, ops: 'Nq,Ib', exec: `mmxShiftImm(${k})`, ...MMX });
-    add({ op, reg, mod: 'reg', pfx: 0x66, mn, ops: 'Ux,Ib', exec: `xmmShiftImm(${k})`, ...SSE2 });
-  }
+  addForms(SHIFT_IMM, [
+    (op, reg, mn, k) => ({ op, reg, mod: 'reg', mn, ops: 'Nq,Ib', exec: `mmxShiftImm(${k})`, ...MMX }),
+    (op, reg, mn, k) => ({ op, reg, mod: 'reg', pfx: 0x66, mn, ops: 'Ux,Ib', exec: `xmmShiftImm(${k})`, ...SSE2 }),
+  ]);
   add({ op: 0x0f73, reg: 3, mod: 'reg', pfx: 0x66, mn: 'psrldq', ops: 'Ux,Ib', exec: 'xmmShiftImm(SIMD_PSRLDQ)', ...SSE2 });
   add({ op: 0x0f73, reg: 7, mod: 'reg', pfx: 0x66, mn: 'pslldq', ops: 'Ux,Ib', exec: 'xmmShiftImm(SIMD_PSLLDQ)', ...SSE2 });
   // Operations with an imm8 selector.
@@ -666,6 +680,18 @@ function addX87Rows() {
 {
   const P3 = { cpu: 'P6' }; // SSE: Pentium III (a P6); SSE2 and later are 'P6' too: the table knows no later CPUs
   const sse = (row) => add({ ...P3, ...row });
+  /** The SSE types: mnemonic suffix, mandatory prefix, operands, handler suffix. */
+  const TYPES = {
+    ps: { ops: 'Vps,Wps', exec: 'Ps' },
+    pd: { pfx: 0x66, ops: 'Vpd,Wpd', exec: 'Pd' },
+    ss: { pfx: 0xf3, ops: 'Vss,Wss', exec: 'Ss' },
+    sd: { pfx: 0xf2, ops: 'Vsd,Wsd', exec: 'Sd' },
+  };
+  /** A form for addForms: entry [opcode low byte, mnemonic stem, constant] as type `t`, handler execOf(handler suffix, constant). */
+  const typeForm = (t, execOf) => (b, mn, k) => {
+    const { pfx, ops, exec } = TYPES[t];
+    return { ...P3, op: 0x0f00 | b, ...(pfx === undefined ? {} : { pfx }), mn: mn + t, ops, exec: execOf(exec, k) };
+  };
   const arith = [
     [0x58, 'add', 'SSE_ADD'],
     [0x59, 'mul', 'SSE_MUL'],
@@ -675,12 +701,10 @@ function addX87Rows() {
     [0x5f, 'max', 'SSE_MAX'],
     [0x51, 'sqrt', 'SSE_SQRT'],
   ];
-  for (const [b, mn, k] of arith) {
-    sse({ op: 0x0f00 | b, mn: mn + 'ps', ops: 'Vps,Wps', exec: `sseArithPs(${k})` });
-    sse({ op: 0x0f00 | b, pfx: 0x66, mn: mn + 'pd', ops: 'Vpd,Wpd', exec: `sseArithPd(${k})` });
-    sse({ op: 0x0f00 | b, pfx: 0xf3, mn: mn + 'ss', ops: 'Vss,Wss', exec: `sseArithSs(${k})` });
-    sse({ op: 0x0f00 | b, pfx: 0xf2, mn: mn + 'sd', ops: 'Vsd,Wsd', exec: `sseArithSd(${k})` });
-  }
+  addForms(
+    arith,
+    ['ps', 'pd', 'ss', 'sd'].map((t) => typeForm(t, (type, k) => `sseArith${type}(${k})`)),
+  );
   sse({ op: 0x0f52, mn: 'rsqrtps', ops: 'Vps,Wps', exec: 'sseApproxPs(true)' });
   sse({ op: 0x0f52, pfx: 0xf3, mn: 'rsqrtss', ops: 'Vss,Wss', exec: 'sseApproxSs(true)' });
   sse({ op: 0x0f53, mn: 'rcpps', ops: 'Vps,Wps', exec: 'sseApproxPs(false)' });
@@ -691,10 +715,10 @@ function addX87Rows() {
     [0x56, 'or', 'SSE_OR'],
     [0x57, 'xor', 'SSE_XOR'],
   ];
-  for (const [b, mn, k] of logic) {
-    sse({ op: 0x0f00 | b, mn: mn + 'ps', ops: 'Vps,Wps', exec: `sseLogic(${k})` });
-    sse({ op: 0x0f00 | b, pfx: 0x66, mn: mn + 'pd', ops: 'Vpd,Wpd', exec: `sseLogic(${k})` });
-  }
+  addForms(
+    logic,
+    ['ps', 'pd'].map((t) => typeForm(t, (_, k) => `sseLogic(${k})`)),
+  );
   sse({ op: 0x0fd0, pfx: 0x66, mn: 'addsubpd', ops: 'Vpd,Wpd', exec: 'addsubpd()' });
   sse({ op: 0x0fd0, pfx: 0xf2, mn: 'addsubps', ops: 'Vps,Wps', exec: 'addsubps()' });
   sse({ op: 0x0f7c, pfx: 0x66, mn: 'haddpd', ops: 'Vpd,Wpd', exec: 'sseHorizontalPd(SSE_ADD)' });

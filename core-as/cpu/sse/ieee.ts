@@ -17,6 +17,7 @@
 import { CPU_STATE } from '../../machine/layout';
 import { OFF_MXCSR, cr4, CR4_OSXMMEXCPT } from '../state';
 import { raiseFault, EXC_XM, EXC_UD } from '../fault';
+import { binInexact, binInexactUnbounded, binOverflow, binTiny, roundBinary } from '../fp-binary-round';
 
 // MXCSR (SDM Vol. 1 §10.2.3).
 export const MXCSR_IE: u32 = 1 << 0;
@@ -266,60 +267,20 @@ function invalid(is32: bool): u64 {
 
 // ---- rounding ----
 
-let roundInexact: bool = false;
-
-/** sig >> shift rounded by the current mode (sign `neg`); sets roundInexact. */
-function shiftRound(sig: u64, shift: u32, neg: bool): u64 {
-  let q: u64 = 0;
-  let half = false;
-  let sticky = false;
-  if (shift == 0) {
-    roundInexact = false;
-    return sig;
-  } else if (shift < 64) {
-    q = sig >> shift;
-    half = ((sig >> (shift - 1)) & 1) != 0;
-    sticky = (sig & (((<u64>1) << (shift - 1)) - 1)) != 0;
-  } else if (shift == 64) {
-    half = (sig >> 63) != 0;
-    sticky = (sig << 1) != 0;
-  } else {
-    sticky = sig != 0;
-  }
-  const inexact = half || sticky;
-  roundInexact = inexact;
-  let up = false;
-  if (rc == RC_NEAREST) up = half && (sticky || (q & 1) != 0);
-  else if (rc == RC_DOWN) up = neg && inexact;
-  else if (rc == RC_UP) up = !neg && inexact;
-  return up ? q + 1 : q;
-}
-
 /**
  * Round sig × 2^(exp - 63) (bit 63 of sig set; bit 0 may be a sticky bit) to
- * the format, recording OE/UE/PE. x86 detects tininess after rounding (SDM
- * Vol. 1 §4.9.1.5); FTZ with UE masked returns a zero and sets UE and PE.
+ * the format (fp-binary-round.ts), recording OE/UE/PE. FTZ with UE masked
+ * returns a zero and sets UE and PE.
  */
 function roundPack(neg: boolean, exp: i32, sig: u64, is32: bool): u64 {
-  const p: u32 = is32 ? 24 : 53;
-  const fracBits: u32 = p - 1;
-  const emin: i32 = is32 ? -126 : -1022;
-  const emax: i32 = is32 ? 127 : 1023;
-  const bias: i32 = is32 ? 127 : 1023;
   const sign = packZero(neg, is32);
-  let q = shiftRound(sig, 64 - p, neg);
-  const inexact = roundInexact;
-  let e = exp;
-  if (q >> p != 0) {
-    q >>= 1;
-    e++;
-  }
-  if (e > emax) {
+  const mag = roundBinary(neg, exp, sig, is32, rc);
+  if (binOverflow) {
     // Unmasked, overflow reports PE only when the result rounded to the
     // format's precision (exponent unbounded, as x87 would deliver it scaled)
     // is inexact; the destination is not written.
     if ((masks & MXCSR_OE) == 0) {
-      postFlags |= inexact ? MXCSR_OE | MXCSR_PE : MXCSR_OE;
+      postFlags |= binInexactUnbounded ? MXCSR_OE | MXCSR_PE : MXCSR_OE;
       return packInf(neg, is32);
     }
     postFlags |= MXCSR_OE | MXCSR_PE;
@@ -327,24 +288,20 @@ function roundPack(neg: boolean, exp: i32, sig: u64, is32: bool): u64 {
     if (toInf) return packInf(neg, is32);
     return sign | (is32 ? <u64>F32_MAX : F64_MAX);
   }
-  if (e >= emin) {
-    if (inexact) postFlags |= MXCSR_PE;
-    // Rounding up to 2^emin from below gives the smallest normal on both grids.
-    return sign | ((<u64>(e + bias)) << fracBits) | (q & (((<u64>1) << fracBits) - 1));
+  if (!binTiny) {
+    if (binInexact) postFlags |= MXCSR_PE;
+    return sign | mag;
   }
-  // Tiny: the result is a denormal (or zero) after rounding.
   const underflowMasked = (masks & MXCSR_UE) != 0;
   if (ftz && underflowMasked) {
     postFlags |= MXCSR_UE | MXCSR_PE;
     return sign;
   }
-  const qd = shiftRound(sig, 64 - p + <u32>(emin - exp), neg);
   // Unmasked, underflow is reported for any tiny result, with PE when the
   // result rounded to full precision (exponent unbounded) is inexact.
-  if (!underflowMasked) postFlags |= inexact ? MXCSR_UE | MXCSR_PE : MXCSR_UE;
-  else if (roundInexact) postFlags |= MXCSR_PE | MXCSR_UE;
-  // qd == 2^(p-1) encodes the smallest normal: the exponent field becomes 1.
-  return sign | qd;
+  if (!underflowMasked) postFlags |= binInexactUnbounded ? MXCSR_UE | MXCSR_PE : MXCSR_UE;
+  else if (binInexact) postFlags |= MXCSR_PE | MXCSR_UE;
+  return sign | mag;
 }
 
 /** Normalize (sig ≠ 0) and round: value = sig × 2^(exp - 63) before normalizing. */

@@ -21,8 +21,11 @@ import {
   fpBegin,
   fpFlags,
   fpRaise,
-  fromF32,
-  fromF64,
+  F32_EXP_BITS,
+  F32_FRAC_BITS,
+  F64_EXP_BITS,
+  F64_FRAC_BITS,
+  fromBinary,
   fromI64,
   isDenormal80,
   isNaN80,
@@ -86,14 +89,14 @@ export function loadOperand(fmt: u32): void {
   if (fmt == FMT_F32) {
     const v = readMem32(seg, off);
     if (faulted) return;
-    fromF32(v);
+    fromBinary(<u64>v, F32_EXP_BITS, F32_FRAC_BITS);
   } else if (fmt == FMT_F64 || fmt == FMT_I64) {
     const lo = readMem32(seg, off);
     if (faulted) return;
     const hi = readMem32(seg, off + 4);
     if (faulted) return;
     const v = (<u64>hi << 32) | <u64>lo;
-    if (fmt == FMT_F64) fromF64(v);
+    if (fmt == FMT_F64) fromBinary(v, F64_EXP_BITS, F64_FRAC_BITS);
     else fromI64(<i64>v);
   } else if (fmt == FMT_I16) {
     const v = readMem16(seg, off);

@@ -12,6 +12,8 @@
 // operation raises accumulate in `fpFlags` (FSW bit positions), and
 // `roundedUp` says whether the last rounding increased the magnitude (C1).
 
+import { binInexact, binOverflow, binRoundedUp, binTiny, roundBinary } from '../fp-binary-round';
+
 export const FLAG_IE: u32 = 1 << 0;
 export const FLAG_DE: u32 = 1 << 1;
 export const FLAG_ZE: u32 = 1 << 2;
@@ -680,42 +682,33 @@ export function compare80(aSe: u32, aSig: u64, bSe: u32, bSig: u64): i32 {
 // ---------- conversions ----------
 
 /**
- * Set by fromF32/fromF64 for a denormal source: the x87 raises DE for it
+ * Set by fromBinary for a denormal source: the x87 raises DE for it
  * only when the operation does not involve a NaN, so the caller decides.
  * SNaNs load unquieted for the same reason (NaN selection sees them as SNaN).
  */
 export let loadDenormal: bool = false;
 
-/** Load an IEEE single/double (bits in v) as extended, exactly. */
-export function fromF32(v: u32): void {
-  const sign = v >> 31;
-  const e = <i32>((v >> 23) & 0xff);
-  const frac = <u64>(v & 0x7fffff);
-  if (e == 0xff) {
-    if (frac == 0) setResult((sign << 15) | 0x7fff, J_BIT);
-    else setResult((sign << 15) | 0x7fff, J_BIT | (frac << 40));
-    return;
-  }
-  if (e == 0) {
-    if (frac == 0) {
-      setResult(sign << 15, 0);
-      return;
-    }
-    loadDenormal = true;
-    const s = clz64(frac);
-    setResult((sign << 15) | <u32>(0x3fff - 126 - (s - 40)), frac << (<u64>s));
-    return;
-  }
-  setResult((sign << 15) | <u32>(e - 127 + EXP_BIAS), J_BIT | (frac << 40));
-}
+// IEEE binary formats as FLD m32fp / m64fp read them.
+export const F32_EXP_BITS: u32 = 8;
+export const F32_FRAC_BITS: u32 = 23;
+export const F64_EXP_BITS: u32 = 11;
+export const F64_FRAC_BITS: u32 = 52;
 
-export function fromF64(v: u64): void {
-  const sign = <u32>(v >> 63);
-  const e = <i32>((v >> 52) & 0x7ff);
-  const frac = v & 0xfffffffffffff;
-  if (e == 0x7ff) {
-    if (frac == 0) setResult((sign << 15) | 0x7fff, J_BIT);
-    else setResult((sign << 15) | 0x7fff, J_BIT | (frac << 11));
+/**
+ * Load an IEEE binary value (sign, expBits exponent, fracBits fraction in the
+ * low bits of `bits`) as extended, exactly: single (8, 23) or double (11, 52).
+ */
+export function fromBinary(bits: u64, expBits: u32, fracBits: u32): void {
+  const sign = <u32>(bits >> (<u64>(expBits + fracBits))) & 1;
+  const expMax: i32 = (1 << expBits) - 1;
+  const bias: i32 = expMax >> 1;
+  const e = <i32>(bits >> (<u64>fracBits)) & expMax;
+  const frac = bits & ((<u64>1 << (<u64>fracBits)) - 1);
+  // Shift that puts the fraction's top bit at bit 62, under the J bit.
+  const align = <i32>(63 - fracBits);
+  if (e == expMax) {
+    // Infinity (frac 0) or NaN: same payload, SNaNs unquieted.
+    setResult((sign << 15) | <u32>EXP_MAX, J_BIT | (frac << (<u64>align)));
     return;
   }
   if (e == 0) {
@@ -724,11 +717,11 @@ export function fromF64(v: u64): void {
       return;
     }
     loadDenormal = true;
-    const s = clz64(frac);
-    setResult((sign << 15) | <u32>(0x3fff - 1022 - (s - 11)), frac << (<u64>s));
+    const s = <i32>clz64(frac);
+    setResult((sign << 15) | <u32>(EXP_BIAS - (bias - 1) - (s - align)), frac << (<u64>s));
     return;
   }
-  setResult((sign << 15) | <u32>(e - 1023 + EXP_BIAS), J_BIT | (frac << 11));
+  setResult((sign << 15) | <u32>(e - bias + EXP_BIAS), J_BIT | (frac << (<u64>align)));
 }
 
 /** Signed 64-bit integer to extended (always exact). */
@@ -754,7 +747,6 @@ export function toFloat(se: u32, sig: u64, fmt: u32): void {
   const sign = signOf(se);
   const exp = expOf(se);
   const fracBits: i32 = fmt == 32 ? 23 : 52;
-  const expBias: i32 = fmt == 32 ? 127 : 1023;
   const expMaxT: i32 = fmt == 32 ? 0xff : 0x7ff;
   const signBit: u64 = <u64>sign << (fmt == 32 ? 31 : 63);
   if (exp == EXP_MAX) {
@@ -772,62 +764,19 @@ export function toFloat(se: u32, sig: u64, fmt: u32): void {
     return;
   }
   normalize(se, sig);
-  // Target exponent (biased) of the normalized value.
-  let e = normExp - EXP_BIAS + expBias;
-  let m = normSig; // J at bit 63
-  const shift: u64 = <u64>(63 - fracBits); // bits below the target LSB
   const rc = roundMode;
   const towardSign = rc == (sign != 0 ? RC_DOWN : RC_UP);
-  if (e >= expMaxT) {
+  const mag = roundBinary(sign != 0, normExp - EXP_BIAS, normSig, fmt == 32, rc);
+  if (binOverflow) {
     overflowTo(sign, fmt, signBit, expMaxT, fracBits, towardSign);
     return;
   }
-  let tiny = false;
-  if (e <= 0) {
-    tiny = true;
-    m = shiftRightJam64(m, 1 - e);
-    e = 0;
-  }
-  const roundMask: u64 = (<u64>1 << shift) - 1;
-  const half: u64 = <u64>1 << (shift - 1);
-  const roundBits = m & roundMask;
-  let inc: u64 = 0;
-  if (rc == RC_NEAREST) inc = roundBits > half || (roundBits == half && ((m >> shift) & 1) != 0) ? 1 : 0;
-  else if (towardSign) inc = roundBits != 0 ? 1 : 0;
-  let q = (m >> shift) + inc;
-  if (roundBits != 0) {
+  if (binInexact) {
     fpFlags |= FLAG_PE;
-    if (inc != 0) roundedUp = true;
+    if (binRoundedUp) roundedUp = true;
   }
-  if (tiny) {
-    // Tininess after rounding: not tiny if rounding with unbounded exponent reaches 2^emin.
-    if (roundBits != 0 || !maskUnderflow) {
-      let tinyAfter = true;
-      if (e == 0 && normExp - EXP_BIAS + expBias == 0) {
-        // Exactly one bit of denormalization: check rounding at normal precision.
-        const m2 = normSig;
-        const rb2 = m2 & roundMask;
-        let inc2: u64 = 0;
-        if (rc == RC_NEAREST) inc2 = rb2 > half || (rb2 == half && ((m2 >> shift) & 1) != 0) ? 1 : 0;
-        else if (towardSign) inc2 = rb2 != 0 ? 1 : 0;
-        if ((m2 >> shift) + inc2 >= <u64>1 << (<u64>(fracBits + 1))) tinyAfter = false;
-      }
-      if (tinyAfter) fpFlags |= FLAG_UE;
-    }
-    // q may have carried into the exponent field: that is the smallest normal.
-    outBits = signBit | q;
-    return;
-  }
-  if (q >> (<u64>(fracBits + 1)) != 0) {
-    // Rounding carried out of the significand.
-    q >>= 1;
-    e++;
-  }
-  if (e >= expMaxT) {
-    overflowTo(sign, fmt, signBit, expMaxT, fracBits, towardSign);
-    return;
-  }
-  outBits = signBit | (<u64>e << (<u64>fracBits)) | (q & ((<u64>1 << (<u64>fracBits)) - 1));
+  if (binTiny && (binInexact || !maskUnderflow)) fpFlags |= FLAG_UE;
+  outBits = signBit | mag;
 }
 
 function overflowTo(sign: u32, fmt: u32, signBit: u64, expMaxT: i32, fracBits: i32, towardSign: bool): void {
