@@ -422,7 +422,7 @@ describe.skipIf(why !== undefined)('the browser app', () => {
     // The data disk (the default machine's blank hda, /dev/sda): a FAT file system with a file, read back after the reload.
     await typeCommand(
       page,
-      `mkdir -p /mnt && mkdosfs -n DATA /dev/sda >/dev/null && mount -t vfat /dev/sda /mnt && echo ${marker} > /mnt/NOTE.TXT && umount /mnt && sync && echo saved-$((4+5))`,
+      `tabvm-disks && mkdir -p /mnt && mkdosfs -n DATA /dev/sda >/dev/null && mount -t vfat /dev/sda /mnt && echo ${marker} > /mnt/NOTE.TXT && umount /mnt && sync && echo saved-$((4+5))`,
       /saved-9/,
     );
   }, 120_000);
@@ -461,7 +461,11 @@ describe.skipIf(why !== undefined)('the browser app', () => {
       await page.waitForFunction(() => !(document.getElementById('btn-start') as HTMLButtonElement).disabled);
       await page.click('#btn-start');
       await waitSerial(page, new RegExp(GUEST_PROMPT.replace(/[#$]/g, '\\$&')), 0, BOOT_TIMEOUT_MS);
-      const back = await typeCommand(page, 'mount -t vfat /dev/sda /mnt && cat /mnt/NOTE.TXT; umount /mnt; echo read-$((5+6))', /read-11/);
+      const back = await typeCommand(
+        page,
+        'tabvm-disks && mount -t vfat /dev/sda /mnt && cat /mnt/NOTE.TXT; umount /mnt; echo read-$((5+6))',
+        /read-11/,
+      );
       expect(back).toContain(marker);
       await page.click('#btn-poweroff');
       await page.waitForFunction(() => document.getElementById('vm-state')?.textContent?.startsWith('off'));
