@@ -463,7 +463,7 @@ describe.skipIf(why !== undefined)('the browser app', () => {
       await waitSerial(page, new RegExp(GUEST_PROMPT.replace(/[#$]/g, '\\$&')), 0, BOOT_TIMEOUT_MS);
       const back = await typeCommand(
         page,
-        'tabvm-disks && mount -t vfat /dev/sda /mnt && cat /mnt/NOTE.TXT; umount /mnt; echo read-$((5+6))',
+        'tabvm-disks && mkdir -p /mnt && mount -t vfat /dev/sda /mnt && cat /mnt/NOTE.TXT; umount /mnt; echo read-$((5+6))',
         /read-11/,
       );
       expect(back).toContain(marker);

@@ -58,7 +58,7 @@ const MIB = 1024 * 1024;
 /**
  * The default guest: Debian's 686 kernel with the busybox initramfs, shell on
  * COM1 and the screen, and a blank data disk on the primary IDE master that
- * survives reloads (the initramfs loads the IDE and FAT drivers).
+ * survives reloads (`tabvm-disks` in the guest loads the IDE and FAT drivers).
  */
 export function defaultMachine(name = 'Linux (default image)'): MachineConfig {
   return {
