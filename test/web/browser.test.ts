@@ -5,8 +5,8 @@
 // and a file on its data disk (a FAT file system on /dev/sda), whose changes
 // must survive a reload, pauses/resumes/resets/powers off the machine, boots
 // it again after the reload to read the file back and deletes it, then opens
-// the embedding page. One boot serves all the
-// app's tests (Linux takes a minute or more on the interpreter). Before that,
+// the embedding page. One boot serves the app's tests up to the reload, a
+// second one the reload's (Linux takes a minute or more on the interpreter). Before that,
 // the "local helper" connection: `tabvm helper` runs machines that the page
 // creates, controls and shows (serial console, screen, statistics).
 //
@@ -481,15 +481,17 @@ describe.skipIf(why !== undefined)('the browser app', () => {
       expect(await page.getAttribute(`#machine-list li.machine[data-id="${machineId}"] img`, 'src')).toMatch(/^data:image\/png/);
       await page.click('#btn-delete');
       await page.waitForFunction(() => document.querySelectorAll('#machine-list li.machine').length === 0);
-      const gone = await page.evaluate(
-        ([id]) =>
-          (window as unknown as { tabvm: { overlayText(id: string, slot: string): Promise<Record<number, string>> } }).tabvm.overlayText(
-            id,
-            'fda',
-          ),
-        [machineId],
-      );
-      expect(Object.keys(gone)).toHaveLength(0);
+      for (const slot of ['fda', 'hda']) {
+        const gone = await page.evaluate(
+          ([id, s]) =>
+            (window as unknown as { tabvm: { overlayText(id: string, slot: string): Promise<Record<number, string>> } }).tabvm.overlayText(
+              id,
+              s,
+            ),
+          [machineId, slot],
+        );
+        expect(Object.keys(gone)).toHaveLength(0);
+      }
     },
     BOOT_TIMEOUT_MS + 60_000,
   );
