@@ -35,7 +35,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, constants as zlibConstants } from 'node:zlib';
 
@@ -68,7 +68,8 @@ const TEST_FILE_SEED = 'tabvm initramfs test data';
 const KERNEL_METAPACKAGE = 'linux-image-686';
 const PACKAGES = ['busybox-static', 'seabios', 'isolinux', 'syslinux-common', 'qemu-system-data'];
 const ARCH = 'i386';
-const MANIFEST_VERSION = 1;
+/** 2: the initramfs carries the disk drivers (older folders are prepared again). */
+const MANIFEST_VERSION = 2;
 const STATUS_USAGE = 2;
 const PROGRESS_INTERVAL_MS = 250;
 const MIB = 1024 * 1024;
@@ -86,6 +87,8 @@ const WORKLOAD_SOURCE = join(REPO_ROOT, 'bench', 'workload.c');
 /** The benchmark workload's name in the prepared folder, and its path in the initramfs. */
 export const WORKLOAD_IMAGE = 'tabvm-bench';
 export const GUEST_WORKLOAD = '/bin/tabvm-bench';
+/** The guest script that loads the disk drivers (DISK_MODULES), on demand (idempotent). */
+export const GUEST_DISKS_SCRIPT = '/bin/tabvm-disks';
 
 export interface ManifestFile {
   name: string;
@@ -407,6 +410,9 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 echo "tabvm initramfs: $(uname -sr) on $(cat /sys/class/tty/console/active 2>/dev/null)"
+# The disk drivers load on demand: loading them all costs the boot ~600 M guest
+# instructions (seconds), so ${GUEST_DISKS_SCRIPT} does it when the disks are wanted.
+[ -x ${GUEST_DISKS_SCRIPT} ] && echo "tabvm initramfs: ${GUEST_DISKS_SCRIPT} loads the IDE disk and CD-ROM drivers (/dev/sda, /dev/sr0)"
 cd /root
 setsid cttyhack sh
 echo 'tabvm initramfs: the shell exited; powering off'
@@ -414,8 +420,121 @@ poweroff -f
 reboot -f
 `;
 
-/** The initramfs (uncompressed newc cpio); `workload` becomes /bin/tabvm-bench. */
-export function buildInitramfs(busybox: Uint8Array, applets: string[], workload?: Uint8Array): Uint8Array {
+// ---------------------------------------------------------------- disk drivers
+
+/**
+ * The IDE driver for a kernel that sees no PCI bus: tabvm's direct-boot ACPI
+ * tables (host/acpi-tables.ts) declare no PCI root bridge, so Linux does not
+ * scan PCI and ata_piix finds nothing; pata_legacy drives the same drives at
+ * the legacy ports 1F0h/170h (IRQ 14/15), in PIO modes. Loaded only then.
+ */
+const LEGACY_IDE_MODULE = 'pata_legacy';
+/** Only the PC's two channels (its port table: 1F0h, 170h, then ISA extras that tabvm lacks). */
+const LEGACY_IDE_PARAMS = 'probe_mask=3';
+
+/**
+ * The modules Linux needs to see tabvm's disks (the 686 kernel builds them
+ * all as modules): ata_piix drives the PIIX IDE function (PIO and bus-master
+ * DMA) through libata, sd_mod makes ATA disks /dev/sdX, sr_mod makes the ATAPI
+ * CD-ROM /dev/sr0; vfat (with the code page and character set the kernel's
+ * FAT defaults name: CONFIG_FAT_DEFAULT_CODEPAGE=437, _IOCHARSET="ascii") and
+ * isofs mount them. Their dependencies come from each module's modinfo.
+ * sd_mod and sr_mod load before ata_piix, so the disks libata finds while
+ * ata_piix initialises are attached at once (the kernel waits for that
+ * asynchronous probing before insmod returns: kernel/module/main.c
+ * do_init_module, async_synchronize_full).
+ */
+export const DISK_MODULES = [
+  'sd_mod',
+  'sr_mod',
+  'ata_piix',
+  'fat',
+  'vfat',
+  'nls_cp437',
+  'nls_ascii',
+  'nls_iso8859-1',
+  'isofs',
+  LEGACY_IDE_MODULE,
+];
+const GUEST_MODULE_DIR = 'lib/modules';
+
+export interface KernelModule {
+  /** The file's name without .ko (may contain '-'). */
+  file: string;
+  /** The name the kernel lists in /proc/modules ('-' becomes '_'). */
+  name: string;
+  data: Uint8Array;
+}
+
+const moduleName = (file: string): string => file.replace(/-/g, '_');
+
+/**
+ * The modules a .ko needs first: its .modinfo "depends=a,b" string (what
+ * `modinfo -F depends` prints; depmod builds modules.dep from the same).
+ */
+export function moduleDepends(ko: Uint8Array): string[] {
+  const key = new TextEncoder().encode('\0depends=');
+  const at = findBytes(ko, key);
+  if (at < 0) return [];
+  let end = at + key.length;
+  while (end < ko.length && ko[end] !== 0) end++;
+  const text = new TextDecoder().decode(ko.subarray(at + key.length, end));
+  return text === '' ? [] : text.split(',');
+}
+
+/**
+ * `roots` and everything they depend on, each after its dependencies (a
+ * depth-first post-order), from `find` (a module's bytes by file name, '-'
+ * and '_' alike, as modprobe matches them).
+ */
+export function resolveModules(roots: string[], find: (name: string) => KernelModule | undefined): KernelModule[] {
+  const order: KernelModule[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (wanted: string, by: string): void => {
+    const key = moduleName(wanted);
+    if (state.get(key) === 'done') return;
+    if (state.get(key) === 'visiting')
+      throw new ImagesError(`tabvm images prepare: kernel modules depend on each other in a cycle at ${wanted}`);
+    const m = find(wanted);
+    if (!m) throw new ImagesError(`tabvm images prepare: the kernel package has no module ${wanted}${by ? ` (needed by ${by})` : ''}`);
+    state.set(key, 'visiting');
+    for (const d of moduleDepends(m.data)) visit(d, m.file);
+    state.set(key, 'done');
+    order.push(m);
+  };
+  for (const r of roots) visit(r, '');
+  return order;
+}
+
+/** Every module under an extracted kernel package's lib/modules/VERSION/kernel, by its name ('-' as '_'). */
+export function indexModules(kernelDir: string): Map<string, string> {
+  const index = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const full = join(d, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (e.name.endsWith('.ko')) index.set(moduleName(e.name.slice(0, -'.ko'.length)), full);
+    }
+  };
+  if (existsSync(kernelDir)) walk(kernelDir);
+  return index;
+}
+
+/** The shell guard of the legacy IDE driver: no PCI device visible. */
+const NO_PCI_GUARD = '[ -n "$(ls /sys/bus/pci/devices)" ] || ';
+
+/** /bin/tabvm-disks: insmod each module not yet in /proc/modules, in dependency order. */
+export function disksScript(modules: KernelModule[]): string {
+  return `#!/bin/sh
+# ${GUEST_DISKS_SCRIPT} (tabvm images prepare): load the disk drivers in
+# dependency order (the initramfs has no modprobe database); safe to run again.
+load() { grep -q "^$2 " /proc/modules || insmod /${GUEST_MODULE_DIR}/$1.ko $3; }
+${modules.map((m) => (m.name === LEGACY_IDE_MODULE ? `${NO_PCI_GUARD}load ${m.file} ${m.name} ${LEGACY_IDE_PARAMS}` : `load ${m.file} ${m.name}`)).join('\n')}
+`;
+}
+
+/** The initramfs (uncompressed newc cpio); `workload` becomes /bin/tabvm-bench, `modules` go to /lib/modules with /bin/tabvm-disks. */
+export function buildInitramfs(busybox: Uint8Array, applets: string[], workload?: Uint8Array, modules?: KernelModule[]): Uint8Array {
   const dir = (name: string): CpioEntry => ({ name, mode: S_IFDIR | 0o755 });
   const entries: CpioEntry[] = [
     dir('bin'),
@@ -432,6 +551,11 @@ export function buildInitramfs(busybox: Uint8Array, applets: string[], workload?
     { name: GUEST_TEST_FILE.slice(1), mode: S_IFREG | 0o644, data: testFileContent() },
   ];
   if (workload) entries.push({ name: GUEST_WORKLOAD.slice(1), mode: S_IFREG | 0o755, data: workload });
+  if (modules?.length) {
+    entries.push(dir('lib'), dir(GUEST_MODULE_DIR));
+    for (const m of modules) entries.push({ name: `${GUEST_MODULE_DIR}/${m.file}.ko`, mode: S_IFREG | 0o644, data: m.data });
+    entries.push({ name: GUEST_DISKS_SCRIPT.slice(1), mode: S_IFREG | 0o755, data: disksScript(modules) });
+  }
   return writeCpio(entries);
 }
 
@@ -660,6 +784,11 @@ export async function prepareImages(dir: string, out: NodeJS.WriteStream = proce
   };
   const version = kernelPackage.replace(/^linux-image-/, '');
   const kernel = pick(kernelPackage, `boot/vmlinuz-${version}`);
+  const moduleIndex = indexModules(join(work, kernelPackage, 'lib', 'modules', version, 'kernel'));
+  const modules = resolveModules(DISK_MODULES, (name) => {
+    const path = moduleIndex.get(moduleName(name));
+    return path ? { file: basename(path, '.ko'), name: moduleName(name), data: new Uint8Array(readFileSync(path)) } : undefined;
+  });
   const busybox = pick('busybox-static', 'bin/busybox');
   const bios = pick('seabios', 'usr/share/seabios/bios.bin');
   const vgabios = pick('seabios', 'usr/share/seabios/vgabios-stdvga.bin');
@@ -668,7 +797,7 @@ export async function prepareImages(dir: string, out: NodeJS.WriteStream = proce
   const ldlinux = pick('syslinux-common', 'usr/lib/syslinux/modules/bios/ldlinux.c32');
   rmSync(work, { recursive: true, force: true });
 
-  progress.step(5, 'building the initramfs (busybox, /init, a test file, the benchmark workload)');
+  progress.step(5, 'building the initramfs (busybox, /init, a test file, the benchmark workload, the disk drivers)');
   const applets = busyboxApplets(busybox);
   const tmp = join(tmpdir(), `tabvm-prepare-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
@@ -680,9 +809,12 @@ export async function prepareImages(dir: string, out: NodeJS.WriteStream = proce
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  const cpio = buildInitramfs(busybox, applets, workload);
+  const cpio = buildInitramfs(busybox, applets, workload, modules);
   const initrd = gzipSync(cpio, { level: zlibConstants.Z_BEST_COMPRESSION });
-  progress.status(`${applets.length} busybox applets; cpio ${fmtBytes(cpio.length)}, gzip ${fmtBytes(initrd.length)}`, true);
+  progress.status(
+    `${applets.length} busybox applets, ${modules.length} disk modules; cpio ${fmtBytes(cpio.length)}, gzip ${fmtBytes(initrd.length)}`,
+    true,
+  );
 
   progress.step(6, 'building the CD image (ISO 9660 + El Torito, ISOLINUX) and the hard-disk image (hdboot)');
   const iso = buildIso(isolinux, ldlinux, kernel, initrd);
@@ -710,7 +842,7 @@ export async function prepareImages(dir: string, out: NodeJS.WriteStream = proce
     [KERNEL_IMAGE, kernel, `Linux bzImage (${kernelPackage})`],
     ['busybox', busybox, 'static i386 busybox (busybox-static)'],
     [WORKLOAD_IMAGE, workload, `benchmark workload, ${GUEST_WORKLOAD} in the initramfs (bench/workload.c)`],
-    [INITRD_IMAGE, initrd, 'initramfs: busybox, /init with a shell on the console, a test file'],
+    [INITRD_IMAGE, initrd, `initramfs: busybox, /init with a shell on the console, a test file, disk drivers (${modules.length} modules)`],
     ['isolinux.bin', isolinux, 'ISOLINUX (isolinux)'],
     ['ldlinux.c32', ldlinux, 'ISOLINUX core module (syslinux-common)'],
     [ISO_IMAGE, iso, 'bootable CD: ISOLINUX, vmlinuz, initrd.gz'],

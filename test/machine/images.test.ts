@@ -15,6 +15,7 @@ import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, readCpio, writeCpio } from 
 import { SECTOR_BYTES, patchBootInfoTable, writeIso } from '../../host/iso9660.js';
 import {
   DISK_IMAGE,
+  GUEST_DISKS_SCRIPT,
   GUEST_PROMPT,
   GUEST_WORKLOAD,
   GUEST_TEST_FILE,
@@ -28,9 +29,14 @@ import {
   busyboxApplets,
   floppyToolsMissing,
   debianSources,
+  DISK_MODULES,
+  disksScript,
   imagesDir,
+  moduleDepends,
   readManifest,
+  resolveModules,
   testFileContent,
+  type KernelModule,
 } from '../../helper/images.js';
 
 describe('cpio newc writer (buffer-format.rst)', () => {
@@ -85,6 +91,69 @@ describe('cpio newc writer (buffer-format.rst)', () => {
     expect(bench?.data).toEqual(workload);
     expect((bench?.mode ?? 0) & S_IFMT).toBe(S_IFREG);
     expect((bench?.mode ?? 0) & 0o111).toBe(0o111);
+  });
+});
+
+/** A stand-in .ko: what matters is its .modinfo strings, NUL-separated ("depends=" as modpost writes it). */
+function fakeModule(file: string, depends: string[]): KernelModule {
+  const info = `\0license=GPL\0depends=${depends.join(',')}\0retpoline=Y\0name=${file.replace(/-/g, '_')}\0`;
+  return { file, name: file.replace(/-/g, '_'), data: new TextEncoder().encode(`\x7fELF${info}`) };
+}
+
+describe('disk drivers in the initramfs (modinfo depends, /bin/tabvm-disks)', () => {
+  const tree = new Map(
+    [
+      fakeModule('ata_piix', ['libata']),
+      fakeModule('libata', ['scsi_mod', 'scsi_common']),
+      fakeModule('scsi_mod', ['scsi_common']),
+      fakeModule('scsi_common', []),
+      fakeModule('sd_mod', ['scsi_mod', 't10-pi']),
+      fakeModule('t10-pi', ['crc-t10dif']),
+      fakeModule('crc-t10dif', []),
+      fakeModule('pata_legacy', ['libata']),
+    ].map((m) => [m.name, m]),
+  );
+  const find = (n: string): KernelModule | undefined => tree.get(n.replace(/-/g, '_'));
+
+  it("reads a module's dependencies from its .modinfo", () => {
+    expect(moduleDepends(fakeModule('sd_mod', ['scsi_mod', 't10-pi']).data)).toEqual(['scsi_mod', 't10-pi']);
+    expect(moduleDepends(fakeModule('scsi_common', []).data)).toEqual([]);
+  });
+
+  it('orders every module after what it depends on, each once, names with - or _ alike', () => {
+    const order = resolveModules(['sd_mod', 'ata_piix'], find).map((m) => m.file);
+    expect(order).toEqual(['scsi_common', 'scsi_mod', 'crc-t10dif', 't10-pi', 'sd_mod', 'libata', 'ata_piix']);
+    expect(resolveModules(['t10_pi'], find).map((m) => m.file)).toEqual(['crc-t10dif', 't10-pi']);
+  });
+
+  it('loads the legacy-port IDE driver only when the kernel sees no PCI device, on the two PC channels', () => {
+    const script = disksScript(resolveModules(['ata_piix', 'pata_legacy'], find));
+    expect(script.split('\n').slice(-2)).toEqual(['[ -n "$(ls /sys/bus/pci/devices)" ] || load pata_legacy pata_legacy probe_mask=3', '']);
+    expect(DISK_MODULES).toContain('pata_legacy');
+  });
+
+  it('names a missing module and the one that needs it', () => {
+    expect(() => resolveModules(['ata_piix'], (n) => (n === 'libata' ? undefined : find(n)))).toThrow(
+      /no module libata \(needed by ata_piix\)/,
+    );
+  });
+
+  it('puts the modules in /lib/modules and a loader script that skips loaded ones, which /init names', () => {
+    const modules = resolveModules(['ata_piix'], find);
+    const entries = readCpio(buildInitramfs(new Uint8Array(4), ['sh'], undefined, modules));
+    for (const m of modules) expect(entries.find((e) => e.name === `lib/modules/${m.file}.ko`)?.data).toEqual(m.data);
+    const script = new TextDecoder().decode(entries.find((e) => e.name === GUEST_DISKS_SCRIPT.slice(1))?.data);
+    expect(script).toBe(disksScript(modules));
+    expect(script.split('\n').filter((l) => l.startsWith('load '))).toEqual([
+      'load scsi_common scsi_common',
+      'load scsi_mod scsi_mod',
+      'load libata libata',
+      'load ata_piix ata_piix',
+    ]);
+    expect(script).toMatch(/grep -q "\^\$2 " \/proc\/modules \|\| insmod \/lib\/modules\/\$1\.ko \$3/);
+    // Loaded on demand: /init only says how (loading them costs the boot seconds).
+    expect(INIT_SCRIPT).toMatch(new RegExp(`echo "tabvm initramfs: ${GUEST_DISKS_SCRIPT} loads the IDE disk`));
+    expect(INIT_SCRIPT.split('\n').filter((l) => l.startsWith(GUEST_DISKS_SCRIPT))).toEqual([]);
   });
 });
 

@@ -2,9 +2,11 @@
 // serves it, and Debian's chromium (driven by playwright-core) creates a
 // machine from the default Linux image, boots it to the shell, types into the
 // serial console, looks at the screen and the statistics, writes a floppy
-// whose changes must survive a reload, pauses/resumes/resets/powers off and
-// deletes the machine, then opens the embedding page. One boot serves all the
-// app's tests (Linux takes a minute or more on the interpreter). Before that,
+// and a file on its data disk (a FAT file system on /dev/sda), whose changes
+// must survive a reload, pauses/resumes/resets/powers off the machine, boots
+// it again after the reload to read the file back and deletes it, then opens
+// the embedding page. One boot serves the app's tests up to the reload, a
+// second one the reload's (Linux takes a minute or more on the interpreter). Before that,
 // the "local helper" connection: `tabvm helper` runs machines that the page
 // creates, controls and shows (serial console, screen, statistics).
 //
@@ -409,7 +411,7 @@ describe.skipIf(why !== undefined)('the browser app', () => {
     expect(await counterValue(page, 'jit_instructions')).toBeGreaterThan(0);
   });
 
-  it('writes the guest floppy through the copy-on-write overlay', async () => {
+  it('writes the guest floppy and a file on its data disk through the copy-on-write overlay', async () => {
     await typeCommand(
       page,
       `insmod /lib/modules/floppy.ko; echo ${marker} | dd of=/dev/fd0 conv=sync 2>/dev/null; sync; echo written-$((2+3))`,
@@ -417,6 +419,12 @@ describe.skipIf(why !== undefined)('the browser app', () => {
     );
     const back = await typeCommand(page, 'dd if=/dev/fd0 bs=512 count=1 2>/dev/null | head -c 40; echo; echo read-$((3+4))', /read-7/);
     expect(back).toContain(marker);
+    // The data disk (the default machine's blank hda, /dev/sda): a FAT file system with a file, read back after the reload.
+    await typeCommand(
+      page,
+      `tabvm-disks && mkdir -p /mnt && mkdosfs -n DATA /dev/sda >/dev/null && mount -t vfat /dev/sda /mnt && echo ${marker} > /mnt/NOTE.TXT && umount /mnt && sync && echo saved-$((4+5))`,
+      /saved-9/,
+    );
   }, 120_000);
 
   it('pauses, resumes, sends Ctrl-Alt-Del, resets and powers off the machine from the toolbar', async () => {
@@ -443,31 +451,50 @@ describe.skipIf(why !== undefined)('the browser app', () => {
     await page.waitForFunction(() => document.getElementById('vm-state')?.textContent?.startsWith('off'));
   });
 
-  it('keeps the machine and the disk the guest wrote across a reload, then deletes it', async () => {
-    await page.reload();
-    await page.waitForSelector(`#machine-list li.machine[data-id="${machineId}"]`);
-    const saved = await page.evaluate(
-      ([id]) =>
-        (window as unknown as { tabvm: { overlayText(id: string, slot: string): Promise<Record<number, string>> } }).tabvm.overlayText(
-          id,
-          'fda',
-        ),
-      [machineId],
-    );
-    expect(saved[0]).toContain(marker);
-    expect(await page.getAttribute(`#machine-list li.machine[data-id="${machineId}"] img`, 'src')).toMatch(/^data:image\/png/);
-    await page.click('#btn-delete');
-    await page.waitForFunction(() => document.querySelectorAll('#machine-list li.machine').length === 0);
-    const gone = await page.evaluate(
-      ([id]) =>
-        (window as unknown as { tabvm: { overlayText(id: string, slot: string): Promise<Record<number, string>> } }).tabvm.overlayText(
-          id,
-          'fda',
-        ),
-      [machineId],
-    );
-    expect(Object.keys(gone)).toHaveLength(0);
-  });
+  it(
+    'keeps the machine and the disk the guest wrote across a reload, then deletes it',
+    async () => {
+      await page.reload();
+      await page.waitForSelector(`#machine-list li.machine[data-id="${machineId}"]`);
+      // After it: the machine boots again, and the file the guest wrote is on its disk.
+      await page.click(`#machine-list li.machine[data-id="${machineId}"]`);
+      await page.waitForFunction(() => !(document.getElementById('btn-start') as HTMLButtonElement).disabled);
+      await page.click('#btn-start');
+      await waitSerial(page, new RegExp(GUEST_PROMPT.replace(/[#$]/g, '\\$&')), 0, BOOT_TIMEOUT_MS);
+      const back = await typeCommand(
+        page,
+        'tabvm-disks && mkdir -p /mnt && mount -t vfat /dev/sda /mnt && cat /mnt/NOTE.TXT; umount /mnt; echo read-$((5+6))',
+        /read-11/,
+      );
+      expect(back).toContain(marker);
+      await page.click('#btn-poweroff');
+      await page.waitForFunction(() => document.getElementById('vm-state')?.textContent?.startsWith('off'));
+      const saved = await page.evaluate(
+        ([id]) =>
+          (window as unknown as { tabvm: { overlayText(id: string, slot: string): Promise<Record<number, string>> } }).tabvm.overlayText(
+            id,
+            'fda',
+          ),
+        [machineId],
+      );
+      expect(saved[0]).toContain(marker);
+      expect(await page.getAttribute(`#machine-list li.machine[data-id="${machineId}"] img`, 'src')).toMatch(/^data:image\/png/);
+      await page.click('#btn-delete');
+      await page.waitForFunction(() => document.querySelectorAll('#machine-list li.machine').length === 0);
+      for (const slot of ['fda', 'hda']) {
+        const gone = await page.evaluate(
+          ([id, s]) =>
+            (window as unknown as { tabvm: { overlayText(id: string, slot: string): Promise<Record<number, string>> } }).tabvm.overlayText(
+              id,
+              s,
+            ),
+          [machineId, slot],
+        );
+        expect(Object.keys(gone)).toHaveLength(0);
+      }
+    },
+    BOOT_TIMEOUT_MS + 60_000,
+  );
 
   it('explains an image that cannot be loaded', async () => {
     await page.click('#create-default');

@@ -51,7 +51,15 @@ export function newId(): string {
   return `m${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
 
-/** The default guest: Debian's 686 kernel with the busybox initramfs, shell on COM1 and the screen. */
+/** The default machine's data disk: blank, its writes kept in the machine's overlay (the guest sees /dev/sda). */
+export const DEFAULT_DATA_DISK_MIB = 16;
+const MIB = 1024 * 1024;
+
+/**
+ * The default guest: Debian's 686 kernel with the busybox initramfs, shell on
+ * COM1 and the screen, and a blank data disk on the primary IDE master that
+ * survives reloads (`tabvm-disks` in the guest loads the IDE and FAT drivers).
+ */
 export function defaultMachine(name = 'Linux (default image)'): MachineConfig {
   return {
     id: newId(),
@@ -63,7 +71,9 @@ export function defaultMachine(name = 'Linux (default image)'): MachineConfig {
     kernelUrl: imagesBase() + 'vmlinuz',
     initrdUrl: imagesBase() + 'initrd.gz',
     cmdline: DEFAULT_CMDLINE,
-    disks: [],
+    disks: [
+      { slot: 'hda', source: { type: 'blank', size: DEFAULT_DATA_DISK_MIB * MIB, name: `data disk (${DEFAULT_DATA_DISK_MIB} MiB)` } },
+    ],
     created: Date.now(),
   };
 }
