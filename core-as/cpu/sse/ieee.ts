@@ -664,6 +664,9 @@ export function roundOp(a: u64, is32: bool, mode: u32): u64 {
  * this model returns the correctly rounded value, which is within the bound
  * but not Intel's or AMD's table-driven bits. They signal no exceptions.
  */
+/** 1.11111111110100000000000B * 2^125 as a single: the first RCPSS input whose result is tiny. */
+const RCP_TINY_FROM: u32 = 0x7e7fe800;
+
 export function approxRecip(a: u32, isRsqrt: bool): u32 {
   const neg = (a & F32_SIGN) != 0;
   const e = a & F32_EXP;
@@ -676,6 +679,10 @@ export function approxRecip(a: u32, isRsqrt: bool): u32 {
   // Denormal inputs are treated as zeros by these instructions.
   if (e == 0) return isRsqrt ? (neg ? F32_SIGN | F32_EXP : F32_EXP) : (neg ? F32_SIGN : 0) | F32_EXP;
   if (isRsqrt && neg) return F32_DEFAULT_NAN;
+  // SDM RCPSS: "input values greater than or equal to |1.11111111110100000000000B*2^125| are
+  // guaranteed to produce tiny results", which are flushed to zero. The exact reciprocal of
+  // those up to 2^126 is still normal; the hardware's approximation lies below it.
+  if (!isRsqrt && (a & ~F32_SIGN) >= RCP_TINY_FROM) return neg ? F32_SIGN : 0;
   const x = <f64>reinterpret<f32>(a);
   const r = isRsqrt ? 1.0 / Math.sqrt(x) : 1.0 / x;
   const rb = reinterpret<u32>(<f32>r);

@@ -27,6 +27,7 @@ const DIVSS_XMM0_XMM1 = [0xf3, 0x0f, 0x5e, 0xc1];
 const MOVAPS_XMM0_EBX = [0x0f, 0x28, 0x03];
 const MOVUPS_XMM0_EBX = [0x0f, 0x10, 0x03];
 const LDMXCSR_EBX = [0x0f, 0xae, 0x13];
+const RCPSS_XMM0_XMM1 = [0xf3, 0x0f, 0x53, 0xc1];
 
 async function machine(cr4: number, cr0Extra = 0): Promise<Core> {
   const core = await createCore({ memoryMiB: 4 });
@@ -94,6 +95,23 @@ describe('SSE availability and exception rules', () => {
     expect(runOne(core, DIVSS_XMM0_XMM1)).toBe('done');
     expect(core.getState(L.OFF_MXCSR) & MXCSR_ZE).toBe(MXCSR_ZE);
     expect(core.getState(L.OFF_XMM) >>> 0).toBe(0x7f800000);
+  });
+
+  // SDM Vol. 2 RCPSS: tiny results are always flushed to 0.0 with the operand's sign, and inputs of at
+  // least 1.11111111110100000000000B * 2^125 are guaranteed to give tiny results (the host gives +0 for
+  // 2^126, whose exact reciprocal 2^-126 is still normal: its approximation lies below).
+  it('flushes the RCPSS results the SDM calls tiny to zero, whatever MXCSR says', async () => {
+    const core = await machine(CR4_OSFXSR);
+    const rcp = (x: number): number => {
+      setXmmF32(core, 1, [x, 0, 0, 0]);
+      expect(runOne(core, RCPSS_XMM0_XMM1)).toBe('done');
+      return core.getState(L.OFF_XMM) >>> 0;
+    };
+    expect(rcp(0x7e800000)).toBe(0); // 2^126
+    expect(rcp(0xfe7fe800)).toBe(0x80000000); // -1.11111111110100000000000B * 2^125
+    expect(rcp(0x7f7fffff)).toBe(0);
+    const below = rcp(0x7e7fe7ff);
+    expect(below >>> 23).toBe(1); // the input just below the bound: a normal near 2^-126
   });
 
   it('raises #GP(0) for a misaligned MOVAPS operand but not for MOVUPS', async () => {
