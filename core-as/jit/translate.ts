@@ -1,17 +1,13 @@
-// The translator: x86 code of one block (32-bit code segment) → one Wasm
+// The translator: x86 code of one region (32-bit code segment) → one Wasm
 // function. Reference: SDM Vol. 2 for the instructions, the interpreter's
 // handlers (cpu/ops/alu.ts, move.ts, stack.ts) for the exact state each one
 // leaves (lazy flags included), so compiled and interpreted code agree.
 //
-// The function's type is (budget: i32) -> i32: it runs at most `budget`
-// instructions and returns how many it completed, with EIP stored. Shape:
-//
-//   block $exit
-//     loop $top          ;; a branch back to the block's first instruction
-//       instructions...  ;; (side exits: store EIP, n += k, br $exit)
-//     end
-//   end
-//   local.get $n
+// A region is the hot entry's block and the blocks reachable from it
+// through static jump targets and fall-through in the same page (see
+// translateRegion for the function's shape). The function's type is
+// (budget: i32, entry block: i32) -> i32: it runs at most `budget`
+// instructions and returns how many it completed, with EIP stored.
 //
 // Guest registers stay in the CPU state in memory (UNFINISHED: keeping them in
 // Wasm locals across the block is the next speed step). Memory operands test
@@ -26,7 +22,7 @@
 
 import { CPU_STATE, TLB, JIT_BODY, JIT_BODY_SIZE, JIT_MODULE, JIT_MODULE_SIZE, JIT_STATUS, JIT_PENDING } from '../machine/layout';
 import {
-  OFF_GPR, OFF_EIP, OFF_LAZY_OP, OFF_LAZY_SIZE, OFF_LAZY_DST, OFF_LAZY_SRC, OFF_LAZY_RES, OFF_LAZY_AUX, OFF_SEGS, SEG_SIZE, SEG_HI,
+  OFF_GPR, OFF_EIP, OFF_INTR_LINE, OFF_LAZY_OP, OFF_LAZY_SIZE, OFF_LAZY_DST, OFF_LAZY_SRC, OFF_LAZY_RES, OFF_LAZY_AUX, OFF_SEGS, SEG_SIZE, SEG_HI,
   SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, REG_EAX, REG_ESP, REG_EBP, SEG_BASE, SEG_LO, SEG_VALID, SEG_RIGHT_READ,
   SEG_RIGHT_WRITE,
 } from '../cpu/state';
@@ -34,7 +30,7 @@ import { LAZY_NONE, LAZY_ADD, LAZY_SUB, LAZY_LOGIC, LAZY_INC, LAZY_DEC } from '.
 import { TLB_VALID, readMask, writeMask } from '../cpu/paging';
 import {
   encStart, encPos, encOverflow, byte, uleb, name4, bytesFrom, i32Const, localGet, localSet, localTee, memOp, loadAt, call, br,
-  blockStart, OP_BLOCK, OP_LOOP, OP_IF, OP_END, OP_DROP, OP_I32_LOAD8_U, OP_I32_LOAD8_S, OP_I32_LOAD16_U, OP_I32_LOAD16_S,
+  blockStart, OP_BLOCK, OP_LOOP, OP_BR_TABLE, OP_IF, OP_END, OP_DROP, OP_I32_LOAD8_U, OP_I32_LOAD8_S, OP_I32_LOAD16_U, OP_I32_LOAD16_S,
   OP_I32_STORE, OP_I32_STORE8, OP_I32_STORE16, OP_I32_LOAD, OP_I32_EQ, OP_I32_EQZ, OP_I32_NE, OP_I32_LE_U, OP_I32_LT_U,
   OP_I32_GT_U, OP_I32_LT_S, OP_I32_LE_S, OP_I32_SHR_U, brIf, OP_I32_ADD, OP_I32_SUB, OP_I32_AND, OP_I32_OR, OP_I32_XOR, OP_I32_SHL,
   OP_I32_EXTEND8_S, OP_I32_EXTEND16_S, TYPE_I32, TYPE_FUNC, SECTION_TYPE, SECTION_IMPORT, SECTION_FUNCTION, SECTION_EXPORT,
@@ -54,17 +50,36 @@ const FN_CF: u32 = 3; // cf() -> CF as 0/1
 const FN_INTERP: u32 = 4; // interp(eip) -> the interpreter runs one instruction there (counts it itself)
 const FN_BLOCK: u32 = 5;
 
-// Locals of the block function.
+// Locals of the region function: parameters (budget, entry block index), then the rest.
 const L_BUDGET: u32 = 0;
-const L_N: u32 = 1; // instructions completed before the current pass
-const L_EA: u32 = 2;
-const L_DST: u32 = 3;
-const L_SRC: u32 = 4;
-const L_RES: u32 = 5;
-const L_ST: u32 = 6;
-const L_LIN: u32 = 7; // linear, then wasm address of an inlined memory access
-const L_ENTRY: u32 = 8; // its TLB entry
+const L_IDX: u32 = 1; // block of the region to run next (the br_table's index)
+const L_N: u32 = 2; // instructions completed before the current block
+const L_EA: u32 = 3;
+const L_DST: u32 = 4;
+const L_SRC: u32 = 5;
+const L_RES: u32 = 6;
+const L_ST: u32 = 7;
+const L_LIN: u32 = 8; // linear, then wasm address of an inlined memory access
+const L_ENTRY: u32 = 9; // its TLB entry
 const EXTRA_LOCALS: u32 = 8;
+
+/** Most blocks in one region (one module). */
+export const MAX_REGION_BLOCKS: u32 = 64;
+/** Bytes of code the blocks of one region may take (the rest of JIT_BODY is slack for pass 2's branches). */
+const REGION_BODY_BUDGET: u32 = JIT_BODY_SIZE - 0x2000;
+/** EIPs of the region's blocks (index 0: the hot entry), their instruction counts (0: not translatable). */
+const regionEips: usize = memory.data(MAX_REGION_BLOCKS << 2);
+const regionLens: usize = memory.data(MAX_REGION_BLOCKS << 2);
+/** Blocks in the region being translated. */
+export let regionCount: u32 = 0;
+/** Pass 1 (discovering): jump targets join the region; pass 2 emits the code. */
+let discovering: bool = false;
+/** The block being translated and how many $b labels enclose its code. */
+let curBlock: u32 = 0;
+let regionBase: u32 = 0;
+/** CS offsets a region may span: the fetch window of the entry's page. */
+let winStart: u32 = 0;
+let winSpan: u32 = 0;
 
 const EIP_ADDR: u32 = CPU_STATE + OFF_EIP;
 const CS_HI_ADDR: u32 = CPU_STATE + OFF_SEGS + SEG_CS * SEG_SIZE + SEG_HI;
@@ -87,7 +102,6 @@ let userMode: bool = false; // CPL 3 (part of the block's cache key)
 /** The lazy-flags operation the block's own code recorded last (LAZY_NONE: unknown at compile time). */
 let flagsOp: u32 = LAZY_NONE;
 let segPrefix: i32 = -1;
-let loopUsed: bool = false;
 
 // ModRM operand (32-bit addressing)
 let mIsReg: bool = false;
@@ -440,26 +454,67 @@ const T_INTERPRETED: u32 = 3; // run by the interpreter in the block (it counts 
 /** Instructions of the block the interpreter runs inline (they count against the budget). */
 let interpreted: u32 = 0;
 
-/** Jump to `target` after this instruction (k + 1 completed): loop to the start, or leave. */
+/** Index of the region block at `eip`, or -1 (not in the region, or not translatable). */
+function regionIndexOf(eip: u32): i32 {
+  for (let i: u32 = 0; i < regionCount; i++) {
+    if (load<u32>(regionEips + (i << 2)) == eip) return discovering || load<u32>(regionLens + (i << 2)) != 0 ? <i32>i : -1;
+  }
+  return -1;
+}
+
+/** Pass 1: a static jump target in the entry's page joins the region (bounded). */
+function addTarget(target: u32): void {
+  if (!discovering || regionCount >= MAX_REGION_BLOCKS) return;
+  if (target - winStart > winSpan) return;
+  if (regionIndexOf(target) >= 0) return;
+  store<u32>(regionEips + (regionCount << 2), target);
+  regionCount++;
+}
+
+/**
+ * Go on at region block `j` (EIP `target`) with `done` more instructions
+ * completed: while the budget allows another block, a branch (a back edge
+ * also checks the INTR line, so interrupts are taken about as soon as
+ * between blocks); else leave with EIP = target.
+ */
+function emitRegionJump(j: u32, target: u32, done: u32): void {
+  localGet(L_N);
+  i32Const(done);
+  byte(OP_I32_ADD);
+  localTee(L_N);
+  i32Const(MAX_BLOCK_INSTRUCTIONS);
+  byte(OP_I32_ADD);
+  localGet(L_BUDGET);
+  byte(OP_I32_LE_U);
+  const back = j <= curBlock;
+  if (back) {
+    loadAt(CPU_STATE + OFF_INTR_LINE);
+    byte(OP_I32_EQZ);
+    byte(OP_I32_AND);
+  }
+  ifStart();
+  if (back) {
+    // Through the loop and the br_table.
+    i32Const(j);
+    localSet(L_IDX);
+    br(depth);
+  } else {
+    // Forward: straight to the end of label $b_j, where block j's code starts.
+    br(depth - regionBase + (j - curBlock - 1));
+  }
+  ifEnd();
+  i32Const(EIP_ADDR);
+  i32Const(target);
+  memOp(OP_I32_STORE, 2);
+  br(depth + 1);
+}
+
+/** Jump to `target` after this instruction (k + 1 completed): a block of the region, or leave. */
 function emitJumpTo(target: u32, nextEip: u32): void {
-  if (target == startEip) {
-    // Another pass needs a whole block's budget; else leave at the start.
-    loopUsed = true;
-    localGet(L_N);
-    i32Const(k + 1);
-    byte(OP_I32_ADD);
-    localTee(L_N);
-    i32Const(MAX_BLOCK_INSTRUCTIONS);
-    byte(OP_I32_ADD);
-    localGet(L_BUDGET);
-    byte(OP_I32_LE_U);
-    ifStart();
-    br(depth); // $top
-    ifEnd();
-    i32Const(EIP_ADDR);
-    i32Const(target);
-    memOp(OP_I32_STORE, 2);
-    br(depth + 1);
+  addTarget(target);
+  const j = regionIndexOf(target);
+  if (j >= 0) {
+    emitRegionJump(<u32>j, target, k + 1);
     return;
   }
   // Outside the CS limit: leave at the jump, whose interpretation raises #GP(0).
@@ -991,39 +1046,35 @@ function translate0F(op: u32): u32 {
   return interpretInline(op, true);
 }
 
-// ---------- the block and its module ----------
+// ---------- the region and its module ----------
 
 let startAddr: u32 = 0;
-/** Instructions of the block just translated (the budget one pass may need). */
+/** Instructions of the region's entry block (the budget one pass may need). */
 export let blockLength: u32 = 0;
 /** Bytes of the module just built at JIT_MODULE. */
 export let moduleLength: u32 = 0;
 
+/** EIP of region block `i`. */
+export function regionEip(i: u32): u32 {
+  return load<u32>(regionEips + (i << 2));
+}
+/** Instructions region block `i` may run in one pass (the budget it needs); 0: not translatable. */
+export function regionLength(i: u32): u32 {
+  return load<u32>(regionLens + (i << 2));
+}
+
 /**
- * Translate the block at wasm address `addr` (EIP `eip`), whose code bytes
- * may extend to wasm address `lastByte`. `stackIs32`: SS.B; `user`: CPL 3. Returns false
- * when not even the first instruction can be translated.
+ * Emit region block `i` (EIP regionEip(i)); returns its pass length (0 when
+ * not even its first instruction translates). Its code always ends in a branch.
  */
-export function translateBlock(addr: u32, lastByte: u32, eip: u32, stackIs32: bool, user: bool): bool {
-  startAddr = addr;
-  startEip = eip;
-  cur = addr;
-  last = lastByte;
-  stack32 = stackIs32;
-  userMode = user;
+function translateBody(i: u32): u32 {
+  const eip = load<u32>(regionEips + (i << 2));
+  cur = startAddr + (eip - startEip);
+  curBlock = i;
   flagsOp = LAZY_NONE;
-  loopUsed = false;
-  depth = 0;
   k = 0;
-  encStart(JIT_BODY, JIT_BODY_SIZE);
-  // locals: one group of EXTRA_LOCALS i32
-  uleb(1);
-  uleb(EXTRA_LOCALS);
-  byte(TYPE_I32);
-  blockStart(OP_BLOCK);
-  blockStart(OP_LOOP);
-  let ended = false;
   interpreted = 0;
+  let ended = false;
   while (k + interpreted < MAX_BLOCK_INSTRUCTIONS - 1) {
     const mark = encPos();
     const at = cur;
@@ -1046,33 +1097,117 @@ export function translateBlock(addr: u32, lastByte: u32, eip: u32, stackIs32: bo
       break;
     }
   }
-  if (k == 0) return false;
   const inline = interpreted;
-  if (!ended) {
-    const nextEip = startEip + (cur - startAddr);
-    if (cur <= last && k < MAX_BLOCK_INSTRUCTIONS) {
-      // The interpreter runs the instruction the translator does not know (and counts it).
-      emitPending();
-      i32Const(nextEip);
-      call(FN_INTERP);
-      byte(OP_DROP);
-      localGet(L_N);
-      i32Const(k);
-      byte(OP_I32_ADD);
-      localSet(L_N);
-      br(1);
-      blockLength = k + inline + 1;
-    } else {
-      emitExit(nextEip, k);
-      blockLength = k + inline;
-    }
-  } else {
-    blockLength = k + inline;
+  if (k == 0) return 0;
+  if (ended) return k + inline;
+  const nextEip = startEip + (cur - startAddr);
+  if (k > 0 && cur <= last && k + inline < MAX_BLOCK_INSTRUCTIONS - 1) {
+    // The interpreter runs the instruction the translator does not know (and counts it).
+    emitPending();
+    i32Const(nextEip);
+    call(FN_INTERP);
+    byte(OP_DROP);
+    localGet(L_N);
+    i32Const(k);
+    byte(OP_I32_ADD);
+    localSet(L_N);
+    br(depth + 1);
+    return k + inline + 1;
   }
-  byte(OP_END); // loop
-  byte(OP_END); // block
+  // The instruction limit (or the window's end): go on at the next block.
+  addTarget(nextEip);
+  const j = regionIndexOf(nextEip);
+  if (k > 0 && j >= 0) emitRegionJump(<u32>j, nextEip, k);
+  else emitExit(nextEip, k);
+  return k + inline;
+}
+
+/**
+ * Translate the region whose hot entry is at wasm address `addr` (EIP
+ * `eip`): the blocks reachable from it through static jump targets and
+ * fall-through inside the fetch window [`windowStart`, + `windowSpan`] (CS
+ * offsets: one page), whose code bytes may extend to wasm address
+ * `lastByte`. `stackIs32`: SS.B; `user`: CPL 3. Returns false when not even
+ * the entry's first instruction can be translated.
+ *
+ * The function (budget, entry index) -> completed instructions:
+ *
+ *   block $exit
+ *     loop $dispatch
+ *       block $b(n-1) ... block $b0
+ *         local.get $idx  br_table $b0 ... $b(n-1)
+ *       end  code of block 0
+ *       end  code of block 1 ...
+ *     end
+ *   end
+ *   local.get $n
+ *
+ * A jump to a later block is a br to its label; to an earlier one (or
+ * itself) it sets $idx and goes round $dispatch; other exits store EIP and
+ * leave through $exit. Blocks may overlap (a target inside another block
+ * starts a block of its own).
+ */
+export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: bool, user: bool, windowStart: u32, windowSpan: u32): bool {
+  startAddr = addr;
+  startEip = eip;
+  last = lastByte;
+  stack32 = stackIs32;
+  userMode = user;
+  winStart = windowStart;
+  winSpan = windowSpan;
+  // Pass 1: discover the blocks (the code emitted is thrown away).
+  store<u32>(regionEips, eip);
+  regionCount = 1;
+  discovering = true;
+  let size: u32 = 0;
+  for (let i: u32 = 0; i < regionCount; i++) {
+    encStart(JIT_BODY, JIT_BODY_SIZE);
+    depth = 0;
+    regionBase = 0;
+    const len = translateBody(i);
+    store<u32>(regionLens + (i << 2), len);
+    if (i == 0 && len == 0) return false;
+    size += encPos() - JIT_BODY;
+    if (i > 0 && size > REGION_BODY_BUDGET) {
+      // The function would not fit the buffer: the region ends before this block.
+      regionCount = i;
+      break;
+    }
+  }
+  discovering = false;
+  // Pass 2: the function.
+  const n = regionCount;
+  encStart(JIT_BODY, JIT_BODY_SIZE);
+  uleb(1);
+  uleb(EXTRA_LOCALS);
+  byte(TYPE_I32);
+  blockStart(OP_BLOCK); // $exit
+  blockStart(OP_LOOP); // $dispatch
+  if (n > 1) {
+    for (let i: u32 = 0; i < n; i++) blockStart(OP_BLOCK);
+    localGet(L_IDX);
+    byte(OP_BR_TABLE);
+    uleb(n);
+    for (let i: u32 = 0; i < n; i++) uleb(i);
+    uleb(0);
+    byte(OP_END); // $b0
+  }
+  for (let i: u32 = 0; i < n; i++) {
+    regionBase = n - 1 - i;
+    depth = regionBase;
+    if (load<u32>(regionLens + (i << 2)) == 0) {
+      // Never entered (no cache entry, no jump to it): leave at once.
+      emitExit(load<u32>(regionEips + (i << 2)), 0);
+    } else {
+      translateBody(i);
+    }
+    if (i + 1 < n) byte(OP_END); // $b(i+1)
+  }
+  byte(OP_END); // $dispatch
+  byte(OP_END); // $exit
   localGet(L_N);
   byte(OP_END); // function
+  blockLength = load<u32>(regionLens);
   if (encOverflow()) return false;
   const bodyLen = encPos() - JIT_BODY;
   buildModule(bodyLen);
@@ -1131,14 +1266,15 @@ function buildModule(bodyLen: u32): void {
   byte(0x00);
   byte(0x00);
   byte(0x00);
-  // types: 0 (i32)->i32, 1 (i32,i32,i32)->i32, 2 (i32×4)->i32, 3 ()->i32
+  // types: 0 (i32)->i32, 1 (i32,i32,i32)->i32, 2 (i32×4)->i32, 3 ()->i32, 4 (i32,i32)->i32
   byte(SECTION_TYPE);
-  uleb(1 + 5 + 7 + 8 + 4); // count, then 4 + params bytes per type
-  uleb(4);
+  uleb(1 + 5 + 7 + 8 + 4 + 6); // count, then 4 + params bytes per type
+  uleb(5);
   funcType(1);
   funcType(3);
   funcType(4);
   funcType(0);
+  funcType(2);
   // imports
   const memImport: u32 = 4 + 4 + 1 + 1 + ulebSize(1) + ulebSize(MEMORY_MAX_PAGES);
   const fnImport: u32 = 4 + 3 + 1 + 1; // "env" + 2-char name + kind + type index
@@ -1156,11 +1292,11 @@ function buildModule(bodyLen: u32): void {
   importFn(NAME_CC, 0);
   importFn(NAME_CF, 3);
   importFn(NAME_IN, 0);
-  // function 5: type 0
+  // function 5: type 4 (budget, entry block) -> instructions completed
   byte(SECTION_FUNCTION);
   uleb(2);
   uleb(1);
-  uleb(0);
+  uleb(4);
   // export "f"
   byte(SECTION_EXPORT);
   uleb(1 + 2 + 1 + ulebSize(FN_BLOCK));
