@@ -9,8 +9,9 @@
 // (budget: i32, entry block: i32) -> i32: it runs at most `budget`
 // instructions and returns how many it completed, with EIP stored.
 //
-// Guest registers stay in the CPU state in memory (UNFINISHED: keeping them in
-// Wasm locals across the block is the next speed step). Memory operands test
+// The eight general registers live in Wasm locals while the function runs
+// (loaded on entry, stored at the exit and around interpreter calls; the
+// lazy flags stay in memory: UNFINISHED). Memory operands test
 // the segment, alignment and TLB entry inline and access RAM directly
 // (emitFastAddress); anything else goes through the core's helpers (imports
 // rd/wr: segment checks, TLB, MMIO, faults); a fault leaves EIP at the
@@ -61,7 +62,9 @@ const L_RES: u32 = 6;
 const L_ST: u32 = 7;
 const L_LIN: u32 = 8; // linear, then wasm address of an inlined memory access
 const L_ENTRY: u32 = 9; // its TLB entry
-const EXTRA_LOCALS: u32 = 8;
+const L_REG: u32 = 10; // EAX..EDI: the guest's general registers while the function runs
+const GPR_COUNT: u32 = 8;
+const EXTRA_LOCALS: u32 = 8 + GPR_COUNT;
 
 /** Most blocks in one region (one module). */
 export const MAX_REGION_BLOCKS: u32 = 64;
@@ -174,19 +177,75 @@ function decodeModrm(): void {
 @inline function regAddr(r: u32): u32 {
   return CPU_STATE + OFF_GPR + (r << 3);
 }
-/** Address of an 8-bit register by encoding (AL CL DL BL AH CH DH BH). */
-@inline function reg8Addr(r: u32): u32 {
-  return CPU_STATE + OFF_GPR + ((r & 3) << 3) + (r >> 2);
-}
+/**
+ * The general registers live in locals L_REG + r: loaded on entry, stored
+ * back at the exit (those the region writes: regsWritten) and around every
+ * interpreter call. The memory and condition helpers read no GPR, and a
+ * fault is delivered after the function returned (registers stored), so
+ * they need no sync.
+ */
 function loadReg(r: u32): void {
-  loadAt(regAddr(r));
+  localGet(L_REG + r);
 }
+/** Registers the region's code writes (bit r), gathered in pass 1 and used in pass 2. */
+let regsWritten: u32 = 0;
 /** Store local `l` into register r (32-bit). */
 function storeRegFromLocal(r: u32, l: u32): void {
-  i32Const(regAddr(r));
   localGet(l);
-  memOp(OP_I32_STORE, 2);
+  localSet(L_REG + r);
+  regsWritten |= 1 << r;
 }
+/** Push 8-bit register r by encoding (AL CL DL BL AH CH DH BH), zero-extended. */
+function loadReg8(r: u32): void {
+  localGet(L_REG + (r & 3));
+  if (r >= 4) {
+    i32Const(8);
+    byte(OP_I32_SHR_U);
+  }
+  i32Const(0xff);
+  byte(OP_I32_AND);
+}
+/** 8-bit register r = the value on the stack (its low byte), from below: call after pushing nothing; see storeReg8Begin. */
+function storeReg8Begin(r: u32): void {
+  localGet(L_REG + (r & 3));
+  i32Const(~(<u32>0xff << ((r >> 2) << 3)));
+  byte(OP_I32_AND);
+}
+/** Finish storeReg8Begin: the value (0..255) is on the stack above the masked register. */
+function storeReg8End(r: u32): void {
+  if (r >= 4) {
+    i32Const(8);
+    byte(OP_I32_SHL);
+  }
+  byte(OP_I32_OR);
+  localSet(L_REG + (r & 3));
+  regsWritten |= 1 << (r & 3);
+}
+/** Registers to memory (all `mask` bits) before an interpreter call or at the exit. */
+function syncRegsOut(mask: u32): void {
+  for (let r: u32 = 0; r < GPR_COUNT; r++) {
+    if ((mask & (1 << r)) == 0) continue;
+    i32Const(regAddr(r));
+    localGet(L_REG + r);
+    memOp(OP_I32_STORE, 2);
+  }
+}
+/** Registers from memory (after an interpreter call, on entry). */
+function syncRegsIn(): void {
+  for (let r: u32 = 0; r < GPR_COUNT; r++) {
+    loadAt(regAddr(r));
+    localSet(L_REG + r);
+  }
+}
+/** Call the interpreter for the instruction at `eip` with the registers in memory; leaves its result. */
+function emitInterpCall(eip: u32): void {
+  syncRegsOut(regsWrittenAll);
+  i32Const(eip);
+  call(FN_INTERP);
+  syncRegsIn();
+}
+/** Pass 1's regsWritten: every register any block of the region may have changed. */
+let regsWrittenAll: u32 = 0xff;
 function storeStateFromLocal(off: u32, l: u32): void {
   i32Const(CPU_STATE + off);
   localGet(l);
@@ -638,11 +697,11 @@ function translateOne(): u32 {
     loadReg(REG_ESP);
     localSet(L_EA);
     emitReadSeg(SEG_SS, 32, L_SRC);
-    i32Const(regAddr(REG_ESP));
     localGet(L_EA);
     i32Const(4);
     byte(OP_I32_ADD);
-    memOp(OP_I32_STORE, 2);
+    localSet(L_EA);
+    storeRegFromLocal(REG_ESP, L_EA);
     storeRegFromLocal(op & 7, L_SRC);
     return T_OK;
   }
@@ -731,14 +790,12 @@ function translateOne(): u32 {
     if (bad) return T_NO;
     if (op == 0x88) {
       if (mIsReg) {
-        i32Const(reg8Addr(mRm));
-        i32Const(reg8Addr(mReg));
-        memOp(OP_I32_LOAD8_U, 0);
-        memOp(OP_I32_STORE8, 0);
+        storeReg8Begin(mRm);
+        loadReg8(mReg);
+        storeReg8End(mRm);
         return T_OK;
       }
-      i32Const(reg8Addr(mReg));
-      memOp(OP_I32_LOAD8_U, 0);
+      loadReg8(mReg);
       localSet(L_SRC);
       emitEA();
       emitWriteSeg(mSeg, 8, L_SRC);
@@ -746,17 +803,16 @@ function translateOne(): u32 {
       return T_OK;
     }
     if (mIsReg) {
-      i32Const(reg8Addr(mReg));
-      i32Const(reg8Addr(mRm));
-      memOp(OP_I32_LOAD8_U, 0);
-      memOp(OP_I32_STORE8, 0);
+      storeReg8Begin(mReg);
+      loadReg8(mRm);
+      storeReg8End(mReg);
       return T_OK;
     }
     emitEA();
     emitRead(8, L_SRC);
-    i32Const(reg8Addr(mReg));
+    storeReg8Begin(mReg);
     localGet(L_SRC);
-    memOp(OP_I32_STORE8, 0);
+    storeReg8End(mReg);
     return T_OK;
   }
   if (op == 0x89 || op == 0x8b) {
@@ -878,8 +934,7 @@ function interpretInline(op: u32, twoByte: bool): u32 {
   const nextEip = instrEip + (cur - instrStart);
   flagsOp = LAZY_NONE;
   emitPending();
-  i32Const(instrEip);
-  call(FN_INTERP);
+  emitInterpCall(instrEip);
   loadAt(EIP_ADDR);
   i32Const(nextEip);
   byte(OP_I32_NE);
@@ -994,11 +1049,15 @@ function translate0F(op: u32): u32 {
     const signed = op >= 0xbe;
     if (mIsReg) {
       if (word) {
-        i32Const(regAddr(mRm));
-        memOp(signed ? OP_I32_LOAD16_S : OP_I32_LOAD16_U, 1);
+        loadReg(mRm);
+        if (signed) byte(OP_I32_EXTEND16_S);
+        else {
+          i32Const(0xffff);
+          byte(OP_I32_AND);
+        }
       } else {
-        i32Const(reg8Addr(mRm));
-        memOp(signed ? OP_I32_LOAD8_S : OP_I32_LOAD8_U, 0);
+        loadReg8(mRm);
+        if (signed) byte(OP_I32_EXTEND8_S);
       }
       localSet(L_SRC);
     } else {
@@ -1038,9 +1097,9 @@ function translate0F(op: u32): u32 {
       cur = afterOpcode;
       return interpretInline(op, true);
     }
-    i32Const(reg8Addr(mRm));
+    storeReg8Begin(mRm);
     emitCondition(op & 0xf);
-    memOp(OP_I32_STORE8, 0);
+    storeReg8End(mRm);
     return T_OK;
   }
   return interpretInline(op, true);
@@ -1104,8 +1163,7 @@ function translateBody(i: u32): u32 {
   if (k > 0 && cur <= last && k + inline < MAX_BLOCK_INSTRUCTIONS - 1) {
     // The interpreter runs the instruction the translator does not know (and counts it).
     emitPending();
-    i32Const(nextEip);
-    call(FN_INTERP);
+    emitInterpCall(nextEip);
     byte(OP_DROP);
     localGet(L_N);
     i32Const(k);
@@ -1159,6 +1217,8 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   store<u32>(regionEips, eip);
   regionCount = 1;
   discovering = true;
+  regsWritten = 0;
+  regsWrittenAll = 0xff;
   let size: u32 = 0;
   for (let i: u32 = 0; i < regionCount; i++) {
     encStart(JIT_BODY, JIT_BODY_SIZE);
@@ -1175,12 +1235,14 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
     }
   }
   discovering = false;
+  regsWrittenAll = regsWritten;
   // Pass 2: the function.
   const n = regionCount;
   encStart(JIT_BODY, JIT_BODY_SIZE);
   uleb(1);
   uleb(EXTRA_LOCALS);
   byte(TYPE_I32);
+  syncRegsIn();
   blockStart(OP_BLOCK); // $exit
   blockStart(OP_LOOP); // $dispatch
   if (n > 1) {
@@ -1205,6 +1267,7 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   }
   byte(OP_END); // $dispatch
   byte(OP_END); // $exit
+  syncRegsOut(regsWrittenAll);
   localGet(L_N);
   byte(OP_END); // function
   blockLength = load<u32>(regionLens);

@@ -11,11 +11,34 @@
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
   (func (;5;) (type 4) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+    i32.const 65536
+    i32.load
+    local.set 10
+    i32.const 65544
+    i32.load
+    local.set 11
+    i32.const 65552
+    i32.load
+    local.set 12
+    i32.const 65560
+    i32.load
+    local.set 13
+    i32.const 65568
+    i32.load
+    local.set 14
+    i32.const 65576
+    i32.load
+    local.set 15
+    i32.const 65584
+    i32.load
+    local.set 16
+    i32.const 65592
+    i32.load
+    local.set 17
     block  ;; label = @1
       loop  ;; label = @2
-        i32.const 65536
-        i32.load
+        local.get 10
         local.set 4
         i32.const 4660
         local.set 5
@@ -38,13 +61,11 @@
         i32.const 65696
         local.get 6
         i32.store
-        i32.const 65536
         local.get 6
-        i32.store
+        local.set 10
         i32.const 5
         local.set 5
-        i32.const 65544
-        i32.load
+        local.get 11
         local.set 4
         local.get 4
         local.get 5
@@ -65,13 +86,11 @@
         i32.const 65696
         local.get 6
         i32.store
-        i32.const 65544
         local.get 6
-        i32.store
+        local.set 11
         i32.const 16711935
         local.set 5
-        i32.const 65560
-        i32.load
+        local.get 13
         local.set 4
         local.get 4
         local.get 5
@@ -92,13 +111,11 @@
         i32.const 65696
         local.get 6
         i32.store
-        i32.const 65560
         local.get 6
-        i32.store
+        local.set 13
         i32.const 16
         local.set 5
-        i32.const 65552
-        i32.load
+        local.get 12
         local.set 4
         local.get 4
         local.get 5
@@ -124,8 +141,41 @@
         i32.const 4
         i32.add
         i32.store
+        i32.const 65536
+        local.get 10
+        i32.store
+        i32.const 65544
+        local.get 11
+        i32.store
+        i32.const 65560
+        local.get 13
+        i32.store
         i32.const 4114
         call 4
+        i32.const 65536
+        i32.load
+        local.set 10
+        i32.const 65544
+        i32.load
+        local.set 11
+        i32.const 65552
+        i32.load
+        local.set 12
+        i32.const 65560
+        i32.load
+        local.set 13
+        i32.const 65568
+        i32.load
+        local.set 14
+        i32.const 65576
+        i32.load
+        local.set 15
+        i32.const 65584
+        i32.load
+        local.set 16
+        i32.const 65592
+        i32.load
+        local.set 17
         drop
         local.get 2
         i32.const 4
@@ -134,5 +184,14 @@
         br 1 (;@1;)
       end
     end
+    i32.const 65536
+    local.get 10
+    i32.store
+    i32.const 65544
+    local.get 11
+    i32.store
+    i32.const 65560
+    local.get 13
+    i32.store
     local.get 2)
   (export "f" (func 5)))

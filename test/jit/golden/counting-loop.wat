@@ -11,7 +11,31 @@
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
   (func (;5;) (type 4) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+    i32.const 65536
+    i32.load
+    local.set 10
+    i32.const 65544
+    i32.load
+    local.set 11
+    i32.const 65552
+    i32.load
+    local.set 12
+    i32.const 65560
+    i32.load
+    local.set 13
+    i32.const 65568
+    i32.load
+    local.set 14
+    i32.const 65576
+    i32.load
+    local.set 15
+    i32.const 65584
+    i32.load
+    local.set 16
+    i32.const 65592
+    i32.load
+    local.set 17
     block  ;; label = @1
       loop  ;; label = @2
         block  ;; label = @3
@@ -21,14 +45,11 @@
           end
           i32.const 10
           local.set 5
-          i32.const 65544
           local.get 5
-          i32.store
-          i32.const 65544
-          i32.load
+          local.set 11
+          local.get 11
           local.set 5
-          i32.const 65536
-          i32.load
+          local.get 10
           local.set 4
           local.get 4
           local.get 5
@@ -49,11 +70,9 @@
           i32.const 65696
           local.get 6
           i32.store
-          i32.const 65536
           local.get 6
-          i32.store
-          i32.const 65544
-          i32.load
+          local.set 10
+          local.get 11
           local.tee 4
           i32.const 1
           local.tee 5
@@ -81,9 +100,8 @@
           i32.const 65696
           local.get 6
           i32.store
-          i32.const 65544
           local.get 6
-          i32.store
+          local.set 11
           i32.const 65696
           i32.load
           i32.eqz
@@ -110,8 +128,38 @@
           i32.const 4
           i32.add
           i32.store
+          i32.const 65536
+          local.get 10
+          i32.store
+          i32.const 65544
+          local.get 11
+          i32.store
           i32.const 4107
           call 4
+          i32.const 65536
+          i32.load
+          local.set 10
+          i32.const 65544
+          i32.load
+          local.set 11
+          i32.const 65552
+          i32.load
+          local.set 12
+          i32.const 65560
+          i32.load
+          local.set 13
+          i32.const 65568
+          i32.load
+          local.set 14
+          i32.const 65576
+          i32.load
+          local.set 15
+          i32.const 65584
+          i32.load
+          local.set 16
+          i32.const 65592
+          i32.load
+          local.set 17
           drop
           local.get 2
           i32.const 4
@@ -119,11 +167,9 @@
           local.set 2
           br 2 (;@1;)
         end
-        i32.const 65544
-        i32.load
+        local.get 11
         local.set 5
-        i32.const 65536
-        i32.load
+        local.get 10
         local.set 4
         local.get 4
         local.get 5
@@ -144,11 +190,9 @@
         i32.const 65696
         local.get 6
         i32.store
-        i32.const 65536
         local.get 6
-        i32.store
-        i32.const 65544
-        i32.load
+        local.set 10
+        local.get 11
         local.tee 4
         i32.const 1
         local.tee 5
@@ -176,9 +220,8 @@
         i32.const 65696
         local.get 6
         i32.store
-        i32.const 65544
         local.get 6
-        i32.store
+        local.set 11
         i32.const 65696
         i32.load
         i32.eqz
@@ -211,8 +254,38 @@
         i32.const 3
         i32.add
         i32.store
+        i32.const 65536
+        local.get 10
+        i32.store
+        i32.const 65544
+        local.get 11
+        i32.store
         i32.const 4107
         call 4
+        i32.const 65536
+        i32.load
+        local.set 10
+        i32.const 65544
+        i32.load
+        local.set 11
+        i32.const 65552
+        i32.load
+        local.set 12
+        i32.const 65560
+        i32.load
+        local.set 13
+        i32.const 65568
+        i32.load
+        local.set 14
+        i32.const 65576
+        i32.load
+        local.set 15
+        i32.const 65584
+        i32.load
+        local.set 16
+        i32.const 65592
+        i32.load
+        local.set 17
         drop
         local.get 2
         i32.const 3
@@ -221,5 +294,11 @@
         br 1 (;@1;)
       end
     end
+    i32.const 65536
+    local.get 10
+    i32.store
+    i32.const 65544
+    local.get 11
+    i32.store
     local.get 2)
   (export "f" (func 5)))

@@ -11,22 +11,74 @@
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
   (func (;5;) (type 4) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+    i32.const 65536
+    i32.load
+    local.set 10
+    i32.const 65544
+    i32.load
+    local.set 11
+    i32.const 65552
+    i32.load
+    local.set 12
+    i32.const 65560
+    i32.load
+    local.set 13
+    i32.const 65568
+    i32.load
+    local.set 14
+    i32.const 65576
+    i32.load
+    local.set 15
+    i32.const 65584
+    i32.load
+    local.set 16
+    i32.const 65592
+    i32.load
+    local.set 17
     block  ;; label = @1
       loop  ;; label = @2
-        i32.const 65536
-        i32.load
+        local.get 10
         local.set 5
-        i32.const 65544
         local.get 5
-        i32.store
+        local.set 11
         i32.const 7077892
         local.get 2
         i32.const 1
         i32.add
         i32.store
+        i32.const 65544
+        local.get 11
+        i32.store
+        i32.const 65560
+        local.get 13
+        i32.store
         i32.const 4099
         call 4
+        i32.const 65536
+        i32.load
+        local.set 10
+        i32.const 65544
+        i32.load
+        local.set 11
+        i32.const 65552
+        i32.load
+        local.set 12
+        i32.const 65560
+        i32.load
+        local.set 13
+        i32.const 65568
+        i32.load
+        local.set 14
+        i32.const 65576
+        i32.load
+        local.set 15
+        i32.const 65584
+        i32.load
+        local.set 16
+        i32.const 65592
+        i32.load
+        local.set 17
         i32.const 65664
         i32.load
         i32.const 4102
@@ -48,8 +100,38 @@
         i32.const 1
         i32.add
         i32.store
+        i32.const 65544
+        local.get 11
+        i32.store
+        i32.const 65560
+        local.get 13
+        i32.store
         i32.const 4102
         call 4
+        i32.const 65536
+        i32.load
+        local.set 10
+        i32.const 65544
+        i32.load
+        local.set 11
+        i32.const 65552
+        i32.load
+        local.set 12
+        i32.const 65560
+        i32.load
+        local.set 13
+        i32.const 65568
+        i32.load
+        local.set 14
+        i32.const 65576
+        i32.load
+        local.set 15
+        i32.const 65584
+        i32.load
+        local.set 16
+        i32.const 65592
+        i32.load
+        local.set 17
         i32.const 65664
         i32.load
         i32.const 4105
@@ -66,11 +148,9 @@
         i32.const 1
         i32.sub
         local.set 0
-        i32.const 65536
-        i32.load
+        local.get 10
         local.set 5
-        i32.const 65560
-        i32.load
+        local.get 13
         local.set 4
         local.get 4
         local.get 5
@@ -91,16 +171,45 @@
         i32.const 65696
         local.get 6
         i32.store
-        i32.const 65560
         local.get 6
-        i32.store
+        local.set 13
         i32.const 7077892
         local.get 2
         i32.const 2
         i32.add
         i32.store
+        i32.const 65544
+        local.get 11
+        i32.store
+        i32.const 65560
+        local.get 13
+        i32.store
         i32.const 4107
         call 4
+        i32.const 65536
+        i32.load
+        local.set 10
+        i32.const 65544
+        i32.load
+        local.set 11
+        i32.const 65552
+        i32.load
+        local.set 12
+        i32.const 65560
+        i32.load
+        local.set 13
+        i32.const 65568
+        i32.load
+        local.set 14
+        i32.const 65576
+        i32.load
+        local.set 15
+        i32.const 65584
+        i32.load
+        local.set 16
+        i32.const 65592
+        i32.load
+        local.set 17
         drop
         local.get 2
         i32.const 2
@@ -109,5 +218,11 @@
         br 1 (;@1;)
       end
     end
+    i32.const 65544
+    local.get 11
+    i32.store
+    i32.const 65560
+    local.get 13
+    i32.store
     local.get 2)
   (export "f" (func 5)))

@@ -11,11 +11,34 @@
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
   (func (;5;) (type 4) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+    i32.const 65536
+    i32.load
+    local.set 10
+    i32.const 65544
+    i32.load
+    local.set 11
+    i32.const 65552
+    i32.load
+    local.set 12
+    i32.const 65560
+    i32.load
+    local.set 13
+    i32.const 65568
+    i32.load
+    local.set 14
+    i32.const 65576
+    i32.load
+    local.set 15
+    i32.const 65584
+    i32.load
+    local.set 16
+    i32.const 65592
+    i32.load
+    local.set 17
     block  ;; label = @1
       loop  ;; label = @2
-        i32.const 65560
-        i32.load
+        local.get 13
         local.set 3
         block  ;; label = @3
           block  ;; label = @4
@@ -101,14 +124,11 @@
         end
         local.get 5
         local.set 5
-        i32.const 65536
         local.get 5
-        i32.store
-        i32.const 65544
-        i32.load
+        local.set 10
+        local.get 11
         local.set 5
-        i32.const 65560
-        i32.load
+        local.get 13
         i32.const 4
         i32.add
         local.set 3
@@ -208,10 +228,8 @@
           i32.store
           br 2 (;@1;)
         end
-        i32.const 65584
-        i32.load
-        i32.const 65544
-        i32.load
+        local.get 16
+        local.get 11
         i32.const 2
         i32.shl
         i32.add
@@ -302,9 +320,8 @@
         end
         local.get 5
         local.set 5
-        i32.const 65536
         local.get 5
-        i32.store
+        local.set 10
         i32.const 7
         local.set 5
         i32.const 12288
@@ -410,8 +427,35 @@
         i32.const 4
         i32.add
         i32.store
+        i32.const 65536
+        local.get 10
+        i32.store
         i32.const 4116
         call 4
+        i32.const 65536
+        i32.load
+        local.set 10
+        i32.const 65544
+        i32.load
+        local.set 11
+        i32.const 65552
+        i32.load
+        local.set 12
+        i32.const 65560
+        i32.load
+        local.set 13
+        i32.const 65568
+        i32.load
+        local.set 14
+        i32.const 65576
+        i32.load
+        local.set 15
+        i32.const 65584
+        i32.load
+        local.set 16
+        i32.const 65592
+        i32.load
+        local.set 17
         drop
         local.get 2
         i32.const 4
@@ -420,5 +464,8 @@
         br 1 (;@1;)
       end
     end
+    i32.const 65536
+    local.get 10
+    i32.store
     local.get 2)
   (export "f" (func 5)))

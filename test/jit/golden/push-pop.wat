@@ -11,14 +11,36 @@
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
   (func (;5;) (type 4) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+    i32.const 65536
+    i32.load
+    local.set 10
+    i32.const 65544
+    i32.load
+    local.set 11
+    i32.const 65552
+    i32.load
+    local.set 12
+    i32.const 65560
+    i32.load
+    local.set 13
+    i32.const 65568
+    i32.load
+    local.set 14
+    i32.const 65576
+    i32.load
+    local.set 15
+    i32.const 65584
+    i32.load
+    local.set 16
+    i32.const 65592
+    i32.load
+    local.set 17
     block  ;; label = @1
       loop  ;; label = @2
-        i32.const 65536
-        i32.load
+        local.get 10
         local.set 5
-        i32.const 65568
-        i32.load
+        local.get 14
         i32.const 4
         i32.sub
         local.set 3
@@ -107,9 +129,8 @@
             br 3 (;@1;)
           end
         end
-        i32.const 65568
         local.get 3
-        i32.store
+        local.set 14
         local.get 7
         if  ;; label = @3
           local.get 2
@@ -121,11 +142,9 @@
           i32.store
           br 2 (;@1;)
         end
-        i32.const 65560
-        i32.load
+        local.get 13
         local.set 5
-        i32.const 65568
-        i32.load
+        local.get 14
         i32.const 4
         i32.sub
         local.set 3
@@ -214,9 +233,8 @@
             br 3 (;@1;)
           end
         end
-        i32.const 65568
         local.get 3
-        i32.store
+        local.set 14
         local.get 7
         if  ;; label = @3
           local.get 2
@@ -230,8 +248,7 @@
         end
         i32.const 5
         local.set 5
-        i32.const 65568
-        i32.load
+        local.get 14
         i32.const 4
         i32.sub
         local.set 3
@@ -320,9 +337,8 @@
             br 3 (;@1;)
           end
         end
-        i32.const 65568
         local.get 3
-        i32.store
+        local.set 14
         local.get 7
         if  ;; label = @3
           local.get 2
@@ -336,8 +352,7 @@
         end
         i32.const 4660
         local.set 5
-        i32.const 65568
-        i32.load
+        local.get 14
         i32.const 4
         i32.sub
         local.set 3
@@ -426,9 +441,8 @@
             br 3 (;@1;)
           end
         end
-        i32.const 65568
         local.get 3
-        i32.store
+        local.set 14
         local.get 7
         if  ;; label = @3
           local.get 2
@@ -440,8 +454,7 @@
           i32.store
           br 2 (;@1;)
         end
-        i32.const 65568
-        i32.load
+        local.get 14
         local.set 3
         block  ;; label = @3
           block  ;; label = @4
@@ -525,16 +538,15 @@
             br 3 (;@1;)
           end
         end
-        i32.const 65568
         local.get 3
         i32.const 4
         i32.add
-        i32.store
-        i32.const 65544
+        local.set 3
+        local.get 3
+        local.set 14
         local.get 5
-        i32.store
-        i32.const 65568
-        i32.load
+        local.set 11
+        local.get 14
         local.set 3
         block  ;; label = @3
           block  ;; label = @4
@@ -618,16 +630,15 @@
             br 3 (;@1;)
           end
         end
-        i32.const 65568
         local.get 3
         i32.const 4
         i32.add
-        i32.store
-        i32.const 65552
+        local.set 3
+        local.get 3
+        local.set 14
         local.get 5
-        i32.store
-        i32.const 65568
-        i32.load
+        local.set 12
+        local.get 14
         local.set 3
         block  ;; label = @3
           block  ;; label = @4
@@ -711,16 +722,15 @@
             br 3 (;@1;)
           end
         end
-        i32.const 65568
         local.get 3
         i32.const 4
         i32.add
-        i32.store
-        i32.const 65560
+        local.set 3
+        local.get 3
+        local.set 14
         local.get 5
-        i32.store
-        i32.const 65568
-        i32.load
+        local.set 13
+        local.get 14
         local.set 3
         block  ;; label = @3
           block  ;; label = @4
@@ -804,21 +814,60 @@
             br 3 (;@1;)
           end
         end
-        i32.const 65568
         local.get 3
         i32.const 4
         i32.add
-        i32.store
-        i32.const 65536
+        local.set 3
+        local.get 3
+        local.set 14
         local.get 5
-        i32.store
+        local.set 10
         i32.const 7077892
         local.get 2
         i32.const 8
         i32.add
         i32.store
+        i32.const 65536
+        local.get 10
+        i32.store
+        i32.const 65544
+        local.get 11
+        i32.store
+        i32.const 65552
+        local.get 12
+        i32.store
+        i32.const 65560
+        local.get 13
+        i32.store
+        i32.const 65568
+        local.get 14
+        i32.store
         i32.const 4110
         call 4
+        i32.const 65536
+        i32.load
+        local.set 10
+        i32.const 65544
+        i32.load
+        local.set 11
+        i32.const 65552
+        i32.load
+        local.set 12
+        i32.const 65560
+        i32.load
+        local.set 13
+        i32.const 65568
+        i32.load
+        local.set 14
+        i32.const 65576
+        i32.load
+        local.set 15
+        i32.const 65584
+        i32.load
+        local.set 16
+        i32.const 65592
+        i32.load
+        local.set 17
         drop
         local.get 2
         i32.const 8
@@ -827,5 +876,20 @@
         br 1 (;@1;)
       end
     end
+    i32.const 65536
+    local.get 10
+    i32.store
+    i32.const 65544
+    local.get 11
+    i32.store
+    i32.const 65552
+    local.get 12
+    i32.store
+    i32.const 65560
+    local.get 13
+    i32.store
+    i32.const 65568
+    local.get 14
+    i32.store
     local.get 2)
   (export "f" (func 5)))

@@ -11,14 +11,36 @@
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
   (func (;5;) (type 4) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+    i32.const 65536
+    i32.load
+    local.set 10
+    i32.const 65544
+    i32.load
+    local.set 11
+    i32.const 65552
+    i32.load
+    local.set 12
+    i32.const 65560
+    i32.load
+    local.set 13
+    i32.const 65568
+    i32.load
+    local.set 14
+    i32.const 65576
+    i32.load
+    local.set 15
+    i32.const 65584
+    i32.load
+    local.set 16
+    i32.const 65592
+    i32.load
+    local.set 17
     block  ;; label = @1
       loop  ;; label = @2
-        i32.const 65536
-        i32.load
+        local.get 10
         local.set 5
-        i32.const 65560
-        i32.load
+        local.get 13
         local.set 3
         block  ;; label = @3
           block  ;; label = @4
@@ -219,8 +241,7 @@
         end
         i32.const 1
         local.set 5
-        i32.const 65560
-        i32.load
+        local.get 13
         local.set 3
         block  ;; label = @3
           block  ;; label = @4
@@ -419,11 +440,9 @@
           i32.store
           br 2 (;@1;)
         end
-        i32.const 65544
-        i32.load
+        local.get 11
         local.set 5
-        i32.const 65560
-        i32.load
+        local.get 13
         i32.const 4
         i32.add
         local.set 3
@@ -631,6 +650,30 @@
         i32.store
         i32.const 4105
         call 4
+        i32.const 65536
+        i32.load
+        local.set 10
+        i32.const 65544
+        i32.load
+        local.set 11
+        i32.const 65552
+        i32.load
+        local.set 12
+        i32.const 65560
+        i32.load
+        local.set 13
+        i32.const 65568
+        i32.load
+        local.set 14
+        i32.const 65576
+        i32.load
+        local.set 15
+        i32.const 65584
+        i32.load
+        local.set 16
+        i32.const 65592
+        i32.load
+        local.set 17
         drop
         local.get 2
         i32.const 3
