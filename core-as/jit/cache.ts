@@ -197,6 +197,23 @@ export function jitEnter(pc: u32, budget: u32): i32 {
   return n;
 }
 
+/** The region being compiled: its mode and wasm address - EIP (for blockSeen). */
+let compileMode: u32 = 0;
+let compileDelta: u32 = 0;
+
+/**
+ * Whether the block at `eip` of the region being compiled has run (its
+ * cache entry counted entries, or it is compiled): forward jump targets join
+ * a region only then, so cold paths cost no compile time.
+ */
+export function blockSeen(eip: u32): bool {
+  const a = eip + compileDelta;
+  const f = JIT_BLOCKS + hashOf(a, eip, compileMode) * JIT_BLOCK_SIZE;
+  if (load<u32>(f + E_ADDR) != a || load<u32>(f + E_EIP) != eip || load<u32>(f + E_MODE) != compileMode) return false;
+  const c = load<u32>(f + E_COUNT);
+  return (load<u32>(f + E_SLOT) & SLOT_MASK) != 0 || (c != 0 && c != COUNT_NEVER);
+}
+
 function compile(e: u32, addr: u32, pc: u32, mode: u32): bool {
   if (freeSlots == 0 && nextSlot >= MAX_SLOTS) {
     count(STAT_JIT_EVICTIONS);
@@ -207,6 +224,8 @@ function compile(e: u32, addr: u32, pc: u32, mode: u32): bool {
     store<u32>(e + E_PAGE, (addr - RAM_BASE) >>> 12);
   }
   const lastByte = fetchStart + fetchSpan + fetchDelta;
+  compileMode = mode;
+  compileDelta = addr - pc;
   if (!translateRegion(addr, lastByte, pc, (mode & MODE_STACK32) != 0, mode >>> MODE_CPL_SHIFT == 3, fetchStart, fetchSpan)) return false;
   const reuse = freeSlots > 0;
   const slot = reuse ? load<u32>(JIT_FREE_SLOTS + ((freeSlots - 1) << 2)) : nextSlot;

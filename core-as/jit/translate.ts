@@ -29,6 +29,7 @@ import {
 } from '../cpu/state';
 import { LAZY_NONE, LAZY_ADD, LAZY_SUB, LAZY_LOGIC, LAZY_INC, LAZY_DEC } from '../cpu/flags';
 import { TLB_VALID, readMask, writeMask } from '../cpu/paging';
+import { blockSeen } from './cache';
 import {
   encStart, encPos, encOverflow, byte, uleb, name4, bytesFrom, i32Const, localGet, localSet, localTee, memOp, loadAt, call, br,
   blockStart, OP_BLOCK, OP_LOOP, OP_BR_TABLE, OP_IF, OP_END, OP_DROP, OP_I32_LOAD8_U, OP_I32_LOAD8_S, OP_I32_LOAD16_U, OP_I32_LOAD16_S,
@@ -67,7 +68,7 @@ const GPR_COUNT: u32 = 8;
 const EXTRA_LOCALS: u32 = 8 + GPR_COUNT;
 
 /** Most blocks in one region (one module). */
-export const MAX_REGION_BLOCKS: u32 = 64;
+export const MAX_REGION_BLOCKS: u32 = 32;
 /** Bytes of code the blocks of one region may take (the rest of JIT_BODY is slack for pass 2's branches). */
 const REGION_BODY_BUDGET: u32 = JIT_BODY_SIZE - 0x2000;
 /** EIPs of the region's blocks (index 0: the hot entry), their instruction counts (0: not translatable). */
@@ -521,11 +522,16 @@ function regionIndexOf(eip: u32): i32 {
   return -1;
 }
 
-/** Pass 1: a static jump target in the entry's page joins the region (bounded). */
-function addTarget(target: u32): void {
+/**
+ * Pass 1: a static jump target in the entry's page joins the region
+ * (bounded): a backward one (a loop head) always, a forward one when it has
+ * run (cache.ts blockSeen), a fall-through (`always`) always.
+ */
+function addTarget(target: u32, always: bool = false): void {
   if (!discovering || regionCount >= MAX_REGION_BLOCKS) return;
   if (target - winStart > winSpan) return;
   if (regionIndexOf(target) >= 0) return;
+  if (!always && target > instrEip && !blockSeen(target)) return;
   store<u32>(regionEips + (regionCount << 2), target);
   regionCount++;
 }
@@ -1173,7 +1179,7 @@ function translateBody(i: u32): u32 {
     return k + inline + 1;
   }
   // The instruction limit (or the window's end): go on at the next block.
-  addTarget(nextEip);
+  addTarget(nextEip, true);
   const j = regionIndexOf(nextEip);
   if (k > 0 && j >= 0) emitRegionJump(<u32>j, nextEip, k);
   else emitExit(nextEip, k);

@@ -30,8 +30,8 @@ interface Outcome {
 
 const u32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
-async function runOn(engine: Engine, setup: (core: Core) => void, max = 100_000): Promise<Outcome> {
-  const core = await createCore({ memoryMiB: 4, engine, jitThreshold: 1 });
+async function runOn(engine: Engine, setup: (core: Core) => void, max: number, threshold: number): Promise<Outcome> {
+  const core = await createCore({ memoryMiB: 4, engine, jitThreshold: threshold });
   core.setupFlat32({ cpl: 0 });
   core.setReg('esp', STACK);
   setup(core);
@@ -50,10 +50,13 @@ async function runOn(engine: Engine, setup: (core: Core) => void, max = 100_000)
   };
 }
 
-/** Both engines; the same architectural result. */
-async function both(setup: (core: Core) => void, max = 100_000): Promise<{ jit: Outcome; interp: Outcome }> {
-  const interp = await runOn('interp', setup, max);
-  const jit = await runOn('jit', setup, max);
+/**
+ * Both engines; the same architectural result. `threshold`: entries before
+ * compiling (a forward jump target joins a region only once it has run).
+ */
+async function both(setup: (core: Core) => void, max = 100_000, threshold = 1): Promise<{ jit: Outcome; interp: Outcome }> {
+  const interp = await runOn('interp', setup, max, threshold);
+  const jit = await runOn('jit', setup, max, threshold);
   expect(jit.regs).toEqual(interp.regs);
   expect(jit.instructions).toBe(interp.instructions);
   expect(jit.reason).toBe(interp.reason);
@@ -113,7 +116,8 @@ describe('JIT regions', () => {
       c.setReg('eip', CODE);
       c.setReg('eflags', 0x202);
     };
-    const { jit } = await both(setup, 1_000_000);
+    // S, a forward target, has run by the time L is compiled (5 entries).
+    const { jit } = await both(setup, 1_000_000, 5);
     expect(jit.regs.edx).toBeGreaterThan(100);
     expect(jit.regs.eip).toBe(handler + 3);
     // One module holding both blocks (L and S), run many instructions per entry.
@@ -187,18 +191,22 @@ describe('JIT regions', () => {
   });
 
   it('leaves the region at a far jump to a 16-bit code segment whose code the region compiled as 32-bit', async () => {
-    // NOP; L: inc ebx; cmp ebx, 1000; je T; cmp ebx, 100; jne L; jmp far 0x18:T
-    // T: inc ax (in 16-bit code; inc eax as the region compiled it); hlt
-    const l = CODE + 1;
-    const t = l + 21;
+    // NOP; jmp L; T: inc ax (16-bit code; inc eax as the region compiled it); hlt
+    // L: inc ebx; cmp ebx, 1000; je T (a loop-back target: in the region); cmp ebx, 100; jne L; jmp far 0x18:T
+    const t = CODE + 3;
+    const l = CODE + 5;
     const code = [
       0x90,
+      0xeb,
+      l - t,
+      0x40,
+      0xf4,
       0x43,
       0x81,
       0xfb,
       ...u32(1000),
       0x74,
-      t - (l + 9),
+      (t - (l + 9)) & 0xff,
       0x83,
       0xfb,
       100,
@@ -208,8 +216,6 @@ describe('JIT regions', () => {
       ...u32(t),
       0x18,
       0x00,
-      0x40,
-      0xf4,
     ];
     const { jit } = await both((c) => {
       loadGdt(c);
