@@ -582,14 +582,14 @@ function emitJumpTo(target: u32, nextEip: u32): void {
     emitRegionJump(<u32>j, target, k + 1);
     return;
   }
-  // Outside the CS limit: leave at the jump, whose interpretation raises #GP(0).
+  // Outside the CS limit: the interpreter runs the jump, raising #GP(0).
   i32Const(target);
   loadAt(CS_HI_ADDR);
   byte(OP_I32_LE_U);
   ifStart();
   emitExit(target, k + 1);
   ifEnd();
-  emitExit(instrEip, k);
+  emitInterpretAndLeave();
 }
 
 function translateOne(): u32 {
@@ -726,6 +726,8 @@ function translateOne(): u32 {
     emitWriteCheck(instrEip + (cur - instrStart));
     return T_OK;
   }
+  if (op == 0xe8) return translateCall();
+  if (op == 0xc3 || op == 0xc2) return translateRet(op == 0xc2);
   if ((op >= 0x70 && op <= 0x7f) || op == 0xeb || op == 0xe9) {
     const rel = op == 0xe9 ? fetchDword() : fetchSbyte();
     if (bad) return T_NO;
@@ -960,6 +962,100 @@ function interpretInline(op: u32, twoByte: bool): u32 {
   localSet(L_BUDGET);
   interpreted++;
   return T_INTERPRETED;
+}
+
+/**
+ * Leave with this instruction run by the interpreter (which raises what it
+ * raises: #GP(0) for a target beyond the CS limit). Leaving at it without
+ * running it would return no progress when it starts the block, and the
+ * dispatcher would enter the block again and again.
+ */
+function emitInterpretAndLeave(): void {
+  emitPending();
+  emitInterpCall(instrEip);
+  byte(OP_DROP);
+  localGet(L_N);
+  i32Const(k);
+  byte(OP_I32_ADD);
+  localSet(L_N);
+  br(depth + 1);
+}
+
+/** When `local` is beyond the CS limit, the interpreter takes this instruction (#GP(0)) and the block leaves. */
+function emitCsLimitCheck(local: u32): void {
+  localGet(local);
+  loadAt(CS_HI_ADDR);
+  byte(OP_I32_GT_U);
+  ifStart();
+  emitInterpretAndLeave();
+  ifEnd();
+}
+
+/**
+ * CALL rel32 (SDM Vol. 2A "CALL", near relative): the target is checked
+ * against the CS limit before the return address is pushed; ESP changes only
+ * when the push succeeded. Then on to the target (a region block, else leave).
+ */
+function translateCall(): u32 {
+  if (!stack32) return T_NO;
+  const rel = fetchDword();
+  if (bad) return T_NO;
+  const nextEip = instrEip + (cur - instrStart);
+  const target = nextEip + rel;
+  i32Const(target);
+  localSet(L_RES);
+  emitCsLimitCheck(L_RES);
+  i32Const(nextEip);
+  localSet(L_SRC);
+  loadReg(REG_ESP);
+  i32Const(4);
+  byte(OP_I32_SUB);
+  localSet(L_EA);
+  emitWriteSeg(SEG_SS, 32, L_SRC);
+  storeRegFromLocal(REG_ESP, L_EA);
+  // The push hit compiled code, or an event is pending: leave at the target.
+  localGet(L_ST);
+  ifStart();
+  emitExit(target, k + 1);
+  ifEnd();
+  addTarget(target);
+  const j = regionIndexOf(target);
+  if (j >= 0) emitRegionJump(<u32>j, target, k + 1);
+  else emitExit(target, k + 1);
+  return T_END;
+}
+
+/**
+ * RET / RET imm16 (near): pop the return address (a fault leaves ESP as it
+ * was), check it against the CS limit (#GP(0) before ESP changes, by the
+ * interpreter), then ESP += 4 + imm16 and leave at the popped EIP.
+ */
+function translateRet(imm: bool): u32 {
+  if (!stack32) return T_NO;
+  let extra: u32 = 0;
+  if (imm) {
+    extra = fetchByte();
+    extra |= fetchByte() << 8;
+    if (bad) return T_NO;
+  }
+  loadReg(REG_ESP);
+  localSet(L_EA);
+  emitReadSeg(SEG_SS, 32, L_SRC);
+  emitCsLimitCheck(L_SRC);
+  localGet(L_EA);
+  i32Const(4 + extra);
+  byte(OP_I32_ADD);
+  localSet(L_EA);
+  storeRegFromLocal(REG_ESP, L_EA);
+  localGet(L_N);
+  i32Const(k + 1);
+  byte(OP_I32_ADD);
+  localSet(L_N);
+  i32Const(EIP_ADDR);
+  localGet(L_SRC);
+  memOp(OP_I32_STORE, 2);
+  br(depth + 1);
+  return T_END;
 }
 
 /** Compute RES without recording flags (the write may still fault). */
@@ -1231,7 +1327,8 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
     depth = 0;
     regionBase = 0;
     const len = translateBody(i);
-    store<u32>(regionLens + (i << 2), len);
+    // + 1: a block may hand one more instruction to the interpreter as it leaves (emitInterpretAndLeave).
+    store<u32>(regionLens + (i << 2), len == 0 ? 0 : len + 1);
     if (i == 0 && len == 0) return false;
     size += encPos() - JIT_BODY;
     if (i > 0 && size > REGION_BODY_BUDGET) {

@@ -228,4 +228,46 @@ describe('JIT regions', () => {
     expect(jit.regs.ebx).toBe(100);
     expect(jit.blocks).toBeGreaterThan(jit.compiles);
   });
+
+  it("runs CALL rel32 and RET in compiled code with the interpreter's stack", async () => {
+    // NOP; mov ecx, 50; L: call F; dec ecx; jnz L; hlt; F: add eax, ecx; ret
+    const l = CODE + 6;
+    const f = l + 9;
+    const code = [0x90, 0xb9, ...u32(50), 0xe8, ...u32(f - (l + 5)), 0x49, 0x75, (l - (l + 8)) & 0xff, 0xf4, 0x01, 0xc8, 0xc3];
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+    });
+    expect(jit.regs.eax).toBe((50 * 51) / 2);
+    expect(jit.regs.esp).toBe(STACK);
+    // Everything but the NOP and the HLT ran compiled.
+    expect(jit.jitInstructions).toBe(jit.instructions - 2);
+  });
+
+  it('raises #GP at a RET beyond the CS limit with ESP as before it, and #SS at a CALL whose push faults', async () => {
+    // NOP; push 0x5000; ret — CS limit 0x1fff: #GP(0) at the RET, the return address still on the stack.
+    const code = [0x90, 0x68, ...u32(0x5000), 0xc3];
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+      const cs = c.getSegment(1);
+      c.exports.setSegmentCache(1, cs.selector, 0, 0x1fff, cs.attr & ~0x8000);
+    });
+    expect(jit.vector).toBe(13);
+    expect(jit.regs.eip).toBe(CODE + 6);
+    expect(jit.regs.esp).toBe(STACK - 4);
+    // NOP; mov eax, 1; call +0 with the SS limit below ESP - 4: #SS(0), ESP and EIP at the CALL.
+    const call = [0x90, 0xb8, ...u32(1), 0xe8, ...u32(0), 0xf4];
+    const r = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(call));
+      c.setReg('eip', CODE);
+      const ss = c.getSegment(2);
+      c.exports.setSegmentCache(2, ss.selector, 0, 0xfff, ss.attr & ~0x8000);
+      c.setReg('esp', 0x2000);
+    });
+    expect(r.jit.vector).toBe(12);
+    expect(r.jit.regs.eip).toBe(CODE + 6);
+    expect(r.jit.regs.esp).toBe(0x2000);
+    expect(r.jit.regs.eax).toBe(1);
+  });
 });

@@ -56,13 +56,45 @@
           i32.store
           br 2 (;@1;)
         end
+        i32.const 7077892
+        local.get 2
+        i32.const 1
+        i32.add
+        i32.store
+        i32.const 65544
+        local.get 11
+        i32.store
+        i32.const 4102
+        call 4
+        i32.const 65536
+        i32.load
+        local.set 10
+        i32.const 65544
+        i32.load
+        local.set 11
+        i32.const 65552
+        i32.load
+        local.set 12
+        i32.const 65560
+        i32.load
+        local.set 13
+        i32.const 65568
+        i32.load
+        local.set 14
+        i32.const 65576
+        i32.load
+        local.set 15
+        i32.const 65584
+        i32.load
+        local.set 16
+        i32.const 65592
+        i32.load
+        local.set 17
+        drop
         local.get 2
         i32.const 1
         i32.add
         local.set 2
-        i32.const 65664
-        i32.const 4102
-        i32.store
         br 1 (;@1;)
       end
     end
@@ -252,13 +284,51 @@
             i32.store
             br 3 (;@1;)
           end
+          i32.const 7077892
+          local.get 2
+          i32.const 1
+          i32.add
+          i32.store
+          i32.const 65536
+          local.get 10
+          i32.store
+          i32.const 65544
+          local.get 11
+          i32.store
+          i32.const 65560
+          local.get 13
+          i32.store
+          i32.const 4105
+          call 4
+          i32.const 65536
+          i32.load
+          local.set 10
+          i32.const 65544
+          i32.load
+          local.set 11
+          i32.const 65552
+          i32.load
+          local.set 12
+          i32.const 65560
+          i32.load
+          local.set 13
+          i32.const 65568
+          i32.load
+          local.set 14
+          i32.const 65576
+          i32.load
+          local.set 15
+          i32.const 65584
+          i32.load
+          local.set 16
+          i32.const 65592
+          i32.load
+          local.set 17
+          drop
           local.get 2
           i32.const 1
           i32.add
           local.set 2
-          i32.const 65664
-          i32.const 4105
-          i32.store
           br 2 (;@1;)
         end
         local.get 11
