@@ -38,7 +38,7 @@ export const STATS_SCHEMA = [
     kind: 'cumulative',
     description: 'Instructions the table names but the core does not implement (#UD raised)',
   },
-  { name: 'jit_compiles', unit: 'modules', kind: 'cumulative', description: 'JIT modules compiled (one block each)' },
+  { name: 'jit_compiles', unit: 'modules', kind: 'cumulative', description: 'JIT modules compiled (one region of blocks each)' },
   {
     name: 'jit_invalidations',
     unit: 'events',
@@ -66,4 +66,5 @@ export const STATS_SCHEMA = [
     kind: 'cumulative',
     description: 'Whole code-cache flushes (the cache was full) and blocks displaced from their cache slot',
   },
+  { name: 'jit_blocks', unit: 'blocks', kind: 'cumulative', description: 'Basic blocks compiled (several per module)' },
 ];

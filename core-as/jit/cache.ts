@@ -1,5 +1,5 @@
 // The JIT's dispatcher side (DESIGN §5): the block cache, hotness counting,
-// compiling through the host, running compiled blocks, invalidation.
+// compiling regions through the host, running compiled code, invalidation.
 //
 // A block is keyed by the wasm address of its first byte (guest-physical +
 // RAM_BASE: the cache is physical, so one page mapped at two linear
@@ -8,13 +8,17 @@
 // translation (CS.D, SS.B, CPL). The cache is direct-mapped: JIT_BLOCK_COUNT
 // entries of JIT_BLOCK_SIZE bytes at JIT_BLOCKS:
 //   +0 wasm address  +4 EIP  +8 mode  +12 entry count (COUNT_NEVER: not compilable)
-//   +16 table slot (0: not compiled)  +20 instructions one pass may run  +24 physical page
+//   +16 table slot | block index in its region << SLOT_INDEX_SHIFT (slot 0: not compiled)
+//   +20 instructions one pass may run  +24 physical page
 //   +28 misses: lookups of other code since (a compiled entry yields after `threshold` of them)
-// A block is compiled into its own module (UNFINISHED: batching 10-100
-// blocks per module). The table slot of a dropped block (displaced from its
-// cache entry, or invalidated) is reused by the next compile, whose
-// table.set releases the old module; when every slot is live the whole
-// cache is dropped and slots are reused from the start.
+// A hot entry is compiled with the blocks reachable from it in its page
+// into one module (a region, jit/translate.ts); every block of the region
+// gets a cache entry (where that does not displace other compiled code)
+// naming the module's table slot and its block index. A slot is counted
+// by the entries naming it (slotRefs); when the last is dropped (displaced
+// from its cache entry, or invalidated) the slot is reused by the next
+// compile, whose table.set releases the old module; when every slot is
+// live the whole cache is dropped and slots are reused from the start.
 
 import {
   CPU_STATE, RAM_BASE, JIT_BLOCKS, JIT_BLOCK_COUNT, JIT_BLOCK_SIZE, JIT_MODULE, JIT_PENDING, JIT_FREE_SLOTS, JIT_FREE_SLOTS_MAX,
@@ -23,11 +27,11 @@ import { OFF_SEGS, SEG_SIZE, SEG_ATTR, SEG_CS, SEG_SS, ATTR_DB, cpl } from '../c
 import { fetchStart, fetchSpan, fetchDelta, fetchWindowValid } from '../cpu/memory';
 import { getRamSize } from '../machine/physmem';
 import { tlbMarkCodePage } from '../cpu/paging';
-import { translateBlock, blockLength, moduleLength } from './translate';
+import { translateRegion, blockLength, moduleLength, regionCount, regionEip, regionLength } from './translate';
 import { isCodePage, setCodePage, clearCodePage } from './code-pages';
 import {
   count, countBy, STAT_JIT_COMPILES, STAT_JIT_INVALIDATIONS, STAT_JIT_INSTRUCTIONS, STAT_JIT_BLOCK_RUNS, STAT_JIT_MODULE_BYTES,
-  STAT_JIT_CACHE_BLOCKS, STAT_JIT_EVICTIONS,
+  STAT_JIT_CACHE_BLOCKS, STAT_JIT_EVICTIONS, STAT_JIT_BLOCKS,
 } from '../generated/stats';
 
 /**
@@ -46,6 +50,8 @@ const E_LENGTH: u32 = 20;
 const E_PAGE: u32 = 24;
 const E_MISSES: u32 = 28; // lookups of other code that hit this compiled block's entry
 const COUNT_NEVER: u32 = 0xffffffff;
+const SLOT_INDEX_SHIFT: u32 = 16;
+const SLOT_MASK: u32 = 0xffff;
 
 const MODE_CODE32: u32 = 1;
 const MODE_STACK32: u32 = 2;
@@ -63,12 +69,21 @@ let tableBase: u32 = 0;
 let nextSlot: u32 = 1;
 let cachedBlocks: u32 = 0;
 let freeSlots: u32 = 0;
+/** Cache entries naming each table slot (u16 per slot; a recomputable cache, not machine state). */
+const slotRefs: usize = memory.data(MAX_SLOTS << 1);
 
-/** A block gave up its table slot: keep it for the next compile. */
-function releaseSlot(slot: u32): void {
-  if (freeSlots < JIT_FREE_SLOTS_MAX) {
-    store<u32>(JIT_FREE_SLOTS + (freeSlots << 2), slot);
-    freeSlots++;
+/** A cache entry gave up its table slot (E_SLOT value): the last one keeps the slot for the next compile. */
+function releaseSlot(field: u32): void {
+  const slot = field & SLOT_MASK;
+  const a = slotRefs + (slot << 1);
+  const refs = <u32>load<u16>(a);
+  if (refs > 1) store<u16>(a, <u16>(refs - 1));
+  else {
+    store<u16>(a, 0);
+    if (freeSlots < JIT_FREE_SLOTS_MAX) {
+      store<u32>(JIT_FREE_SLOTS + (freeSlots << 2), slot);
+      freeSlots++;
+    }
   }
   cachedBlocks--;
 }
@@ -98,6 +113,7 @@ export function takeCodeWritten(): bool {
 /** Drop every block (the slots are reused; the host overwrites table entries as it compiles). */
 export function jitFlushAll(): void {
   memory.fill(JIT_BLOCKS, 0, JIT_BLOCK_COUNT * JIT_BLOCK_SIZE);
+  memory.fill(slotRefs, 0, MAX_SLOTS << 1);
   nextSlot = 1;
   cachedBlocks = 0;
   freeSlots = 0;
@@ -136,7 +152,7 @@ export function jitEnter(pc: u32, budget: u32): i32 {
   const e = JIT_BLOCKS + hashOf(addr, pc, mode) * JIT_BLOCK_SIZE;
   if (load<u32>(e + E_ADDR) != addr || load<u32>(e + E_EIP) != pc || load<u32>(e + E_MODE) != mode) {
     const old = load<u32>(e + E_SLOT);
-    if (old != 0) {
+    if ((old & SLOT_MASK) != 0) {
       // A compiled block keeps its entry until other code has hit it as often
       // as a block must run to be compiled: a colder neighbour must not evict it.
       const misses = load<u32>(e + E_MISSES) + 1;
@@ -158,7 +174,7 @@ export function jitEnter(pc: u32, budget: u32): i32 {
     store<u32>(e + E_MISSES, 0);
   }
   let slot = load<u32>(e + E_SLOT);
-  if (slot == 0) {
+  if ((slot & SLOT_MASK) == 0) {
     const c = load<u32>(e + E_COUNT);
     if (c == COUNT_NEVER) return JIT_TRY_NEXT;
     if (c + 1 < threshold) {
@@ -175,10 +191,27 @@ export function jitEnter(pc: u32, budget: u32): i32 {
   if (load<u32>(e + E_MISSES) != 0) store<u32>(e + E_MISSES, 0);
   codeWritten = false;
   count(STAT_JIT_BLOCK_RUNS);
-  const n = call_indirect<i32>(tableBase + slot, <i32>budget);
+  const n = call_indirect<i32>(tableBase + (slot & SLOT_MASK), <i32>budget, <i32>(slot >>> SLOT_INDEX_SHIFT));
   store<u32>(JIT_PENDING, 0);
   countBy(STAT_JIT_INSTRUCTIONS, <u64>n);
   return n;
+}
+
+/** The region being compiled: its mode and wasm address - EIP (for blockSeen). */
+let compileMode: u32 = 0;
+let compileDelta: u32 = 0;
+
+/**
+ * Whether the block at `eip` of the region being compiled has run (its
+ * cache entry counted entries, or it is compiled): forward jump targets join
+ * a region only then, so cold paths cost no compile time.
+ */
+export function blockSeen(eip: u32): bool {
+  const a = eip + compileDelta;
+  const f = JIT_BLOCKS + hashOf(a, eip, compileMode) * JIT_BLOCK_SIZE;
+  if (load<u32>(f + E_ADDR) != a || load<u32>(f + E_EIP) != eip || load<u32>(f + E_MODE) != compileMode) return false;
+  const c = load<u32>(f + E_COUNT);
+  return (load<u32>(f + E_SLOT) & SLOT_MASK) != 0 || (c != 0 && c != COUNT_NEVER);
 }
 
 function compile(e: u32, addr: u32, pc: u32, mode: u32): bool {
@@ -191,7 +224,9 @@ function compile(e: u32, addr: u32, pc: u32, mode: u32): bool {
     store<u32>(e + E_PAGE, (addr - RAM_BASE) >>> 12);
   }
   const lastByte = fetchStart + fetchSpan + fetchDelta;
-  if (!translateBlock(addr, lastByte, pc, (mode & MODE_STACK32) != 0, mode >>> MODE_CPL_SHIFT == 3)) return false;
+  compileMode = mode;
+  compileDelta = addr - pc;
+  if (!translateRegion(addr, lastByte, pc, (mode & MODE_STACK32) != 0, mode >>> MODE_CPL_SHIFT == 3, fetchStart, fetchSpan)) return false;
   const reuse = freeSlots > 0;
   const slot = reuse ? load<u32>(JIT_FREE_SLOTS + ((freeSlots - 1) << 2)) : nextSlot;
   if (hostCompile(JIT_MODULE, moduleLength, tableBase + slot) == 0) return false;
@@ -199,14 +234,40 @@ function compile(e: u32, addr: u32, pc: u32, mode: u32): bool {
   else nextSlot++;
   store<u32>(e + E_SLOT, slot);
   store<u32>(e + E_LENGTH, blockLength);
+  store<u16>(slotRefs + (slot << 1), 1);
   const page = (addr - RAM_BASE) >>> 12;
   if (!isCodePage(page)) {
     setCodePage(page);
     tlbMarkCodePage(page);
   }
   cachedBlocks++;
+  let blocks: u32 = 1;
+  // The region's other blocks become entries too, where that displaces no compiled code.
+  for (let i: u32 = 1; i < regionCount; i++) {
+    const len = regionLength(i);
+    if (len == 0) continue;
+    blocks++;
+    const eip = regionEip(i);
+    const a = eip + (addr - pc);
+    const f = JIT_BLOCKS + hashOf(a, eip, mode) * JIT_BLOCK_SIZE;
+    if (f == e) continue;
+    // Compiled code there (this block's own, or another's) stays.
+    if ((load<u32>(f + E_SLOT) & SLOT_MASK) != 0) continue;
+    store<u32>(f + E_ADDR, a);
+    store<u32>(f + E_EIP, eip);
+    store<u32>(f + E_MODE, mode);
+    store<u32>(f + E_COUNT, 0);
+    store<u32>(f + E_SLOT, slot | (i << SLOT_INDEX_SHIFT));
+    store<u32>(f + E_LENGTH, len);
+    store<u32>(f + E_PAGE, page);
+    store<u32>(f + E_MISSES, 0);
+    const r = slotRefs + (slot << 1);
+    store<u16>(r, load<u16>(r) + 1);
+    cachedBlocks++;
+  }
   store<u64>(STAT_JIT_CACHE_BLOCKS, cachedBlocks);
   count(STAT_JIT_COMPILES);
+  countBy(STAT_JIT_BLOCKS, blocks);
   countBy(STAT_JIT_MODULE_BYTES, moduleLength);
   return true;
 }
@@ -225,7 +286,7 @@ export function jitInvalidatePage(page: u32): void {
     const e = JIT_BLOCKS + i * JIT_BLOCK_SIZE;
     if (load<u32>(e + E_ADDR) != 0 && load<u32>(e + E_PAGE) == page) {
       const slot = load<u32>(e + E_SLOT);
-      if (slot != 0) releaseSlot(slot);
+      if ((slot & SLOT_MASK) != 0) releaseSlot(slot);
       store<u32>(e + E_ADDR, 0);
       store<u32>(e + E_SLOT, 0);
       store<u32>(e + E_COUNT, 0);

@@ -1,20 +1,17 @@
-// The translator: x86 code of one block (32-bit code segment) → one Wasm
+// The translator: x86 code of one region (32-bit code segment) → one Wasm
 // function. Reference: SDM Vol. 2 for the instructions, the interpreter's
 // handlers (cpu/ops/alu.ts, move.ts, stack.ts) for the exact state each one
 // leaves (lazy flags included), so compiled and interpreted code agree.
 //
-// The function's type is (budget: i32) -> i32: it runs at most `budget`
-// instructions and returns how many it completed, with EIP stored. Shape:
+// A region is the hot entry's block and the blocks reachable from it
+// through static jump targets and fall-through in the same page (see
+// translateRegion for the function's shape). The function's type is
+// (budget: i32, entry block: i32) -> i32: it runs at most `budget`
+// instructions and returns how many it completed, with EIP stored.
 //
-//   block $exit
-//     loop $top          ;; a branch back to the block's first instruction
-//       instructions...  ;; (side exits: store EIP, n += k, br $exit)
-//     end
-//   end
-//   local.get $n
-//
-// Guest registers stay in the CPU state in memory (UNFINISHED: keeping them in
-// Wasm locals across the block is the next speed step). Memory operands test
+// The eight general registers live in Wasm locals while the function runs
+// (loaded on entry, stored at the exit and around interpreter calls; the
+// lazy flags stay in memory: UNFINISHED). Memory operands test
 // the segment, alignment and TLB entry inline and access RAM directly
 // (emitFastAddress); anything else goes through the core's helpers (imports
 // rd/wr: segment checks, TLB, MMIO, faults); a fault leaves EIP at the
@@ -26,15 +23,16 @@
 
 import { CPU_STATE, TLB, JIT_BODY, JIT_BODY_SIZE, JIT_MODULE, JIT_MODULE_SIZE, JIT_STATUS, JIT_PENDING } from '../machine/layout';
 import {
-  OFF_GPR, OFF_EIP, OFF_LAZY_OP, OFF_LAZY_SIZE, OFF_LAZY_DST, OFF_LAZY_SRC, OFF_LAZY_RES, OFF_LAZY_AUX, OFF_SEGS, SEG_SIZE, SEG_HI,
+  OFF_GPR, OFF_EIP, OFF_INTR_LINE, OFF_LAZY_OP, OFF_LAZY_SIZE, OFF_LAZY_DST, OFF_LAZY_SRC, OFF_LAZY_RES, OFF_LAZY_AUX, OFF_SEGS, SEG_SIZE, SEG_HI,
   SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, REG_EAX, REG_ESP, REG_EBP, SEG_BASE, SEG_LO, SEG_VALID, SEG_RIGHT_READ,
   SEG_RIGHT_WRITE,
 } from '../cpu/state';
 import { LAZY_NONE, LAZY_ADD, LAZY_SUB, LAZY_LOGIC, LAZY_INC, LAZY_DEC } from '../cpu/flags';
 import { TLB_VALID, readMask, writeMask } from '../cpu/paging';
+import { blockSeen } from './cache';
 import {
   encStart, encPos, encOverflow, byte, uleb, name4, bytesFrom, i32Const, localGet, localSet, localTee, memOp, loadAt, call, br,
-  blockStart, OP_BLOCK, OP_LOOP, OP_IF, OP_END, OP_DROP, OP_I32_LOAD8_U, OP_I32_LOAD8_S, OP_I32_LOAD16_U, OP_I32_LOAD16_S,
+  blockStart, OP_BLOCK, OP_LOOP, OP_BR_TABLE, OP_IF, OP_END, OP_DROP, OP_I32_LOAD8_U, OP_I32_LOAD8_S, OP_I32_LOAD16_U, OP_I32_LOAD16_S,
   OP_I32_STORE, OP_I32_STORE8, OP_I32_STORE16, OP_I32_LOAD, OP_I32_EQ, OP_I32_EQZ, OP_I32_NE, OP_I32_LE_U, OP_I32_LT_U,
   OP_I32_GT_U, OP_I32_LT_S, OP_I32_LE_S, OP_I32_SHR_U, brIf, OP_I32_ADD, OP_I32_SUB, OP_I32_AND, OP_I32_OR, OP_I32_XOR, OP_I32_SHL,
   OP_I32_EXTEND8_S, OP_I32_EXTEND16_S, TYPE_I32, TYPE_FUNC, SECTION_TYPE, SECTION_IMPORT, SECTION_FUNCTION, SECTION_EXPORT,
@@ -54,17 +52,38 @@ const FN_CF: u32 = 3; // cf() -> CF as 0/1
 const FN_INTERP: u32 = 4; // interp(eip) -> the interpreter runs one instruction there (counts it itself)
 const FN_BLOCK: u32 = 5;
 
-// Locals of the block function.
+// Locals of the region function: parameters (budget, entry block index), then the rest.
 const L_BUDGET: u32 = 0;
-const L_N: u32 = 1; // instructions completed before the current pass
-const L_EA: u32 = 2;
-const L_DST: u32 = 3;
-const L_SRC: u32 = 4;
-const L_RES: u32 = 5;
-const L_ST: u32 = 6;
-const L_LIN: u32 = 7; // linear, then wasm address of an inlined memory access
-const L_ENTRY: u32 = 8; // its TLB entry
-const EXTRA_LOCALS: u32 = 8;
+const L_IDX: u32 = 1; // block of the region to run next (the br_table's index)
+const L_N: u32 = 2; // instructions completed before the current block
+const L_EA: u32 = 3;
+const L_DST: u32 = 4;
+const L_SRC: u32 = 5;
+const L_RES: u32 = 6;
+const L_ST: u32 = 7;
+const L_LIN: u32 = 8; // linear, then wasm address of an inlined memory access
+const L_ENTRY: u32 = 9; // its TLB entry
+const L_REG: u32 = 10; // EAX..EDI: the guest's general registers while the function runs
+const GPR_COUNT: u32 = 8;
+const EXTRA_LOCALS: u32 = 8 + GPR_COUNT;
+
+/** Most blocks in one region (one module). */
+export const MAX_REGION_BLOCKS: u32 = 32;
+/** Bytes of code the blocks of one region may take (the rest of JIT_BODY is slack for pass 2's branches). */
+const REGION_BODY_BUDGET: u32 = JIT_BODY_SIZE - 0x2000;
+/** EIPs of the region's blocks (index 0: the hot entry), their instruction counts (0: not translatable). */
+const regionEips: usize = memory.data(MAX_REGION_BLOCKS << 2);
+const regionLens: usize = memory.data(MAX_REGION_BLOCKS << 2);
+/** Blocks in the region being translated. */
+export let regionCount: u32 = 0;
+/** Pass 1 (discovering): jump targets join the region; pass 2 emits the code. */
+let discovering: bool = false;
+/** The block being translated and how many $b labels enclose its code. */
+let curBlock: u32 = 0;
+let regionBase: u32 = 0;
+/** CS offsets a region may span: the fetch window of the entry's page. */
+let winStart: u32 = 0;
+let winSpan: u32 = 0;
 
 const EIP_ADDR: u32 = CPU_STATE + OFF_EIP;
 const CS_HI_ADDR: u32 = CPU_STATE + OFF_SEGS + SEG_CS * SEG_SIZE + SEG_HI;
@@ -87,7 +106,6 @@ let userMode: bool = false; // CPL 3 (part of the block's cache key)
 /** The lazy-flags operation the block's own code recorded last (LAZY_NONE: unknown at compile time). */
 let flagsOp: u32 = LAZY_NONE;
 let segPrefix: i32 = -1;
-let loopUsed: bool = false;
 
 // ModRM operand (32-bit addressing)
 let mIsReg: bool = false;
@@ -160,19 +178,75 @@ function decodeModrm(): void {
 @inline function regAddr(r: u32): u32 {
   return CPU_STATE + OFF_GPR + (r << 3);
 }
-/** Address of an 8-bit register by encoding (AL CL DL BL AH CH DH BH). */
-@inline function reg8Addr(r: u32): u32 {
-  return CPU_STATE + OFF_GPR + ((r & 3) << 3) + (r >> 2);
-}
+/**
+ * The general registers live in locals L_REG + r: loaded on entry, stored
+ * back at the exit (those the region writes: regsWritten) and around every
+ * interpreter call. The memory and condition helpers read no GPR, and a
+ * fault is delivered after the function returned (registers stored), so
+ * they need no sync.
+ */
 function loadReg(r: u32): void {
-  loadAt(regAddr(r));
+  localGet(L_REG + r);
 }
+/** Registers the region's code writes (bit r), gathered in pass 1 and used in pass 2. */
+let regsWritten: u32 = 0;
 /** Store local `l` into register r (32-bit). */
 function storeRegFromLocal(r: u32, l: u32): void {
-  i32Const(regAddr(r));
   localGet(l);
-  memOp(OP_I32_STORE, 2);
+  localSet(L_REG + r);
+  regsWritten |= 1 << r;
 }
+/** Push 8-bit register r by encoding (AL CL DL BL AH CH DH BH), zero-extended. */
+function loadReg8(r: u32): void {
+  localGet(L_REG + (r & 3));
+  if (r >= 4) {
+    i32Const(8);
+    byte(OP_I32_SHR_U);
+  }
+  i32Const(0xff);
+  byte(OP_I32_AND);
+}
+/** 8-bit register r = the value on the stack (its low byte), from below: call after pushing nothing; see storeReg8Begin. */
+function storeReg8Begin(r: u32): void {
+  localGet(L_REG + (r & 3));
+  i32Const(~(<u32>0xff << ((r >> 2) << 3)));
+  byte(OP_I32_AND);
+}
+/** Finish storeReg8Begin: the value (0..255) is on the stack above the masked register. */
+function storeReg8End(r: u32): void {
+  if (r >= 4) {
+    i32Const(8);
+    byte(OP_I32_SHL);
+  }
+  byte(OP_I32_OR);
+  localSet(L_REG + (r & 3));
+  regsWritten |= 1 << (r & 3);
+}
+/** Registers to memory (all `mask` bits) before an interpreter call or at the exit. */
+function syncRegsOut(mask: u32): void {
+  for (let r: u32 = 0; r < GPR_COUNT; r++) {
+    if ((mask & (1 << r)) == 0) continue;
+    i32Const(regAddr(r));
+    localGet(L_REG + r);
+    memOp(OP_I32_STORE, 2);
+  }
+}
+/** Registers from memory (after an interpreter call, on entry). */
+function syncRegsIn(): void {
+  for (let r: u32 = 0; r < GPR_COUNT; r++) {
+    loadAt(regAddr(r));
+    localSet(L_REG + r);
+  }
+}
+/** Call the interpreter for the instruction at `eip` with the registers in memory; leaves its result. */
+function emitInterpCall(eip: u32): void {
+  syncRegsOut(regsWrittenAll);
+  i32Const(eip);
+  call(FN_INTERP);
+  syncRegsIn();
+}
+/** Pass 1's regsWritten: every register any block of the region may have changed. */
+let regsWrittenAll: u32 = 0xff;
 function storeStateFromLocal(off: u32, l: u32): void {
   i32Const(CPU_STATE + off);
   localGet(l);
@@ -440,36 +514,82 @@ const T_INTERPRETED: u32 = 3; // run by the interpreter in the block (it counts 
 /** Instructions of the block the interpreter runs inline (they count against the budget). */
 let interpreted: u32 = 0;
 
-/** Jump to `target` after this instruction (k + 1 completed): loop to the start, or leave. */
+/** Index of the region block at `eip`, or -1 (not in the region, or not translatable). */
+function regionIndexOf(eip: u32): i32 {
+  for (let i: u32 = 0; i < regionCount; i++) {
+    if (load<u32>(regionEips + (i << 2)) == eip) return discovering || load<u32>(regionLens + (i << 2)) != 0 ? <i32>i : -1;
+  }
+  return -1;
+}
+
+/**
+ * Pass 1: a static jump target in the entry's page joins the region
+ * (bounded): a backward one (a loop head) always, a forward one when it has
+ * run (cache.ts blockSeen), a fall-through (`always`) always.
+ */
+function addTarget(target: u32, always: bool = false): void {
+  if (!discovering || regionCount >= MAX_REGION_BLOCKS) return;
+  if (target - winStart > winSpan) return;
+  if (regionIndexOf(target) >= 0) return;
+  if (!always && target > instrEip && !blockSeen(target)) return;
+  store<u32>(regionEips + (regionCount << 2), target);
+  regionCount++;
+}
+
+/**
+ * Go on at region block `j` (EIP `target`) with `done` more instructions
+ * completed: while the budget allows another block, a branch (a back edge
+ * also checks the INTR line, so interrupts are taken about as soon as
+ * between blocks); else leave with EIP = target.
+ */
+function emitRegionJump(j: u32, target: u32, done: u32): void {
+  localGet(L_N);
+  i32Const(done);
+  byte(OP_I32_ADD);
+  localTee(L_N);
+  i32Const(MAX_BLOCK_INSTRUCTIONS);
+  byte(OP_I32_ADD);
+  localGet(L_BUDGET);
+  byte(OP_I32_LE_U);
+  const back = j <= curBlock;
+  if (back) {
+    loadAt(CPU_STATE + OFF_INTR_LINE);
+    byte(OP_I32_EQZ);
+    byte(OP_I32_AND);
+  }
+  ifStart();
+  if (back) {
+    // Through the loop and the br_table.
+    i32Const(j);
+    localSet(L_IDX);
+    br(depth);
+  } else {
+    // Forward: straight to the end of label $b_j, where block j's code starts.
+    br(depth - regionBase + (j - curBlock - 1));
+  }
+  ifEnd();
+  i32Const(EIP_ADDR);
+  i32Const(target);
+  memOp(OP_I32_STORE, 2);
+  br(depth + 1);
+}
+
+/** Jump to `target` after this instruction (k + 1 completed): a block of the region, or leave. */
 function emitJumpTo(target: u32, nextEip: u32): void {
-  if (target == startEip) {
-    // Another pass needs a whole block's budget; else leave at the start.
-    loopUsed = true;
-    localGet(L_N);
-    i32Const(k + 1);
-    byte(OP_I32_ADD);
-    localTee(L_N);
-    i32Const(MAX_BLOCK_INSTRUCTIONS);
-    byte(OP_I32_ADD);
-    localGet(L_BUDGET);
-    byte(OP_I32_LE_U);
-    ifStart();
-    br(depth); // $top
-    ifEnd();
-    i32Const(EIP_ADDR);
-    i32Const(target);
-    memOp(OP_I32_STORE, 2);
-    br(depth + 1);
+  addTarget(target);
+  const j = regionIndexOf(target);
+  if (j >= 0) {
+    emitRegionJump(<u32>j, target, k + 1);
     return;
   }
-  // Outside the CS limit: leave at the jump, whose interpretation raises #GP(0).
+  // Outside the CS limit: the interpreter runs the jump, raising #GP(0).
   i32Const(target);
   loadAt(CS_HI_ADDR);
   byte(OP_I32_LE_U);
   ifStart();
   emitExit(target, k + 1);
   ifEnd();
-  emitExit(instrEip, k);
+  emitInterpretAndLeave();
 }
 
 function translateOne(): u32 {
@@ -583,11 +703,11 @@ function translateOne(): u32 {
     loadReg(REG_ESP);
     localSet(L_EA);
     emitReadSeg(SEG_SS, 32, L_SRC);
-    i32Const(regAddr(REG_ESP));
     localGet(L_EA);
     i32Const(4);
     byte(OP_I32_ADD);
-    memOp(OP_I32_STORE, 2);
+    localSet(L_EA);
+    storeRegFromLocal(REG_ESP, L_EA);
     storeRegFromLocal(op & 7, L_SRC);
     return T_OK;
   }
@@ -606,6 +726,8 @@ function translateOne(): u32 {
     emitWriteCheck(instrEip + (cur - instrStart));
     return T_OK;
   }
+  if (op == 0xe8) return translateCall();
+  if (op == 0xc3 || op == 0xc2) return translateRet(op == 0xc2);
   if ((op >= 0x70 && op <= 0x7f) || op == 0xeb || op == 0xe9) {
     const rel = op == 0xe9 ? fetchDword() : fetchSbyte();
     if (bad) return T_NO;
@@ -676,14 +798,12 @@ function translateOne(): u32 {
     if (bad) return T_NO;
     if (op == 0x88) {
       if (mIsReg) {
-        i32Const(reg8Addr(mRm));
-        i32Const(reg8Addr(mReg));
-        memOp(OP_I32_LOAD8_U, 0);
-        memOp(OP_I32_STORE8, 0);
+        storeReg8Begin(mRm);
+        loadReg8(mReg);
+        storeReg8End(mRm);
         return T_OK;
       }
-      i32Const(reg8Addr(mReg));
-      memOp(OP_I32_LOAD8_U, 0);
+      loadReg8(mReg);
       localSet(L_SRC);
       emitEA();
       emitWriteSeg(mSeg, 8, L_SRC);
@@ -691,17 +811,16 @@ function translateOne(): u32 {
       return T_OK;
     }
     if (mIsReg) {
-      i32Const(reg8Addr(mReg));
-      i32Const(reg8Addr(mRm));
-      memOp(OP_I32_LOAD8_U, 0);
-      memOp(OP_I32_STORE8, 0);
+      storeReg8Begin(mReg);
+      loadReg8(mRm);
+      storeReg8End(mReg);
       return T_OK;
     }
     emitEA();
     emitRead(8, L_SRC);
-    i32Const(reg8Addr(mReg));
+    storeReg8Begin(mReg);
     localGet(L_SRC);
-    memOp(OP_I32_STORE8, 0);
+    storeReg8End(mReg);
     return T_OK;
   }
   if (op == 0x89 || op == 0x8b) {
@@ -823,8 +942,7 @@ function interpretInline(op: u32, twoByte: bool): u32 {
   const nextEip = instrEip + (cur - instrStart);
   flagsOp = LAZY_NONE;
   emitPending();
-  i32Const(instrEip);
-  call(FN_INTERP);
+  emitInterpCall(instrEip);
   loadAt(EIP_ADDR);
   i32Const(nextEip);
   byte(OP_I32_NE);
@@ -844,6 +962,100 @@ function interpretInline(op: u32, twoByte: bool): u32 {
   localSet(L_BUDGET);
   interpreted++;
   return T_INTERPRETED;
+}
+
+/**
+ * Leave with this instruction run by the interpreter (which raises what it
+ * raises: #GP(0) for a target beyond the CS limit). Leaving at it without
+ * running it would return no progress when it starts the block, and the
+ * dispatcher would enter the block again and again.
+ */
+function emitInterpretAndLeave(): void {
+  emitPending();
+  emitInterpCall(instrEip);
+  byte(OP_DROP);
+  localGet(L_N);
+  i32Const(k);
+  byte(OP_I32_ADD);
+  localSet(L_N);
+  br(depth + 1);
+}
+
+/** When `local` is beyond the CS limit, the interpreter takes this instruction (#GP(0)) and the block leaves. */
+function emitCsLimitCheck(local: u32): void {
+  localGet(local);
+  loadAt(CS_HI_ADDR);
+  byte(OP_I32_GT_U);
+  ifStart();
+  emitInterpretAndLeave();
+  ifEnd();
+}
+
+/**
+ * CALL rel32 (SDM Vol. 2A "CALL", near relative): the target is checked
+ * against the CS limit before the return address is pushed; ESP changes only
+ * when the push succeeded. Then on to the target (a region block, else leave).
+ */
+function translateCall(): u32 {
+  if (!stack32) return T_NO;
+  const rel = fetchDword();
+  if (bad) return T_NO;
+  const nextEip = instrEip + (cur - instrStart);
+  const target = nextEip + rel;
+  i32Const(target);
+  localSet(L_RES);
+  emitCsLimitCheck(L_RES);
+  i32Const(nextEip);
+  localSet(L_SRC);
+  loadReg(REG_ESP);
+  i32Const(4);
+  byte(OP_I32_SUB);
+  localSet(L_EA);
+  emitWriteSeg(SEG_SS, 32, L_SRC);
+  storeRegFromLocal(REG_ESP, L_EA);
+  // The push hit compiled code, or an event is pending: leave at the target.
+  localGet(L_ST);
+  ifStart();
+  emitExit(target, k + 1);
+  ifEnd();
+  addTarget(target);
+  const j = regionIndexOf(target);
+  if (j >= 0) emitRegionJump(<u32>j, target, k + 1);
+  else emitExit(target, k + 1);
+  return T_END;
+}
+
+/**
+ * RET / RET imm16 (near): pop the return address (a fault leaves ESP as it
+ * was), check it against the CS limit (#GP(0) before ESP changes, by the
+ * interpreter), then ESP += 4 + imm16 and leave at the popped EIP.
+ */
+function translateRet(imm: bool): u32 {
+  if (!stack32) return T_NO;
+  let extra: u32 = 0;
+  if (imm) {
+    extra = fetchByte();
+    extra |= fetchByte() << 8;
+    if (bad) return T_NO;
+  }
+  loadReg(REG_ESP);
+  localSet(L_EA);
+  emitReadSeg(SEG_SS, 32, L_SRC);
+  emitCsLimitCheck(L_SRC);
+  localGet(L_EA);
+  i32Const(4 + extra);
+  byte(OP_I32_ADD);
+  localSet(L_EA);
+  storeRegFromLocal(REG_ESP, L_EA);
+  localGet(L_N);
+  i32Const(k + 1);
+  byte(OP_I32_ADD);
+  localSet(L_N);
+  i32Const(EIP_ADDR);
+  localGet(L_SRC);
+  memOp(OP_I32_STORE, 2);
+  br(depth + 1);
+  return T_END;
 }
 
 /** Compute RES without recording flags (the write may still fault). */
@@ -939,11 +1151,15 @@ function translate0F(op: u32): u32 {
     const signed = op >= 0xbe;
     if (mIsReg) {
       if (word) {
-        i32Const(regAddr(mRm));
-        memOp(signed ? OP_I32_LOAD16_S : OP_I32_LOAD16_U, 1);
+        loadReg(mRm);
+        if (signed) byte(OP_I32_EXTEND16_S);
+        else {
+          i32Const(0xffff);
+          byte(OP_I32_AND);
+        }
       } else {
-        i32Const(reg8Addr(mRm));
-        memOp(signed ? OP_I32_LOAD8_S : OP_I32_LOAD8_U, 0);
+        loadReg8(mRm);
+        if (signed) byte(OP_I32_EXTEND8_S);
       }
       localSet(L_SRC);
     } else {
@@ -983,47 +1199,43 @@ function translate0F(op: u32): u32 {
       cur = afterOpcode;
       return interpretInline(op, true);
     }
-    i32Const(reg8Addr(mRm));
+    storeReg8Begin(mRm);
     emitCondition(op & 0xf);
-    memOp(OP_I32_STORE8, 0);
+    storeReg8End(mRm);
     return T_OK;
   }
   return interpretInline(op, true);
 }
 
-// ---------- the block and its module ----------
+// ---------- the region and its module ----------
 
 let startAddr: u32 = 0;
-/** Instructions of the block just translated (the budget one pass may need). */
+/** Instructions of the region's entry block (the budget one pass may need). */
 export let blockLength: u32 = 0;
 /** Bytes of the module just built at JIT_MODULE. */
 export let moduleLength: u32 = 0;
 
+/** EIP of region block `i`. */
+export function regionEip(i: u32): u32 {
+  return load<u32>(regionEips + (i << 2));
+}
+/** Instructions region block `i` may run in one pass (the budget it needs); 0: not translatable. */
+export function regionLength(i: u32): u32 {
+  return load<u32>(regionLens + (i << 2));
+}
+
 /**
- * Translate the block at wasm address `addr` (EIP `eip`), whose code bytes
- * may extend to wasm address `lastByte`. `stackIs32`: SS.B; `user`: CPL 3. Returns false
- * when not even the first instruction can be translated.
+ * Emit region block `i` (EIP regionEip(i)); returns its pass length (0 when
+ * not even its first instruction translates). Its code always ends in a branch.
  */
-export function translateBlock(addr: u32, lastByte: u32, eip: u32, stackIs32: bool, user: bool): bool {
-  startAddr = addr;
-  startEip = eip;
-  cur = addr;
-  last = lastByte;
-  stack32 = stackIs32;
-  userMode = user;
+function translateBody(i: u32): u32 {
+  const eip = load<u32>(regionEips + (i << 2));
+  cur = startAddr + (eip - startEip);
+  curBlock = i;
   flagsOp = LAZY_NONE;
-  loopUsed = false;
-  depth = 0;
   k = 0;
-  encStart(JIT_BODY, JIT_BODY_SIZE);
-  // locals: one group of EXTRA_LOCALS i32
-  uleb(1);
-  uleb(EXTRA_LOCALS);
-  byte(TYPE_I32);
-  blockStart(OP_BLOCK);
-  blockStart(OP_LOOP);
-  let ended = false;
   interpreted = 0;
+  let ended = false;
   while (k + interpreted < MAX_BLOCK_INSTRUCTIONS - 1) {
     const mark = encPos();
     const at = cur;
@@ -1046,33 +1258,122 @@ export function translateBlock(addr: u32, lastByte: u32, eip: u32, stackIs32: bo
       break;
     }
   }
-  if (k == 0) return false;
   const inline = interpreted;
-  if (!ended) {
-    const nextEip = startEip + (cur - startAddr);
-    if (cur <= last && k < MAX_BLOCK_INSTRUCTIONS) {
-      // The interpreter runs the instruction the translator does not know (and counts it).
-      emitPending();
-      i32Const(nextEip);
-      call(FN_INTERP);
-      byte(OP_DROP);
-      localGet(L_N);
-      i32Const(k);
-      byte(OP_I32_ADD);
-      localSet(L_N);
-      br(1);
-      blockLength = k + inline + 1;
-    } else {
-      emitExit(nextEip, k);
-      blockLength = k + inline;
-    }
-  } else {
-    blockLength = k + inline;
+  if (k == 0) return 0;
+  if (ended) return k + inline;
+  const nextEip = startEip + (cur - startAddr);
+  if (k > 0 && cur <= last && k + inline < MAX_BLOCK_INSTRUCTIONS - 1) {
+    // The interpreter runs the instruction the translator does not know (and counts it).
+    emitPending();
+    emitInterpCall(nextEip);
+    byte(OP_DROP);
+    localGet(L_N);
+    i32Const(k);
+    byte(OP_I32_ADD);
+    localSet(L_N);
+    br(depth + 1);
+    return k + inline + 1;
   }
-  byte(OP_END); // loop
-  byte(OP_END); // block
+  // The instruction limit (or the window's end): go on at the next block.
+  addTarget(nextEip, true);
+  const j = regionIndexOf(nextEip);
+  if (k > 0 && j >= 0) emitRegionJump(<u32>j, nextEip, k);
+  else emitExit(nextEip, k);
+  return k + inline;
+}
+
+/**
+ * Translate the region whose hot entry is at wasm address `addr` (EIP
+ * `eip`): the blocks reachable from it through static jump targets and
+ * fall-through inside the fetch window [`windowStart`, + `windowSpan`] (CS
+ * offsets: one page), whose code bytes may extend to wasm address
+ * `lastByte`. `stackIs32`: SS.B; `user`: CPL 3. Returns false when not even
+ * the entry's first instruction can be translated.
+ *
+ * The function (budget, entry index) -> completed instructions:
+ *
+ *   block $exit
+ *     loop $dispatch
+ *       block $b(n-1) ... block $b0
+ *         local.get $idx  br_table $b0 ... $b(n-1)
+ *       end  code of block 0
+ *       end  code of block 1 ...
+ *     end
+ *   end
+ *   local.get $n
+ *
+ * A jump to a later block is a br to its label; to an earlier one (or
+ * itself) it sets $idx and goes round $dispatch; other exits store EIP and
+ * leave through $exit. Blocks may overlap (a target inside another block
+ * starts a block of its own).
+ */
+export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: bool, user: bool, windowStart: u32, windowSpan: u32): bool {
+  startAddr = addr;
+  startEip = eip;
+  last = lastByte;
+  stack32 = stackIs32;
+  userMode = user;
+  winStart = windowStart;
+  winSpan = windowSpan;
+  // Pass 1: discover the blocks (the code emitted is thrown away).
+  store<u32>(regionEips, eip);
+  regionCount = 1;
+  discovering = true;
+  regsWritten = 0;
+  regsWrittenAll = 0xff;
+  let size: u32 = 0;
+  for (let i: u32 = 0; i < regionCount; i++) {
+    encStart(JIT_BODY, JIT_BODY_SIZE);
+    depth = 0;
+    regionBase = 0;
+    const len = translateBody(i);
+    // + 1: a block may hand one more instruction to the interpreter as it leaves (emitInterpretAndLeave).
+    store<u32>(regionLens + (i << 2), len == 0 ? 0 : len + 1);
+    if (i == 0 && len == 0) return false;
+    size += encPos() - JIT_BODY;
+    if (i > 0 && size > REGION_BODY_BUDGET) {
+      // The function would not fit the buffer: the region ends before this block.
+      regionCount = i;
+      break;
+    }
+  }
+  discovering = false;
+  regsWrittenAll = regsWritten;
+  // Pass 2: the function.
+  const n = regionCount;
+  encStart(JIT_BODY, JIT_BODY_SIZE);
+  uleb(1);
+  uleb(EXTRA_LOCALS);
+  byte(TYPE_I32);
+  syncRegsIn();
+  blockStart(OP_BLOCK); // $exit
+  blockStart(OP_LOOP); // $dispatch
+  if (n > 1) {
+    for (let i: u32 = 0; i < n; i++) blockStart(OP_BLOCK);
+    localGet(L_IDX);
+    byte(OP_BR_TABLE);
+    uleb(n);
+    for (let i: u32 = 0; i < n; i++) uleb(i);
+    uleb(0);
+    byte(OP_END); // $b0
+  }
+  for (let i: u32 = 0; i < n; i++) {
+    regionBase = n - 1 - i;
+    depth = regionBase;
+    if (load<u32>(regionLens + (i << 2)) == 0) {
+      // Never entered (no cache entry, no jump to it): leave at once.
+      emitExit(load<u32>(regionEips + (i << 2)), 0);
+    } else {
+      translateBody(i);
+    }
+    if (i + 1 < n) byte(OP_END); // $b(i+1)
+  }
+  byte(OP_END); // $dispatch
+  byte(OP_END); // $exit
+  syncRegsOut(regsWrittenAll);
   localGet(L_N);
   byte(OP_END); // function
+  blockLength = load<u32>(regionLens);
   if (encOverflow()) return false;
   const bodyLen = encPos() - JIT_BODY;
   buildModule(bodyLen);
@@ -1131,14 +1432,15 @@ function buildModule(bodyLen: u32): void {
   byte(0x00);
   byte(0x00);
   byte(0x00);
-  // types: 0 (i32)->i32, 1 (i32,i32,i32)->i32, 2 (i32×4)->i32, 3 ()->i32
+  // types: 0 (i32)->i32, 1 (i32,i32,i32)->i32, 2 (i32×4)->i32, 3 ()->i32, 4 (i32,i32)->i32
   byte(SECTION_TYPE);
-  uleb(1 + 5 + 7 + 8 + 4); // count, then 4 + params bytes per type
-  uleb(4);
+  uleb(1 + 5 + 7 + 8 + 4 + 6); // count, then 4 + params bytes per type
+  uleb(5);
   funcType(1);
   funcType(3);
   funcType(4);
   funcType(0);
+  funcType(2);
   // imports
   const memImport: u32 = 4 + 4 + 1 + 1 + ulebSize(1) + ulebSize(MEMORY_MAX_PAGES);
   const fnImport: u32 = 4 + 3 + 1 + 1; // "env" + 2-char name + kind + type index
@@ -1156,11 +1458,11 @@ function buildModule(bodyLen: u32): void {
   importFn(NAME_CC, 0);
   importFn(NAME_CF, 3);
   importFn(NAME_IN, 0);
-  // function 5: type 0
+  // function 5: type 4 (budget, entry block) -> instructions completed
   byte(SECTION_FUNCTION);
   uleb(2);
   uleb(1);
-  uleb(0);
+  uleb(4);
   // export "f"
   byte(SECTION_EXPORT);
   uleb(1 + 2 + 1 + ulebSize(FN_BLOCK));

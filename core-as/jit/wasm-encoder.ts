@@ -11,6 +11,7 @@ export const OP_ELSE: u32 = 0x05;
 export const OP_END: u32 = 0x0b;
 export const OP_BR: u32 = 0x0c;
 export const OP_BR_IF: u32 = 0x0d;
+export const OP_BR_TABLE: u32 = 0x0e;
 export const OP_CALL: u32 = 0x10;
 export const OP_DROP: u32 = 0x1a;
 export const OP_SELECT: u32 = 0x1b;

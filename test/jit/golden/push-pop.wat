@@ -3,39 +3,62 @@
   (type (;1;) (func (param i32 i32 i32) (result i32)))
   (type (;2;) (func (param i32 i32 i32 i32) (result i32)))
   (type (;3;) (func (result i32)))
+  (type (;4;) (func (param i32 i32) (result i32)))
   (import "env" "mem" (memory (;0;) 1 65536 shared))
   (import "env" "rd" (func (;0;) (type 1)))
   (import "env" "wr" (func (;1;) (type 2)))
   (import "env" "cc" (func (;2;) (type 0)))
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
-  (func (;5;) (type 0) (param i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32)
+  (func (;5;) (type 4) (param i32 i32) (result i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+    i32.const 65536
+    i32.load
+    local.set 10
+    i32.const 65544
+    i32.load
+    local.set 11
+    i32.const 65552
+    i32.load
+    local.set 12
+    i32.const 65560
+    i32.load
+    local.set 13
+    i32.const 65568
+    i32.load
+    local.set 14
+    i32.const 65576
+    i32.load
+    local.set 15
+    i32.const 65584
+    i32.load
+    local.set 16
+    i32.const 65592
+    i32.load
+    local.set 17
     block  ;; label = @1
       loop  ;; label = @2
-        i32.const 65536
-        i32.load
-        local.set 4
-        i32.const 65568
-        i32.load
+        local.get 10
+        local.set 5
+        local.get 14
         i32.const 4
         i32.sub
-        local.set 2
+        local.set 3
         block  ;; label = @3
           block  ;; label = @4
-            local.get 2
+            local.get 3
             i32.const 65872
             i32.load
             i32.lt_u
             br_if 0 (;@4;)
-            local.get 2
+            local.get 3
             i32.const 65876
             i32.load
             i32.gt_u
             br_if 0 (;@4;)
             i32.const 65876
             i32.load
-            local.get 2
+            local.get 3
             i32.sub
             i32.const 3
             i32.lt_u
@@ -49,13 +72,13 @@
             br_if 0 (;@4;)
             i32.const 65860
             i32.load
-            local.get 2
+            local.get 3
             i32.add
-            local.tee 7
+            local.tee 8
             i32.const 3
             i32.and
             br_if 0 (;@4;)
-            local.get 7
+            local.get 8
             i32.const 12
             i32.shr_u
             i32.const 2
@@ -63,86 +86,83 @@
             i32.const 1048576
             i32.add
             i32.load
-            local.tee 8
+            local.tee 9
             i32.const 169
             i32.and
             i32.const 1
             i32.ne
             br_if 0 (;@4;)
-            local.get 7
             local.get 8
+            local.get 9
             i32.const -4096
             i32.and
             i32.add
-            local.set 7
-            local.get 7
-            local.get 4
+            local.set 8
+            local.get 8
+            local.get 5
             i32.store
             i32.const 0
-            local.set 6
+            local.set 7
             br 1 (;@3;)
           end
           i32.const 7077892
-          local.get 1
+          local.get 2
           i32.const 0
           i32.add
           i32.store
           i32.const 2
-          local.get 2
-          local.get 4
+          local.get 3
+          local.get 5
           i32.const 32
           call 1
-          local.tee 6
+          local.tee 7
           i32.const 1
           i32.eq
           if  ;; label = @4
-            local.get 1
+            local.get 2
             i32.const 0
             i32.add
-            local.set 1
+            local.set 2
             i32.const 65664
             i32.const 4097
             i32.store
             br 3 (;@1;)
           end
         end
-        i32.const 65568
-        local.get 2
-        i32.store
-        local.get 6
+        local.get 3
+        local.set 14
+        local.get 7
         if  ;; label = @3
-          local.get 1
+          local.get 2
           i32.const 1
           i32.add
-          local.set 1
+          local.set 2
           i32.const 65664
           i32.const 4098
           i32.store
           br 2 (;@1;)
         end
-        i32.const 65560
-        i32.load
-        local.set 4
-        i32.const 65568
-        i32.load
+        local.get 13
+        local.set 5
+        local.get 14
         i32.const 4
         i32.sub
-        local.set 2
+        local.set 3
         block  ;; label = @3
           block  ;; label = @4
-            local.get 2
+            local.get 3
             i32.const 65872
             i32.load
             i32.lt_u
             br_if 0 (;@4;)
-            local.get 2
+            local.get 3
             i32.const 65876
             i32.load
             i32.gt_u
             br_if 0 (;@4;)
             i32.const 65876
             i32.load
-            local.get 2
+            local.get 3
             i32.sub
             i32.const 3
             i32.lt_u
@@ -156,13 +176,13 @@
             br_if 0 (;@4;)
             i32.const 65860
             i32.load
-            local.get 2
+            local.get 3
             i32.add
-            local.tee 7
+            local.tee 8
             i32.const 3
             i32.and
             br_if 0 (;@4;)
-            local.get 7
+            local.get 8
             i32.const 12
             i32.shr_u
             i32.const 2
@@ -170,85 +190,83 @@
             i32.const 1048576
             i32.add
             i32.load
-            local.tee 8
+            local.tee 9
             i32.const 169
             i32.and
             i32.const 1
             i32.ne
             br_if 0 (;@4;)
-            local.get 7
             local.get 8
+            local.get 9
             i32.const -4096
             i32.and
             i32.add
-            local.set 7
-            local.get 7
-            local.get 4
+            local.set 8
+            local.get 8
+            local.get 5
             i32.store
             i32.const 0
-            local.set 6
+            local.set 7
             br 1 (;@3;)
           end
           i32.const 7077892
-          local.get 1
+          local.get 2
           i32.const 1
           i32.add
           i32.store
           i32.const 2
-          local.get 2
-          local.get 4
+          local.get 3
+          local.get 5
           i32.const 32
           call 1
-          local.tee 6
+          local.tee 7
           i32.const 1
           i32.eq
           if  ;; label = @4
-            local.get 1
+            local.get 2
             i32.const 1
             i32.add
-            local.set 1
+            local.set 2
             i32.const 65664
             i32.const 4098
             i32.store
             br 3 (;@1;)
           end
         end
-        i32.const 65568
-        local.get 2
-        i32.store
-        local.get 6
+        local.get 3
+        local.set 14
+        local.get 7
         if  ;; label = @3
-          local.get 1
+          local.get 2
           i32.const 2
           i32.add
-          local.set 1
+          local.set 2
           i32.const 65664
           i32.const 4099
           i32.store
           br 2 (;@1;)
         end
         i32.const 5
-        local.set 4
-        i32.const 65568
-        i32.load
+        local.set 5
+        local.get 14
         i32.const 4
         i32.sub
-        local.set 2
+        local.set 3
         block  ;; label = @3
           block  ;; label = @4
-            local.get 2
+            local.get 3
             i32.const 65872
             i32.load
             i32.lt_u
             br_if 0 (;@4;)
-            local.get 2
+            local.get 3
             i32.const 65876
             i32.load
             i32.gt_u
             br_if 0 (;@4;)
             i32.const 65876
             i32.load
-            local.get 2
+            local.get 3
             i32.sub
             i32.const 3
             i32.lt_u
@@ -262,13 +280,13 @@
             br_if 0 (;@4;)
             i32.const 65860
             i32.load
-            local.get 2
+            local.get 3
             i32.add
-            local.tee 7
+            local.tee 8
             i32.const 3
             i32.and
             br_if 0 (;@4;)
-            local.get 7
+            local.get 8
             i32.const 12
             i32.shr_u
             i32.const 2
@@ -276,85 +294,83 @@
             i32.const 1048576
             i32.add
             i32.load
-            local.tee 8
+            local.tee 9
             i32.const 169
             i32.and
             i32.const 1
             i32.ne
             br_if 0 (;@4;)
-            local.get 7
             local.get 8
+            local.get 9
             i32.const -4096
             i32.and
             i32.add
-            local.set 7
-            local.get 7
-            local.get 4
+            local.set 8
+            local.get 8
+            local.get 5
             i32.store
             i32.const 0
-            local.set 6
+            local.set 7
             br 1 (;@3;)
           end
           i32.const 7077892
-          local.get 1
+          local.get 2
           i32.const 2
           i32.add
           i32.store
           i32.const 2
-          local.get 2
-          local.get 4
+          local.get 3
+          local.get 5
           i32.const 32
           call 1
-          local.tee 6
+          local.tee 7
           i32.const 1
           i32.eq
           if  ;; label = @4
-            local.get 1
+            local.get 2
             i32.const 2
             i32.add
-            local.set 1
+            local.set 2
             i32.const 65664
             i32.const 4099
             i32.store
             br 3 (;@1;)
           end
         end
-        i32.const 65568
-        local.get 2
-        i32.store
-        local.get 6
+        local.get 3
+        local.set 14
+        local.get 7
         if  ;; label = @3
-          local.get 1
+          local.get 2
           i32.const 3
           i32.add
-          local.set 1
+          local.set 2
           i32.const 65664
           i32.const 4101
           i32.store
           br 2 (;@1;)
         end
         i32.const 4660
-        local.set 4
-        i32.const 65568
-        i32.load
+        local.set 5
+        local.get 14
         i32.const 4
         i32.sub
-        local.set 2
+        local.set 3
         block  ;; label = @3
           block  ;; label = @4
-            local.get 2
+            local.get 3
             i32.const 65872
             i32.load
             i32.lt_u
             br_if 0 (;@4;)
-            local.get 2
+            local.get 3
             i32.const 65876
             i32.load
             i32.gt_u
             br_if 0 (;@4;)
             i32.const 65876
             i32.load
-            local.get 2
+            local.get 3
             i32.sub
             i32.const 3
             i32.lt_u
@@ -368,13 +384,13 @@
             br_if 0 (;@4;)
             i32.const 65860
             i32.load
-            local.get 2
+            local.get 3
             i32.add
-            local.tee 7
+            local.tee 8
             i32.const 3
             i32.and
             br_if 0 (;@4;)
-            local.get 7
+            local.get 8
             i32.const 12
             i32.shr_u
             i32.const 2
@@ -382,81 +398,79 @@
             i32.const 1048576
             i32.add
             i32.load
-            local.tee 8
+            local.tee 9
             i32.const 169
             i32.and
             i32.const 1
             i32.ne
             br_if 0 (;@4;)
-            local.get 7
             local.get 8
+            local.get 9
             i32.const -4096
             i32.and
             i32.add
-            local.set 7
-            local.get 7
-            local.get 4
+            local.set 8
+            local.get 8
+            local.get 5
             i32.store
             i32.const 0
-            local.set 6
+            local.set 7
             br 1 (;@3;)
           end
           i32.const 7077892
-          local.get 1
+          local.get 2
           i32.const 3
           i32.add
           i32.store
           i32.const 2
-          local.get 2
-          local.get 4
+          local.get 3
+          local.get 5
           i32.const 32
           call 1
-          local.tee 6
+          local.tee 7
           i32.const 1
           i32.eq
           if  ;; label = @4
-            local.get 1
+            local.get 2
             i32.const 3
             i32.add
-            local.set 1
+            local.set 2
             i32.const 65664
             i32.const 4101
             i32.store
             br 3 (;@1;)
           end
         end
-        i32.const 65568
-        local.get 2
-        i32.store
-        local.get 6
+        local.get 3
+        local.set 14
+        local.get 7
         if  ;; label = @3
-          local.get 1
+          local.get 2
           i32.const 4
           i32.add
-          local.set 1
+          local.set 2
           i32.const 65664
           i32.const 4106
           i32.store
           br 2 (;@1;)
         end
-        i32.const 65568
-        i32.load
-        local.set 2
+        local.get 14
+        local.set 3
         block  ;; label = @3
           block  ;; label = @4
-            local.get 2
+            local.get 3
             i32.const 65872
             i32.load
             i32.lt_u
             br_if 0 (;@4;)
-            local.get 2
+            local.get 3
             i32.const 65876
             i32.load
             i32.gt_u
             br_if 0 (;@4;)
             i32.const 65876
             i32.load
-            local.get 2
+            local.get 3
             i32.sub
             i32.const 3
             i32.lt_u
@@ -470,13 +484,13 @@
             br_if 0 (;@4;)
             i32.const 65860
             i32.load
-            local.get 2
+            local.get 3
             i32.add
-            local.tee 7
+            local.tee 8
             i32.const 3
             i32.and
             br_if 0 (;@4;)
-            local.get 7
+            local.get 8
             i32.const 12
             i32.shr_u
             i32.const 2
@@ -484,72 +498,71 @@
             i32.const 1048576
             i32.add
             i32.load
-            local.tee 8
+            local.tee 9
             i32.const 33
             i32.and
             i32.const 1
             i32.ne
             br_if 0 (;@4;)
-            local.get 7
             local.get 8
+            local.get 9
             i32.const -4096
             i32.and
             i32.add
-            local.set 7
-            local.get 7
+            local.set 8
+            local.get 8
             i32.load
-            local.set 4
+            local.set 5
             br 1 (;@3;)
           end
           i32.const 7077892
-          local.get 1
+          local.get 2
           i32.const 4
           i32.add
           i32.store
           i32.const 2
-          local.get 2
+          local.get 3
           i32.const 32
           call 0
-          local.set 4
+          local.set 5
           i32.const 7077888
           i32.load
           if  ;; label = @4
-            local.get 1
+            local.get 2
             i32.const 4
             i32.add
-            local.set 1
+            local.set 2
             i32.const 65664
             i32.const 4106
             i32.store
             br 3 (;@1;)
           end
         end
-        i32.const 65568
-        local.get 2
+        local.get 3
         i32.const 4
         i32.add
-        i32.store
-        i32.const 65544
-        local.get 4
-        i32.store
-        i32.const 65568
-        i32.load
-        local.set 2
+        local.set 3
+        local.get 3
+        local.set 14
+        local.get 5
+        local.set 11
+        local.get 14
+        local.set 3
         block  ;; label = @3
           block  ;; label = @4
-            local.get 2
+            local.get 3
             i32.const 65872
             i32.load
             i32.lt_u
             br_if 0 (;@4;)
-            local.get 2
+            local.get 3
             i32.const 65876
             i32.load
             i32.gt_u
             br_if 0 (;@4;)
             i32.const 65876
             i32.load
-            local.get 2
+            local.get 3
             i32.sub
             i32.const 3
             i32.lt_u
@@ -563,13 +576,13 @@
             br_if 0 (;@4;)
             i32.const 65860
             i32.load
-            local.get 2
+            local.get 3
             i32.add
-            local.tee 7
+            local.tee 8
             i32.const 3
             i32.and
             br_if 0 (;@4;)
-            local.get 7
+            local.get 8
             i32.const 12
             i32.shr_u
             i32.const 2
@@ -577,72 +590,71 @@
             i32.const 1048576
             i32.add
             i32.load
-            local.tee 8
+            local.tee 9
             i32.const 33
             i32.and
             i32.const 1
             i32.ne
             br_if 0 (;@4;)
-            local.get 7
             local.get 8
+            local.get 9
             i32.const -4096
             i32.and
             i32.add
-            local.set 7
-            local.get 7
+            local.set 8
+            local.get 8
             i32.load
-            local.set 4
+            local.set 5
             br 1 (;@3;)
           end
           i32.const 7077892
-          local.get 1
+          local.get 2
           i32.const 5
           i32.add
           i32.store
           i32.const 2
-          local.get 2
+          local.get 3
           i32.const 32
           call 0
-          local.set 4
+          local.set 5
           i32.const 7077888
           i32.load
           if  ;; label = @4
-            local.get 1
+            local.get 2
             i32.const 5
             i32.add
-            local.set 1
+            local.set 2
             i32.const 65664
             i32.const 4107
             i32.store
             br 3 (;@1;)
           end
         end
-        i32.const 65568
-        local.get 2
+        local.get 3
         i32.const 4
         i32.add
-        i32.store
-        i32.const 65552
-        local.get 4
-        i32.store
-        i32.const 65568
-        i32.load
-        local.set 2
+        local.set 3
+        local.get 3
+        local.set 14
+        local.get 5
+        local.set 12
+        local.get 14
+        local.set 3
         block  ;; label = @3
           block  ;; label = @4
-            local.get 2
+            local.get 3
             i32.const 65872
             i32.load
             i32.lt_u
             br_if 0 (;@4;)
-            local.get 2
+            local.get 3
             i32.const 65876
             i32.load
             i32.gt_u
             br_if 0 (;@4;)
             i32.const 65876
             i32.load
-            local.get 2
+            local.get 3
             i32.sub
             i32.const 3
             i32.lt_u
@@ -656,13 +668,13 @@
             br_if 0 (;@4;)
             i32.const 65860
             i32.load
-            local.get 2
+            local.get 3
             i32.add
-            local.tee 7
+            local.tee 8
             i32.const 3
             i32.and
             br_if 0 (;@4;)
-            local.get 7
+            local.get 8
             i32.const 12
             i32.shr_u
             i32.const 2
@@ -670,72 +682,71 @@
             i32.const 1048576
             i32.add
             i32.load
-            local.tee 8
+            local.tee 9
             i32.const 33
             i32.and
             i32.const 1
             i32.ne
             br_if 0 (;@4;)
-            local.get 7
             local.get 8
+            local.get 9
             i32.const -4096
             i32.and
             i32.add
-            local.set 7
-            local.get 7
+            local.set 8
+            local.get 8
             i32.load
-            local.set 4
+            local.set 5
             br 1 (;@3;)
           end
           i32.const 7077892
-          local.get 1
+          local.get 2
           i32.const 6
           i32.add
           i32.store
           i32.const 2
-          local.get 2
+          local.get 3
           i32.const 32
           call 0
-          local.set 4
+          local.set 5
           i32.const 7077888
           i32.load
           if  ;; label = @4
-            local.get 1
+            local.get 2
             i32.const 6
             i32.add
-            local.set 1
+            local.set 2
             i32.const 65664
             i32.const 4108
             i32.store
             br 3 (;@1;)
           end
         end
-        i32.const 65568
-        local.get 2
+        local.get 3
         i32.const 4
         i32.add
-        i32.store
-        i32.const 65560
-        local.get 4
-        i32.store
-        i32.const 65568
-        i32.load
-        local.set 2
+        local.set 3
+        local.get 3
+        local.set 14
+        local.get 5
+        local.set 13
+        local.get 14
+        local.set 3
         block  ;; label = @3
           block  ;; label = @4
-            local.get 2
+            local.get 3
             i32.const 65872
             i32.load
             i32.lt_u
             br_if 0 (;@4;)
-            local.get 2
+            local.get 3
             i32.const 65876
             i32.load
             i32.gt_u
             br_if 0 (;@4;)
             i32.const 65876
             i32.load
-            local.get 2
+            local.get 3
             i32.sub
             i32.const 3
             i32.lt_u
@@ -749,13 +760,13 @@
             br_if 0 (;@4;)
             i32.const 65860
             i32.load
-            local.get 2
+            local.get 3
             i32.add
-            local.tee 7
+            local.tee 8
             i32.const 3
             i32.and
             br_if 0 (;@4;)
-            local.get 7
+            local.get 8
             i32.const 12
             i32.shr_u
             i32.const 2
@@ -763,68 +774,122 @@
             i32.const 1048576
             i32.add
             i32.load
-            local.tee 8
+            local.tee 9
             i32.const 33
             i32.and
             i32.const 1
             i32.ne
             br_if 0 (;@4;)
-            local.get 7
             local.get 8
+            local.get 9
             i32.const -4096
             i32.and
             i32.add
-            local.set 7
-            local.get 7
+            local.set 8
+            local.get 8
             i32.load
-            local.set 4
+            local.set 5
             br 1 (;@3;)
           end
           i32.const 7077892
-          local.get 1
+          local.get 2
           i32.const 7
           i32.add
           i32.store
           i32.const 2
-          local.get 2
+          local.get 3
           i32.const 32
           call 0
-          local.set 4
+          local.set 5
           i32.const 7077888
           i32.load
           if  ;; label = @4
-            local.get 1
+            local.get 2
             i32.const 7
             i32.add
-            local.set 1
+            local.set 2
             i32.const 65664
             i32.const 4109
             i32.store
             br 3 (;@1;)
           end
         end
-        i32.const 65568
-        local.get 2
+        local.get 3
         i32.const 4
+        i32.add
+        local.set 3
+        local.get 3
+        local.set 14
+        local.get 5
+        local.set 10
+        i32.const 7077892
+        local.get 2
+        i32.const 8
         i32.add
         i32.store
         i32.const 65536
-        local.get 4
+        local.get 10
         i32.store
-        i32.const 7077892
-        local.get 1
-        i32.const 8
-        i32.add
+        i32.const 65544
+        local.get 11
+        i32.store
+        i32.const 65552
+        local.get 12
+        i32.store
+        i32.const 65560
+        local.get 13
+        i32.store
+        i32.const 65568
+        local.get 14
         i32.store
         i32.const 4110
         call 4
+        i32.const 65536
+        i32.load
+        local.set 10
+        i32.const 65544
+        i32.load
+        local.set 11
+        i32.const 65552
+        i32.load
+        local.set 12
+        i32.const 65560
+        i32.load
+        local.set 13
+        i32.const 65568
+        i32.load
+        local.set 14
+        i32.const 65576
+        i32.load
+        local.set 15
+        i32.const 65584
+        i32.load
+        local.set 16
+        i32.const 65592
+        i32.load
+        local.set 17
         drop
-        local.get 1
+        local.get 2
         i32.const 8
         i32.add
-        local.set 1
+        local.set 2
         br 1 (;@1;)
       end
     end
-    local.get 1)
+    i32.const 65536
+    local.get 10
+    i32.store
+    i32.const 65544
+    local.get 11
+    i32.store
+    i32.const 65552
+    local.get 12
+    i32.store
+    i32.const 65560
+    local.get 13
+    i32.store
+    i32.const 65568
+    local.get 14
+    i32.store
+    local.get 2)
   (export "f" (func 5)))

@@ -1,0 +1,273 @@
+// Regions: several basic blocks compiled into one module (jit/translate.ts
+// translateRegion), with jumps between them as Wasm branches and the guest
+// registers in Wasm locals. Each program runs on both engines; the JIT must
+// give the interpreter's registers, EIP and instruction count, and the
+// counters must show that the blocks really ran together in one module:
+// an interrupt arriving in a multi-block loop, a fault in a block that was
+// not the entry (SDM Vol. 3A §6.5: state as before the faulting instruction),
+// a store into another block of the running region, and a far jump to a
+// 16-bit code segment in the middle of a region (the region must be left).
+
+import { describe, it, expect } from 'vitest';
+import { createCore, type Core, type Engine, type RegName } from '../../host/core.js';
+import { readStat } from '../../host/stats.js';
+import * as L from '../../host/generated/cpu-layout.js';
+
+const CODE = 0x1000;
+const STACK = 0x8000;
+const REGS: RegName[] = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eip', 'eflags'];
+
+interface Outcome {
+  regs: Record<string, number>;
+  instructions: number;
+  reason: string;
+  vector?: number;
+  jitInstructions: number;
+  compiles: number;
+  blocks: number;
+  blockRuns: number;
+}
+
+const u32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+
+async function runOn(engine: Engine, setup: (core: Core) => void, max: number, threshold: number): Promise<Outcome> {
+  const core = await createCore({ memoryMiB: 4, engine, jitThreshold: threshold });
+  core.setupFlat32({ cpl: 0 });
+  core.setReg('esp', STACK);
+  setup(core);
+  const r = core.run(max, { stopOnException: true });
+  const regs: Record<string, number> = {};
+  for (const n of REGS) regs[n] = core.getReg(n);
+  return {
+    regs,
+    instructions: r.instructions,
+    reason: r.reason,
+    vector: r.vector,
+    jitInstructions: readStat(core.memory, 'jit_instructions'),
+    compiles: readStat(core.memory, 'jit_compiles'),
+    blocks: readStat(core.memory, 'jit_blocks'),
+    blockRuns: readStat(core.memory, 'jit_block_runs'),
+  };
+}
+
+/**
+ * Both engines; the same architectural result. `threshold`: entries before
+ * compiling (a forward jump target joins a region only once it has run).
+ */
+async function both(setup: (core: Core) => void, max = 100_000, threshold = 1): Promise<{ jit: Outcome; interp: Outcome }> {
+  const interp = await runOn('interp', setup, max, threshold);
+  const jit = await runOn('jit', setup, max, threshold);
+  expect(jit.regs).toEqual(interp.regs);
+  expect(jit.instructions).toBe(interp.instructions);
+  expect(jit.reason).toBe(interp.reason);
+  expect(jit.vector).toBe(interp.vector);
+  expect(jit.jitInstructions).toBeGreaterThan(0);
+  return { jit, interp };
+}
+
+/** GDT: 0x08 flat 32-bit code, 0x10 flat data, 0x18 16-bit code (base 0, limit 0xffff). */
+function loadGdt(c: Core): void {
+  const gdt = 0x5000;
+  const descriptors = [
+    [0, 0],
+    [0x0000ffff, 0x00cf9a00],
+    [0x0000ffff, 0x00cf9200],
+    [0x0000ffff, 0x00009a00],
+  ];
+  const dv = new DataView(new ArrayBuffer(descriptors.length * 8));
+  descriptors.forEach(([lo, hi], i) => {
+    dv.setUint32(i * 8, lo, true);
+    dv.setUint32(i * 8 + 4, hi, true);
+  });
+  c.writePhys(gdt, new Uint8Array(dv.buffer));
+  c.setState(L.OFF_GDTR_BASE, gdt);
+  c.setState(L.OFF_GDTR_LIMIT, descriptors.length * 8 - 1);
+}
+
+describe('JIT regions', () => {
+  it('takes a timer interrupt that arrives in a loop of several blocks compiled into one module', async () => {
+    // IDT vector 0x20 → handler: mov edx, eax; hlt. PIT channel 0 count 1000 on IRQ0.
+    // The first NOP is interpreted; then L: inc eax; test eax, 1; jz S; inc ebx; S: jmp L
+    const idt = 0x3000;
+    const handler = 0x4000;
+    // L: 40 inc eax; a9 01 00 00 00 test eax, 1; 74 01 jz S; 43 inc ebx; S: eb f5 jmp L
+    const code = [0x90, 0x40, 0xa9, ...u32(1), 0x74, 0x01, 0x43, 0xeb, 0x100 - 11];
+    const setup = (c: Core): void => {
+      loadGdt(c);
+      const gate = new DataView(new ArrayBuffer(8));
+      gate.setUint16(0, handler & 0xffff, true);
+      gate.setUint16(2, 0x08, true);
+      gate.setUint16(4, 0x8e00, true);
+      gate.setUint16(6, handler >>> 16, true);
+      c.writePhys(idt + 0x20 * 8, new Uint8Array(gate.buffer));
+      c.setState(L.OFF_IDTR_BASE, idt);
+      c.setState(L.OFF_IDTR_LIMIT, 0x7ff);
+      c.writePhys(handler, Uint8Array.from([0x89, 0xc2, 0xf4]));
+      c.writePhys(CODE, Uint8Array.from(code));
+      const out = (port: number, v: number): void => c.exports.portWrite(port, v, 1);
+      out(0x20, 0x11);
+      out(0x21, 0x20);
+      out(0x21, 0x04);
+      out(0x21, 0x01);
+      out(0x21, 0xfe);
+      out(0x43, 0x34);
+      out(0x40, 1000 & 0xff);
+      out(0x40, 1000 >> 8);
+      c.setReg('eip', CODE);
+      c.setReg('eflags', 0x202);
+    };
+    // S, a forward target, has run by the time L is compiled (5 entries).
+    const { jit } = await both(setup, 1_000_000, 5);
+    expect(jit.regs.edx).toBeGreaterThan(100);
+    expect(jit.regs.eip).toBe(handler + 3);
+    // One module holding both blocks (L and S), run many instructions per entry.
+    expect(jit.blocks).toBeGreaterThan(jit.compiles);
+    expect(jit.jitInstructions).toBeGreaterThan(jit.blockRuns * 20);
+  });
+
+  it('leaves precise state after a fault in a block that is not the region entry', async () => {
+    // NOP; mov ecx, 5; L: add eax, 1; dec ecx; jnz L; mov edx, [0x2000] (beyond the DS limit); hlt
+    const l = CODE + 6;
+    const code = [0x90, 0xb9, ...u32(5), 0x83, 0xc0, 0x01, 0x49, 0x75, 0x100 - 6, 0x8b, 0x15, ...u32(0x2000), 0xf4];
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+      c.setReg('edx', 0x1234);
+      const ds = c.getSegment(3);
+      c.exports.setSegmentCache(3, ds.selector, 0, 0xfff, ds.attr & ~0x8000);
+    });
+    expect(jit.reason).toBe('exception');
+    expect(jit.vector).toBe(13);
+    expect(jit.regs.eip).toBe(l + 6);
+    expect(jit.regs.eax).toBe(5);
+    expect(jit.regs.ecx).toBe(0);
+    expect(jit.regs.edx).toBe(0x1234);
+    // The entry block and L in one module; the fault came from compiled code of L.
+    expect(jit.compiles).toBe(1);
+    expect(jit.blocks).toBe(2);
+    // mov ecx and five passes of L ran compiled.
+    expect(jit.jitInstructions).toBe(1 + 5 * 3);
+  });
+
+  it('sees a store into another block of the running region before jumping there', async () => {
+    // NOP; mov ecx, 3; jmp L
+    // B: mov eax, 0x11; add ebx, eax; dec ecx; jnz L; hlt
+    // L: cmp ecx, 1; jne B; mov byte [B+1], 0x33; jmp B
+    const b = CODE + 8;
+    const l = b + 11;
+    const code = [
+      0x90,
+      0xb9,
+      ...u32(3), // mov ecx, 3
+      0xeb,
+      l - b, // jmp L (from B)
+      0xb8,
+      ...u32(0x11), // B: mov eax, 0x11
+      0x01,
+      0xc3, // add ebx, eax
+      0x49, // dec ecx
+      0x75,
+      (l - (b + 10)) & 0xff, // jnz L
+      0xf4, // hlt
+      0x83,
+      0xf9,
+      0x01, // L: cmp ecx, 1
+      0x75,
+      (b - (l + 5)) & 0xff, // jne B
+      0xc6,
+      0x05,
+      ...u32(b + 1),
+      0x33, // mov byte [B+1], 0x33
+      0xeb,
+      (b - (l + 14)) & 0xff, // jmp B
+    ];
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+    });
+    expect(jit.regs.eax).toBe(0x33);
+    expect(jit.regs.ebx).toBe(0x11 + 0x11 + 0x33);
+    expect(jit.regs.eip).toBe(b + 11);
+  });
+
+  it('leaves the region at a far jump to a 16-bit code segment whose code the region compiled as 32-bit', async () => {
+    // NOP; jmp L; T: inc ax (16-bit code; inc eax as the region compiled it); hlt
+    // L: inc ebx; cmp ebx, 1000; je T (a loop-back target: in the region); cmp ebx, 100; jne L; jmp far 0x18:T
+    const t = CODE + 3;
+    const l = CODE + 5;
+    const code = [
+      0x90,
+      0xeb,
+      l - t,
+      0x40,
+      0xf4,
+      0x43,
+      0x81,
+      0xfb,
+      ...u32(1000),
+      0x74,
+      (t - (l + 9)) & 0xff,
+      0x83,
+      0xfb,
+      100,
+      0x75,
+      (l - (l + 14)) & 0xff,
+      0xea,
+      ...u32(t),
+      0x18,
+      0x00,
+    ];
+    const { jit } = await both((c) => {
+      loadGdt(c);
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+      c.setReg('eax', 0xffff);
+    });
+    // 16-bit INC AX wraps to 0; the 32-bit INC EAX the region holds would give 0x10000.
+    expect(jit.regs.eax).toBe(0);
+    expect(jit.regs.ebx).toBe(100);
+    expect(jit.blocks).toBeGreaterThan(jit.compiles);
+  });
+
+  it("runs CALL rel32 and RET in compiled code with the interpreter's stack", async () => {
+    // NOP; mov ecx, 50; L: call F; dec ecx; jnz L; hlt; F: add eax, ecx; ret
+    const l = CODE + 6;
+    const f = l + 9;
+    const code = [0x90, 0xb9, ...u32(50), 0xe8, ...u32(f - (l + 5)), 0x49, 0x75, (l - (l + 8)) & 0xff, 0xf4, 0x01, 0xc8, 0xc3];
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+    });
+    expect(jit.regs.eax).toBe((50 * 51) / 2);
+    expect(jit.regs.esp).toBe(STACK);
+    // Everything but the NOP and the HLT ran compiled.
+    expect(jit.jitInstructions).toBe(jit.instructions - 2);
+  });
+
+  it('raises #GP at a RET beyond the CS limit with ESP as before it, and #SS at a CALL whose push faults', async () => {
+    // NOP; push 0x5000; ret — CS limit 0x1fff: #GP(0) at the RET, the return address still on the stack.
+    const code = [0x90, 0x68, ...u32(0x5000), 0xc3];
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+      const cs = c.getSegment(1);
+      c.exports.setSegmentCache(1, cs.selector, 0, 0x1fff, cs.attr & ~0x8000);
+    });
+    expect(jit.vector).toBe(13);
+    expect(jit.regs.eip).toBe(CODE + 6);
+    expect(jit.regs.esp).toBe(STACK - 4);
+    // NOP; mov eax, 1; call +0 with the SS limit below ESP - 4: #SS(0), ESP and EIP at the CALL.
+    const call = [0x90, 0xb8, ...u32(1), 0xe8, ...u32(0), 0xf4];
+    const r = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(call));
+      c.setReg('eip', CODE);
+      const ss = c.getSegment(2);
+      c.exports.setSegmentCache(2, ss.selector, 0, 0xfff, ss.attr & ~0x8000);
+      c.setReg('esp', 0x2000);
+    });
+    expect(r.jit.vector).toBe(12);
+    expect(r.jit.regs.eip).toBe(CODE + 6);
+    expect(r.jit.regs.esp).toBe(0x2000);
+    expect(r.jit.regs.eax).toBe(1);
+  });
+});
