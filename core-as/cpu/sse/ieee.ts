@@ -664,8 +664,8 @@ export function roundOp(a: u64, is32: bool, mode: u32): u64 {
  * this model returns the correctly rounded value, which is within the bound
  * but not Intel's or AMD's table-driven bits. They signal no exceptions.
  */
-/** 1.11111111110100000000000B * 2^125 as a single: the first RCPSS input whose result is tiny. */
-const RCP_TINY_FROM: u32 = 0x7e7fe800;
+/** 2^126 as a single: from here up RCPSS results are tiny (flushed to zero). */
+const RCP_TINY_FROM: u32 = 0x7e800000;
 
 export function approxRecip(a: u32, isRsqrt: bool): u32 {
   const neg = (a & F32_SIGN) != 0;
@@ -679,9 +679,11 @@ export function approxRecip(a: u32, isRsqrt: bool): u32 {
   // Denormal inputs are treated as zeros by these instructions.
   if (e == 0) return isRsqrt ? (neg ? F32_SIGN | F32_EXP : F32_EXP) : (neg ? F32_SIGN : 0) | F32_EXP;
   if (isRsqrt && neg) return F32_DEFAULT_NAN;
-  // SDM RCPSS: "input values greater than or equal to |1.11111111110100000000000B*2^125| are
-  // guaranteed to produce tiny results", which are flushed to zero. The exact reciprocal of
-  // those up to 2^126 is still normal; the hardware's approximation lies below it.
+  // Tiny results are flushed to zero (SDM RCPSS). From 2^126 up the exact reciprocal is at most
+  // 2^-126 and the hardware's approximation of it lies below, so the result is tiny, although
+  // 1/2^126 itself would round to a normal (the host gives +0). Just below 2^126 vendors differ:
+  // the SDM guarantees Intel's results tiny from 1.111111111101B*2^125 up, while this AMD host
+  // still returns 2^-126 for 1.11111111111111111111110B*2^125, as the exact reciprocal does.
   if (!isRsqrt && (a & ~F32_SIGN) >= RCP_TINY_FROM) return neg ? F32_SIGN : 0;
   const x = <f64>reinterpret<f32>(a);
   const r = isRsqrt ? 1.0 / Math.sqrt(x) : 1.0 / x;
