@@ -21,6 +21,21 @@
 // The APM control/status ports 0xB2/0xB3 are the FADT's SMI_CMD: writing
 // ACPI_ENABLE (F1h) sets SCI_EN, ACPI_DISABLE (F0h) clears it (the SMM
 // handler's job on real boards; QEMU does the same without SMM).
+//
+// QEMU's pc machine adds three fixed I/O blocks to this function, and
+// SeaBIOS's own ACPI tables (its FADT and DSDT) use them, so a guest booted
+// through SeaBIOS reads them (QEMU docs/specs/acpi_pci_hotplug.rst and
+// acpi_cpu_hotplug.rst):
+//   0xAFE0 GPE0 block: +0 status (16, write 1 to clear), +2 enable (16); the
+//          SCI also rises while an enabled GPE status bit is set
+//   0xAE00 PCI hotplug: +0 PCIU slots inserted, +4 PCID slots to remove (both
+//          read 0: nothing is ever hot-plugged here), +8 B0EJ eject (write:
+//          refused, every function is built in), +0Ch RMV removable slots (0),
+//          +10h SEL bus select (stored)
+//   0xAF00 CPU present bitmap, 32 bytes, one bit per APIC ID: CPU 0
+// Left open-bus (all ones), SeaBIOS's GPE handlers read "every slot is to be
+// removed" and "256 CPUs are present": Linux's acpiphp then ejects every PCI
+// device but the host bridge on the first SCI, and the disks vanish.
 
 import { ACPI_PM_STATE } from '../machine/layout';
 import { DEV_ACPI_PM, DEV_NONE } from '../machine/device-ids';
@@ -78,6 +93,20 @@ const ST_APM_CONTROL: u32 = ACPI_PM_STATE + 0x0e; // u8
 const ST_APM_STATUS: u32 = ACPI_PM_STATE + 0x0f; // u8
 const ST_TIMER_MSB: u32 = ACPI_PM_STATE + 0x10; // u32 last seen bit 23 of the timer
 const ST_GENERAL: u32 = ACPI_PM_STATE + 0x20; // 0x30 bytes: registers 0x10-0x3f
+const ST_GPE_STS: u32 = ACPI_PM_STATE + 0x50; // u16
+const ST_GPE_EN: u32 = ACPI_PM_STATE + 0x52; // u16
+const ST_HOTPLUG_SEL: u32 = ACPI_PM_STATE + 0x54; // u32
+
+export const PORT_GPE0: u32 = 0xafe0;
+const GPE0_LEN: u32 = 4;
+const GPE0_EN: u32 = 2;
+export const PORT_PCI_HOTPLUG: u32 = 0xae00;
+const PCI_HOTPLUG_LEN: u32 = 0x14;
+const PCI_HOTPLUG_SEL: u32 = 0x10;
+export const PORT_CPU_PRESENT: u32 = 0xaf00;
+const CPU_PRESENT_LEN: u32 = 32;
+/** CPU 0 (APIC ID 0) is the only processor. */
+const CPUS_PRESENT_BYTE0: u32 = 1;
 
 @inline function slot(): u32 {
   return load<u32>(ST_SLOT);
@@ -91,6 +120,17 @@ export function acpiPmInit(): void {
   pciSetWritable(s, REG_PMBA, 0xffc0, 4);
   pciSetWritable(s, REG_PMREGMISC, PMREGMISC_PMIOSE, 1);
   registerPorts(PORT_APM_CONTROL, 2, DEV_ACPI_PM);
+  registerFixedBlocks();
+}
+
+function registerFixedBlocks(): void {
+  registerPorts(PORT_GPE0, GPE0_LEN, DEV_ACPI_PM);
+  registerPorts(PORT_PCI_HOTPLUG, PCI_HOTPLUG_LEN, DEV_ACPI_PM);
+  registerPorts(PORT_CPU_PRESENT, CPU_PRESENT_LEN, DEV_ACPI_PM);
+}
+
+@inline function inBlock(port: u32, base: u32, len: u32): bool {
+  return port - base < len;
 }
 
 export function acpiPmReset(): void {
@@ -98,7 +138,7 @@ export function acpiPmReset(): void {
   if (s == PCI_NO_FUNCTION) return;
   pciSet32(s, REG_PMBA, 1);
   pciSet8(s, REG_PMREGMISC, 0);
-  memory.fill(ST_STS, 0, ST_GENERAL + 0x30 - ST_STS);
+  memory.fill(ST_STS, 0, ST_HOTPLUG_SEL + 4 - ST_STS);
   acpiPmMappingChanged();
 }
 
@@ -115,7 +155,8 @@ function ticksToNs(ticks: u64): u64 {
 
 function updateSci(): void {
   const pending = (<u32>load<u16>(ST_STS)) & (<u32>load<u16>(ST_EN)) & EN_MASK;
-  if (pending != 0 && (load<u16>(ST_CNTRL) & CNTRL_SCI_EN) != 0) raiseIrq(IRQ_SCI);
+  const gpe = (<u32>load<u16>(ST_GPE_STS)) & (<u32>load<u16>(ST_GPE_EN));
+  if ((pending | gpe) != 0 && (load<u16>(ST_CNTRL) & CNTRL_SCI_EN) != 0) raiseIrq(IRQ_SCI);
   else lowerIrq(IRQ_SCI);
 }
 
@@ -143,6 +184,8 @@ export function acpiPmMappingChanged(): void {
   if ((pciRead8(s, REG_PMREGMISC) & PMREGMISC_PMIOSE) != 0) base = pciRead32(s, REG_PMBA) & 0xffc0;
   store<u32>(ST_BASE, base);
   if (base != 0) registerPorts(base, PM_BLOCK_SIZE, DEV_ACPI_PM);
+  // A PM block moved over or off a fixed block must not take it away.
+  registerFixedBlocks();
 }
 
 /** The PCI configuration space was written (PMBA, PMREGMISC). */
@@ -153,6 +196,11 @@ export function acpiPmConfigWritten(offset: u32, size: u32): void {
 export function acpiPmPortRead(port: u32, size: u32): u32 {
   if (port == PORT_APM_CONTROL) return <u32>load<u8>(ST_APM_CONTROL);
   if (port == PORT_APM_STATUS) return <u32>load<u8>(ST_APM_STATUS);
+  if (inBlock(port, PORT_GPE0, GPE0_LEN) || inBlock(port, PORT_PCI_HOTPLUG, PCI_HOTPLUG_LEN) || inBlock(port, PORT_CPU_PRESENT, CPU_PRESENT_LEN)) {
+    let f: u32 = 0;
+    for (let i: u32 = 0; i < size; i++) f |= fixedBlockByte(port + i) << (i * 8);
+    return f;
+  }
   const off = port - load<u32>(ST_BASE);
   // One clock reading per access: on the realtime clock, time moves between
   // two clockNow() calls, and a 32-bit PM_TMR read assembled from bytes of
@@ -163,6 +211,30 @@ export function acpiPmPortRead(port: u32, size: u32): u32 {
   let v: u32 = 0;
   for (let i: u32 = 0; i < size; i++) v |= registerByte(off + i, tmr) << (i * 8);
   return v;
+}
+
+/** A byte of QEMU's fixed blocks (all ones past a block's end, as the open bus reads). */
+function fixedBlockByte(port: u32): u32 {
+  if (inBlock(port, PORT_GPE0, GPE0_LEN)) return <u32>load<u8>(ST_GPE_STS + port - PORT_GPE0);
+  if (inBlock(port, PORT_PCI_HOTPLUG, PCI_HOTPLUG_LEN)) {
+    const off = port - PORT_PCI_HOTPLUG;
+    return off >= PCI_HOTPLUG_SEL ? <u32>load<u8>(ST_HOTPLUG_SEL + off - PCI_HOTPLUG_SEL) : 0;
+  }
+  if (inBlock(port, PORT_CPU_PRESENT, CPU_PRESENT_LEN)) return port == PORT_CPU_PRESENT ? CPUS_PRESENT_BYTE0 : 0;
+  return 0xff;
+}
+
+function fixedBlockWrite(port: u32, value: u32): void {
+  if (inBlock(port, PORT_GPE0, GPE0_LEN)) {
+    const off = port - PORT_GPE0;
+    if (off < GPE0_EN) store<u8>(ST_GPE_STS + off, <u8>(load<u8>(ST_GPE_STS + off) & ~value));
+    else store<u8>(ST_GPE_STS + off, <u8>value);
+    updateSci();
+  } else if (inBlock(port, PORT_PCI_HOTPLUG, PCI_HOTPLUG_LEN)) {
+    const off = port - PORT_PCI_HOTPLUG;
+    if (off >= PCI_HOTPLUG_SEL) store<u8>(ST_HOTPLUG_SEL + off - PCI_HOTPLUG_SEL, <u8>value);
+  }
+  // The CPU bitmap is read-only.
 }
 
 function registerByte(off: u32, tmr: u32): u32 {
@@ -188,6 +260,10 @@ export function acpiPmPortWrite(port: u32, value: u32, size: u32): void {
   }
   if (port == PORT_APM_STATUS) {
     store<u8>(ST_APM_STATUS, <u8>value);
+    return;
+  }
+  if (inBlock(port, PORT_GPE0, GPE0_LEN) || inBlock(port, PORT_PCI_HOTPLUG, PCI_HOTPLUG_LEN) || inBlock(port, PORT_CPU_PRESENT, CPU_PRESENT_LEN)) {
+    for (let i: u32 = 0; i < size; i++) fixedBlockWrite(port + i, (value >>> (i * 8)) & 0xff);
     return;
   }
   const off = port - load<u32>(ST_BASE);

@@ -170,6 +170,42 @@ describe('PIIX4 ACPI power management', () => {
     expect(core.exports.getIrqLevel(SCI_IRQ)).toBe(0);
   });
 
+  // QEMU's fixed blocks that SeaBIOS's DSDT reads in its GPE handlers (QEMU docs/specs/acpi_pci_hotplug.rst,
+  // acpi_cpu_hotplug.rst): nothing to insert or remove, CPU 0 alone present, GPE status write-1-to-clear.
+  it('answers the GPE0, PCI hotplug and CPU-present blocks as QEMU does, not as an open bus', () => {
+    const GPE0 = 0xafe0;
+    const PCIU = 0xae00;
+    const PCID = 0xae04;
+    const B0EJ = 0xae08;
+    const RMV = 0xae0c;
+    const SEL = 0xae10;
+    const CPU_PRESENT = 0xaf00;
+    expect(core.exports.portRead(PCIU, 4)).toBe(0);
+    expect(core.exports.portRead(PCID, 4)).toBe(0);
+    expect(core.exports.portRead(RMV, 4)).toBe(0);
+    // An eject request for slot 1 (the PIIX3) is refused: its IDE function still answers.
+    core.exports.portWrite(B0EJ, 1 << 1, 4);
+    expect(cfgRead((1 << 3) | 1, 0x00, 4)).toBe(0x70108086);
+    core.exports.portWrite(SEL, 0x12345678, 4);
+    expect(core.exports.portRead(SEL, 4)).toBe(0x12345678);
+    expect(core.exports.portRead(CPU_PRESENT, 1)).toBe(1);
+    for (let i = 1; i < 32; i++) expect(core.exports.portRead(CPU_PRESENT + i, 1)).toBe(0);
+    core.exports.portWrite(CPU_PRESENT, 0xff, 1);
+    expect(core.exports.portRead(CPU_PRESENT, 1)).toBe(1);
+    expect(core.exports.portRead(GPE0, 2)).toBe(0); // no event pending
+    core.exports.portWrite(GPE0 + 2, 0xffff, 2);
+    expect(core.exports.portRead(GPE0 + 2, 2)).toBe(0xffff); // enables read back
+    core.exports.portWrite(GPE0, 0xffff, 2); // status bits are write-1-to-clear: still none
+    expect(core.exports.portRead(GPE0, 2)).toBe(0);
+    enablePm();
+    core.exports.portWrite(0xb2, 0xf1, 1);
+    expect(core.exports.getIrqLevel(SCI_IRQ)).toBe(0);
+    // The PM block moved onto the GPE0 block and off it again leaves the fixed block decoded.
+    cfgWrite(DEVFN_PM, PMBA, 0xafc0 | 1, 4);
+    cfgWrite(DEVFN_PM, PMBA, PM_BASE | 1, 4);
+    expect(core.exports.portRead(GPE0 + 2, 2)).toBe(0xffff);
+  });
+
   it('powers the machine off on SLP_EN with SLP_TYP 0 (soft-off)', () => {
     enablePm();
     // mov dx, PM_BASE+4; mov ax, 0x2000; out dx, ax; jmp $
