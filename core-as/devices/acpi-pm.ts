@@ -13,7 +13,8 @@
 //   +02h PMEN   (16) enables for the same bits
 //   +04h PMCNTRL(16) SCI_EN 0, BM_RLD 1, GBL_RLS 2, SUS_TYP 10-12, SUS_EN 13 (write-only)
 //   +08h PMTMR  (32) 24-bit free-running counter at 3.579545 MHz
-//   +0Ch-3Fh   general-purpose and global registers: stored, no effect
+//   +0Ch-0Fh   read 0, writes ignored
+//   +10h-3Fh   general-purpose and global registers: stored, no effect
 // The SCI is ISA IRQ 9, level-triggered, high while an enabled status bit
 // is set. Sleeping: SUS_EN with SUS_TYP 0 is soft-off (what the DSDTs of
 // SeaBIOS and of tabvm's direct boot declare as \_S5), so the machine powers

@@ -21,11 +21,13 @@
 //   0xCF8, 0xCFC-0xCFF                 PCI configuration        (machine/pci.ts)
 //   0xCF9                              PIIX3 reset control      (machine/reset-control.ts)
 //   0xB2-0xB3, PMBA (set by the BIOS)  PIIX4 ACPI PM            (acpi-pm.ts)
+//   0xAFE0-0xAFE3, 0xAE00-0xAE13, 0xAF00-0xAF1F  QEMU's GPE0, PCI hotplug, CPU present (acpi-pm.ts)
 //   0x510-0x511, 0x514-0x51B           QEMU fw_cfg              (fw-cfg.ts)
 //   0xE0-0xE7, 0xE8-0xEB, 0x2000-0x2017 QEMU pc-testdev         (pc-testdev.ts)
-// Memory-mapped: 0xFEC00000 IOAPIC (ioapic.ts), 0xFEE00000 (IA32_APIC_BASE) local APIC (lapic.ts).
-//   0x3B0-0x3DF, 0xA0000-0xBFFFF       VGA                      (vga.ts)
+//   0x3B0-0x3DF                        VGA                      (vga.ts)
 //   0x1CE-0x1D0, PCI 00:02.0           Bochs VBE / std VGA PCI  (vbe.ts)
+// Memory-mapped: 0xA0000-0xBFFFF VGA window (vga.ts), 0xFEC00000 IOAPIC (ioapic.ts),
+// 0xFEE00000 (IA32_APIC_BASE) local APIC (lapic.ts).
 
 import { clearPortMap, registerPorts } from './ports';
 import { clearMmioMap } from './mmio';

@@ -2,8 +2,8 @@
 //
 // Reference: Intel 82371SB (PIIX3) datasheet §4.1.2 "RC—Reset Control
 // Register (I/O)". Bit 1 selects a hard (1) or soft (0) reset, bit 2 starts
-// it on a 0→1 transition; the other bits read back as written (bits 0 and 3
-// are reserved; the register is 8 bits). Both reset types restart the CPU
+// it on a 0→1 transition; only those two bits are kept, the others read 0
+// (bits 0 and 3 are reserved; the register is 8 bits). Both reset types restart the CPU
 // at the reset vector; tabvm does a full machine reset (what the guest's
 // `reboot` expects; QEMU does the same).
 

@@ -11,20 +11,18 @@
 //
 // Needs `tabvm images prepare` (CI runs it); skipped with a message otherwise.
 
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { GUEST_DISKS_SCRIPT, GUEST_PROMPT, ISO_IMAGE, imagesDir, readManifest } from '../../helper/images.js';
+import { GUEST_DISKS_SCRIPT, ISO_IMAGE, imagesDir, readManifest } from '../../helper/images.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TABVM = join(ROOT, 'bin', 'tabvm');
-const BOOT_TIMEOUT_S = 300;
+import { linuxSession } from './linux-session.js';
+
+const BOOT_TIMEOUT_S = 600;
 const COMMAND_TIMEOUT_MS = 60_000;
 const EXIT_TIMEOUT_MS = 30_000;
 const MIB = 1024 * 1024;
@@ -38,54 +36,6 @@ const CD_CHECKED_BYTES = MIB;
 const FILE_KIB = 200;
 /** The file's 8.3 name: upper case, so vfat stores only the short entry. */
 const FILE_NAME = 'RAND.BIN';
-
-const promptRe = new RegExp(GUEST_PROMPT.replace(/[#$]/g, '\\$&'));
-
-/** Runs tabvm, waits for the shell, types each command and collects what it printed; resolves after tabvm exits. */
-async function session(args: string[], commands: string[]): Promise<{ answers: string[]; status: number | null }> {
-  const child = spawn(process.execPath, [TABVM, 'run', ...args, '--timeout', String(BOOT_TIMEOUT_S), '--no-reboot'], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString('latin1')));
-  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const fail = (why: string): Error => new Error(`${why}; console:\n${out.slice(-4000)}\nstderr:\n${err}`);
-  const waitPrompt = (from: number, ms: number): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(fail(`no prompt after ${ms} ms`)), ms);
-      const check = (): void => {
-        const m = promptRe.exec(out.slice(from));
-        if (m) {
-          clearTimeout(timer);
-          child.stdout.off('data', check);
-          resolve(from + m.index + m[0].length);
-        }
-      };
-      child.stdout.on('data', check);
-      void exited.then(() => reject(fail('tabvm exited')));
-      check();
-    });
-  try {
-    let at = await waitPrompt(0, BOOT_TIMEOUT_S * 1000);
-    const answers: string[] = [];
-    for (const c of commands) {
-      child.stdin.write(`${c}\n`);
-      const next = await waitPrompt(at, COMMAND_TIMEOUT_MS);
-      answers.push(out.slice(at, next));
-      at = next;
-    }
-    // Power off through ACPI: tabvm exits, and every write has reached the image file.
-    child.stdin.write('poweroff -f\n');
-    const status = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), EXIT_TIMEOUT_MS))]);
-    if (status === null) throw fail('tabvm did not exit after poweroff');
-    return { answers, status };
-  } finally {
-    child.kill('SIGKILL');
-  }
-}
 
 /**
  * A file in the root directory of a FAT12/16/32 image (Microsoft's FAT
@@ -169,7 +119,7 @@ describe.skipIf(!ready)('Linux sees the IDE disk and CD-ROM', () => {
       const disk = join(work, `blank-${bootArgs[0].slice(2)}.img`);
       writeFileSync(disk, '');
       truncateSync(disk, DISK_MIB * MIB);
-      const { answers, status } = await session(
+      const { answers, status } = await linuxSession(
         [...bootArgs, '--cdrom', iso, '--hda', disk, '--mem', '128'],
         [
           // Twice: the second run finds the modules loaded and succeeds. The kernel's messages stay in
@@ -183,6 +133,8 @@ describe.skipIf(!ready)('Linux sees the IDE disk and CD-ROM', () => {
             'umount /mnt && sync && echo fs-$((40+2))',
           `dd if=/dev/sr0 bs=${CD_BLOCK} count=${CD_CHECKED_BYTES / CD_BLOCK} 2>/dev/null | sha256sum`,
         ],
+        // Power off through ACPI: tabvm exits, and every write has reached the image file.
+        { bootTimeoutS: BOOT_TIMEOUT_S, commandTimeoutMs: COMMAND_TIMEOUT_MS, end: { poweroffWithinMs: EXIT_TIMEOUT_MS } },
       );
       const [modules, sysfs, dma, fs, cd] = answers;
       expect(modules.match(/^(ata_piix|sd_mod|sr_mod)(?=\r?$)/gm)?.sort()).toEqual(['ata_piix', 'sd_mod', 'sr_mod']);

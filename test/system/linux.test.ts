@@ -6,64 +6,20 @@
 //
 // Needs `tabvm images prepare` (CI runs it); skipped with a message otherwise.
 
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { GUEST_PROMPT, GUEST_TEST_FILE, ISO_IMAGE, imagesDir, readManifest, testFileContent } from '../../helper/images.js';
+import { GUEST_TEST_FILE, ISO_IMAGE, imagesDir, readManifest, testFileContent } from '../../helper/images.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TABVM = join(ROOT, 'bin', 'tabvm');
+import { linuxSession } from './linux-session.js';
+
 const BOOT_TIMEOUT_S = 600;
 const COMMAND_TIMEOUT_MS = 120_000;
+const SESSION = { bootTimeoutS: BOOT_TIMEOUT_S, commandTimeoutMs: COMMAND_TIMEOUT_MS };
 const DIRECT_APPEND = 'console=ttyS0 panic=-1 cryptomgr.notests';
-
-const promptRe = new RegExp(GUEST_PROMPT.replace(/[#$]/g, '\\$&'));
-
-/** Runs tabvm, waits for the shell, types each command and collects the console between prompts. */
-async function session(args: string[], commands: string[]): Promise<{ console: string; answers: string[] }> {
-  const child = spawn(process.execPath, [TABVM, 'run', ...args, '--timeout', String(BOOT_TIMEOUT_S), '--no-reboot'], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString('latin1')));
-  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const waitPrompt = (from: number, ms: number): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no prompt after ${ms} ms; console:\n${out.slice(-3000)}\nstderr:\n${err}`)), ms);
-      const check = (): void => {
-        const m = promptRe.exec(out.slice(from));
-        if (m) {
-          clearTimeout(timer);
-          child.stdout.off('data', check);
-          resolve(from + m.index + m[0].length);
-        }
-      };
-      child.stdout.on('data', check);
-      child.on('close', () => reject(new Error(`tabvm exited; console:\n${out.slice(-3000)}\nstderr:\n${err}`)));
-      check();
-    });
-  try {
-    let at = await waitPrompt(0, BOOT_TIMEOUT_S * 1000);
-    const answers: string[] = [];
-    for (const c of commands) {
-      child.stdin.write(`${c}\n`);
-      const next = await waitPrompt(at, COMMAND_TIMEOUT_MS);
-      answers.push(out.slice(at, next));
-      at = next;
-    }
-    child.stdin.write('exit\n');
-    return { console: out, answers };
-  } finally {
-    child.kill('SIGKILL');
-  }
-}
 
 function checkAnswers(answers: string[]): void {
   const [uname, cpuinfo, sum] = answers;
@@ -84,9 +40,10 @@ describe.skipIf(!ready)('Linux boots to a shell on COM1', () => {
   it(
     'from the direct boot path (--kernel/--initrd)',
     async () => {
-      const { answers } = await session(
+      const { answers } = await linuxSession(
         ['--kernel', join(dir, 'vmlinuz'), '--initrd', join(dir, 'initrd.gz'), '--append', DIRECT_APPEND, '--mem', '128'],
         [...COMMANDS, 'ls /sys/bus/pci/devices'],
+        SESSION,
       );
       checkAnswers(answers);
       // The direct-boot ACPI tables declare the PCI root bridge (host/acpi-tables.ts): without it Linux scans no PCI bus.
@@ -99,7 +56,7 @@ describe.skipIf(!ready)('Linux boots to a shell on COM1', () => {
   it(
     'from SeaBIOS and the CD image (ISOLINUX)',
     async () => {
-      const { answers } = await session(['--cdrom', join(dir, ISO_IMAGE), '--boot', 'd', '--mem', '128'], COMMANDS);
+      const { answers } = await linuxSession(['--cdrom', join(dir, ISO_IMAGE), '--boot', 'd', '--mem', '128'], COMMANDS, SESSION);
       checkAnswers(answers);
     },
     (BOOT_TIMEOUT_S + 60) * 1000,
