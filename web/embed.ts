@@ -147,6 +147,9 @@ export class TabVmElement extends HTMLElement {
     // The page's own sheets too (the app's pages style the console with them).
     for (const s of document.querySelectorAll('style, link[rel="stylesheet"]')) root.prepend(s.cloneNode(true));
     root.querySelector('button')?.addEventListener('click', () => void this.start());
+    // Only the consoles the element shows take room, before the start too.
+    (root.querySelector('canvas') as HTMLCanvasElement).hidden = this.consoleChoice === 'serial';
+    (root.querySelector('.term') as HTMLDivElement).hidden = this.consoleChoice === 'screen';
     keepCrisp(root.querySelector('canvas') as HTMLCanvasElement, this);
   }
 

@@ -24,7 +24,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { STATS_SCHEMA } from '../../host/generated/stats-schema.js';
 import { GUEST_PROMPT, imagesDir, readManifest } from '../../helper/images.js';
-import { CHROMIUM, CLI_BUILT, ROOT, VITE, launchChromium, serialOf, startHelper, waitSerial, type Browser } from './harness.js';
+import {
+  CHROMIUM,
+  CLI_BUILT,
+  ROOT,
+  VITE,
+  launchChromium,
+  serialOf,
+  startHelper,
+  startOnHelper,
+  waitSerial,
+  type Browser,
+} from './harness.js';
 
 const BOOT_TIMEOUT_MS = 300_000;
 const COMMAND_TIMEOUT_MS = 60_000;
@@ -256,13 +267,7 @@ describe.skipIf(why !== undefined)('the browser app', () => {
     }, 60_000);
 
     it('draws the screen of a machine on the helper from its deflated rectangles', async () => {
-      await page.selectOption('select[name="image"]', 'screen-spin.img');
-      expect(await page.inputValue('select[name="kind"]')).toBe('hda');
-      await page.selectOption('select[name="engine"]', 'wasm');
-      await page.fill('#helper-create input[name="memMiB"]', '16');
-      await page.click('#helper-create-btn');
-      await page.waitForSelector('#helper-machines li.machine');
-      await page.click('#btn-start');
+      expect(await startOnHelper(page, 'screen-spin.img')).toBe('hda');
       // SeaBIOS's banner and the boot sector's line in 720×400 text mode: enough lit pixels, and the size the helper sent.
       await page.waitForFunction(
         () => {

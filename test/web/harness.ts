@@ -308,3 +308,18 @@ export async function startHelper(args: string[]): Promise<{ child: ChildProcess
   });
   return { child, url };
 }
+
+/**
+ * On the page connected to a helper: create a machine from the helper's image `image` on the Wasm
+ * engine with 16 MiB and start it. Returns the boot kind the form guessed for the image.
+ */
+export async function startOnHelper(page: Page, image: string): Promise<string> {
+  await page.selectOption('select[name="image"]', image);
+  const kind = await page.inputValue('select[name="kind"]');
+  await page.selectOption('select[name="engine"]', 'wasm');
+  await page.fill('#helper-create input[name="memMiB"]', '16');
+  await page.click('#helper-create-btn');
+  await page.waitForSelector('#helper-machines li.machine');
+  await page.click('#btn-start');
+  return kind;
+}

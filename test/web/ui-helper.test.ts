@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CLI_BUILT, guestDisk, openApp, startHelper, webMissing, type AppSession, type StaticServer } from './harness.js';
+import { CLI_BUILT, guestDisk, openApp, startHelper, startOnHelper, webMissing, type AppSession, type StaticServer } from './harness.js';
 
 const why = webMissing() ?? (existsSync(CLI_BUILT) ? undefined : `${CLI_BUILT} is missing (npm run build:host)`);
 if (why) console.warn(`test/web/ui-helper.test.ts skipped: ${why}`);
@@ -85,13 +85,7 @@ describe.skipIf(why !== undefined)('machine thumbnails', () => {
     await page.fill('#helper-url', url);
     await page.click('#helper-connect');
     await page.waitForSelector('#helper-view:not([hidden])');
-    await page.selectOption('select[name="image"]', 'printer.img');
-    expect(await page.inputValue('select[name="kind"]')).toBe('hda');
-    await page.selectOption('select[name="engine"]', 'wasm');
-    await page.fill('#helper-create input[name="memMiB"]', '16');
-    await page.click('#helper-create-btn');
-    await page.waitForSelector('#helper-machines li.machine');
-    await page.click('#btn-start');
+    expect(await startOnHelper(page, 'printer.img')).toBe('hda');
     const thumb = '#helper-machines li.machine img.thumb';
     const p = await waitBlueThumb(page, thumb);
     expect(p.width).toBe(160);
