@@ -202,14 +202,19 @@ export class TabVmElement extends HTMLElement {
       for (const type of ['serial', 'state', 'progress', 'notice']) {
         vm.addEventListener(type, (e) => this.dispatchEvent(new CustomEvent(type, { detail: (e as CustomEvent).detail, bubbles: true })));
       }
-      vm.addEventListener('state', () => (stateText.textContent = vm.state + (vm.detail ? ` — ${vm.detail}` : '')));
+      const showState = (): void => void (stateText.textContent = vm.state + (vm.detail ? ` — ${vm.detail}` : ''));
+      vm.addEventListener('state', showState);
       vm.addEventListener('notice', (e) => {
         const message = (e as CustomEvent<string>).detail;
         errorText.textContent = message;
         errorText.hidden = !message;
       });
-      vm.addEventListener('progress', (e) => (stateText.textContent = (e as CustomEvent<{ stage: string }>).detail.stage));
+      // Progress and state come from the worker on separate channels: a late progress report must not hide "running".
+      vm.addEventListener('progress', (e) => {
+        if (vm.state === 'loading') stateText.textContent = (e as CustomEvent<{ stage: string }>).detail.stage;
+      });
       await vm.start();
+      showState();
       return vm;
     } catch (e) {
       errorText.textContent = (e as Error).message;

@@ -173,8 +173,9 @@ describe.skipIf(why !== undefined)('the embedding API', () => {
     // xterm.js draws only while on screen.
     await page.locator('#vm-added').scrollIntoViewIfNeeded();
     await expect.poll(() => page.locator('#vm-added .xterm-rows').textContent(), { timeout: INPUT_TIMEOUT_MS }).toContain('INPUT-READY');
-    // console="serial": no screen.
+    // console="serial": no screen. The element says the machine runs (no loading stage left over).
     expect(await page.locator('#vm-added canvas[part="screen"]').isHidden()).toBe(true);
+    expect(await page.locator('#vm-added .state').textContent()).toBe('running');
     await page.evaluate(() => (document.getElementById('vm-added') as HTMLElement).remove());
     await page.evaluate(() => (window as unknown as ApiWindow).vm.powerOff());
   });
