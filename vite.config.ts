@@ -10,8 +10,14 @@ const crossOriginIsolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+/** The embedding module's entry: dist/web/tabvm-embed.js, a stable URL for pages that embed machines. */
+const EMBED_ENTRY = 'tabvm-embed';
+
 export default defineConfig({
   root: 'web',
+  // Relative URLs throughout the build, so dist/web works from any folder of a
+  // host (https://example.org/some/sub/), not only from its root.
+  base: './',
   publicDir: 'public',
   plugins: [tabvmImages()],
   build: {
@@ -23,6 +29,12 @@ export default defineConfig({
         main: resolve(import.meta.dirname, 'web/index.html'),
         embed: resolve(import.meta.dirname, 'web/embed.html'),
         hosting: resolve(import.meta.dirname, 'web/hosting.html'),
+        // The embedding module under a name that stays: other pages load ./tabvm-embed.js (embed.html).
+        [EMBED_ENTRY]: resolve(import.meta.dirname, 'web/embed.ts'),
+      },
+      preserveEntrySignatures: 'exports-only',
+      output: {
+        entryFileNames: (chunk) => (chunk.name === EMBED_ENTRY ? `${EMBED_ENTRY}.js` : 'assets/[name]-[hash].js'),
       },
     },
   },

@@ -20,7 +20,7 @@ async function run(): Promise<void> {
     vm = await createMachine({
       name: 'api demo',
       memoryMiB: 64,
-      cmdline: 'console=ttyS0 console=tty0 noapic nokaslr panic=-1 cryptomgr.notests',
+      cmdline: 'console=ttyS0 console=tty0 noapic tsc=reliable nokaslr panic=-1 cryptomgr.notests',
       readOnly: true,
       screen,
     });

@@ -14,6 +14,8 @@
 
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
+// Also as text for the element's shadow root: a page that loads only tabvm-embed.js has no xterm stylesheet of its own.
+import xtermCss from '@xterm/xterm/css/xterm.css?inline';
 import { VmHandle } from './lib/vm.js';
 import { keepCrisp } from './lib/crisp.js';
 import { DEFAULT_CMDLINE, defaultMachine, slotFor, type DiskConfig, type MachineConfig } from './lib/config.js';
@@ -130,7 +132,7 @@ export class TabVmElement extends HTMLElement {
 
   private render(): void {
     const root = this.attachShadow({ mode: 'open' });
-    root.innerHTML = `<style>
+    root.innerHTML = `<style>${xtermCss}</style><style>
       :host { display: block; font: 13px system-ui, sans-serif; border: 1px solid #8886; padding: 6px; }
       canvas { background: #000; image-rendering: pixelated; display: block; }
       [hidden] { display: none !important; }
@@ -142,9 +144,12 @@ export class TabVmElement extends HTMLElement {
     <p class="error" hidden></p>
     <canvas part="screen" width="720" height="400" tabindex="0"></canvas>
     <div part="terminal" class="term"></div>`;
-    // xterm's stylesheet must be inside the shadow root too.
+    // The page's own sheets too (the app's pages style the console with them).
     for (const s of document.querySelectorAll('style, link[rel="stylesheet"]')) root.prepend(s.cloneNode(true));
     root.querySelector('button')?.addEventListener('click', () => void this.start());
+    // Only the consoles the element shows take room, before the start too.
+    (root.querySelector('canvas') as HTMLCanvasElement).hidden = this.consoleChoice === 'serial';
+    (root.querySelector('.term') as HTMLDivElement).hidden = this.consoleChoice === 'screen';
     keepCrisp(root.querySelector('canvas') as HTMLCanvasElement, this);
   }
 
@@ -197,14 +202,19 @@ export class TabVmElement extends HTMLElement {
       for (const type of ['serial', 'state', 'progress', 'notice']) {
         vm.addEventListener(type, (e) => this.dispatchEvent(new CustomEvent(type, { detail: (e as CustomEvent).detail, bubbles: true })));
       }
-      vm.addEventListener('state', () => (stateText.textContent = vm.state + (vm.detail ? ` — ${vm.detail}` : '')));
+      const showState = (): void => void (stateText.textContent = vm.state + (vm.detail ? ` — ${vm.detail}` : ''));
+      vm.addEventListener('state', showState);
       vm.addEventListener('notice', (e) => {
         const message = (e as CustomEvent<string>).detail;
         errorText.textContent = message;
         errorText.hidden = !message;
       });
-      vm.addEventListener('progress', (e) => (stateText.textContent = (e as CustomEvent<{ stage: string }>).detail.stage));
+      // Progress and state come from the worker on separate channels: a late progress report must not hide "running".
+      vm.addEventListener('progress', (e) => {
+        if (vm.state === 'loading') stateText.textContent = (e as CustomEvent<{ stage: string }>).detail.stage;
+      });
       await vm.start();
+      showState();
       return vm;
     } catch (e) {
       errorText.textContent = (e as Error).message;

@@ -90,6 +90,20 @@ term.loadAddon(fit);
 term.open($('terminal'));
 fit.fit();
 window.addEventListener('resize', () => fit.fit());
+
+/** The console view tabs: the screen and the serial console together, or one of them alone (remembered). */
+const VIEW_KEY = 'tabvm-console-view';
+const screens = $<HTMLDivElement>('screens');
+const viewTabs = [...document.querySelectorAll<HTMLButtonElement>('.view-tabs [data-view]')];
+function showView(view: string): void {
+  if (!viewTabs.some((t) => t.dataset.view === view)) return;
+  screens.dataset.show = view;
+  for (const t of viewTabs) t.setAttribute('aria-selected', String(t.dataset.view === view));
+  localStorage.setItem(VIEW_KEY, view);
+  fit.fit();
+}
+for (const t of viewTabs) t.addEventListener('click', () => showView(t.dataset.view ?? 'both'));
+showView(localStorage.getItem(VIEW_KEY) ?? 'both');
 term.onData((data) => {
   // xterm sends DEL for Backspace and CR for Enter, as a serial terminal does.
   inputTarget()?.serialWrite(data);

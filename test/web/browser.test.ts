@@ -17,29 +17,26 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { STATS_SCHEMA } from '../../host/generated/stats-schema.js';
 import { GUEST_PROMPT, imagesDir, readManifest } from '../../helper/images.js';
+import {
+  CHROMIUM,
+  CLI_BUILT,
+  ROOT,
+  VITE,
+  launchChromium,
+  serialOf,
+  startHelper,
+  startOnHelper,
+  waitSerial,
+  type Browser,
+} from './harness.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM = '/usr/bin/chromium';
-const VITE = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const TABVM = join(ROOT, 'bin', 'tabvm');
-const CLI_BUILT = join(ROOT, 'dist', 'helper', 'cli.js');
 const BOOT_TIMEOUT_MS = 300_000;
 const COMMAND_TIMEOUT_MS = 60_000;
 
@@ -65,29 +62,12 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Text of the serial log of the machine the app has selected. */
-const serialOf = (page: Page): Promise<string> =>
-  page.evaluate(() => {
-    const t = (window as unknown as { tabvm: { running: Map<string, { serialLog: string }>; selected: string } }).tabvm;
-    return t.running.get(t.selected)?.serialLog ?? '';
-  });
-
-async function waitSerial(page: Page, re: RegExp, from: number, timeout: number): Promise<string> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const log = await serialOf(page);
-    if (re.test(log.slice(from))) return log.slice(from);
-    if (Date.now() > deadline) throw new Error(`no ${re} on COM1 after ${timeout} ms; the console ends:\n${log.slice(-2000)}`);
-    await page.waitForTimeout(250);
-  }
-}
-
 async function typeCommand(page: Page, command: string, expect: RegExp): Promise<string> {
   const from = (await serialOf(page)).length;
   await page.click('#terminal');
   await page.keyboard.type(command);
   await page.keyboard.press('Enter');
-  return waitSerial(page, expect, from, COMMAND_TIMEOUT_MS);
+  return waitSerial(page, expect, COMMAND_TIMEOUT_MS, from);
 }
 
 /** A Multiboot a.out-kludge kernel at 1 MiB that writes `text` to COM1, then echoes what COM1 receives until stopped. */
@@ -139,10 +119,9 @@ const counterValue = async (page: Page, name: string): Promise<number> =>
 
 describe.skipIf(why !== undefined)('the browser app', () => {
   let server: ChildProcess | undefined;
-  let context: BrowserContext;
+  let browser: Browser;
   let page: Page;
   let base = '';
-  let profile = '';
   let machineId = '';
   const marker = `TABVM-PERSIST-${Math.floor(Math.random() * 1e9)}`;
 
@@ -164,38 +143,14 @@ describe.skipIf(why !== undefined)('the browser app', () => {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    profile = mkdtempSync(join(tmpdir(), 'tabvm-chromium-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('dialog', (d) => void d.accept());
+    browser = await launchChromium({ viewport: { width: 1280, height: 720 } });
+    page = browser.page;
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     if (server?.pid) process.kill(-server.pid);
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
-
-  /** Runs `tabvm helper ARGS` and waits for the URL it prints. */
-  async function startHelper(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-    const child = spawn(process.execPath, [TABVM, 'helper', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const t = setTimeout(() => reject(new Error(`tabvm helper printed no URL:\n${out}`)), 30_000);
-      const onData = (d: Buffer): void => {
-        out += d.toString();
-        const m = /tabvm helper listening: (ws:\/\/\S+)/.exec(out);
-        if (m) {
-          clearTimeout(t);
-          resolve(m[1]);
-        }
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', onData);
-      child.on('exit', (code) => reject(new Error(`tabvm helper exited (${code}):\n${out}`)));
-    });
-    return { child, url };
-  }
 
   describe.skipIf(!existsSync(CLI_BUILT))('connected to the local helper', () => {
     let helper: ChildProcess | undefined;
@@ -312,13 +267,7 @@ describe.skipIf(why !== undefined)('the browser app', () => {
     }, 60_000);
 
     it('draws the screen of a machine on the helper from its deflated rectangles', async () => {
-      await page.selectOption('select[name="image"]', 'screen-spin.img');
-      expect(await page.inputValue('select[name="kind"]')).toBe('hda');
-      await page.selectOption('select[name="engine"]', 'wasm');
-      await page.fill('#helper-create input[name="memMiB"]', '16');
-      await page.click('#helper-create-btn');
-      await page.waitForSelector('#helper-machines li.machine');
-      await page.click('#btn-start');
+      expect(await startOnHelper(page, 'screen-spin.img')).toBe('hda');
       // SeaBIOS's banner and the boot sector's line in 720×400 text mode: enough lit pixels, and the size the helper sent.
       await page.waitForFunction(
         () => {
@@ -365,7 +314,7 @@ describe.skipIf(why !== undefined)('the browser app', () => {
       await page.click('#editor-save');
       await page.waitForFunction(() => !(document.getElementById('btn-start') as HTMLButtonElement).disabled);
       await page.click('#btn-start');
-      await waitSerial(page, new RegExp(GUEST_PROMPT.replace(/[#$]/g, '\\$&')), 0, BOOT_TIMEOUT_MS);
+      await waitSerial(page, new RegExp(GUEST_PROMPT.replace(/[#$]/g, '\\$&')), BOOT_TIMEOUT_MS);
       await page.waitForFunction(() => /running/.test(document.getElementById('vm-state')?.textContent ?? ''));
     },
     BOOT_TIMEOUT_MS + 30_000,
@@ -443,7 +392,7 @@ describe.skipIf(why !== undefined)('the browser app', () => {
       });
     const from = (await serialOf(page)).length;
     await page.click('#btn-cad');
-    await waitSerial(page, /reboot: Restarting system/, from, 30_000);
+    await waitSerial(page, /reboot: Restarting system/, 30_000, from);
     await resets(1);
     await page.click('#btn-reset');
     await resets(2);
@@ -460,7 +409,7 @@ describe.skipIf(why !== undefined)('the browser app', () => {
       await page.click(`#machine-list li.machine[data-id="${machineId}"]`);
       await page.waitForFunction(() => !(document.getElementById('btn-start') as HTMLButtonElement).disabled);
       await page.click('#btn-start');
-      await waitSerial(page, new RegExp(GUEST_PROMPT.replace(/[#$]/g, '\\$&')), 0, BOOT_TIMEOUT_MS);
+      await waitSerial(page, new RegExp(GUEST_PROMPT.replace(/[#$]/g, '\\$&')), BOOT_TIMEOUT_MS);
       const back = await typeCommand(
         page,
         'tabvm-disks && mkdir -p /mnt && mount -t vfat /dev/sda /mnt && cat /mnt/NOTE.TXT; umount /mnt; echo read-$((5+6))',

@@ -14,7 +14,7 @@ import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { buildApp, guestDisk, launchChromium, serveStatic, webMissing, type Browser, type StaticServer } from './harness.js';
+import { guestDisk, openApp, webMissing, type AppSession, type StaticServer } from './harness.js';
 
 const why = webMissing();
 if (why) console.warn(`test/web/embed-api.test.ts skipped: ${why}`);
@@ -56,24 +56,19 @@ const instructions = (page: Page): Promise<number> =>
   page.evaluate(() => (window as unknown as ApiWindow).vm.stats().find((s) => s.name === 'instructions')?.value ?? 0);
 
 describe.skipIf(why !== undefined)('the embedding API', () => {
+  let app: AppSession;
   let server: StaticServer;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    server = await serveStatic(await buildApp(), { isolated: true });
-    server.files.set(GUEST, guestDisk('input-printer', MIB));
+    app = await openApp({ files: { [GUEST]: guestDisk('input-printer', MIB) } });
+    ({ server, page } = app);
     // The page's own <tab-vm autostart> boots Linux: its kernel "fails to load" until the screenshot.
     server.blocked.add('/images/vmlinuz');
-    browser = await launchChromium();
-    page = browser.page;
     mkdirSync(SHOTS, { recursive: true });
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => app?.close());
 
   it('explains in the element a kernel that cannot be loaded', async () => {
     await page.goto(`${server.base}embed.html`);
@@ -178,10 +173,34 @@ describe.skipIf(why !== undefined)('the embedding API', () => {
     // xterm.js draws only while on screen.
     await page.locator('#vm-added').scrollIntoViewIfNeeded();
     await expect.poll(() => page.locator('#vm-added .xterm-rows').textContent(), { timeout: INPUT_TIMEOUT_MS }).toContain('INPUT-READY');
-    // console="serial": no screen.
+    // console="serial": no screen. The element says the machine runs (no loading stage left over).
     expect(await page.locator('#vm-added canvas[part="screen"]').isHidden()).toBe(true);
+    expect(await page.locator('#vm-added .state').textContent()).toBe('running');
     await page.evaluate(() => (document.getElementById('vm-added') as HTMLElement).remove());
     await page.evaluate(() => (window as unknown as ApiWindow).vm.powerOff());
+  });
+
+  it('runs a <tab-vm> on a page of its own that loads only tabvm-embed.js, with the console styled', async () => {
+    // What a documentation author writes (embed.html's first example), pointed at the test guest.
+    server.files.set(
+      '/docs/page.html',
+      new TextEncoder().encode(`<!doctype html><title>docs</title>
+<script type="module" src="../tabvm-embed.js"></script>
+<tab-vm id="doc-vm" disks="../${GUEST.slice(1)}" firmware memory="16" console="serial" autostart readonly></tab-vm>`),
+    );
+    await page.goto(`${server.base}docs/page.html`);
+    type El = HTMLElement & { machine?: { serialLog: string } };
+    await page.waitForFunction(() => /INPUT-READY/.test((document.getElementById('doc-vm') as El).machine?.serialLog ?? ''), null, {
+      timeout: BOOT_TIMEOUT_MS,
+    });
+    // xterm.js's own sheet reached the shadow root: its input textarea is hidden as the sheet says.
+    const textarea = await page.evaluate(() => {
+      const t = (document.getElementById('doc-vm') as HTMLElement).shadowRoot?.querySelector('.xterm-helper-textarea');
+      return t ? getComputedStyle(t).opacity : undefined;
+    });
+    expect(textarea).toBe('0');
+    // No stylesheet on the page itself: the module brought what it needs.
+    expect(await page.evaluate(() => document.querySelectorAll('link[rel="stylesheet"], style').length)).toBe(0);
   });
 
   // Two Linux boots cost more than the CI should pay for a picture: TABVM_SHOTS=1 takes it.

@@ -6,7 +6,7 @@
 // the tests' guests), Debian's chromium through playwright-core, and tiny
 // boot-sector guests that SeaBIOS starts in a second or two.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -16,12 +16,12 @@ import { mkdtempSync } from 'node:fs';
 
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
-import { parseRange } from '../../web/server/images-plugin.js';
+import { sendRanged } from '../../web/server/images-plugin.js';
 import { imagesDir } from '../../helper/images.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CHROMIUM = '/usr/bin/chromium';
-const VITE = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+export const VITE = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
 /** The tests' build of the app (not dist/web: browser.test.ts builds that one). */
 export const APP_DIR = join(ROOT, 'dist', 'web-test');
 const BUILD_LOCK = join(ROOT, 'dist', 'web-test.lock');
@@ -100,18 +100,16 @@ const MIME: Record<string, string> = {
   '.png': 'image/png',
   '.woff2': 'font/woff2',
 };
-const HTTP_OK = 200;
-const HTTP_PARTIAL = 206;
 const HTTP_NOT_FOUND = 404;
-const HTTP_RANGE_NOT_SATISFIABLE = 416;
 
 export interface StaticServer {
+  /** The app's URL: the origin and the folder it is served from. */
   base: string;
-  /** Extra files by URL path ("/guests/x.img"), served like the folder's. */
+  /** Extra files by URL path below the base ("/guests/x.img"), served like the folder's. */
   files: Map<string, Uint8Array>;
-  /** Paths answered with 404, as if missing (an image that fails to load). */
+  /** Paths below the base answered with 404, as if missing (an image that fails to load). */
   blocked: Set<string>;
-  /** Paths requested so far (with their Range header, if any). */
+  /** URL paths requested so far, in full (with their Range header, if any). */
   requests: string[];
   close(): Promise<void>;
 }
@@ -119,55 +117,44 @@ export interface StaticServer {
 /**
  * A plain static server over `dir` on 127.0.0.1, as a static host would be:
  * with `isolated` it sends COOP/COEP (as the docs ask), without it none of the
- * two headers. Range requests are answered (the lazy disks need them).
+ * two headers. Range requests are answered (the lazy disks need them). With
+ * `prefix` ("/some/sub/") the folder is served from that folder of the host,
+ * as on a project site, and everything outside it is 404.
  */
-export async function serveStatic(dir: string, opts: { isolated: boolean }): Promise<StaticServer> {
+export async function serveStatic(dir: string, opts: { isolated: boolean; prefix?: string }): Promise<StaticServer> {
+  const prefix = opts.prefix ?? '/';
   const files = new Map<string, Uint8Array>();
   const blocked = new Set<string>();
   const requests: string[] = [];
   const root = resolve(dir);
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    let path = decodeURIComponent(url.pathname);
-    requests.push(path + (req.headers.range ? ` ${req.headers.range}` : ''));
-    if (path.endsWith('/')) path += 'index.html';
+    const full = decodeURIComponent(url.pathname);
+    requests.push(full + (req.headers.range ? ` ${req.headers.range}` : ''));
     if (opts.isolated) {
       res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
       res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
     }
     res.setHeader('Cache-Control', 'no-cache');
-    res.setHeader('Accept-Ranges', 'bytes');
+    let path = full.startsWith(prefix) ? `/${full.slice(prefix.length)}` : '';
+    if (path.endsWith('/')) path += 'index.html';
     res.setHeader('Content-Type', MIME[extname(path)] ?? 'application/octet-stream');
     const mem = files.get(path);
     const file = join(root, normalize(path));
-    if (blocked.has(path) || (!mem && (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()))) {
+    if (!path || blocked.has(path) || (!mem && (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()))) {
       res.statusCode = HTTP_NOT_FOUND;
       res.end('not found');
       return;
     }
-    const size = mem ? mem.length : statSync(file).size;
-    const range = parseRange(req.headers.range, size);
-    if (range === null) {
-      res.statusCode = HTTP_RANGE_NOT_SATISFIABLE;
-      res.setHeader('Content-Range', `bytes */${size}`);
-      res.end();
-      return;
-    }
-    const { start, end } = range ?? { start: 0, end: size - 1 };
-    res.statusCode = range ? HTTP_PARTIAL : HTTP_OK;
-    if (range) res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
-    res.setHeader('Content-Length', String(Math.max(0, end - start + 1)));
-    if (req.method === 'HEAD' || size === 0) {
-      res.end();
-      return;
-    }
-    if (mem) res.end(mem.subarray(start, end + 1));
-    else createReadStream(file, { start, end }).pipe(res);
+    sendRanged(req, res, mem ? mem.length : statSync(file).size, (start, end) => {
+      if (mem) res.end(mem.subarray(start, end + 1));
+      else createReadStream(file, { start, end }).pipe(res);
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   return {
-    base: `http://127.0.0.1:${port}/`,
+    base: `http://127.0.0.1:${port}${prefix}`,
     files,
     blocked,
     requests,
@@ -267,4 +254,72 @@ export function guestDisk(name: string, size: number): Uint8Array {
   const disk = new Uint8Array(size);
   disk.set(bootSector(name), 0);
   return disk;
+}
+
+export interface AppSession {
+  server: StaticServer;
+  browser: Browser;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/**
+ * The focused tests' setup: the app built once (buildApp), served by
+ * serveStatic (with `files` added, e.g. the tests' guests), and a fresh
+ * Chromium on it (the page is not navigated yet).
+ */
+export async function openApp(opts: { isolated?: boolean; prefix?: string; files?: Record<string, Uint8Array> } = {}): Promise<AppSession> {
+  const server = await serveStatic(await buildApp(), { isolated: opts.isolated ?? true, prefix: opts.prefix });
+  for (const [path, data] of Object.entries(opts.files ?? {})) server.files.set(path, data);
+  const browser = await launchChromium();
+  return {
+    server,
+    browser,
+    page: browser.page,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+export const TABVM = join(ROOT, 'bin', 'tabvm');
+/** The built CLI `tabvm helper` runs from (npm run build:host). */
+export const CLI_BUILT = join(ROOT, 'dist', 'helper', 'cli.js');
+const HELPER_START_MS = 30_000;
+
+/** Run `tabvm helper ARGS` and wait for the ws:// URL it prints. */
+export async function startHelper(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [TABVM, 'helper', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`tabvm helper printed no URL:\n${out}`)), HELPER_START_MS);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const m = /tabvm helper listening: (ws:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`tabvm helper exited (${code}):\n${out}`)));
+  });
+  return { child, url };
+}
+
+/**
+ * On the page connected to a helper: create a machine from the helper's image `image` on the Wasm
+ * engine with 16 MiB and start it. Returns the boot kind the form guessed for the image.
+ */
+export async function startOnHelper(page: Page, image: string): Promise<string> {
+  await page.selectOption('select[name="image"]', image);
+  const kind = await page.inputValue('select[name="kind"]');
+  await page.selectOption('select[name="engine"]', 'wasm');
+  await page.fill('#helper-create input[name="memMiB"]', '16');
+  await page.click('#helper-create-btn');
+  await page.waitForSelector('#helper-machines li.machine');
+  await page.click('#btn-start');
+  return kind;
 }

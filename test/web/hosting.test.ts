@@ -6,12 +6,14 @@
 // explanation. hosting.html carries the service-worker shim
 // (coi-register.js, coi-serviceworker.js): after one reload the service
 // worker adds the headers, the page is isolated and its <tab-vm> boots a
-// machine (guests/input-printer.asm) whose COM1 answers what is typed.
+// machine (guests/input-printer.asm) whose COM1 answers what is typed. All of
+// it twice: with the app at the host's root and in a subfolder (/some/sub/),
+// where the service worker's scope, the worker and the core must stay.
 
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { buildApp, guestDisk, launchChromium, serveStatic, webMissing, type Browser, type StaticServer } from './harness.js';
+import { guestDisk, openApp, webMissing, type AppSession, type StaticServer } from './harness.js';
 
 const why = webMissing();
 if (why) console.warn(`test/web/hosting.test.ts skipped: ${why}`);
@@ -19,7 +21,10 @@ if (why) console.warn(`test/web/hosting.test.ts skipped: ${why}`);
 const MIB = 1024 * 1024;
 const BOOT_TIMEOUT_MS = 60_000;
 const ISOLATION_TIMEOUT_MS = 15_000;
-const GUEST = '/guests/input-printer.img';
+/** The test guest, relative to the app's folder. */
+const GUEST = 'guests/input-printer.img';
+/** The app at the host's root and in a subfolder, as on a project site (https://user.github.io/project/). */
+const PREFIXES = ['/', '/some/sub/'];
 
 /** crossOriginIsolated of the page, across the shim's reload (an evaluate during the navigation fails: try again). */
 async function waitIsolated(page: Page, timeout: number): Promise<void> {
@@ -35,22 +40,17 @@ async function waitIsolated(page: Page, timeout: number): Promise<void> {
   }
 }
 
-describe.skipIf(why !== undefined)('static hosting without COOP/COEP headers', () => {
+describe.skipIf(why !== undefined).each(PREFIXES)('static hosting without COOP/COEP headers, from %s', (prefix) => {
+  let app: AppSession;
   let server: StaticServer;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    server = await serveStatic(await buildApp(), { isolated: false });
-    server.files.set(GUEST, guestDisk('input-printer', MIB));
-    browser = await launchChromium();
-    page = browser.page;
+    app = await openApp({ isolated: false, prefix, files: { [`/${GUEST}`]: guestDisk('input-printer', MIB) } });
+    ({ server, page } = app);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => app?.close());
 
   it('serves no isolation headers', async () => {
     const r = await fetch(server.base);
@@ -69,7 +69,7 @@ describe.skipIf(why !== undefined)('static hosting without COOP/COEP headers', (
     expect(text).toContain('Cross-Origin-Embedder-Policy: require-corp');
     expect(text).toMatch(/service-worker shim described in hosting\.html/);
     // Starting a machine anyway: refused with the same explanation, nothing half-started.
-    await page.fill('#url-input', `${server.base}${GUEST.slice(1)}`);
+    await page.fill('#url-input', `${server.base}${GUEST}`);
     await page.click('#url-form button[type="submit"]');
     await page.waitForSelector('#machine-list li.machine');
     await page.click('#btn-start');
@@ -100,7 +100,8 @@ describe.skipIf(why !== undefined)('static hosting without COOP/COEP headers', (
     await page.evaluate(() => (document.getElementById('hosted-vm') as unknown as El).machine?.serialWrite('hi'));
     await expect.poll(log, { timeout: BOOT_TIMEOUT_MS, interval: 200 }).toMatch(/s68 s69 /);
     expect(await page.evaluate(() => (document.getElementById('hosted-vm') as unknown as El).machine?.state)).toBe('running');
-    // The core and the worker came through the service worker too (the page stays isolated).
+    // The core and the worker came through the service worker too (the page stays isolated), from the app's folder.
     expect(server.requests.some((r) => /\.wasm$/.test(r))).toBe(true);
+    expect(server.requests.filter((r) => !r.startsWith(prefix))).toEqual([]);
   });
 });

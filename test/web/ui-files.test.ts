@@ -15,20 +15,7 @@ import type { CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { decodeOverlay } from '../../web/lib/disks.js';
-import {
-  SECTOR,
-  buildApp,
-  guestDisk,
-  launchChromium,
-  preparedImage,
-  serialOf,
-  serveStatic,
-  waitScreen,
-  waitSerial,
-  webMissing,
-  type Browser,
-  type StaticServer,
-} from './harness.js';
+import { SECTOR, guestDisk, openApp, preparedImage, serialOf, waitScreen, waitSerial, webMissing, type AppSession } from './harness.js';
 
 const why = webMissing();
 if (why) console.warn(`test/web/ui-files.test.ts skipped: ${why}`);
@@ -76,8 +63,7 @@ async function pick(page: Page, name: string, buffer: Buffer): Promise<string> {
 }
 
 describe.skipIf(why !== undefined)("a person's images and disk changes", () => {
-  let server: StaticServer;
-  let browser: Browser;
+  let app: AppSession;
   let page: Page;
   let cdp: CDPSession;
   let floppyId = '';
@@ -85,17 +71,13 @@ describe.skipIf(why !== undefined)("a person's images and disk changes", () => {
   let exported: Buffer;
 
   beforeAll(async () => {
-    server = await serveStatic(await buildApp(), { isolated: true });
-    browser = await launchChromium();
-    page = browser.page;
-    cdp = await browser.context.newCDPSession(page);
-    await page.goto(server.base);
+    app = await openApp();
+    page = app.page;
+    cdp = await app.browser.context.newCDPSession(page);
+    await page.goto(app.server.base);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => app?.close());
 
   it('boots an ISO picked with the file picker through SeaBIOS to ISOLINUX', async () => {
     await pick(page, 'tabvm.iso', preparedImage('tabvm.iso'));
@@ -182,7 +164,7 @@ describe.skipIf(why !== undefined)("a person's images and disk changes", () => {
   });
 
   it('explains a full browser storage, keeps the machine running and saves its changes once there is room', async () => {
-    const origin = new URL(server.base).origin;
+    const origin = new URL(app.server.base).origin;
     const id = await pick(page, 'quota.img', Buffer.from(guestDisk('disk-marker', FLOPPY_144)));
     // A quota far below what the origin already uses (the ISO alone is 7 MB): every new write is refused.
     // IndexedDB keeps the room it last found while the origin's databases are open: close them first.
@@ -190,7 +172,7 @@ describe.skipIf(why !== undefined)("a person's images and disk changes", () => {
     await page.waitForTimeout(IDB_CLOSE_MS);
     await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 1024 });
     try {
-      await page.goto(server.base);
+      await page.goto(app.server.base);
       await page.waitForSelector(`#machine-list li.machine[data-id="${id}"]`);
       // Storing another picked file: refused, explained, the list unchanged.
       const count = await page.$$eval('#machine-list li.machine', (l) => l.length);

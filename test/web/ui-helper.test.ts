@@ -5,7 +5,7 @@
 // guest is guests/input-printer.asm, which writes a white-on-blue line on its
 // text screen: the thumbnail must show blue.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,14 +13,12 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ROOT, buildApp, guestDisk, launchChromium, serveStatic, webMissing, type Browser, type StaticServer } from './harness.js';
+import { CLI_BUILT, guestDisk, openApp, startHelper, startOnHelper, webMissing, type AppSession, type StaticServer } from './harness.js';
 
-const CLI_BUILT = join(ROOT, 'dist', 'helper', 'cli.js');
 const why = webMissing() ?? (existsSync(CLI_BUILT) ? undefined : `${CLI_BUILT} is missing (npm run build:host)`);
 if (why) console.warn(`test/web/ui-helper.test.ts skipped: ${why}`);
 
 const MIB = 1024 * 1024;
-const TABVM = join(ROOT, 'bin', 'tabvm');
 /** The list refreshes thumbnails every 5 s; the guest needs a second or two to boot. */
 const THUMB_TIMEOUT_MS = 30_000;
 
@@ -60,59 +58,34 @@ async function waitBlueThumb(page: Page, selector: string): Promise<{ width: num
 }
 
 describe.skipIf(why !== undefined)('machine thumbnails', () => {
+  let app: AppSession;
   let server: StaticServer;
-  let browser: Browser;
   let page: Page;
   let helper: ChildProcess | undefined;
   let folder = '';
 
   beforeAll(async () => {
-    server = await serveStatic(await buildApp(), { isolated: true });
-    server.files.set('/guests/printer.img', guestDisk('input-printer', MIB));
+    app = await openApp({ files: { '/guests/printer.img': guestDisk('input-printer', MIB) } });
+    ({ server, page } = app);
     folder = mkdtempSync(join(tmpdir(), 'tabvm-web-thumbs-'));
     writeFileSync(join(folder, 'printer.img'), guestDisk('input-printer', MIB));
-    browser = await launchChromium();
-    page = browser.page;
   });
 
   afterAll(async () => {
     helper?.kill('SIGTERM');
-    await browser?.close();
-    await server?.close();
+    await app?.close();
     if (folder) rmSync(folder, { recursive: true, force: true });
   });
 
   it('shows a thumbnail of a machine running on the local helper', async () => {
-    const child = spawn(process.execPath, [TABVM, 'helper', '--images', folder, '--origin', new URL(server.base).origin], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    helper = child;
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const t = setTimeout(() => reject(new Error(`tabvm helper printed no URL:\n${out}`)), 30_000);
-      const onData = (d: Buffer): void => {
-        out += d.toString();
-        const m = /tabvm helper listening: (ws:\/\/\S+)/.exec(out);
-        if (m) {
-          clearTimeout(t);
-          resolve(m[1]);
-        }
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', onData);
-      child.on('exit', (code) => reject(new Error(`tabvm helper exited (${code}):\n${out}`)));
-    });
+    const started = await startHelper(['--images', folder, '--origin', new URL(server.base).origin]);
+    helper = started.child;
+    const url = started.url;
     await page.goto(server.base);
     await page.fill('#helper-url', url);
     await page.click('#helper-connect');
     await page.waitForSelector('#helper-view:not([hidden])');
-    await page.selectOption('select[name="image"]', 'printer.img');
-    expect(await page.inputValue('select[name="kind"]')).toBe('hda');
-    await page.selectOption('select[name="engine"]', 'wasm');
-    await page.fill('#helper-create input[name="memMiB"]', '16');
-    await page.click('#helper-create-btn');
-    await page.waitForSelector('#helper-machines li.machine');
-    await page.click('#btn-start');
+    expect(await startOnHelper(page, 'printer.img')).toBe('hda');
     const thumb = '#helper-machines li.machine img.thumb';
     const p = await waitBlueThumb(page, thumb);
     expect(p.width).toBe(160);

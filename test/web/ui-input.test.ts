@@ -14,17 +14,7 @@ import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import {
-  buildApp,
-  guestDisk,
-  launchChromium,
-  serialOf,
-  serveStatic,
-  waitSerial,
-  webMissing,
-  type Browser,
-  type StaticServer,
-} from './harness.js';
+import { guestDisk, openApp, launchChromium, serialOf, waitSerial, webMissing, type AppSession, type StaticServer } from './harness.js';
 
 const why = webMissing();
 if (why) console.warn(`test/web/ui-input.test.ts skipped: ${why}`);
@@ -79,24 +69,19 @@ function packets(bytes: number[]): Packet[] {
 }
 
 describe.skipIf(why !== undefined)('the screen: input capture and crisp scaling', () => {
+  let app: AppSession;
   let server: StaticServer;
-  let browser: Browser;
   let page: Page;
   /** Where the mouse's packets start in the serial log (after its setup). */
   let packetsFrom = 0;
 
   beforeAll(async () => {
-    server = await serveStatic(await buildApp(), { isolated: true });
-    server.files.set('/guests/input-printer.img', guestDisk('input-printer', MIB));
-    browser = await launchChromium();
-    page = browser.page;
+    app = await openApp({ files: { '/guests/input-printer.img': guestDisk('input-printer', MIB) } });
+    ({ server, page } = app);
     mkdirSync(SHOTS, { recursive: true });
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => app?.close());
 
   it('boots the input printer and sets up its IntelliMouse', async () => {
     await page.goto(server.base);

@@ -13,6 +13,7 @@ import { renderVga } from '../../host/vga-render.js';
 import { findVgaFont, setVgaTextMode, FONT_HEIGHT } from '../../host/vga-text-mode.js';
 import { parseRange } from '../../web/server/images-plugin.js';
 import { decodeOverlay, encodeOverlay, OVERLAY_BLOCK } from '../../web/lib/disks.js';
+import { DEFAULT_CMDLINE, shellOnSerial } from '../../web/lib/config.js';
 import { imagesDir } from '../../helper/images.js';
 import { deflateRawSync } from 'node:zlib';
 import {
@@ -148,5 +149,14 @@ describe('the local helper connection', () => {
   it('inflates a raw-deflate screen rectangle as zlib deflateRaw wrote it', async () => {
     const px = new Uint8Array(32 * 32 * 4).map((_, i) => (i * 7) & 0xff);
     expect(await inflateRaw(new Uint8Array(deflateRawSync(px)))).toEqual(px);
+  });
+});
+
+describe('the default Linux command line', () => {
+  it("tells whether Linux's shell (on the last console=) is on a serial port", () => {
+    expect(shellOnSerial(DEFAULT_CMDLINE)).toBe(true);
+    expect(shellOnSerial('console=ttyS0 console=tty0 noapic')).toBe(false);
+    expect(shellOnSerial('noapic xconsole=ttyS0')).toBe(false);
+    expect(shellOnSerial('')).toBe(false);
   });
 });

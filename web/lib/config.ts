@@ -37,12 +37,35 @@ export interface MachineConfig {
   created: number;
 }
 
-/** The prepared images, served by the dev/preview server (web/server/images-plugin.ts) or copied into the build. */
+/**
+ * The prepared images, served by the dev/preview server (web/server/images-plugin.ts) or copied into the build:
+ * the app's images/ folder, found from this module (web/lib/ in the sources, assets/ in the build: one level
+ * below the app), not from the page, so a page elsewhere that embeds machines (tabvm-embed.js) finds them too.
+ */
 export function imagesBase(): string {
-  return new URL('./images/', document.baseURI).href;
+  // A variable, not the literal pattern new URL('…', import.meta.url), which Vite would take for an asset to bundle.
+  const here = import.meta.url;
+  return new URL('../images/', here).href;
 }
-/** Kernel messages on the screen and COM1; the last console= (COM1) is /dev/console, where the shell runs. */
-export const DEFAULT_CMDLINE = 'console=tty0 console=ttyS0 noapic panic=-1 cryptomgr.notests';
+/**
+ * Kernel messages on the screen and COM1; the last console= (COM1) is
+ * /dev/console, where the shell runs. tsc=reliable: tabvm's TSC counts the
+ * machine's one virtual clock (1 GHz, the clock PIT, RTC, APIC and PM timer
+ * count too), but early in boot Linux checks it against jiffies, and jiffies
+ * fall behind whenever the emulated CPU lags the host clock by more than a
+ * PIT period (the 8254 model folds missed periods into one interrupt, as a
+ * late timer interrupt does on hardware): the watchdog then calls the TSC
+ * unstable ("Marking clocksource 'tsc-early' as unstable because the skew is
+ * too large") and the kernel keeps time with jiffies and the PM timer. Two
+ * busy machines in one tab (embed.html) or a loaded host make it likely.
+ */
+export const DEFAULT_CMDLINE = 'console=tty0 console=ttyS0 noapic tsc=reliable panic=-1 cryptomgr.notests';
+/** Whether Linux's /dev/console (its last console=, where the initramfs starts the shell) is a serial port. */
+export function shellOnSerial(cmdline: string): boolean {
+  const consoles = [...cmdline.matchAll(/(?:^|\s)console=(\S+)/g)].map((m) => m[1]);
+  return /^ttyS/.test(consoles.at(-1) ?? '');
+}
+
 export const DEFAULT_MEMORY_MIB = 128;
 export const MIN_MEMORY_MIB = 8;
 export const MAX_MEMORY_MIB = 1024;

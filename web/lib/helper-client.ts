@@ -5,6 +5,7 @@
 // for its counters, so the app shows it as it shows a machine in the tab.
 
 import type { StatValue } from '../../host/stats.js';
+import { slotFor } from './config.js';
 
 export const PROTOCOL_VERSION = 1;
 export type EngineName = 'wasm' | 'kvm' | 'kqemu';
@@ -44,7 +45,6 @@ const BYTES_PER_PIXEL = 4;
 const MAX_MOUSE_DELTA = 1024;
 const MAX_WHEEL = 8;
 const MOUSE_MS = 16;
-const FLOPPY_SIZES = [368640, 737280, 1228800, 1474560, 2949120];
 
 /** A helper error reply, with the protocol's code. */
 export class HelperError extends Error {
@@ -76,9 +76,8 @@ export function parseHelperUrl(text: string): string {
 export function guessBootKind(name: string, bytes: number): BootKind {
   if (/\.(elf|mb)$/i.test(name) || /multiboot/i.test(name)) return 'multiboot';
   if (/vmlinu[xz]|bzimage|kernel/i.test(name)) return 'linux';
-  if (/\.iso$/i.test(name)) return 'cdrom';
-  if (FLOPPY_SIZES.includes(bytes) || /\.(ima|flp|vfd)$/i.test(name)) return 'fda';
-  return 'hda';
+  // A disk image: the drive this tab's machines would put it in.
+  return slotFor(name, bytes);
 }
 
 /** What the helper's plain HTTP answer says (helper/server.ts), or undefined when nothing answered as a helper. */

@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import coreUrl from '../../build/core.wasm?url';
 import type { MachineWorker, MachineState, WorkerStatus } from '../machine-worker.js';
-import type { MachineConfig } from './config.js';
+import { imagesBase, shellOnSerial, type MachineConfig } from './config.js';
 import { uartTxRing, uartRxRing, inputRing, type HostRing } from '../../host/rings.js';
 import { readStats, type StatValue } from '../../host/stats.js';
 import { renderVga, takeDirtyPages } from '../../host/vga-render.js';
@@ -151,7 +151,7 @@ export class VmHandle extends EventTarget {
       this.emit('notice', message);
     };
     const r = await this.remote.start(
-      { coreUrl, imagesUrl: new URL('./images/', document.baseURI).href, config: this.config },
+      { coreUrl, imagesUrl: imagesBase(), config: this.config },
       Comlink.proxy(onProgress),
       Comlink.proxy(onState),
       Comlink.proxy(onNotice),
@@ -159,6 +159,8 @@ export class VmHandle extends EventTarget {
     this.memory = r.memory;
     this.engine = r.engine;
     this.notes = [`CPU engine: ${r.engine === 'jit' ? 'the JIT' : 'the interpreter'}.`, ...r.notes];
+    if (this.config.boot === 'linux' && shellOnSerial(this.config.cmdline))
+      this.notes.push('The shell runs on the serial console (COM1); the screen shows the kernel’s messages.');
     this.vgaDisplay = r.vgaDisplay;
     this.tx = uartTxRing(r.memory, COM1);
     this.rx = uartRxRing(r.memory, COM1);

@@ -115,11 +115,20 @@ function serveImage(req: IncomingMessage, res: ServerResponse, next: () => void)
     res.end(`${name} is not prepared: run "node bin/tabvm images prepare" (npm start does)\n`);
     return;
   }
-  const size = statSync(path).size;
-  res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('Content-Type', 'application/octet-stream');
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
   res.setHeader('Cache-Control', 'no-cache');
+  sendRanged(req, res, statSync(path).size, (start, end) => createReadStream(path, { start, end }).pipe(res));
+}
+
+/**
+ * Answer a GET or HEAD for a resource of `size` bytes, whole (200) or the one
+ * range asked for (206, 416 when unsatisfiable); `body(start, end)` writes
+ * the bytes (inclusive range) and ends the response. Shared with the tests'
+ * static server (test/web/harness.ts).
+ */
+export function sendRanged(req: IncomingMessage, res: ServerResponse, size: number, body: (start: number, end: number) => void): void {
+  res.setHeader('Accept-Ranges', 'bytes');
   const range = parseRange(req.headers.range, size);
   if (range === null) {
     res.statusCode = HTTP_RANGE_NOT_SATISFIABLE;
@@ -130,12 +139,18 @@ function serveImage(req: IncomingMessage, res: ServerResponse, next: () => void)
   const { start, end } = range ?? { start: 0, end: size - 1 };
   res.statusCode = range ? HTTP_PARTIAL : HTTP_OK;
   if (range) res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
-  res.setHeader('Content-Length', String(end - start + 1));
-  if (req.method === 'HEAD') {
+  res.setHeader('Content-Length', String(Math.max(0, end - start + 1)));
+  if (req.method === 'HEAD' || size === 0) {
     res.end();
     return;
   }
-  createReadStream(path, { start, end }).pipe(res);
+  body(start, end);
+}
+
+/** serveImage under connect's mount at IMAGES_ROUTE (which strips the route from req.url). */
+function mountedServeImage(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  req.url = IMAGES_ROUTE + (req.url ?? '').replace(/^\//, '');
+  serveImage(req, res, next);
 }
 
 export function tabvmImages(): Plugin {
@@ -146,16 +161,10 @@ export function tabvmImages(): Plugin {
       outDir = resolve(config.root, config.build.outDir);
     },
     configureServer(server) {
-      server.middlewares.use(IMAGES_ROUTE, (req, res, next) => {
-        req.url = IMAGES_ROUTE + (req.url ?? '').replace(/^\//, '');
-        serveImage(req, res, next);
-      });
+      server.middlewares.use(IMAGES_ROUTE, mountedServeImage);
     },
     configurePreviewServer(server) {
-      server.middlewares.use(IMAGES_ROUTE, (req, res, next) => {
-        req.url = IMAGES_ROUTE + (req.url ?? '').replace(/^\//, '');
-        serveImage(req, res, next);
-      });
+      server.middlewares.use(IMAGES_ROUTE, mountedServeImage);
     },
     closeBundle() {
       // The static build carries the images, so any static host can serve the app (docs: hosting.html).
@@ -163,11 +172,17 @@ export function tabvmImages(): Plugin {
       const dir = imagesDir();
       const target = join(outDir, 'images');
       mkdirSync(target, { recursive: true });
+      const missing: string[] = [];
       for (const name of SERVED_IMAGES) {
         const from = name === FLOPPY_CPIO ? (ensureFloppyCpio(dir) ?? '') : join(dir, name);
         if (from && existsSync(from)) copyFileSync(from, join(target, name));
-        else this.warn(`${from} is missing: the static build has no ${name} (run "node bin/tabvm images prepare")`);
+        else missing.push(name);
       }
+      // One line, not one a file: on a fresh checkout nothing is prepared yet.
+      if (missing.length)
+        this.warn(
+          `${dir} has no ${missing.join(', ')}: the static build goes without (run "node bin/tabvm images prepare", then build again)`,
+        );
     },
   };
 }
