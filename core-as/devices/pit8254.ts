@@ -84,9 +84,15 @@ const C_PAUSE_TICK: u32 = 0x28; // u64 tick at which the gate went low
 const C_NULL_UNTIL: u32 = 0x30; // u64 NULL COUNT reads 1 before this tick
 const C_IRQ_DONE_TICK: u32 = 0x38; // u64 channel 0: rising edges up to here were signalled
 const C_MISSED: u32 = 0x40; // u64 channel 0: rising edges folded into one IRQ pulse
+const C_BACKLOG: u32 = 0x48; // u32 channel 0: folded edges not yet delivered
 
 // Whole-device state after the channels.
 const S_MISSED_TOTAL: u32 = PIT_STATE + CHANNELS * CH_STRIDE; // u64
+const S_REDELIVER_TICK: u32 = S_MISSED_TOTAL + 8; // u64 channel 0: no delayed edge before this tick
+/** At most this many folded edges wait for delivery: a host that stalled for long catches up this far, no further. */
+const MAX_BACKLOG: u32 = 1000;
+/** Delayed edges come a quarter of the period apart, so the guest's handler can run between them. */
+const REDELIVER_SPACING_DIV: u64 = 4;
 
 @inline function chBase(ch: u32): u32 {
   return PIT_STATE + ch * CH_STRIDE;
@@ -282,6 +288,7 @@ function latchCount(ch: u32, tick: u64): void {
 function restartIrq(ch: u32, tick: u64): void {
   if (ch != 0) return;
   s64(ch, C_IRQ_DONE_TICK, tick);
+  s32(ch, C_BACKLOG, 0);
   // The run loop sized its slice for the old deadline: end it so the new one is seen.
   requestStop(STOP_LIMIT);
 }
@@ -473,7 +480,7 @@ export function pitOut(ch: u32): bool {
   return outLevel(ch, nowTick());
 }
 
-/** Rising edges of OUT0 that arrived while an earlier one was still pending (lost ticks). */
+/** Rising edges of OUT0 the timer service found already past (each delivered late, or dropped beyond the backlog's bound). */
 export function pitMissedTicks(): u64 {
   return load<u64>(S_MISSED_TOTAL);
 }
@@ -482,9 +489,14 @@ export function pitMissedTicks(): u64 {
  * Timer service: signal the rising edges of OUT0 up to `now` on IRQ 0 and
  * return the virtual time of the next one. Edges are computed from the load
  * tick, so slicing never accumulates drift. However late the service is,
- * it pulses IRQ 0 once (the 8259A latches one request per line anyway) and
- * counts the edges it folded as missed: a guest programming a 1-tick period
- * costs one pulse per service, not a loop per tick.
+ * it pulses IRQ 0 once for the edges it finds past (the 8259A would latch
+ * them as one request anyway), and keeps the rest as a backlog that it
+ * delivers one pulse at a time, a quarter period apart, as KVM's PIT
+ * reinjects lost ticks: an emulator stalled by the host (a JIT compile, a
+ * busy machine) must not make the guest's clock lose ticks. Linux counts
+ * jiffies by these interrupts early in boot: without the catch-up its TSC
+ * watchdog saw jiffies run at half speed and called the TSC unstable, and
+ * its IO-APIC timer check saw too few ticks and panicked.
  */
 export function pitAdvance(now: u64): u64 {
   const ch: u32 = 0;
@@ -492,16 +504,18 @@ export function pitAdvance(now: u64): u64 {
   settlePending(ch, tick);
   const done = g64(ch, C_IRQ_DONE_TICK);
   const edge = nextRisingEdge(ch, done);
+  const mode = modeOf(ch);
+  const periodic = mode == 2 || mode == 3;
+  const n = <u64>g32(ch, C_COUNT);
+  const spacing = periodic ? max<u64>(n / REDELIVER_SPACING_DIV, 1) : 1;
   if (edge != NO_TICK && edge <= tick) {
     pulseIrq(IRQ_TIMER);
     let last = edge;
     let folded: u64 = 0;
-    const mode = modeOf(ch);
-    if (mode == 2 || mode == 3) {
-      const n = <u64>g32(ch, C_COUNT);
-      const load = g64(ch, C_LOAD_TICK);
-      if (edge >= load) {
-        last = load + ((tick - load) / n) * n;
+    if (periodic) {
+      const loadTick = g64(ch, C_LOAD_TICK);
+      if (edge >= loadTick) {
+        last = loadTick + ((tick - loadTick) / n) * n;
         if (last < edge) last = edge;
         folded = (last - edge) / n;
       }
@@ -510,9 +524,21 @@ export function pitAdvance(now: u64): u64 {
     if (folded > 0) {
       s64(ch, C_MISSED, g64(ch, C_MISSED) + folded);
       store<u64>(S_MISSED_TOTAL, load<u64>(S_MISSED_TOTAL) + folded);
+      const backlog = <u64>g32(ch, C_BACKLOG) + folded;
+      s32(ch, C_BACKLOG, backlog > <u64>MAX_BACKLOG ? MAX_BACKLOG : <u32>backlog);
     }
+    store<u64>(S_REDELIVER_TICK, tick + spacing);
+  } else if (g32(ch, C_BACKLOG) != 0 && tick >= load<u64>(S_REDELIVER_TICK)) {
+    pulseIrq(IRQ_TIMER);
+    s32(ch, C_BACKLOG, g32(ch, C_BACKLOG) - 1);
+    store<u64>(S_REDELIVER_TICK, tick + spacing);
   }
-  return nsOfTick(nextRisingEdge(ch, g64(ch, C_IRQ_DONE_TICK)));
+  let next = nsOfTick(nextRisingEdge(ch, g64(ch, C_IRQ_DONE_TICK)));
+  if (g32(ch, C_BACKLOG) != 0) {
+    const redeliver = nsOfTick(max<u64>(load<u64>(S_REDELIVER_TICK), tick + 1));
+    if (redeliver < next) next = redeliver;
+  }
+  return next;
 }
 
 export function pitInit(): void {
@@ -521,7 +547,7 @@ export function pitInit(): void {
 
 /** RESET: every channel waits for a control word; gates 0 and 1 tied high, gate 2 low (port 0x61 reset). */
 export function pitReset(): void {
-  memory.fill(PIT_STATE, 0, CHANNELS * CH_STRIDE + 8);
+  memory.fill(PIT_STATE, 0, S_REDELIVER_TICK + 8 - PIT_STATE);
   for (let ch: u32 = 0; ch < CHANNELS; ch++) {
     s8(ch, C_RW, RW_WORD);
     s8(ch, C_GATE, ch == 2 ? 0 : 1);
