@@ -22,6 +22,7 @@ export const PROFILE_VERSION = 1;
 const OFF_COUNT = 0;
 const OFF_DROPPED = 4;
 const OFF_SAMPLES = 16;
+const SAMPLE_WORDS = 2;
 const MS_PER_S = 1000;
 const US_PER_S = 1e6;
 
@@ -41,10 +42,17 @@ export interface GuestProfileDocument {
   cpuS: number;
   /** Linear address (hex, no prefix) → samples. */
   histogram: Record<string, number>;
+  /**
+   * Linear address → instructions compiled code ran in the intervals that
+   * ended at this address (absent: none); over samples × interval, the share
+   * of that code the JIT ran.
+   */
+  compiled: Record<string, number>;
 }
 
 export class GuestProfiler {
   private histogram = new Map<number, number>();
+  private compiled = new Map<number, number>();
   private samples = 0;
   private dropped = 0;
   private haltedMs = 0;
@@ -67,8 +75,14 @@ export class GuestProfiler {
     const n = view.getUint32(this.buffer + OFF_COUNT, true);
     const lost = view.getUint32(this.buffer + OFF_DROPPED, true);
     if (n === 0 && lost === 0) return;
-    const words = new Uint32Array(this.core.memory.buffer, this.buffer + OFF_SAMPLES, n);
-    for (const a of words) this.histogram.set(a, (this.histogram.get(a) ?? 0) + 1);
+    const words = new Uint32Array(this.core.memory.buffer, this.buffer + OFF_SAMPLES, n * SAMPLE_WORDS);
+    for (let i = 0; i < words.length; i += SAMPLE_WORDS) {
+      const a = words[i];
+      this.histogram.set(a, (this.histogram.get(a) ?? 0) + 1);
+      // At most one interval's worth: the counter also runs while the profiler was off.
+      const jit = Math.min(words[i + 1], this.interval);
+      if (jit) this.compiled.set(a, (this.compiled.get(a) ?? 0) + jit);
+    }
     this.samples += n;
     this.dropped += lost;
     view.setUint32(this.buffer + OFF_COUNT, 0, true);
@@ -86,6 +100,8 @@ export class GuestProfiler {
     const cpu = process.cpuUsage(this.startCpu);
     const histogram: Record<string, number> = {};
     for (const [a, n] of [...this.histogram].sort((x, y) => y[1] - x[1])) histogram[a.toString(16)] = n;
+    const compiled: Record<string, number> = {};
+    for (const [a, n] of this.compiled) compiled[a.toString(16)] = n;
     return {
       format: PROFILE_FORMAT,
       version: PROFILE_VERSION,
@@ -97,6 +113,7 @@ export class GuestProfiler {
       haltedS: this.haltedMs / MS_PER_S,
       cpuS: (cpu.user + cpu.system) / US_PER_S,
       histogram,
+      compiled,
     };
   }
 
@@ -105,6 +122,7 @@ export class GuestProfiler {
     writeFileSync(file, JSON.stringify(this.document(engine)) + '\n');
     if (restart) {
       this.histogram = new Map();
+      this.compiled = new Map();
       this.samples = 0;
       this.dropped = 0;
       this.haltedMs = 0;
@@ -147,6 +165,8 @@ export interface ProfileRow {
   samples: number;
   /** Share of all samples (0..1). */
   share: number;
+  /** Share of these samples' instructions that compiled code ran (0..1). */
+  compiledShare: number;
 }
 
 /** Name of the bucket for samples below the first symbol or beyond `limit`. */
@@ -160,6 +180,7 @@ export const OUTSIDE_MAP = '[outside the map]';
  */
 export function symbolise(doc: GuestProfileDocument, symbols: ProfileSymbol[], limit = Infinity): ProfileRow[] {
   const perName = new Map<string, number>();
+  const compiledPerName = new Map<string, number>();
   for (const [hex, n] of Object.entries(doc.histogram)) {
     const a = parseInt(hex, HEX);
     let lo = 0;
@@ -174,9 +195,15 @@ export function symbolise(doc: GuestProfileDocument, symbols: ProfileSymbol[], l
     }
     const name = found < 0 || a >= limit ? OUTSIDE_MAP : symbols[found].name;
     perName.set(name, (perName.get(name) ?? 0) + n);
+    compiledPerName.set(name, (compiledPerName.get(name) ?? 0) + (doc.compiled?.[hex] ?? 0));
   }
   const total = doc.samples || 1;
   return [...perName]
-    .map(([name, samples]) => ({ name, samples, share: samples / total }))
+    .map(([name, samples]) => ({
+      name,
+      samples,
+      share: samples / total,
+      compiledShare: (compiledPerName.get(name) ?? 0) / (samples * doc.interval),
+    }))
     .sort((x, y) => y.samples - x.samples || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
 }

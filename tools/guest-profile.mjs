@@ -11,6 +11,8 @@
 //                the running kernel's _text minus System.map's)
 //   --top N      rows to print (default 20)
 //   --json       print the rows as JSON instead of a table
+// Columns: share of the samples, cumulative share, samples, the share of the
+// function's instructions that compiled code ran (jit%), the function.
 // Needs the host code built (npm run build:host).
 
 import { readFileSync } from 'node:fs';
@@ -79,10 +81,11 @@ if (json) {
     `wall ${doc.wallS.toFixed(2)} s, halted ${doc.haltedS.toFixed(2)} s (${pct(doc.wallS > 0 ? doc.haltedS / doc.wallS : 0)}), ` +
       `busy ${busyS.toFixed(2)} s, CPU ${doc.cpuS.toFixed(2)} s`,
   );
-  console.log('  share  cumul  samples  function');
+  console.log('  share  cumul  samples  jit%  function');
   let cumul = 0;
   for (const r of rows.slice(0, top)) {
     cumul += r.share;
-    console.log(`${pct(r.share).padStart(7)} ${pct(cumul).padStart(6)} ${String(r.samples).padStart(8)}  ${r.name}`);
+    const jit = `${Math.round(r.compiledShare * PERCENT)}`.padStart(4);
+    console.log(`${pct(r.share).padStart(7)} ${pct(cumul).padStart(6)} ${String(r.samples).padStart(8)}  ${jit}  ${r.name}`);
   }
 }

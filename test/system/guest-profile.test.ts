@@ -27,6 +27,8 @@ const INTERVAL = 997;
 /** Sampling error allowed on a share: ±1 percentage point (12 000 samples). */
 const SHARE_TOLERANCE = 0.01;
 const STATUS_DONE = 1;
+/** Share of loop_three's instructions the JIT must run compiled (it is hot after ~1000 of 3 M iterations). */
+const MIN_JIT_SHARE = 0.95;
 const TIMEOUT_S = 60;
 
 function haveTool(cmd: string, args: string[]): boolean {
@@ -87,6 +89,9 @@ describe.skipIf(toolsMissing)('guest profiler on a guest with two known loops', 
       expect(rows[1].name).toBe('loop_one');
       expect(Math.abs(rows[0].share - 0.75)).toBeLessThan(SHARE_TOLERANCE);
       expect(Math.abs(rows[1].share - 0.25)).toBeLessThan(SHARE_TOLERANCE);
+      // The JIT compiles each loop after its first DEFAULT_JIT_THRESHOLD entries; the interpreter compiles nothing.
+      if (engine === 'jit') expect(rows[0].compiledShare).toBeGreaterThan(MIN_JIT_SHARE);
+      else expect(rows[0].compiledShare).toBe(0);
     });
   }
 });
@@ -103,15 +108,16 @@ describe('guest profile symbolisation', () => {
     haltedS: 0,
     cpuS: 1,
     histogram: { c1000010: 4, c1000100: 3, '8048000': 2, c2000000: 1 },
+    compiled: { c1000010: 2000, c1000100: 3000 },
   };
   const map = 'c1000000 T _text\nc1000000 T startup_32\nc1000100 t delay_loop\nc1000200 D some_data\nc1000300 T _etext\n';
 
-  it('charges each address to the last code symbol at or below it, data symbols ignored', () => {
+  it('charges each address and its compiled instructions to the last code symbol at or below it, data symbols ignored', () => {
     const rows = symbolise(doc, parseSymbolMap(map), 0xc1000300);
     expect(rows).toEqual([
-      { name: 'startup_32', samples: 4, share: 0.4 },
-      { name: OUTSIDE_MAP, samples: 3, share: 0.3 },
-      { name: 'delay_loop', samples: 3, share: 0.3 },
+      { name: 'startup_32', samples: 4, share: 0.4, compiledShare: 0.5 },
+      { name: OUTSIDE_MAP, samples: 3, share: 0.3, compiledShare: 0 },
+      { name: 'delay_loop', samples: 3, share: 0.3, compiledShare: 1 },
     ]);
   });
 });
