@@ -446,6 +446,7 @@ export function takeIrqEdges(): u32 {
 export { jitRead, jitWrite, jitCondition, jitCarry } from './jit/runtime';
 export { interpretOne } from './cpu/interp';
 export { jitFlushAll } from './jit/cache';
+export { profileSetInterval, profileBuffer } from './cpu/profile';
 import { jitConfigure, jitInvalidateRange } from './jit/cache';
 /**
  * Choose the engine: the JIT on (compile a block after `threshold` entries;

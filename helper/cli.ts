@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 
 import { LinuxBootError, firmwareLinuxItems, planLinuxBoot, type LinuxBootInput } from '../host/linux-boot.js';
 import { MultibootError, parseMultibootKernel, type MultibootModule } from '../host/multiboot.js';
+import { DEFAULT_PROFILE_INTERVAL, MIN_PROFILE_INTERVAL } from '../host/guest-profile.js';
 import { NodeMachine, type BootSource, type DebugconSink, type DiskImage } from '../host/node-machine.js';
 import { kqemuUnavailableReason } from './kqemu/device.js';
 import { kvmUnavailableReason } from './kvm/availability.js';
@@ -34,6 +35,8 @@ const MIB = 1024 * 1024;
 /** Debian's qemu-system-data installs QEMU's linuxboot option ROM here. */
 const HOST_LINUXBOOT_ROM = '/usr/share/qemu/linuxboot_dma.bin';
 const MAX_MEM_MIB = 3072;
+/** The core counts the profile interval in a u32. */
+const MAX_PROFILE_INTERVAL = 0xffff_ffff;
 const MAX_PORT = 0xffff;
 const PORT_DEBUGCON_DEFAULT = 0xe9;
 const MAX_DEBUGCON = 4;
@@ -79,6 +82,9 @@ tabvm run options:
   --no-reboot         exit with status 0 when the guest resets
   --timeout S         stop after S seconds with exit status 124
   --stats FILE        write the final counters as JSON
+  --profile FILE      sample the guest's EIP and write the histogram as JSON at the end (and on
+                      SIGUSR2, which then starts a new one); tools/guest-profile.mjs symbolises it
+  --profile-interval N  guest instructions per sample (default ${DEFAULT_PROFILE_INTERVAL}, at least ${MIN_PROFILE_INTERVAL})
   --debugcon PORT=FILE  bytes the guest writes to I/O port PORT go to FILE
                       (repeatable, up to ${MAX_DEBUGCON}; port 0xe9 goes to stderr unless redirected)
   --help              show this text
@@ -112,6 +118,8 @@ const RUN_OPTIONS: Record<string, OptionKind> = {
   'no-reboot': 'flag',
   timeout: 'string',
   stats: 'string',
+  profile: 'string',
+  'profile-interval': 'string',
   debugcon: 'list',
   help: 'flag',
 };
@@ -202,6 +210,17 @@ function parseTimeout(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
   if (!(n > 0)) throw new UsageError(`tabvm run: --timeout must be a positive number of seconds (got "${text}")`);
+  return n;
+}
+
+function parseProfileInterval(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < MIN_PROFILE_INTERVAL || n > MAX_PROFILE_INTERVAL) {
+    throw new UsageError(
+      `tabvm run: --profile-interval must be a whole number of instructions from ${MIN_PROFILE_INTERVAL} to ${MAX_PROFILE_INTERVAL} (got "${text}")`,
+    );
+  }
   return n;
 }
 
@@ -586,6 +605,9 @@ async function runCommand(args: string[]): Promise<number> {
   }
   const statsFile = p.strings.get('stats');
   if (statsFile !== undefined) closeSync(openOutputFile(statsFile, 'stats file'));
+  const profileFile = p.strings.get('profile');
+  if (profileFile !== undefined) closeSync(openOutputFile(profileFile, 'profile file'));
+  const profileInterval = parseProfileInterval(p.strings.get('profile-interval'));
   const debugcon = parseDebugcon(p.lists.get('debugcon') ?? []);
   checkAccelerator(accel);
 
@@ -599,6 +621,8 @@ async function runCommand(args: string[]): Promise<number> {
     noReboot: p.flags.has('no-reboot'),
     timeoutS,
     statsFile,
+    profileFile,
+    profileInterval,
     debugcon,
   };
   if (accel !== 'wasm') {

@@ -112,6 +112,10 @@ export interface CoreExports {
   noteHostWrite(phys: number, len: number): void;
   /** Drop every compiled block. */
   jitFlushAll(): void;
+  /** The guest profiler (core-as/cpu/profile.ts): a sample every `interval` instructions; 0 = off. */
+  profileSetInterval(interval: number): void;
+  /** Wasm address of the profiler's sample buffer. */
+  profileBuffer(): number;
 }
 
 /** CPU engines inside core.wasm (DESIGN §1). */

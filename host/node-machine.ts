@@ -27,6 +27,7 @@ import { readStat, readStats } from './stats.js';
 import { HostRing, uartTxRing, uartRxRing, debugconRing, DEBUGCON_CHANNELS } from './rings.js';
 import { attachDrive, serviceBlockRequests, type BlockDevice, type DriveSpec } from './block-device.js';
 import { FileBlockDevice } from './file-block-device.js';
+import { GuestProfiler, DEFAULT_PROFILE_INTERVAL } from './guest-profile.js';
 import {
   bootMachine,
   hostAreaMiBForBoot,
@@ -109,6 +110,13 @@ export interface NodeMachineOptions {
   timeoutS?: number;
   /** Path of the --stats JSON file. */
   statsFile?: string;
+  /**
+   * Path of the --profile JSON file (host/guest-profile.ts): written at the
+   * end, and on SIGUSR2 (then a new profile starts: phases of one run).
+   */
+  profileFile?: string;
+  /** Guest instructions per profile sample (default DEFAULT_PROFILE_INTERVAL). */
+  profileInterval?: number;
   /** Debug console channels (channel 0 first); at most 4. */
   debugcon: DebugconSink[];
   stdin?: Readable & { isTTY?: boolean; setRawMode?: (on: boolean) => unknown };
@@ -157,6 +165,8 @@ export class NodeMachine {
   private accel: Accelerator | undefined;
   private paused = false;
   private resetRequested = false;
+  private profiler: GuestProfiler | undefined;
+  private readonly onProfileSignal = (): void => this.writeProfile(true);
 
   private constructor(
     core: Core,
@@ -183,6 +193,7 @@ export class NodeMachine {
     machine.attachDisks(opts.disks ?? []);
     machine.boot();
     machine.accel = opts.accelerator?.(core);
+    if (opts.profileFile !== undefined) machine.profiler = new GuestProfiler(core, opts.profileInterval ?? DEFAULT_PROFILE_INTERVAL);
     return machine;
   }
 
@@ -276,6 +287,7 @@ export class NodeMachine {
   }
 
   private async exchange(): Promise<void> {
+    this.profiler?.drain();
     await this.drainOutput();
     this.feedInput();
     serviceBlockRequests(this.core);
@@ -337,6 +349,7 @@ export class NodeMachine {
       resets: this.resets,
     });
     this.startInput();
+    if (this.profiler) process.on('SIGUSR2', this.onProfileSignal);
     try {
       while (!outcome) {
         if (this.resetRequested) {
@@ -379,7 +392,9 @@ export class NodeMachine {
             this.notice(`guest halted with interrupts disabled; nothing can wake it, stopping${this.unimplementedNote()}`);
             outcome = finish(STATUS_HALTED, 'halted');
           } else {
+            const idle0 = performance.now();
             await this.waitForEvent(Math.min(IDLE_SLEEP_MS, Math.max(0, deadline - performance.now())));
+            this.profiler?.noteHalted(performance.now() - idle0);
           }
         } else if (reason === STOP_EXCEPTION) {
           throw new Error('core stopped on an exception although stopOnException is off');
@@ -392,6 +407,7 @@ export class NodeMachine {
         if (!outcome) await yieldToEventLoop();
       }
     } finally {
+      if (this.profiler) process.off('SIGUSR2', this.onProfileSignal);
       this.stopInput();
       this.accel?.close();
     }
@@ -401,11 +417,17 @@ export class NodeMachine {
       const cpu = process.cpuUsage(startCpu);
       this.writeStats(outcome, (performance.now() - startWall) / MS_PER_S, (cpu.user + cpu.system) / US_PER_S);
     }
+    this.writeProfile(false);
     for (const d of this.opts.debugcon) {
       if (d.fd > 2) closeSync(d.fd);
     }
     for (const d of this.disks) closeSync(d.fd);
     return outcome;
+  }
+
+  /** The --profile file: the profile so far; with `restart`, a new one begins. */
+  private writeProfile(restart: boolean): void {
+    if (this.profiler && this.opts.profileFile !== undefined) this.profiler.write(this.opts.profileFile, this.opts.engine, restart);
   }
 
   private async waitForEvent(ms: number): Promise<void> {

@@ -9,6 +9,7 @@ import { beginInstruction, readOpcodeAt, nextEip, setOpcode, branched } from './
 import { dispatch } from './generated/dispatch';
 import { count, countBy, STAT_INSTRUCTIONS, STAT_HALTS } from '../generated/stats';
 import { deliverException } from './interrupts';
+import { profileInterval, profileBatchLimit, profileRetired } from './profile';
 import { acknowledgeInterrupt, externalInterrupt, nmiDeliverable, deliverNmi } from './external';
 import { checkInstructionBreakpoint, clearDataBreakpointHits, debugTrapAfterInstruction } from './debug';
 import {
@@ -159,7 +160,16 @@ export function run(maxInstructions: u32): u32 {
   // code, so one long loop would stay in the baseline tier for a whole slice.
   while (runCount < maxInstructions) {
     const left = maxInstructions - runCount;
-    runBatch(runCount + (left < RUN_BATCH ? left : RUN_BATCH));
+    let batch = left < RUN_BATCH ? left : RUN_BATCH;
+    if (profileInterval == 0) {
+      runBatch(runCount + batch);
+    } else {
+      // The guest profiler (profile.ts): a batch ends at each sample point.
+      batch = profileBatchLimit(batch);
+      const before = runCount;
+      runBatch(runCount + batch);
+      profileRetired(runCount - before);
+    }
     if (stopReason != 0) break;
   }
   retire();
