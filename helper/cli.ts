@@ -83,7 +83,7 @@ tabvm run options:
   --timeout S         stop after S seconds with exit status 124
   --stats FILE        write the final counters as JSON
   --profile FILE      sample the guest's EIP and write the histogram as JSON at the end (and on
-                      SIGUSR2, which then starts a new one); tools/guest-profile.mjs symbolises it
+                      SIGUSR2, which then starts a new one); bench/guest-profile.mjs symbolises it
   --profile-interval N  guest instructions per sample (default ${DEFAULT_PROFILE_INTERVAL}, at least ${MIN_PROFILE_INTERVAL})
   --debugcon PORT=FILE  bytes the guest writes to I/O port PORT go to FILE
                       (repeatable, up to ${MAX_DEBUGCON}; port 0xe9 goes to stderr unless redirected)

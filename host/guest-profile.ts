@@ -4,7 +4,7 @@
 // buffer every `interval` retired instructions; between slices this drains
 // the buffer into a histogram (address → samples), and times how long the
 // machine sat halted (run() stopped idle and the runner slept). The result is
-// the JSON of `tabvm run --profile FILE`, which tools/guest-profile.mjs
+// the JSON of `tabvm run --profile FILE`, which bench/guest-profile.mjs
 // symbolises against a System.map (or any "address type name" map).
 
 import { writeFileSync } from 'node:fs';
@@ -132,7 +132,7 @@ export class GuestProfiler {
   }
 }
 
-// ---- Symbolising (tools/guest-profile.mjs) ----
+// ---- Symbolising (bench/guest-profile.mjs) ----
 
 /** One symbol of a map: where it starts and its name. */
 export interface ProfileSymbol {

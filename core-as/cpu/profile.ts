@@ -4,7 +4,7 @@
 // `interval` retired instructions, and the linear address of the next
 // instruction (CS base + EIP) is appended to a sample buffer that the host
 // drains between slices (host/guest-profile.ts), builds a histogram from, and
-// symbolises against a symbol map (tools/guest-profile.mjs). A sample is the
+// symbolises against a symbol map (bench/guest-profile.mjs). A sample is the
 // place the guest had reached after a fixed number of instructions, so the
 // histogram is proportional to guest instructions, whichever engine ran them
 // (compiled blocks honour run()'s budget: jit/cache.ts jitEnter).

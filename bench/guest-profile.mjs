@@ -2,7 +2,7 @@
 // Prints a guest profile (`tabvm run --profile FILE`, host/guest-profile.ts)
 // as the functions where the guest spent its instructions.
 //
-// Usage: node tools/guest-profile.mjs PROFILE.json [--map System.map] [--slide HEX] [--top N] [--json]
+// Usage: node bench/guest-profile.mjs PROFILE.json [--map System.map] [--slide HEX] [--top N] [--json]
 //   --map FILE   symbols: a Linux System.map or `nm -n` output ("addr type name");
 //                without it, samples are grouped by 4 KiB page
 //   --limit HEX  addresses at or above HEX are outside the map (default: none;
@@ -28,7 +28,7 @@ const PERCENT = 100;
 
 function usage(why) {
   process.stderr.write(
-    `guest-profile: ${why}\nusage: node tools/guest-profile.mjs PROFILE.json [--map System.map] [--slide HEX] [--top N] [--limit HEX] [--json]\n`,
+    `guest-profile: ${why}\nusage: node bench/guest-profile.mjs PROFILE.json [--map System.map] [--slide HEX] [--top N] [--limit HEX] [--json]\n`,
   );
   process.exit(2);
 }

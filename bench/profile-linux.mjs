@@ -5,9 +5,9 @@
 // /bin/tabvm-bench. Runs `tabvm run --profile`, sends SIGUSR2 at the first
 // output, at the prompt and at the workload's end marker (each writes the
 // profile so far and starts a new one), and leaves OUT-early.json,
-// OUT-boot.json and OUT-workload.json for tools/guest-profile.mjs.
+// OUT-boot.json and OUT-workload.json for bench/guest-profile.mjs.
 //
-// Usage: node tools/profile-linux.mjs OUT [--engine jit|interp] [--interval N] [--append TEXT]
+// Usage: node bench/profile-linux.mjs OUT [--engine jit|interp] [--interval N] [--append TEXT]
 // Images: $TABVM_IMAGES (vmlinuz, initrd.gz with /bin/tabvm-bench).
 
 import { spawn } from 'node:child_process';
@@ -28,7 +28,7 @@ const WRITE_POLL_MS = 50;
 const args = process.argv.slice(2);
 const out = args[0];
 if (!out || out.startsWith('--')) {
-  process.stderr.write('usage: node tools/profile-linux.mjs OUT [--engine jit|interp] [--interval N] [--append TEXT]\n');
+  process.stderr.write('usage: node bench/profile-linux.mjs OUT [--engine jit|interp] [--interval N] [--append TEXT]\n');
   process.exit(2);
 }
 const opt = (name, def) => {
