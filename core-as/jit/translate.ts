@@ -27,7 +27,9 @@ import {
   SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, REG_EAX, REG_ESP, REG_EBP, SEG_BASE, SEG_LO, SEG_VALID, SEG_RIGHT_READ,
   SEG_RIGHT_WRITE,
 } from '../cpu/state';
-import { LAZY_NONE, LAZY_ADD, LAZY_SUB, LAZY_LOGIC, LAZY_INC, LAZY_DEC } from '../cpu/flags';
+import { LAZY_NONE, LAZY_ADD, LAZY_SUB, LAZY_LOGIC, LAZY_INC, LAZY_DEC, LAZY_RESULT } from '../cpu/flags';
+import { FLAG_CF, FLAG_OF, FLAG_AF, REG_ECX } from '../cpu/state';
+import { SHIFT_ROL, SHIFT_ROR, SHIFT_RCL, SHIFT_RCR, SHIFT_SHL, SHIFT_SHR, SHIFT_SAR } from '../cpu/ops/shift';
 import { TLB_VALID, readMask, writeMask } from '../cpu/paging';
 import { blockSeen } from './cache';
 import {
@@ -35,7 +37,8 @@ import {
   blockStart, OP_BLOCK, OP_LOOP, OP_BR_TABLE, OP_IF, OP_END, OP_DROP, OP_I32_LOAD8_U, OP_I32_LOAD8_S, OP_I32_LOAD16_U, OP_I32_LOAD16_S,
   OP_I32_STORE, OP_I32_STORE8, OP_I32_STORE16, OP_I32_LOAD, OP_I32_EQ, OP_I32_EQZ, OP_I32_NE, OP_I32_LE_U, OP_I32_LT_U,
   OP_I32_GT_U, OP_I32_LT_S, OP_I32_LE_S, OP_I32_SHR_U, brIf, OP_I32_ADD, OP_I32_SUB, OP_I32_AND, OP_I32_OR, OP_I32_XOR, OP_I32_SHL,
-  OP_I32_EXTEND8_S, OP_I32_EXTEND16_S, TYPE_I32, TYPE_FUNC, SECTION_TYPE, SECTION_IMPORT, SECTION_FUNCTION, SECTION_EXPORT,
+  OP_I32_EXTEND8_S, OP_I32_EXTEND16_S, OP_I32_MUL, OP_I32_SHR_S, OP_I32_ROTL, OP_I32_ROTR, OP_I64_NE, OP_I64_MUL,
+  OP_I64_EXTEND_I32_S, TYPE_I32, TYPE_FUNC, SECTION_TYPE, SECTION_IMPORT, SECTION_FUNCTION, SECTION_EXPORT,
   SECTION_CODE, IMPORT_FUNC, IMPORT_MEMORY, EXPORT_FUNC, LIMITS_SHARED_MIN_MAX,
 } from './wasm-encoder';
 
@@ -50,7 +53,8 @@ const FN_WRITE: u32 = 1; // wr(seg, off, value, bits) -> 0 ok, 1 fault, 2 ok but
 const FN_COND: u32 = 2; // cond(cc) -> 0/1 (flags.ts testCondition)
 const FN_CF: u32 = 3; // cf() -> CF as 0/1
 const FN_INTERP: u32 = 4; // interp(eip) -> the interpreter runs one instruction there (counts it itself)
-const FN_BLOCK: u32 = 5;
+const FN_SET_CF_OF: u32 = 5; // sc(cf | of) -> 0: flags.ts setCfOf (rotates when the lazy state is unknown)
+const FN_BLOCK: u32 = 6;
 
 // Locals of the region function: parameters (budget, entry block index), then the rest.
 const L_BUDGET: u32 = 0;
@@ -65,7 +69,9 @@ const L_LIN: u32 = 8; // linear, then wasm address of an inlined memory access
 const L_ENTRY: u32 = 9; // its TLB entry
 const L_REG: u32 = 10; // EAX..EDI: the guest's general registers while the function runs
 const GPR_COUNT: u32 = 8;
-const EXTRA_LOCALS: u32 = 8 + GPR_COUNT;
+const L_AUX: u32 = L_REG + GPR_COUNT; // CF|OF bits of a shift, rotate or IMUL (flags.ts LAZY_AUX)
+const L_CNT: u32 = L_AUX + 1; // a shift count taken from CL (masked to 5 bits)
+const EXTRA_LOCALS: u32 = 8 + GPR_COUNT + 2;
 
 /** Most blocks in one region (one module). */
 export const MAX_REGION_BLOCKS: u32 = 32;
@@ -726,6 +732,8 @@ function translateOne(): u32 {
     emitWriteCheck(instrEip + (cur - instrStart));
     return T_OK;
   }
+  if (op == 0xc0 || op == 0xc1 || (op >= 0xd0 && op <= 0xd3)) return translateShift(op);
+  if (op == 0x69 || op == 0x6b) return translateImul(op);
   if (op == 0xe8) return translateCall();
   if (op == 0xc3 || op == 0xc2) return translateRet(op == 0xc2);
   if ((op >= 0x70 && op <= 0x7f) || op == 0xeb || op == 0xe9) {
@@ -1073,6 +1081,7 @@ function emitLazyFor(op: u32): void {
   emitLazy(op == ALU_ADD ? LAZY_ADD : op == ALU_SUB || op == ALU_CMP ? LAZY_SUB : LAZY_LOGIC, 32);
 }
 
+const CC_O: u32 = 0;
 const CC_B: u32 = 1; // condition codes >> 1 (SDM Vol. 2 App. B.1.4): B, E, BE, S, L, LE
 const CC_E: u32 = 2;
 const CC_BE: u32 = 3;
@@ -1113,6 +1122,34 @@ function emitCondition(cc: u32): void {
     loadAt(res);
     loadAt(dst);
     byte(OP_I32_LT_U);
+  } else if (op == LAZY_RESULT && (c == CC_B || c == CC_BE)) {
+    // flags.ts getCF: the explicit CF bit; BE also takes ZF from the result.
+    loadAt(CPU_STATE + OFF_LAZY_AUX);
+    i32Const(FLAG_CF);
+    byte(OP_I32_AND);
+    if (c == CC_BE) {
+      loadAt(res);
+      byte(OP_I32_EQZ);
+      byte(OP_I32_OR);
+    }
+  } else if (op == LAZY_RESULT && (c == CC_O || c == CC_L || c == CC_LE)) {
+    // OF is the explicit bit; L is SF != OF, LE also ZF.
+    loadAt(CPU_STATE + OFF_LAZY_AUX);
+    i32Const(OF_SHIFT);
+    byte(OP_I32_SHR_U);
+    i32Const(1);
+    byte(OP_I32_AND);
+    if (c != CC_O) {
+      loadAt(res);
+      i32Const(31);
+      byte(OP_I32_SHR_U);
+      byte(OP_I32_XOR);
+    }
+    if (c == CC_LE) {
+      loadAt(res);
+      byte(OP_I32_EQZ);
+      byte(OP_I32_OR);
+    }
   } else {
     i32Const(cc);
     call(FN_COND);
@@ -1122,7 +1159,7 @@ function emitCondition(cc: u32): void {
 }
 /** Push CF as 0/1. */
 function emitCarry(): void {
-  if (flagsOp == LAZY_LOGIC || flagsOp == LAZY_SUB || flagsOp == LAZY_ADD) emitCondition(CC_B << 1);
+  if (flagsOp == LAZY_LOGIC || flagsOp == LAZY_SUB || flagsOp == LAZY_ADD || flagsOp == LAZY_RESULT) emitCondition(CC_B << 1);
   else call(FN_CF);
 }
 
@@ -1132,6 +1169,283 @@ function emitCondJump(cc: u32, target: u32, nextEip: u32): void {
   ifStart();
   emitJumpTo(target, nextEip);
   ifEnd();
+}
+
+const OF_SHIFT: u32 = 11; // FLAG_OF = 1 << 11
+const COUNT_MASK: u32 = 0x1f;
+
+/** Record LAZY_RESULT flags: the result in RES, CF|OF in AUX (flags.ts setFlagsFromResult; AF cleared). */
+function emitLazyResult(size: u32): void {
+  if (size != 32 || flagsOp != LAZY_RESULT) {
+    storeStateConst(OFF_LAZY_OP, LAZY_RESULT);
+    storeStateConst(OFF_LAZY_SIZE, size);
+  }
+  flagsOp = size == 32 ? LAZY_RESULT : LAZY_NONE;
+  storeStateFromLocal(OFF_LAZY_RES, L_RES);
+  storeStateFromLocal(OFF_LAZY_AUX, L_AUX);
+}
+
+/**
+ * Rotates: CF and OF from AUX replace the old ones, SF ZF AF PF stay (flags.ts
+ * setCfOf). When the block's own code recorded the flags, AF is taken as
+ * setCfOf takes it and the state becomes LAZY_RESULT; else the helper does it.
+ */
+function emitSetCfOf(): void {
+  const op = flagsOp;
+  if (op == LAZY_NONE) {
+    localGet(L_AUX);
+    call(FN_SET_CF_OF);
+    byte(OP_DROP);
+    return;
+  }
+  i32Const(CPU_STATE + OFF_LAZY_AUX);
+  localGet(L_AUX);
+  if (op == LAZY_RESULT) {
+    loadAt(CPU_STATE + OFF_LAZY_AUX);
+    i32Const(FLAG_AF);
+    byte(OP_I32_AND);
+    byte(OP_I32_OR);
+  } else if (op != LAZY_LOGIC) {
+    // ADD SUB INC DEC: AF = (dst ^ src ^ res) & AF, as arithFlags.
+    loadAt(CPU_STATE + OFF_LAZY_DST);
+    loadAt(CPU_STATE + OFF_LAZY_SRC);
+    byte(OP_I32_XOR);
+    loadAt(CPU_STATE + OFF_LAZY_RES);
+    byte(OP_I32_XOR);
+    i32Const(FLAG_AF);
+    byte(OP_I32_AND);
+    byte(OP_I32_OR);
+  }
+  memOp(OP_I32_STORE, 2);
+  storeStateConst(OFF_LAZY_OP, LAZY_RESULT);
+  flagsOp = LAZY_RESULT;
+}
+
+/** AUX = `cf` (0/1, on the stack) | OF = the result's bit `size - 1` XOR CF (ROL, SHL; SDM "SAL/SAR/SHL/SHR" flags). */
+function emitAuxMsbXorCf(size: u32): void {
+  localTee(L_AUX);
+  localGet(L_RES);
+  i32Const(size - 1);
+  byte(OP_I32_SHR_U);
+  byte(OP_I32_XOR);
+  i32Const(OF_SHIFT);
+  byte(OP_I32_SHL);
+  localGet(L_AUX);
+  byte(OP_I32_OR);
+  localSet(L_AUX);
+}
+
+let shiftCl: bool = false;
+let shiftCount: u32 = 0;
+function pushCount(): void {
+  if (shiftCl) localGet(L_CNT);
+  else i32Const(shiftCount);
+}
+
+/**
+ * Shifts and rotates (C0 C1 D0-D3: ROL ROR SHL SHR SAR; RCL and RCR go to the
+ * interpreter), 8 and 32-bit, register or memory, count imm8, 1 or CL. As
+ * cpu/ops/shift.ts: the count is masked to 5 bits; a count of 0 changes
+ * nothing (a memory operand is still checked for writing); shifts record
+ * LAZY_RESULT with CF|OF in AUX, rotates replace CF and OF only.
+ */
+function translateShift(op: u32): u32 {
+  const afterOpcode = cur;
+  decodeModrm();
+  const size: u32 = (op & 1) != 0 ? 32 : 8;
+  shiftCl = op >= 0xd2;
+  shiftCount = op <= 0xc1 ? fetchByte() & COUNT_MASK : 1;
+  if (bad) return T_NO;
+  let kind = mReg;
+  if (kind == 6) kind = SHIFT_SHL; // SAL
+  if (kind == SHIFT_RCL || kind == SHIFT_RCR || (!shiftCl && shiftCount == 0 && !mIsReg)) {
+    cur = afterOpcode;
+    return interpretInline(op, false);
+  }
+  if (!shiftCl && shiftCount == 0) return T_OK; // a register shifted by 0: nothing changes
+  const nextEip = instrEip + (cur - instrStart);
+  if (mIsReg) {
+    if (size == 32) loadReg(mRm);
+    else loadReg8(mRm);
+    localSet(L_DST);
+  } else {
+    emitEA();
+    emitRead(size | READ_FOR_WRITE, L_DST);
+  }
+  const flagsBefore = flagsOp;
+  if (shiftCl) {
+    loadReg(REG_ECX);
+    i32Const(COUNT_MASK);
+    byte(OP_I32_AND);
+    localTee(L_CNT);
+    ifStart();
+  }
+  const mask: u32 = size == 32 ? 0xffffffff : 0xff;
+  if (kind == SHIFT_SHL) {
+    localGet(L_DST);
+    pushCount();
+    byte(OP_I32_SHL);
+    if (size == 32) {
+      localSet(L_RES);
+      // CF: the last bit out, bit 32 - count of the operand.
+      localGet(L_DST);
+      i32Const(32);
+      pushCount();
+      byte(OP_I32_SUB);
+      byte(OP_I32_SHR_U);
+    } else {
+      // The 8-bit operand shifted in 32 bits keeps the last bit out at bit 8 (0 for counts above 8).
+      localTee(L_RES);
+      i32Const(8);
+      byte(OP_I32_SHR_U);
+      localGet(L_RES);
+      i32Const(mask);
+      byte(OP_I32_AND);
+      localSet(L_RES);
+    }
+    i32Const(1);
+    byte(OP_I32_AND);
+    emitAuxMsbXorCf(size);
+  } else if (kind == SHIFT_SHR || kind == SHIFT_SAR) {
+    // before = operand >> (count - 1): CF is its bit 0; SHR's OF its top bit, SAR's 0.
+    localGet(L_DST);
+    if (kind == SHIFT_SAR && size == 8) byte(OP_I32_EXTEND8_S);
+    pushCount();
+    i32Const(1);
+    byte(OP_I32_SUB);
+    byte(kind == SHIFT_SAR ? OP_I32_SHR_S : OP_I32_SHR_U);
+    localTee(L_LIN);
+    i32Const(1);
+    byte(kind == SHIFT_SAR ? OP_I32_SHR_S : OP_I32_SHR_U);
+    if (size != 32) {
+      i32Const(mask);
+      byte(OP_I32_AND);
+    }
+    localSet(L_RES);
+    localGet(L_LIN);
+    i32Const(1);
+    byte(OP_I32_AND);
+    if (kind == SHIFT_SHR) {
+      localGet(L_LIN);
+      i32Const(size - 1);
+      byte(OP_I32_SHR_U);
+      i32Const(1);
+      byte(OP_I32_AND);
+      i32Const(OF_SHIFT);
+      byte(OP_I32_SHL);
+      byte(OP_I32_OR);
+    }
+    localSet(L_AUX);
+  } else {
+    // ROL / ROR (count mod 8 for a byte: the rotate formula leaves it unchanged at 0).
+    if (size == 32) {
+      localGet(L_DST);
+      pushCount();
+      byte(kind == SHIFT_ROL ? OP_I32_ROTL : OP_I32_ROTR);
+    } else {
+      localGet(L_DST);
+      pushCount();
+      i32Const(7);
+      byte(OP_I32_AND);
+      localTee(L_LIN);
+      byte(kind == SHIFT_ROL ? OP_I32_SHL : OP_I32_SHR_U);
+      localGet(L_DST);
+      i32Const(8);
+      localGet(L_LIN);
+      byte(OP_I32_SUB);
+      byte(kind == SHIFT_ROL ? OP_I32_SHR_U : OP_I32_SHL);
+      byte(OP_I32_OR);
+      i32Const(mask);
+      byte(OP_I32_AND);
+    }
+    localSet(L_RES);
+    if (kind == SHIFT_ROL) {
+      // CF = the result's bit 0; OF = MSB XOR CF.
+      localGet(L_RES);
+      i32Const(1);
+      byte(OP_I32_AND);
+      emitAuxMsbXorCf(size);
+    } else {
+      // CF = MSB; OF = MSB XOR the bit below it.
+      localGet(L_RES);
+      i32Const(size - 1);
+      byte(OP_I32_SHR_U);
+      i32Const(1);
+      byte(OP_I32_AND);
+      localTee(L_AUX);
+      localGet(L_RES);
+      i32Const(size - 2);
+      byte(OP_I32_SHR_U);
+      byte(OP_I32_XOR);
+      i32Const(1);
+      byte(OP_I32_AND);
+      i32Const(OF_SHIFT);
+      byte(OP_I32_SHL);
+      localGet(L_AUX);
+      byte(OP_I32_OR);
+      localSet(L_AUX);
+    }
+  }
+  if (mIsReg) {
+    if (size == 32) storeRegFromLocal(mRm, L_RES);
+    else {
+      storeReg8Begin(mRm);
+      localGet(L_RES);
+      storeReg8End(mRm);
+    }
+  } else {
+    emitWriteSeg(mSeg, size, L_RES);
+  }
+  if (kind == SHIFT_ROL || kind == SHIFT_ROR) emitSetCfOf();
+  else emitLazyResult(size);
+  if (!mIsReg) emitWriteCheck(nextEip);
+  if (shiftCl) {
+    ifEnd();
+    // A count of 0 at run time left the flags as they were.
+    if (flagsOp != flagsBefore) flagsOp = LAZY_NONE;
+  }
+  return T_OK;
+}
+
+/**
+ * IMUL r32, r/m32 (0F AF) and IMUL r32, r/m32, imm (69, 6B), as
+ * cpu/ops/muldiv.ts imulTrunc: the low 32 bits of the signed product; CF =
+ * OF = the product does not fit them; flags LAZY_RESULT from the low half.
+ */
+function translateImul(op: u32): u32 {
+  decodeModrm();
+  let v: u32 = 0;
+  if (op == 0x69) v = fetchDword();
+  else if (op == 0x6b) v = fetchSbyte();
+  if (bad) return T_NO;
+  if (mIsReg) {
+    loadReg(mRm);
+    localSet(L_SRC);
+  } else {
+    emitEA();
+    emitRead(32, L_SRC);
+  }
+  if (op == 0x0faf) loadReg(mReg);
+  else i32Const(v);
+  localSet(L_DST);
+  localGet(L_DST);
+  localGet(L_SRC);
+  byte(OP_I32_MUL);
+  localSet(L_RES);
+  localGet(L_DST);
+  byte(OP_I64_EXTEND_I32_S);
+  localGet(L_SRC);
+  byte(OP_I64_EXTEND_I32_S);
+  byte(OP_I64_MUL);
+  localGet(L_RES);
+  byte(OP_I64_EXTEND_I32_S);
+  byte(OP_I64_NE);
+  i32Const(FLAG_CF | FLAG_OF);
+  byte(OP_I32_MUL);
+  localSet(L_AUX);
+  storeRegFromLocal(mReg, L_RES);
+  emitLazyResult(32);
+  return T_OK;
 }
 
 function translate0F(op: u32): u32 {
@@ -1174,6 +1488,7 @@ function translate0F(op: u32): u32 {
     storeRegFromLocal(mReg, L_SRC);
     return T_OK;
   }
+  if (op == 0xaf) return translateImul(0x0faf);
   if (op >= 0x40 && op <= 0x4f) {
     // CMOVcc r32, r/m32: the source is read (and may fault) whatever the condition (SDM "CMOVcc").
     decodeModrm();
@@ -1411,6 +1726,7 @@ const NAME_WR: u32 = 0x7277; // "wr"
 const NAME_CC: u32 = 0x6363; // "cc"
 const NAME_CF: u32 = 0x6663; // "cf"
 const NAME_IN: u32 = 0x6e69; // "in"
+const NAME_SC: u32 = 0x6373; // "sc"
 const NAME_MEM: u32 = 0x6d656d; // "mem"
 const NAME_F: u32 = 0x66; // "f"
 /** Memory import limits: at least one page, at most the 4 GiB maximum (65536 pages). */
@@ -1418,7 +1734,7 @@ const MEMORY_MAX_PAGES: u32 = 65536;
 
 /**
  * The module around the body at JIT_BODY: types (i32)->i32, (i32×3)->i32,
- * (i32×4)->i32, ()->i32; imports env.mem (shared memory) and env.rd/wr/cc/cf/in;
+ * (i32×4)->i32, ()->i32; imports env.mem (shared memory) and env.rd/wr/cc/cf/in/sc;
  * one function exported as "f".
  */
 function buildModule(bodyLen: u32): void {
@@ -1445,8 +1761,8 @@ function buildModule(bodyLen: u32): void {
   const memImport: u32 = 4 + 4 + 1 + 1 + ulebSize(1) + ulebSize(MEMORY_MAX_PAGES);
   const fnImport: u32 = 4 + 3 + 1 + 1; // "env" + 2-char name + kind + type index
   byte(SECTION_IMPORT);
-  uleb(1 + memImport + 5 * fnImport);
-  uleb(6);
+  uleb(1 + memImport + 6 * fnImport);
+  uleb(7);
   name4(NAME_ENV, 3);
   name4(NAME_MEM, 3);
   byte(IMPORT_MEMORY);
@@ -1458,7 +1774,8 @@ function buildModule(bodyLen: u32): void {
   importFn(NAME_CC, 0);
   importFn(NAME_CF, 3);
   importFn(NAME_IN, 0);
-  // function 5: type 4 (budget, entry block) -> instructions completed
+  importFn(NAME_SC, 0);
+  // function 6: type 4 (budget, entry block) -> instructions completed
   byte(SECTION_FUNCTION);
   uleb(2);
   uleb(1);

@@ -10,8 +10,9 @@
   (import "env" "cc" (func (;2;) (type 0)))
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
-  (func (;5;) (type 4) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+  (import "env" "sc" (func (;5;) (type 0)))
+  (func (;6;) (type 4) (param i32 i32) (result i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
     i32.const 65536
     i32.load
     local.set 10
@@ -206,4 +207,4 @@
     local.get 17
     i32.store
     local.get 2)
-  (export "f" (func 5)))
+  (export "f" (func 6)))

@@ -10,8 +10,9 @@
   (import "env" "cc" (func (;2;) (type 0)))
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
-  (func (;5;) (type 4) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+  (import "env" "sc" (func (;5;) (type 0)))
+  (func (;6;) (type 4) (param i32 i32) (result i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
     i32.const 65536
     i32.load
     local.set 10
@@ -102,7 +103,7 @@
     local.get 11
     i32.store
     local.get 2)
-  (export "f" (func 5)))
+  (export "f" (func 6)))
 
 (module
   (type (;0;) (func (param i32) (result i32)))
@@ -116,8 +117,9 @@
   (import "env" "cc" (func (;2;) (type 0)))
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
-  (func (;5;) (type 4) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+  (import "env" "sc" (func (;5;) (type 0)))
+  (func (;6;) (type 4) (param i32 i32) (result i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
     i32.const 65536
     i32.load
     local.set 10
@@ -445,4 +447,4 @@
     local.get 13
     i32.store
     local.get 2)
-  (export "f" (func 5)))
+  (export "f" (func 6)))
