@@ -24,7 +24,7 @@
 import { CPU_STATE, TLB, JIT_BODY, JIT_BODY_SIZE, JIT_MODULE, JIT_MODULE_SIZE, JIT_STATUS, JIT_PENDING } from '../machine/layout';
 import {
   OFF_GPR, OFF_EIP, OFF_INTR_LINE, OFF_LAZY_OP, OFF_LAZY_SIZE, OFF_LAZY_DST, OFF_LAZY_SRC, OFF_LAZY_RES, OFF_LAZY_AUX, OFF_SEGS, SEG_SIZE, SEG_HI,
-  SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, REG_EAX, REG_ESP, REG_EBP, SEG_BASE, SEG_LO, SEG_VALID, SEG_RIGHT_READ,
+  SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, REG_EAX, REG_EDX, REG_ESP, REG_EBP, SEG_BASE, SEG_LO, SEG_VALID, SEG_RIGHT_READ,
   SEG_RIGHT_WRITE,
 } from '../cpu/state';
 import { LAZY_NONE, LAZY_ADD, LAZY_SUB, LAZY_LOGIC, LAZY_INC, LAZY_DEC, LAZY_RESULT } from '../cpu/flags';
@@ -196,11 +196,19 @@ function loadReg(r: u32): void {
 }
 /** Registers the region's code writes (bit r), gathered in pass 1 and used in pass 2. */
 let regsWritten: u32 = 0;
+/**
+ * Registers whose local may differ from memory at this point of the block
+ * (bit r): every register the region writes at a block's start (another
+ * block may have run before it), none after an interpreter call wrote them
+ * out, then those the block's code writes.
+ */
+let dirty: u32 = 0;
 /** Store local `l` into register r (32-bit). */
 function storeRegFromLocal(r: u32, l: u32): void {
   localGet(l);
   localSet(L_REG + r);
   regsWritten |= 1 << r;
+  dirty |= 1 << r;
 }
 /** Push 8-bit register r by encoding (AL CL DL BL AH CH DH BH), zero-extended. */
 function loadReg8(r: u32): void {
@@ -227,6 +235,7 @@ function storeReg8End(r: u32): void {
   byte(OP_I32_OR);
   localSet(L_REG + (r & 3));
   regsWritten |= 1 << (r & 3);
+  dirty |= 1 << (r & 3);
 }
 /** Registers to memory (all `mask` bits) before an interpreter call or at the exit. */
 function syncRegsOut(mask: u32): void {
@@ -237,22 +246,38 @@ function syncRegsOut(mask: u32): void {
     memOp(OP_I32_STORE, 2);
   }
 }
-/** Registers from memory (after an interpreter call, on entry). */
-function syncRegsIn(): void {
+/** Registers of `mask` from memory (on entry: all; after an interpreter call: those it may have written). */
+function syncRegsIn(mask: u32): void {
   for (let r: u32 = 0; r < GPR_COUNT; r++) {
+    if ((mask & (1 << r)) == 0) continue;
     loadAt(regAddr(r));
     localSet(L_REG + r);
   }
 }
-/** Call the interpreter for the instruction at `eip` with the registers in memory; leaves its result. */
+/**
+ * Call the interpreter for the instruction at `eip`, with the registers whose
+ * locals changed written out first; leaves its result. Memory then holds
+ * every register: a path that leaves the function from here goes to
+ * $nosync (emitLeaveSynced), one that goes on reloads what the instruction
+ * may have written (syncRegsIn with interpWrites).
+ */
 function emitInterpCall(eip: u32): void {
-  syncRegsOut(regsWrittenAll);
+  syncRegsOut(dirty);
+  dirty = 0;
   i32Const(eip);
   call(FN_INTERP);
-  syncRegsIn();
+}
+/** Leave after an interpreter call (memory holds every register): `done` compiled instructions more in $n. */
+function emitLeaveSynced(done: u32): void {
+  localGet(L_N);
+  i32Const(done);
+  byte(OP_I32_ADD);
+  localSet(L_N);
+  br(depth + 2);
 }
 /** Pass 1's regsWritten: every register any block of the region may have changed. */
 let regsWrittenAll: u32 = 0xff;
+const ALL_REGS: u32 = 0xff;
 function storeStateFromLocal(off: u32, l: u32): void {
   i32Const(CPU_STATE + off);
   localGet(l);
@@ -948,6 +973,7 @@ function interpretInline(op: u32, twoByte: bool): u32 {
   for (let i: u32 = 0; i < immBytes; i++) fetchByte();
   if (bad) return T_NO;
   const nextEip = instrEip + (cur - instrStart);
+  const writes = modrm ? interpWrites(op, twoByte) : interpWritesNoModrm(op);
   flagsOp = LAZY_NONE;
   emitPending();
   emitInterpCall(instrEip);
@@ -957,12 +983,9 @@ function interpretInline(op: u32, twoByte: bool): u32 {
   byte(OP_I32_OR);
   ifStart();
   // The interpreter counted it and stored EIP: leave with the compiled ones.
-  localGet(L_N);
-  i32Const(k);
-  byte(OP_I32_ADD);
-  localSet(L_N);
-  br(depth + 1);
+  emitLeaveSynced(k);
   ifEnd();
+  syncRegsIn(writes);
   // It used one instruction of the budget (a loop's check counts only compiled ones in $n).
   localGet(L_BUDGET);
   i32Const(1);
@@ -970,6 +993,55 @@ function interpretInline(op: u32, twoByte: bool): u32 {
   localSet(L_BUDGET);
   interpreted++;
   return T_INTERPRETED;
+}
+
+/** Bit of register `r`, with its 8-bit alias (AH..BH are the second bytes of EAX..EBX) when `r` >= 4. */
+@inline function regBits(r: u32): u32 {
+  return (1 << r) | (1 << (r & 3));
+}
+
+/**
+ * The general registers an instruction interpretInline accepted may write
+ * (SDM Vol. 2 for each; decodeModrm ran: mReg, mRm, mIsReg), reloaded after
+ * the interpreter ran it. Register operands count with their 8-bit aliases.
+ */
+function interpWrites(op: u32, twoByte: bool): u32 {
+  const e: u32 = mIsReg ? regBits(mRm) : 0;
+  const g: u32 = regBits(mReg);
+  const ax: u32 = 1 << REG_EAX;
+  const dx: u32 = 1 << REG_EDX;
+  if (twoByte) {
+    if (op == 0xaf || op == 0xbc || op == 0xbd) return g; // IMUL, BSF, BSR
+    if (op == 0xa3) return 0; // BT
+    if (op == 0xb0 || op == 0xb1) return e | ax; // CMPXCHG
+    if (op == 0xc0 || op == 0xc1) return e | g; // XADD
+    return e; // BTS BTR BTC, SHLD SHRD, SETcc
+  }
+  if (op < 0x40) {
+    // ALU rows: CMP writes nothing; direction bit 1: G is the destination.
+    if (op >> 3 == ALU_CMP) return 0;
+    return (op & 2) != 0 ? g : e;
+  }
+  if (op == 0x69 || op == 0x6b) return g;
+  if (op >= 0x80 && op <= 0x83) return mReg == ALU_CMP ? 0 : e;
+  if (op == 0x84) return 0; // TEST
+  if (op == 0x86 || op == 0x87) return e | g; // XCHG
+  if (op == 0xf6 || op == 0xf7) {
+    if (mReg < 2) return 0; // TEST
+    if (mReg < 4) return e; // NOT, NEG
+    return ax | dx; // MUL IMUL DIV IDIV: AX, or EDX:EAX
+  }
+  return e; // shifts and rotates, MOV r/m8 imm8, INC/DEC r/m
+}
+/** As interpWrites, for the forms without ModRM interpretInline accepts. */
+function interpWritesNoModrm(op: u32): u32 {
+  const ax: u32 = 1 << REG_EAX;
+  if (op < 0x40) return op >> 3 == ALU_CMP ? 0 : ax; // op AL/EAX, imm
+  if (op >= 0x91 && op <= 0x97) return ax | (1 << (op & 7)); // XCHG eAX, r
+  if (op == 0x98) return ax; // CWDE
+  if (op == 0x99) return 1 << REG_EDX; // CDQ
+  if (op >= 0xb0 && op <= 0xb7) return regBits(op & 7); // MOV r8, imm8
+  return 0; // CLD STD CMC CLC STC
 }
 
 /**
@@ -980,13 +1052,12 @@ function interpretInline(op: u32, twoByte: bool): u32 {
  */
 function emitInterpretAndLeave(): void {
   emitPending();
+  const saved = dirty;
   emitInterpCall(instrEip);
   byte(OP_DROP);
-  localGet(L_N);
-  i32Const(k);
-  byte(OP_I32_ADD);
-  localSet(L_N);
-  br(depth + 1);
+  emitLeaveSynced(k);
+  // Only a cold path wrote the registers out: the code after it still has them dirty.
+  dirty = saved;
 }
 
 /** When `local` is beyond the CS limit, the interpreter takes this instruction (#GP(0)) and the block leaves. */
@@ -1548,6 +1619,7 @@ function translateBody(i: u32): u32 {
   cur = startAddr + (eip - startEip);
   curBlock = i;
   flagsOp = LAZY_NONE;
+  dirty = regsWrittenAll;
   k = 0;
   interpreted = 0;
   let ended = false;
@@ -1582,11 +1654,7 @@ function translateBody(i: u32): u32 {
     emitPending();
     emitInterpCall(nextEip);
     byte(OP_DROP);
-    localGet(L_N);
-    i32Const(k);
-    byte(OP_I32_ADD);
-    localSet(L_N);
-    br(depth + 1);
+    emitLeaveSynced(k);
     return k + inline + 1;
   }
   // The instruction limit (or the window's end): go on at the next block.
@@ -1607,19 +1675,23 @@ function translateBody(i: u32): u32 {
  *
  * The function (budget, entry index) -> completed instructions:
  *
- *   block $exit
- *     loop $dispatch
- *       block $b(n-1) ... block $b0
- *         local.get $idx  br_table $b0 ... $b(n-1)
- *       end  code of block 0
- *       end  code of block 1 ...
+ *   block $nosync
+ *     block $exit
+ *       loop $dispatch
+ *         block $b(n-1) ... block $b0
+ *           local.get $idx  br_table $b0 ... $b(n-1)
+ *         end  code of block 0
+ *         end  code of block 1 ...
+ *       end
  *     end
+ *     (the registers the region writes, to memory)
  *   end
  *   local.get $n
  *
  * A jump to a later block is a br to its label; to an earlier one (or
  * itself) it sets $idx and goes round $dispatch; other exits store EIP and
- * leave through $exit. Blocks may overlap (a target inside another block
+ * leave through $exit, or through $nosync right after an interpreter call
+ * (memory holds every register then). Blocks may overlap (a target inside another block
  * starts a block of its own).
  */
 export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: bool, user: bool, windowStart: u32, windowSpan: u32): bool {
@@ -1660,7 +1732,8 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   uleb(1);
   uleb(EXTRA_LOCALS);
   byte(TYPE_I32);
-  syncRegsIn();
+  syncRegsIn(ALL_REGS);
+  blockStart(OP_BLOCK); // $nosync
   blockStart(OP_BLOCK); // $exit
   blockStart(OP_LOOP); // $dispatch
   if (n > 1) {
@@ -1686,6 +1759,7 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   byte(OP_END); // $dispatch
   byte(OP_END); // $exit
   syncRegsOut(regsWrittenAll);
+  byte(OP_END); // $nosync
   localGet(L_N);
   byte(OP_END); // function
   blockLength = load<u32>(regionLens);
