@@ -111,6 +111,10 @@ let stack32: bool = true;
 let userMode: bool = false; // CPL 3 (part of the block's cache key)
 /** The lazy-flags operation the block's own code recorded last (LAZY_NONE: unknown at compile time). */
 let flagsOp: u32 = LAZY_NONE;
+/** Its operand size (8 or 32) when flagsOp is known. */
+let flagsSize: u32 = 32;
+/** An operand-size prefix (66) precedes the opcode. */
+let opsize16: bool = false;
 let segPrefix: i32 = -1;
 
 // ModRM operand (32-bit addressing)
@@ -495,11 +499,12 @@ function ifEnd(): void {
 /** Record lazy flags from locals DST, SRC, RES (flags.ts setLazy). */
 function emitLazy(op: u32, size: u32): void {
   // The block's own code stored this operation and size already: only the operands change.
-  if (size != 32 || flagsOp != op) {
+  if (flagsSize != size || flagsOp != op) {
     storeStateConst(OFF_LAZY_OP, op);
     storeStateConst(OFF_LAZY_SIZE, size);
   }
-  flagsOp = size == 32 ? op : LAZY_NONE;
+  flagsOp = op;
+  flagsSize = size;
   storeStateFromLocal(OFF_LAZY_DST, L_DST);
   storeStateFromLocal(OFF_LAZY_SRC, L_SRC);
   storeStateFromLocal(OFF_LAZY_RES, L_RES);
@@ -627,6 +632,7 @@ function translateOne(): u32 {
   instrEip = startEip + (cur - startAddr);
   instrStart = cur;
   segPrefix = -1;
+  opsize16 = false;
   let op = fetchByte();
   // Segment overrides only; any other prefix ends the block.
   for (;;) {
@@ -636,11 +642,18 @@ function translateOne(): u32 {
     else if (op == 0x3e) segPrefix = <i32>SEG_DS;
     else if (op == 0x64) segPrefix = <i32>SEG_FS;
     else if (op == 0x65) segPrefix = <i32>SEG_GS;
+    else if (op == 0x66) opsize16 = true;
     else break;
     op = fetchByte();
     if (bad) return T_NO;
   }
+  // With an operand-size prefix only the 16-bit MOVs are translated.
+  if (opsize16) return translateMov16(op);
   if (op == 0x0f) return translate0F(fetchByte());
+  if ((op < 0x40 && ((op & 7) == 0 || (op & 7) == 2 || (op & 7) == 4)) || op == 0x80 || op == 0x82 || op == 0x84 || op == 0xa8 || op == 0xf6) {
+    return translateAlu8(op);
+  }
+  if (op == 0xc6 || (op >= 0xb0 && op <= 0xb7)) return translateMov8Imm(op);
   if (op < 0x40 && (op & 7) <= 5 && (op & 7) != 0 && (op & 7) != 2 && (op & 7) != 4) {
     // x1 (E,G), x3 (G,E), x5 (EAX,imm32)
     const alu = op >> 3;
@@ -679,7 +692,7 @@ function translateOne(): u32 {
       }
       emitAluNoFlags(alu);
       emitWriteSeg(mSeg, 32, L_RES);
-      emitLazyFor(alu);
+      emitLazyFor(alu, 32);
       emitWriteCheck(nextEip);
       return T_OK;
     }
@@ -795,7 +808,7 @@ function translateOne(): u32 {
     }
     emitAluNoFlags(mReg);
     emitWriteSeg(mSeg, 32, L_RES);
-    emitLazyFor(mReg);
+    emitLazyFor(mReg, 32);
     emitWriteCheck(nextEip);
     return T_OK;
   }
@@ -1148,9 +1161,176 @@ function emitAluNoFlags(op: u32): void {
   else byte(OP_I32_SUB);
   localSet(L_RES);
 }
-function emitLazyFor(op: u32): void {
-  emitLazy(op == ALU_ADD ? LAZY_ADD : op == ALU_SUB || op == ALU_CMP ? LAZY_SUB : LAZY_LOGIC, 32);
+function emitLazyFor(op: u32, size: u32): void {
+  emitLazy(op == ALU_ADD ? LAZY_ADD : op == ALU_SUB || op == ALU_CMP ? LAZY_SUB : LAZY_LOGIC, size);
 }
+
+// 8-bit ALU operand forms.
+const F_EG: u32 = 0; // op r/m8, r8 (00+8n; TEST 84)
+const F_GE: u32 = 2; // op r8, r/m8 (02+8n)
+const F_AI: u32 = 4; // op AL, imm8 (04+8n; TEST A8)
+const F_EI: u32 = 8; // op r/m8, imm8 (80, 82; TEST F6 /0)
+const BYTE_MASK: u32 = 0xff;
+
+/**
+ * 8-bit ADD OR AND SUB XOR CMP and TEST in every operand form, as alu.ts
+ * alu() with size 8: operands zero-extended bytes, ADD/SUB results masked,
+ * lazy flags of size 8 (ADC and SBB go to the interpreter).
+ */
+function translateAlu8(op: u32): u32 {
+  const afterOpcode = cur;
+  let alu: u32 = ALU_AND;
+  let form: u32 = F_EI;
+  let test = false;
+  if (op < 0x40) {
+    alu = op >> 3;
+    form = op & 7;
+  } else if (op == 0x84) {
+    form = F_EG;
+    test = true;
+  } else if (op == 0xa8) {
+    form = F_AI;
+    test = true;
+  } else if (op == 0xf6) test = true;
+  if (form != F_AI) decodeModrm();
+  if (op == 0x80 || op == 0x82) alu = mReg;
+  let v: u32 = 0;
+  if (form == F_AI || form == F_EI) v = fetchByte();
+  if (bad) return T_NO;
+  if ((op == 0xf6 && mReg != 0) || !aluSupported(alu)) {
+    // F6 /1-/7 (NOT NEG MUL IMUL DIV IDIV and the TEST alias), ADC, SBB.
+    cur = afterOpcode;
+    return interpretInline(op, false);
+  }
+  const noWrite = test || alu == ALU_CMP;
+  const nextEip = instrEip + (cur - instrStart);
+  if (form == F_AI) {
+    loadReg8(REG_EAX);
+    localSet(L_DST);
+    i32Const(v);
+    localSet(L_SRC);
+  } else if (form == F_GE) {
+    if (mIsReg) {
+      loadReg8(mRm);
+      localSet(L_SRC);
+    } else {
+      emitEA();
+      emitRead(8, L_SRC);
+    }
+    loadReg8(mReg);
+    localSet(L_DST);
+  } else {
+    if (form == F_EG) loadReg8(mReg);
+    else i32Const(v);
+    localSet(L_SRC);
+    if (mIsReg) {
+      loadReg8(mRm);
+      localSet(L_DST);
+    } else {
+      emitEA();
+      emitRead(noWrite ? 8 : 8 | READ_FOR_WRITE, L_DST);
+    }
+  }
+  emitAluNoFlags(alu);
+  if (alu == ALU_ADD || alu == ALU_SUB || alu == ALU_CMP) {
+    localGet(L_RES);
+    i32Const(BYTE_MASK);
+    byte(OP_I32_AND);
+    localSet(L_RES);
+  }
+  if (noWrite) {
+    emitLazyFor(alu, 8);
+    return T_OK;
+  }
+  if (form == F_AI || form == F_GE || mIsReg) {
+    const r: u32 = form == F_AI ? REG_EAX : form == F_GE ? mReg : mRm;
+    storeReg8Begin(r);
+    localGet(L_RES);
+    storeReg8End(r);
+    emitLazyFor(alu, 8);
+    return T_OK;
+  }
+  emitWriteSeg(mSeg, 8, L_RES);
+  emitLazyFor(alu, 8);
+  emitWriteCheck(nextEip);
+  return T_OK;
+}
+
+/** MOV r/m8, imm8 (C6 /0) and MOV r8, imm8 (B0-B7). */
+function translateMov8Imm(op: u32): u32 {
+  if (op != 0xc6) {
+    const v = fetchByte();
+    if (bad) return T_NO;
+    storeReg8Begin(op & 7);
+    i32Const(v);
+    storeReg8End(op & 7);
+    return T_OK;
+  }
+  decodeModrm();
+  const v = fetchByte();
+  if (bad || mReg != 0) return T_NO;
+  if (mIsReg) {
+    storeReg8Begin(mRm);
+    i32Const(v);
+    storeReg8End(mRm);
+    return T_OK;
+  }
+  i32Const(v);
+  localSet(L_SRC);
+  emitEA();
+  emitWriteSeg(mSeg, 8, L_SRC);
+  emitWriteCheck(instrEip + (cur - instrStart));
+  return T_OK;
+}
+
+/**
+ * With an operand-size prefix: MOV r/m16, r16 (66 89), MOV r16, r/m16
+ * (66 8B), MOV r/m16, imm16 (66 C7 /0). A 16-bit register write keeps the
+ * upper half (SDM Vol. 1 §3.4.1.1); anything else ends the block.
+ */
+function translateMov16(op: u32): u32 {
+  if (op != 0x89 && op != 0x8b && op != 0xc7) return T_NO;
+  decodeModrm();
+  let v: u32 = 0;
+  if (op == 0xc7) {
+    v = fetchByte();
+    v |= fetchByte() << 8;
+    if (mReg != 0) return T_NO;
+  }
+  if (bad) return T_NO;
+  if (op == 0x89) {
+    loadReg(mReg);
+    localSet(L_SRC);
+  } else if (op == 0xc7) {
+    i32Const(v);
+    localSet(L_SRC);
+  } else if (mIsReg) {
+    loadReg(mRm);
+    localSet(L_SRC);
+  } else {
+    emitEA();
+    emitRead(16, L_SRC);
+  }
+  if (op != 0x8b && !mIsReg) {
+    emitEA();
+    emitWriteSeg(mSeg, 16, L_SRC);
+    emitWriteCheck(instrEip + (cur - instrStart));
+    return T_OK;
+  }
+  const r: u32 = op == 0x8b ? mReg : mRm;
+  loadReg(r);
+  i32Const(WORD_HIGH_MASK);
+  byte(OP_I32_AND);
+  localGet(L_SRC);
+  i32Const(WORD_MASK);
+  byte(OP_I32_AND);
+  byte(OP_I32_OR);
+  localSet(L_SRC);
+  storeRegFromLocal(r, L_SRC);
+  return T_OK;
+}
+const WORD_MASK: u32 = 0xffff;
+const WORD_HIGH_MASK: u32 = 0xffff0000;
 
 const CC_O: u32 = 0;
 const CC_B: u32 = 1; // condition codes >> 1 (SDM Vol. 2 App. B.1.4): B, E, BE, S, L, LE
@@ -1165,33 +1345,43 @@ const CC_LE: u32 = 7;
  * (flagsOp, 32-bit), the condition comes straight from the lazy operands,
  * as flags.ts getCF/getZF/getSF/arithFlags would derive it; else the helper.
  */
+/** Load the lazy operand at `addr` with `op` (i32.load, or load8_u/load8_s for 8-bit flags). */
+function loadSized(addr: u32, op: u32): void {
+  i32Const(addr);
+  memOp(op, op == OP_I32_LOAD ? 2 : 0);
+}
+
 function emitCondition(cc: u32): void {
   const c = cc >> 1;
   const op = flagsOp;
   const dst = CPU_STATE + OFF_LAZY_DST;
   const src = CPU_STATE + OFF_LAZY_SRC;
   const res = CPU_STATE + OFF_LAZY_RES;
+  // 8-bit flags: the operands' low bytes, zero- or sign-extended (flags.ts masks them to the size).
+  const u = flagsSize == 32 ? OP_I32_LOAD : OP_I32_LOAD8_U;
+  const sg = flagsSize == 32 ? OP_I32_LOAD : OP_I32_LOAD8_S;
   if (op != LAZY_NONE && (c == CC_E || (op == LAZY_LOGIC && c == CC_BE))) {
-    loadAt(res);
+    loadSized(res, u);
     byte(OP_I32_EQZ);
   } else if (op != LAZY_NONE && (c == CC_S || (op == LAZY_LOGIC && c == CC_L))) {
-    loadAt(res);
+    loadSized(res, sg);
     i32Const(0);
     byte(OP_I32_LT_S);
   } else if (op == LAZY_LOGIC && c == CC_LE) {
-    loadAt(res);
+    loadSized(res, sg);
     i32Const(0);
     byte(OP_I32_LE_S);
   } else if (op == LAZY_LOGIC && c == CC_B) {
     i32Const(0);
   } else if (op == LAZY_SUB && (c == CC_B || c == CC_BE || c == CC_L || c == CC_LE)) {
     // CF = dst < src; ZF = dst == src; SF != OF = dst < src signed.
-    loadAt(dst);
-    loadAt(src);
+    const signed = c == CC_L || c == CC_LE;
+    loadSized(dst, signed ? sg : u);
+    loadSized(src, signed ? sg : u);
     byte(c == CC_B ? OP_I32_LT_U : c == CC_BE ? OP_I32_LE_U : c == CC_L ? OP_I32_LT_S : OP_I32_LE_S);
   } else if (op == LAZY_ADD && c == CC_B) {
-    loadAt(res);
-    loadAt(dst);
+    loadSized(res, u);
+    loadSized(dst, u);
     byte(OP_I32_LT_U);
   } else if (op == LAZY_RESULT && (c == CC_B || c == CC_BE)) {
     // flags.ts getCF: the explicit CF bit; BE also takes ZF from the result.
@@ -1199,7 +1389,7 @@ function emitCondition(cc: u32): void {
     i32Const(FLAG_CF);
     byte(OP_I32_AND);
     if (c == CC_BE) {
-      loadAt(res);
+      loadSized(res, u);
       byte(OP_I32_EQZ);
       byte(OP_I32_OR);
     }
@@ -1211,13 +1401,13 @@ function emitCondition(cc: u32): void {
     i32Const(1);
     byte(OP_I32_AND);
     if (c != CC_O) {
-      loadAt(res);
+      loadSized(res, sg);
       i32Const(31);
       byte(OP_I32_SHR_U);
       byte(OP_I32_XOR);
     }
     if (c == CC_LE) {
-      loadAt(res);
+      loadSized(res, u);
       byte(OP_I32_EQZ);
       byte(OP_I32_OR);
     }
@@ -1247,11 +1437,12 @@ const COUNT_MASK: u32 = 0x1f;
 
 /** Record LAZY_RESULT flags: the result in RES, CF|OF in AUX (flags.ts setFlagsFromResult; AF cleared). */
 function emitLazyResult(size: u32): void {
-  if (size != 32 || flagsOp != LAZY_RESULT) {
+  if (flagsSize != size || flagsOp != LAZY_RESULT) {
     storeStateConst(OFF_LAZY_OP, LAZY_RESULT);
     storeStateConst(OFF_LAZY_SIZE, size);
   }
-  flagsOp = size == 32 ? LAZY_RESULT : LAZY_NONE;
+  flagsOp = LAZY_RESULT;
+  flagsSize = size;
   storeStateFromLocal(OFF_LAZY_RES, L_RES);
   storeStateFromLocal(OFF_LAZY_AUX, L_AUX);
 }
@@ -1344,6 +1535,7 @@ function translateShift(op: u32): u32 {
     emitRead(size | READ_FOR_WRITE, L_DST);
   }
   const flagsBefore = flagsOp;
+  const sizeBefore = flagsSize;
   if (shiftCl) {
     loadReg(REG_ECX);
     i32Const(COUNT_MASK);
@@ -1473,7 +1665,7 @@ function translateShift(op: u32): u32 {
   if (shiftCl) {
     ifEnd();
     // A count of 0 at run time left the flags as they were.
-    if (flagsOp != flagsBefore) flagsOp = LAZY_NONE;
+    if (flagsOp != flagsBefore || flagsSize != sizeBefore) flagsOp = LAZY_NONE;
   }
   return T_OK;
 }
