@@ -27,7 +27,7 @@ import {
   SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, REG_EAX, REG_EDX, REG_ESP, REG_EBP, SEG_BASE, SEG_LO, SEG_VALID, SEG_RIGHT_READ,
   SEG_RIGHT_WRITE,
 } from '../cpu/state';
-import { LAZY_NONE, LAZY_ADD, LAZY_SUB, LAZY_LOGIC, LAZY_INC, LAZY_DEC, LAZY_RESULT } from '../cpu/flags';
+import { LAZY_NONE, LAZY_ADD, LAZY_ADC, LAZY_SUB, LAZY_SBB, LAZY_LOGIC, LAZY_INC, LAZY_DEC, LAZY_RESULT } from '../cpu/flags';
 import { FLAG_CF, FLAG_OF, FLAG_AF, REG_ECX } from '../cpu/state';
 import { SHIFT_ROL, SHIFT_ROR, SHIFT_RCL, SHIFT_RCR, SHIFT_SHL, SHIFT_SHR, SHIFT_SAR } from '../cpu/ops/shift';
 import { TLB_VALID, readMask, writeMask } from '../cpu/paging';
@@ -513,17 +513,24 @@ function emitLazy(op: u32, size: u32): void {
 // ALU operation numbers (the x86 encoding's /r field: ADD OR ADC SBB AND SUB XOR CMP).
 const ALU_ADD: u32 = 0;
 const ALU_OR: u32 = 1;
+const ALU_ADC: u32 = 2;
+const ALU_SBB: u32 = 3;
 const ALU_AND: u32 = 4;
 const ALU_SUB: u32 = 5;
 const ALU_XOR: u32 = 6;
 const ALU_CMP: u32 = 7;
 
 function aluSupported(op: u32): bool {
-  return op == ALU_ADD || op == ALU_OR || op == ALU_AND || op == ALU_SUB || op == ALU_XOR || op == ALU_CMP;
+  return op <= ALU_CMP;
 }
 
 /** RES = DST op SRC (32-bit) and the lazy flags, as cpu/ops/alu.ts alu() records them. */
 function emitAlu(op: u32): void {
+  if (op == ALU_ADC || op == ALU_SBB) {
+    emitAluNoFlags(op);
+    emitLazyFor(op, 32);
+    return;
+  }
   localGet(L_DST);
   localGet(L_SRC);
   let lazy: u32 = LAZY_LOGIC;
@@ -1152,6 +1159,18 @@ function translateRet(imm: bool): u32 {
 
 /** Compute RES without recording flags (the write may still fault). */
 function emitAluNoFlags(op: u32): void {
+  if (op == ALU_ADC || op == ALU_SBB) {
+    // alu.ts: the carry (borrow) in is CF before the instruction, kept in LAZY_AUX.
+    emitCarry();
+    localSet(L_AUX);
+    localGet(L_DST);
+    localGet(L_SRC);
+    byte(op == ALU_ADC ? OP_I32_ADD : OP_I32_SUB);
+    localGet(L_AUX);
+    byte(op == ALU_ADC ? OP_I32_ADD : OP_I32_SUB);
+    localSet(L_RES);
+    return;
+  }
   localGet(L_DST);
   localGet(L_SRC);
   if (op == ALU_ADD) byte(OP_I32_ADD);
@@ -1162,6 +1181,11 @@ function emitAluNoFlags(op: u32): void {
   localSet(L_RES);
 }
 function emitLazyFor(op: u32, size: u32): void {
+  if (op == ALU_ADC || op == ALU_SBB) {
+    storeStateFromLocal(OFF_LAZY_AUX, L_AUX);
+    emitLazy(op == ALU_ADC ? LAZY_ADC : LAZY_SBB, size);
+    return;
+  }
   emitLazy(op == ALU_ADD ? LAZY_ADD : op == ALU_SUB || op == ALU_CMP ? LAZY_SUB : LAZY_LOGIC, size);
 }
 
@@ -1173,9 +1197,9 @@ const F_EI: u32 = 8; // op r/m8, imm8 (80, 82; TEST F6 /0)
 const BYTE_MASK: u32 = 0xff;
 
 /**
- * 8-bit ADD OR AND SUB XOR CMP and TEST in every operand form, as alu.ts
- * alu() with size 8: operands zero-extended bytes, ADD/SUB results masked,
- * lazy flags of size 8 (ADC and SBB go to the interpreter).
+ * 8-bit ADD OR ADC SBB AND SUB XOR CMP and TEST in every operand form, as
+ * alu.ts alu() with size 8: operands zero-extended bytes, arithmetic results
+ * masked, lazy flags of size 8.
  */
 function translateAlu8(op: u32): u32 {
   const afterOpcode = cur;
@@ -1198,7 +1222,7 @@ function translateAlu8(op: u32): u32 {
   if (form == F_AI || form == F_EI) v = fetchByte();
   if (bad) return T_NO;
   if ((op == 0xf6 && mReg != 0) || !aluSupported(alu)) {
-    // F6 /1-/7 (NOT NEG MUL IMUL DIV IDIV and the TEST alias), ADC, SBB.
+    // F6 /1-/7: NOT NEG MUL IMUL DIV IDIV and the TEST alias.
     cur = afterOpcode;
     return interpretInline(op, false);
   }
@@ -1232,7 +1256,7 @@ function translateAlu8(op: u32): u32 {
     }
   }
   emitAluNoFlags(alu);
-  if (alu == ALU_ADD || alu == ALU_SUB || alu == ALU_CMP) {
+  if (alu != ALU_AND && alu != ALU_OR && alu != ALU_XOR) {
     localGet(L_RES);
     i32Const(BYTE_MASK);
     byte(OP_I32_AND);
