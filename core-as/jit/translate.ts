@@ -10,8 +10,11 @@
 // instructions and returns how many it completed, with EIP stored.
 //
 // The eight general registers live in Wasm locals while the function runs
-// (loaded on entry, stored at the exit and around interpreter calls; the
-// lazy flags stay in memory: UNFINISHED). Memory operands test
+// (loaded on entry, stored at the exit; around an interpreter call only
+// the dirty ones are stored and only those it may write reloaded). The lazy
+// flags stay in memory, every producer storing its operands (UNFINISHED:
+// keeping them in locals until a reader, a helper call or an exit needs
+// them would drop most of those stores). Memory operands test
 // the segment, alignment and TLB entry inline and access RAM directly
 // (emitFastAddress); anything else goes through the core's helpers (imports
 // rd/wr: segment checks, TLB, MMIO, faults); a fault leaves EIP at the
