@@ -443,7 +443,7 @@ export function takeIrqEdges(): u32 {
 }
 
 // ---------- the JIT (core-as/jit; host/jit-host.ts compiles the modules) ----------
-export { jitRead, jitWrite, jitCondition, jitCarry } from './jit/runtime';
+export { jitRead, jitWrite, jitCondition, jitCarry, jitSetCfOf } from './jit/runtime';
 export { interpretOne } from './cpu/interp';
 export { jitFlushAll } from './jit/cache';
 export { profileSetInterval, profileBuffer } from './cpu/profile';

@@ -16,6 +16,7 @@ interface JitCoreExports {
   jitWrite: (...args: number[]) => number;
   jitCondition: (cc: number) => number;
   jitCarry: () => number;
+  jitSetCfOf: (cfOf: number) => number;
   interpretOne: (eip: number) => number;
 }
 
@@ -75,6 +76,7 @@ export class JitHost {
       cc: c.jitCondition,
       cf: c.jitCarry,
       in: c.interpretOne,
+      sc: c.jitSetCfOf,
     } as WebAssembly.ModuleImports;
     this.tableBase = c.table.length;
     return this.tableBase;

@@ -7,7 +7,7 @@ import { CPU_STATE, JIT_STATUS } from '../machine/layout';
 import { OFF_INTR_LINE } from '../cpu/state';
 import { readMemSized, writeMemSized, probeWriteMem } from '../cpu/memory';
 import { faulted } from '../cpu/fault';
-import { testCondition, getCF } from '../cpu/flags';
+import { testCondition, getCF, setCfOf } from '../cpu/flags';
 import { stopReason } from '../cpu/control';
 import { boundaryCheckPending } from '../cpu/interp';
 import { takeCodeWritten } from './cache';
@@ -54,4 +54,9 @@ export function jitCondition(cc: u32): u32 {
 }
 export function jitCarry(): u32 {
   return getCF() ? 1 : 0;
+}
+/** Rotates: replace CF and OF (bits of `cfOf`), keep SF ZF AF PF whatever the lazy state (flags.ts setCfOf). */
+export function jitSetCfOf(cfOf: u32): u32 {
+  setCfOf(cfOf);
+  return 0;
 }

@@ -10,8 +10,11 @@
 // instructions and returns how many it completed, with EIP stored.
 //
 // The eight general registers live in Wasm locals while the function runs
-// (loaded on entry, stored at the exit and around interpreter calls; the
-// lazy flags stay in memory: UNFINISHED). Memory operands test
+// (loaded on entry, stored at the exit; around an interpreter call only
+// the dirty ones are stored and only those it may write reloaded). The lazy
+// flags stay in memory, every producer storing its operands (UNFINISHED:
+// keeping them in locals until a reader, a helper call or an exit needs
+// them would drop most of those stores). Memory operands test
 // the segment, alignment and TLB entry inline and access RAM directly
 // (emitFastAddress); anything else goes through the core's helpers (imports
 // rd/wr: segment checks, TLB, MMIO, faults); a fault leaves EIP at the
@@ -24,10 +27,12 @@
 import { CPU_STATE, TLB, JIT_BODY, JIT_BODY_SIZE, JIT_MODULE, JIT_MODULE_SIZE, JIT_STATUS, JIT_PENDING } from '../machine/layout';
 import {
   OFF_GPR, OFF_EIP, OFF_INTR_LINE, OFF_LAZY_OP, OFF_LAZY_SIZE, OFF_LAZY_DST, OFF_LAZY_SRC, OFF_LAZY_RES, OFF_LAZY_AUX, OFF_SEGS, SEG_SIZE, SEG_HI,
-  SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, REG_EAX, REG_ESP, REG_EBP, SEG_BASE, SEG_LO, SEG_VALID, SEG_RIGHT_READ,
+  SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, REG_EAX, REG_EDX, REG_ESP, REG_EBP, SEG_BASE, SEG_LO, SEG_VALID, SEG_RIGHT_READ,
   SEG_RIGHT_WRITE,
 } from '../cpu/state';
-import { LAZY_NONE, LAZY_ADD, LAZY_SUB, LAZY_LOGIC, LAZY_INC, LAZY_DEC } from '../cpu/flags';
+import { LAZY_NONE, LAZY_ADD, LAZY_ADC, LAZY_SUB, LAZY_SBB, LAZY_LOGIC, LAZY_INC, LAZY_DEC, LAZY_RESULT } from '../cpu/flags';
+import { FLAG_CF, FLAG_OF, FLAG_AF, REG_ECX } from '../cpu/state';
+import { SHIFT_ROL, SHIFT_ROR, SHIFT_RCL, SHIFT_RCR, SHIFT_SHL, SHIFT_SHR, SHIFT_SAR } from '../cpu/ops/shift';
 import { TLB_VALID, readMask, writeMask } from '../cpu/paging';
 import { blockSeen } from './cache';
 import {
@@ -35,7 +40,8 @@ import {
   blockStart, OP_BLOCK, OP_LOOP, OP_BR_TABLE, OP_IF, OP_END, OP_DROP, OP_I32_LOAD8_U, OP_I32_LOAD8_S, OP_I32_LOAD16_U, OP_I32_LOAD16_S,
   OP_I32_STORE, OP_I32_STORE8, OP_I32_STORE16, OP_I32_LOAD, OP_I32_EQ, OP_I32_EQZ, OP_I32_NE, OP_I32_LE_U, OP_I32_LT_U,
   OP_I32_GT_U, OP_I32_LT_S, OP_I32_LE_S, OP_I32_SHR_U, brIf, OP_I32_ADD, OP_I32_SUB, OP_I32_AND, OP_I32_OR, OP_I32_XOR, OP_I32_SHL,
-  OP_I32_EXTEND8_S, OP_I32_EXTEND16_S, TYPE_I32, TYPE_FUNC, SECTION_TYPE, SECTION_IMPORT, SECTION_FUNCTION, SECTION_EXPORT,
+  OP_I32_EXTEND8_S, OP_I32_EXTEND16_S, OP_I32_MUL, OP_I32_SHR_S, OP_I32_ROTL, OP_I32_ROTR, OP_I64_NE, OP_I64_MUL,
+  OP_I64_EXTEND_I32_S, TYPE_I32, TYPE_FUNC, SECTION_TYPE, SECTION_IMPORT, SECTION_FUNCTION, SECTION_EXPORT,
   SECTION_CODE, IMPORT_FUNC, IMPORT_MEMORY, EXPORT_FUNC, LIMITS_SHARED_MIN_MAX,
 } from './wasm-encoder';
 
@@ -50,7 +56,8 @@ const FN_WRITE: u32 = 1; // wr(seg, off, value, bits) -> 0 ok, 1 fault, 2 ok but
 const FN_COND: u32 = 2; // cond(cc) -> 0/1 (flags.ts testCondition)
 const FN_CF: u32 = 3; // cf() -> CF as 0/1
 const FN_INTERP: u32 = 4; // interp(eip) -> the interpreter runs one instruction there (counts it itself)
-const FN_BLOCK: u32 = 5;
+const FN_SET_CF_OF: u32 = 5; // sc(cf | of) -> 0: flags.ts setCfOf (rotates when the lazy state is unknown)
+const FN_BLOCK: u32 = 6;
 
 // Locals of the region function: parameters (budget, entry block index), then the rest.
 const L_BUDGET: u32 = 0;
@@ -65,7 +72,9 @@ const L_LIN: u32 = 8; // linear, then wasm address of an inlined memory access
 const L_ENTRY: u32 = 9; // its TLB entry
 const L_REG: u32 = 10; // EAX..EDI: the guest's general registers while the function runs
 const GPR_COUNT: u32 = 8;
-const EXTRA_LOCALS: u32 = 8 + GPR_COUNT;
+const L_AUX: u32 = L_REG + GPR_COUNT; // CF|OF bits of a shift, rotate or IMUL (flags.ts LAZY_AUX)
+const L_CNT: u32 = L_AUX + 1; // a shift count taken from CL (masked to 5 bits)
+const EXTRA_LOCALS: u32 = 8 + GPR_COUNT + 2;
 
 /** Most blocks in one region (one module). */
 export const MAX_REGION_BLOCKS: u32 = 32;
@@ -105,6 +114,10 @@ let stack32: bool = true;
 let userMode: bool = false; // CPL 3 (part of the block's cache key)
 /** The lazy-flags operation the block's own code recorded last (LAZY_NONE: unknown at compile time). */
 let flagsOp: u32 = LAZY_NONE;
+/** Its operand size (8 or 32) when flagsOp is known. */
+let flagsSize: u32 = 32;
+/** An operand-size prefix (66) precedes the opcode. */
+let opsize16: bool = false;
 let segPrefix: i32 = -1;
 
 // ModRM operand (32-bit addressing)
@@ -190,11 +203,19 @@ function loadReg(r: u32): void {
 }
 /** Registers the region's code writes (bit r), gathered in pass 1 and used in pass 2. */
 let regsWritten: u32 = 0;
+/**
+ * Registers whose local may differ from memory at this point of the block
+ * (bit r): every register the region writes at a block's start (another
+ * block may have run before it), none after an interpreter call wrote them
+ * out, then those the block's code writes.
+ */
+let dirty: u32 = 0;
 /** Store local `l` into register r (32-bit). */
 function storeRegFromLocal(r: u32, l: u32): void {
   localGet(l);
   localSet(L_REG + r);
   regsWritten |= 1 << r;
+  dirty |= 1 << r;
 }
 /** Push 8-bit register r by encoding (AL CL DL BL AH CH DH BH), zero-extended. */
 function loadReg8(r: u32): void {
@@ -221,6 +242,7 @@ function storeReg8End(r: u32): void {
   byte(OP_I32_OR);
   localSet(L_REG + (r & 3));
   regsWritten |= 1 << (r & 3);
+  dirty |= 1 << (r & 3);
 }
 /** Registers to memory (all `mask` bits) before an interpreter call or at the exit. */
 function syncRegsOut(mask: u32): void {
@@ -231,22 +253,38 @@ function syncRegsOut(mask: u32): void {
     memOp(OP_I32_STORE, 2);
   }
 }
-/** Registers from memory (after an interpreter call, on entry). */
-function syncRegsIn(): void {
+/** Registers of `mask` from memory (on entry: all; after an interpreter call: those it may have written). */
+function syncRegsIn(mask: u32): void {
   for (let r: u32 = 0; r < GPR_COUNT; r++) {
+    if ((mask & (1 << r)) == 0) continue;
     loadAt(regAddr(r));
     localSet(L_REG + r);
   }
 }
-/** Call the interpreter for the instruction at `eip` with the registers in memory; leaves its result. */
+/**
+ * Call the interpreter for the instruction at `eip`, with the registers whose
+ * locals changed written out first; leaves its result. Memory then holds
+ * every register: a path that leaves the function from here goes to
+ * $nosync (emitLeaveSynced), one that goes on reloads what the instruction
+ * may have written (syncRegsIn with interpWrites).
+ */
 function emitInterpCall(eip: u32): void {
-  syncRegsOut(regsWrittenAll);
+  syncRegsOut(dirty);
+  dirty = 0;
   i32Const(eip);
   call(FN_INTERP);
-  syncRegsIn();
+}
+/** Leave after an interpreter call (memory holds every register): `done` compiled instructions more in $n. */
+function emitLeaveSynced(done: u32): void {
+  localGet(L_N);
+  i32Const(done);
+  byte(OP_I32_ADD);
+  localSet(L_N);
+  br(depth + 2);
 }
 /** Pass 1's regsWritten: every register any block of the region may have changed. */
 let regsWrittenAll: u32 = 0xff;
+const ALL_REGS: u32 = 0xff;
 function storeStateFromLocal(off: u32, l: u32): void {
   i32Const(CPU_STATE + off);
   localGet(l);
@@ -464,11 +502,12 @@ function ifEnd(): void {
 /** Record lazy flags from locals DST, SRC, RES (flags.ts setLazy). */
 function emitLazy(op: u32, size: u32): void {
   // The block's own code stored this operation and size already: only the operands change.
-  if (size != 32 || flagsOp != op) {
+  if (flagsSize != size || flagsOp != op) {
     storeStateConst(OFF_LAZY_OP, op);
     storeStateConst(OFF_LAZY_SIZE, size);
   }
-  flagsOp = size == 32 ? op : LAZY_NONE;
+  flagsOp = op;
+  flagsSize = size;
   storeStateFromLocal(OFF_LAZY_DST, L_DST);
   storeStateFromLocal(OFF_LAZY_SRC, L_SRC);
   storeStateFromLocal(OFF_LAZY_RES, L_RES);
@@ -477,17 +516,24 @@ function emitLazy(op: u32, size: u32): void {
 // ALU operation numbers (the x86 encoding's /r field: ADD OR ADC SBB AND SUB XOR CMP).
 const ALU_ADD: u32 = 0;
 const ALU_OR: u32 = 1;
+const ALU_ADC: u32 = 2;
+const ALU_SBB: u32 = 3;
 const ALU_AND: u32 = 4;
 const ALU_SUB: u32 = 5;
 const ALU_XOR: u32 = 6;
 const ALU_CMP: u32 = 7;
 
 function aluSupported(op: u32): bool {
-  return op == ALU_ADD || op == ALU_OR || op == ALU_AND || op == ALU_SUB || op == ALU_XOR || op == ALU_CMP;
+  return op <= ALU_CMP;
 }
 
 /** RES = DST op SRC (32-bit) and the lazy flags, as cpu/ops/alu.ts alu() records them. */
 function emitAlu(op: u32): void {
+  if (op == ALU_ADC || op == ALU_SBB) {
+    emitAluNoFlags(op);
+    emitLazyFor(op, 32);
+    return;
+  }
   localGet(L_DST);
   localGet(L_SRC);
   let lazy: u32 = LAZY_LOGIC;
@@ -596,6 +642,7 @@ function translateOne(): u32 {
   instrEip = startEip + (cur - startAddr);
   instrStart = cur;
   segPrefix = -1;
+  opsize16 = false;
   let op = fetchByte();
   // Segment overrides only; any other prefix ends the block.
   for (;;) {
@@ -605,11 +652,18 @@ function translateOne(): u32 {
     else if (op == 0x3e) segPrefix = <i32>SEG_DS;
     else if (op == 0x64) segPrefix = <i32>SEG_FS;
     else if (op == 0x65) segPrefix = <i32>SEG_GS;
+    else if (op == 0x66) opsize16 = true;
     else break;
     op = fetchByte();
     if (bad) return T_NO;
   }
+  // With an operand-size prefix only the 16-bit MOVs are translated.
+  if (opsize16) return translateMov16(op);
   if (op == 0x0f) return translate0F(fetchByte());
+  if ((op < 0x40 && ((op & 7) == 0 || (op & 7) == 2 || (op & 7) == 4)) || op == 0x80 || op == 0x82 || op == 0x84 || op == 0xa8 || op == 0xf6) {
+    return translateAlu8(op);
+  }
+  if (op == 0xc6 || (op >= 0xb0 && op <= 0xb7)) return translateMov8Imm(op);
   if (op < 0x40 && (op & 7) <= 5 && (op & 7) != 0 && (op & 7) != 2 && (op & 7) != 4) {
     // x1 (E,G), x3 (G,E), x5 (EAX,imm32)
     const alu = op >> 3;
@@ -648,7 +702,7 @@ function translateOne(): u32 {
       }
       emitAluNoFlags(alu);
       emitWriteSeg(mSeg, 32, L_RES);
-      emitLazyFor(alu);
+      emitLazyFor(alu, 32);
       emitWriteCheck(nextEip);
       return T_OK;
     }
@@ -726,6 +780,8 @@ function translateOne(): u32 {
     emitWriteCheck(instrEip + (cur - instrStart));
     return T_OK;
   }
+  if (op == 0xc0 || op == 0xc1 || (op >= 0xd0 && op <= 0xd3)) return translateShift(op);
+  if (op == 0x69 || op == 0x6b) return translateImul(op);
   if (op == 0xe8) return translateCall();
   if (op == 0xc3 || op == 0xc2) return translateRet(op == 0xc2);
   if ((op >= 0x70 && op <= 0x7f) || op == 0xeb || op == 0xe9) {
@@ -762,7 +818,7 @@ function translateOne(): u32 {
     }
     emitAluNoFlags(mReg);
     emitWriteSeg(mSeg, 32, L_RES);
-    emitLazyFor(mReg);
+    emitLazyFor(mReg, 32);
     emitWriteCheck(nextEip);
     return T_OK;
   }
@@ -940,6 +996,7 @@ function interpretInline(op: u32, twoByte: bool): u32 {
   for (let i: u32 = 0; i < immBytes; i++) fetchByte();
   if (bad) return T_NO;
   const nextEip = instrEip + (cur - instrStart);
+  const writes = modrm ? interpWrites(op, twoByte) : interpWritesNoModrm(op);
   flagsOp = LAZY_NONE;
   emitPending();
   emitInterpCall(instrEip);
@@ -949,12 +1006,9 @@ function interpretInline(op: u32, twoByte: bool): u32 {
   byte(OP_I32_OR);
   ifStart();
   // The interpreter counted it and stored EIP: leave with the compiled ones.
-  localGet(L_N);
-  i32Const(k);
-  byte(OP_I32_ADD);
-  localSet(L_N);
-  br(depth + 1);
+  emitLeaveSynced(k);
   ifEnd();
+  syncRegsIn(writes);
   // It used one instruction of the budget (a loop's check counts only compiled ones in $n).
   localGet(L_BUDGET);
   i32Const(1);
@@ -962,6 +1016,55 @@ function interpretInline(op: u32, twoByte: bool): u32 {
   localSet(L_BUDGET);
   interpreted++;
   return T_INTERPRETED;
+}
+
+/** Bit of register `r`, with its 8-bit alias (AH..BH are the second bytes of EAX..EBX) when `r` >= 4. */
+@inline function regBits(r: u32): u32 {
+  return (1 << r) | (1 << (r & 3));
+}
+
+/**
+ * The general registers an instruction interpretInline accepted may write
+ * (SDM Vol. 2 for each; decodeModrm ran: mReg, mRm, mIsReg), reloaded after
+ * the interpreter ran it. Register operands count with their 8-bit aliases.
+ */
+function interpWrites(op: u32, twoByte: bool): u32 {
+  const e: u32 = mIsReg ? regBits(mRm) : 0;
+  const g: u32 = regBits(mReg);
+  const ax: u32 = 1 << REG_EAX;
+  const dx: u32 = 1 << REG_EDX;
+  if (twoByte) {
+    if (op == 0xaf || op == 0xbc || op == 0xbd) return g; // IMUL, BSF, BSR
+    if (op == 0xa3) return 0; // BT
+    if (op == 0xb0 || op == 0xb1) return e | ax; // CMPXCHG
+    if (op == 0xc0 || op == 0xc1) return e | g; // XADD
+    return e; // BTS BTR BTC, SHLD SHRD, SETcc
+  }
+  if (op < 0x40) {
+    // ALU rows: CMP writes nothing; direction bit 1: G is the destination.
+    if (op >> 3 == ALU_CMP) return 0;
+    return (op & 2) != 0 ? g : e;
+  }
+  if (op == 0x69 || op == 0x6b) return g;
+  if (op >= 0x80 && op <= 0x83) return mReg == ALU_CMP ? 0 : e;
+  if (op == 0x84) return 0; // TEST
+  if (op == 0x86 || op == 0x87) return e | g; // XCHG
+  if (op == 0xf6 || op == 0xf7) {
+    if (mReg < 2) return 0; // TEST
+    if (mReg < 4) return e; // NOT, NEG
+    return ax | dx; // MUL IMUL DIV IDIV: AX, or EDX:EAX
+  }
+  return e; // shifts and rotates, MOV r/m8 imm8, INC/DEC r/m
+}
+/** As interpWrites, for the forms without ModRM interpretInline accepts. */
+function interpWritesNoModrm(op: u32): u32 {
+  const ax: u32 = 1 << REG_EAX;
+  if (op < 0x40) return op >> 3 == ALU_CMP ? 0 : ax; // op AL/EAX, imm
+  if (op >= 0x91 && op <= 0x97) return ax | (1 << (op & 7)); // XCHG eAX, r
+  if (op == 0x98) return ax; // CWDE
+  if (op == 0x99) return 1 << REG_EDX; // CDQ
+  if (op >= 0xb0 && op <= 0xb7) return regBits(op & 7); // MOV r8, imm8
+  return 0; // CLD STD CMC CLC STC
 }
 
 /**
@@ -972,13 +1075,12 @@ function interpretInline(op: u32, twoByte: bool): u32 {
  */
 function emitInterpretAndLeave(): void {
   emitPending();
+  const saved = dirty;
   emitInterpCall(instrEip);
   byte(OP_DROP);
-  localGet(L_N);
-  i32Const(k);
-  byte(OP_I32_ADD);
-  localSet(L_N);
-  br(depth + 1);
+  emitLeaveSynced(k);
+  // Only a cold path wrote the registers out: the code after it still has them dirty.
+  dirty = saved;
 }
 
 /** When `local` is beyond the CS limit, the interpreter takes this instruction (#GP(0)) and the block leaves. */
@@ -1060,6 +1162,18 @@ function translateRet(imm: bool): u32 {
 
 /** Compute RES without recording flags (the write may still fault). */
 function emitAluNoFlags(op: u32): void {
+  if (op == ALU_ADC || op == ALU_SBB) {
+    // alu.ts: the carry (borrow) in is CF before the instruction, kept in LAZY_AUX.
+    emitCarry();
+    localSet(L_AUX);
+    localGet(L_DST);
+    localGet(L_SRC);
+    byte(op == ALU_ADC ? OP_I32_ADD : OP_I32_SUB);
+    localGet(L_AUX);
+    byte(op == ALU_ADC ? OP_I32_ADD : OP_I32_SUB);
+    localSet(L_RES);
+    return;
+  }
   localGet(L_DST);
   localGet(L_SRC);
   if (op == ALU_ADD) byte(OP_I32_ADD);
@@ -1069,10 +1183,183 @@ function emitAluNoFlags(op: u32): void {
   else byte(OP_I32_SUB);
   localSet(L_RES);
 }
-function emitLazyFor(op: u32): void {
-  emitLazy(op == ALU_ADD ? LAZY_ADD : op == ALU_SUB || op == ALU_CMP ? LAZY_SUB : LAZY_LOGIC, 32);
+function emitLazyFor(op: u32, size: u32): void {
+  if (op == ALU_ADC || op == ALU_SBB) {
+    storeStateFromLocal(OFF_LAZY_AUX, L_AUX);
+    emitLazy(op == ALU_ADC ? LAZY_ADC : LAZY_SBB, size);
+    return;
+  }
+  emitLazy(op == ALU_ADD ? LAZY_ADD : op == ALU_SUB || op == ALU_CMP ? LAZY_SUB : LAZY_LOGIC, size);
 }
 
+// 8-bit ALU operand forms.
+const F_EG: u32 = 0; // op r/m8, r8 (00+8n; TEST 84)
+const F_GE: u32 = 2; // op r8, r/m8 (02+8n)
+const F_AI: u32 = 4; // op AL, imm8 (04+8n; TEST A8)
+const F_EI: u32 = 8; // op r/m8, imm8 (80, 82; TEST F6 /0)
+const BYTE_MASK: u32 = 0xff;
+
+/**
+ * 8-bit ADD OR ADC SBB AND SUB XOR CMP and TEST in every operand form, as
+ * alu.ts alu() with size 8: operands zero-extended bytes, arithmetic results
+ * masked, lazy flags of size 8.
+ */
+function translateAlu8(op: u32): u32 {
+  const afterOpcode = cur;
+  let alu: u32 = ALU_AND;
+  let form: u32 = F_EI;
+  let test = false;
+  if (op < 0x40) {
+    alu = op >> 3;
+    form = op & 7;
+  } else if (op == 0x84) {
+    form = F_EG;
+    test = true;
+  } else if (op == 0xa8) {
+    form = F_AI;
+    test = true;
+  } else if (op == 0xf6) test = true;
+  if (form != F_AI) decodeModrm();
+  if (op == 0x80 || op == 0x82) alu = mReg;
+  let v: u32 = 0;
+  if (form == F_AI || form == F_EI) v = fetchByte();
+  if (bad) return T_NO;
+  if ((op == 0xf6 && mReg != 0) || !aluSupported(alu)) {
+    // F6 /1-/7: NOT NEG MUL IMUL DIV IDIV and the TEST alias.
+    cur = afterOpcode;
+    return interpretInline(op, false);
+  }
+  const noWrite = test || alu == ALU_CMP;
+  const nextEip = instrEip + (cur - instrStart);
+  if (form == F_AI) {
+    loadReg8(REG_EAX);
+    localSet(L_DST);
+    i32Const(v);
+    localSet(L_SRC);
+  } else if (form == F_GE) {
+    if (mIsReg) {
+      loadReg8(mRm);
+      localSet(L_SRC);
+    } else {
+      emitEA();
+      emitRead(8, L_SRC);
+    }
+    loadReg8(mReg);
+    localSet(L_DST);
+  } else {
+    if (form == F_EG) loadReg8(mReg);
+    else i32Const(v);
+    localSet(L_SRC);
+    if (mIsReg) {
+      loadReg8(mRm);
+      localSet(L_DST);
+    } else {
+      emitEA();
+      emitRead(noWrite ? 8 : 8 | READ_FOR_WRITE, L_DST);
+    }
+  }
+  emitAluNoFlags(alu);
+  if (alu != ALU_AND && alu != ALU_OR && alu != ALU_XOR) {
+    localGet(L_RES);
+    i32Const(BYTE_MASK);
+    byte(OP_I32_AND);
+    localSet(L_RES);
+  }
+  if (noWrite) {
+    emitLazyFor(alu, 8);
+    return T_OK;
+  }
+  if (form == F_AI || form == F_GE || mIsReg) {
+    const r: u32 = form == F_AI ? REG_EAX : form == F_GE ? mReg : mRm;
+    storeReg8Begin(r);
+    localGet(L_RES);
+    storeReg8End(r);
+    emitLazyFor(alu, 8);
+    return T_OK;
+  }
+  emitWriteSeg(mSeg, 8, L_RES);
+  emitLazyFor(alu, 8);
+  emitWriteCheck(nextEip);
+  return T_OK;
+}
+
+/** MOV r/m8, imm8 (C6 /0) and MOV r8, imm8 (B0-B7). */
+function translateMov8Imm(op: u32): u32 {
+  if (op != 0xc6) {
+    const v = fetchByte();
+    if (bad) return T_NO;
+    storeReg8Begin(op & 7);
+    i32Const(v);
+    storeReg8End(op & 7);
+    return T_OK;
+  }
+  decodeModrm();
+  const v = fetchByte();
+  if (bad || mReg != 0) return T_NO;
+  if (mIsReg) {
+    storeReg8Begin(mRm);
+    i32Const(v);
+    storeReg8End(mRm);
+    return T_OK;
+  }
+  i32Const(v);
+  localSet(L_SRC);
+  emitEA();
+  emitWriteSeg(mSeg, 8, L_SRC);
+  emitWriteCheck(instrEip + (cur - instrStart));
+  return T_OK;
+}
+
+/**
+ * With an operand-size prefix: MOV r/m16, r16 (66 89), MOV r16, r/m16
+ * (66 8B), MOV r/m16, imm16 (66 C7 /0). A 16-bit register write keeps the
+ * upper half (SDM Vol. 1 §3.4.1.1); anything else ends the block.
+ */
+function translateMov16(op: u32): u32 {
+  if (op != 0x89 && op != 0x8b && op != 0xc7) return T_NO;
+  decodeModrm();
+  let v: u32 = 0;
+  if (op == 0xc7) {
+    v = fetchByte();
+    v |= fetchByte() << 8;
+    if (mReg != 0) return T_NO;
+  }
+  if (bad) return T_NO;
+  if (op == 0x89) {
+    loadReg(mReg);
+    localSet(L_SRC);
+  } else if (op == 0xc7) {
+    i32Const(v);
+    localSet(L_SRC);
+  } else if (mIsReg) {
+    loadReg(mRm);
+    localSet(L_SRC);
+  } else {
+    emitEA();
+    emitRead(16, L_SRC);
+  }
+  if (op != 0x8b && !mIsReg) {
+    emitEA();
+    emitWriteSeg(mSeg, 16, L_SRC);
+    emitWriteCheck(instrEip + (cur - instrStart));
+    return T_OK;
+  }
+  const r: u32 = op == 0x8b ? mReg : mRm;
+  loadReg(r);
+  i32Const(WORD_HIGH_MASK);
+  byte(OP_I32_AND);
+  localGet(L_SRC);
+  i32Const(WORD_MASK);
+  byte(OP_I32_AND);
+  byte(OP_I32_OR);
+  localSet(L_SRC);
+  storeRegFromLocal(r, L_SRC);
+  return T_OK;
+}
+const WORD_MASK: u32 = 0xffff;
+const WORD_HIGH_MASK: u32 = 0xffff0000;
+
+const CC_O: u32 = 0;
 const CC_B: u32 = 1; // condition codes >> 1 (SDM Vol. 2 App. B.1.4): B, E, BE, S, L, LE
 const CC_E: u32 = 2;
 const CC_BE: u32 = 3;
@@ -1085,34 +1372,72 @@ const CC_LE: u32 = 7;
  * (flagsOp, 32-bit), the condition comes straight from the lazy operands,
  * as flags.ts getCF/getZF/getSF/arithFlags would derive it; else the helper.
  */
+/** Load the lazy operand at `addr` with `op` (i32.load, or load8_u/load8_s for 8-bit flags). */
+function loadSized(addr: u32, op: u32): void {
+  i32Const(addr);
+  memOp(op, op == OP_I32_LOAD ? 2 : 0);
+}
+
 function emitCondition(cc: u32): void {
   const c = cc >> 1;
   const op = flagsOp;
   const dst = CPU_STATE + OFF_LAZY_DST;
   const src = CPU_STATE + OFF_LAZY_SRC;
   const res = CPU_STATE + OFF_LAZY_RES;
+  // 8-bit flags: the operands' low bytes, zero- or sign-extended (flags.ts masks them to the size).
+  const u = flagsSize == 32 ? OP_I32_LOAD : OP_I32_LOAD8_U;
+  const sg = flagsSize == 32 ? OP_I32_LOAD : OP_I32_LOAD8_S;
   if (op != LAZY_NONE && (c == CC_E || (op == LAZY_LOGIC && c == CC_BE))) {
-    loadAt(res);
+    loadSized(res, u);
     byte(OP_I32_EQZ);
   } else if (op != LAZY_NONE && (c == CC_S || (op == LAZY_LOGIC && c == CC_L))) {
-    loadAt(res);
+    loadSized(res, sg);
     i32Const(0);
     byte(OP_I32_LT_S);
   } else if (op == LAZY_LOGIC && c == CC_LE) {
-    loadAt(res);
+    loadSized(res, sg);
     i32Const(0);
     byte(OP_I32_LE_S);
   } else if (op == LAZY_LOGIC && c == CC_B) {
     i32Const(0);
   } else if (op == LAZY_SUB && (c == CC_B || c == CC_BE || c == CC_L || c == CC_LE)) {
     // CF = dst < src; ZF = dst == src; SF != OF = dst < src signed.
-    loadAt(dst);
-    loadAt(src);
+    const signed = c == CC_L || c == CC_LE;
+    loadSized(dst, signed ? sg : u);
+    loadSized(src, signed ? sg : u);
     byte(c == CC_B ? OP_I32_LT_U : c == CC_BE ? OP_I32_LE_U : c == CC_L ? OP_I32_LT_S : OP_I32_LE_S);
   } else if (op == LAZY_ADD && c == CC_B) {
-    loadAt(res);
-    loadAt(dst);
+    loadSized(res, u);
+    loadSized(dst, u);
     byte(OP_I32_LT_U);
+  } else if (op == LAZY_RESULT && (c == CC_B || c == CC_BE)) {
+    // flags.ts getCF: the explicit CF bit; BE also takes ZF from the result.
+    loadAt(CPU_STATE + OFF_LAZY_AUX);
+    i32Const(FLAG_CF);
+    byte(OP_I32_AND);
+    if (c == CC_BE) {
+      loadSized(res, u);
+      byte(OP_I32_EQZ);
+      byte(OP_I32_OR);
+    }
+  } else if (op == LAZY_RESULT && (c == CC_O || c == CC_L || c == CC_LE)) {
+    // OF is the explicit bit; L is SF != OF, LE also ZF.
+    loadAt(CPU_STATE + OFF_LAZY_AUX);
+    i32Const(OF_SHIFT);
+    byte(OP_I32_SHR_U);
+    i32Const(1);
+    byte(OP_I32_AND);
+    if (c != CC_O) {
+      loadSized(res, sg);
+      i32Const(31);
+      byte(OP_I32_SHR_U);
+      byte(OP_I32_XOR);
+    }
+    if (c == CC_LE) {
+      loadSized(res, u);
+      byte(OP_I32_EQZ);
+      byte(OP_I32_OR);
+    }
   } else {
     i32Const(cc);
     call(FN_COND);
@@ -1122,7 +1447,7 @@ function emitCondition(cc: u32): void {
 }
 /** Push CF as 0/1. */
 function emitCarry(): void {
-  if (flagsOp == LAZY_LOGIC || flagsOp == LAZY_SUB || flagsOp == LAZY_ADD) emitCondition(CC_B << 1);
+  if (flagsOp == LAZY_LOGIC || flagsOp == LAZY_SUB || flagsOp == LAZY_ADD || flagsOp == LAZY_RESULT) emitCondition(CC_B << 1);
   else call(FN_CF);
 }
 
@@ -1132,6 +1457,285 @@ function emitCondJump(cc: u32, target: u32, nextEip: u32): void {
   ifStart();
   emitJumpTo(target, nextEip);
   ifEnd();
+}
+
+const OF_SHIFT: u32 = 11; // FLAG_OF = 1 << 11
+const COUNT_MASK: u32 = 0x1f;
+
+/** Record LAZY_RESULT flags: the result in RES, CF|OF in AUX (flags.ts setFlagsFromResult; AF cleared). */
+function emitLazyResult(size: u32): void {
+  if (flagsSize != size || flagsOp != LAZY_RESULT) {
+    storeStateConst(OFF_LAZY_OP, LAZY_RESULT);
+    storeStateConst(OFF_LAZY_SIZE, size);
+  }
+  flagsOp = LAZY_RESULT;
+  flagsSize = size;
+  storeStateFromLocal(OFF_LAZY_RES, L_RES);
+  storeStateFromLocal(OFF_LAZY_AUX, L_AUX);
+}
+
+/**
+ * Rotates: CF and OF from AUX replace the old ones, SF ZF AF PF stay (flags.ts
+ * setCfOf). When the block's own code recorded the flags, AF is taken as
+ * setCfOf takes it and the state becomes LAZY_RESULT; else the helper does it.
+ */
+function emitSetCfOf(): void {
+  const op = flagsOp;
+  if (op == LAZY_NONE) {
+    localGet(L_AUX);
+    call(FN_SET_CF_OF);
+    byte(OP_DROP);
+    return;
+  }
+  i32Const(CPU_STATE + OFF_LAZY_AUX);
+  localGet(L_AUX);
+  if (op == LAZY_RESULT) {
+    loadAt(CPU_STATE + OFF_LAZY_AUX);
+    i32Const(FLAG_AF);
+    byte(OP_I32_AND);
+    byte(OP_I32_OR);
+  } else if (op != LAZY_LOGIC) {
+    // ADD SUB INC DEC: AF = (dst ^ src ^ res) & AF, as arithFlags.
+    loadAt(CPU_STATE + OFF_LAZY_DST);
+    loadAt(CPU_STATE + OFF_LAZY_SRC);
+    byte(OP_I32_XOR);
+    loadAt(CPU_STATE + OFF_LAZY_RES);
+    byte(OP_I32_XOR);
+    i32Const(FLAG_AF);
+    byte(OP_I32_AND);
+    byte(OP_I32_OR);
+  }
+  memOp(OP_I32_STORE, 2);
+  storeStateConst(OFF_LAZY_OP, LAZY_RESULT);
+  flagsOp = LAZY_RESULT;
+}
+
+/** AUX = `cf` (0/1, on the stack) | OF = the result's bit `size - 1` XOR CF (ROL, SHL; SDM "SAL/SAR/SHL/SHR" flags). */
+function emitAuxMsbXorCf(size: u32): void {
+  localTee(L_AUX);
+  localGet(L_RES);
+  i32Const(size - 1);
+  byte(OP_I32_SHR_U);
+  byte(OP_I32_XOR);
+  i32Const(OF_SHIFT);
+  byte(OP_I32_SHL);
+  localGet(L_AUX);
+  byte(OP_I32_OR);
+  localSet(L_AUX);
+}
+
+let shiftCl: bool = false;
+let shiftCount: u32 = 0;
+function pushCount(): void {
+  if (shiftCl) localGet(L_CNT);
+  else i32Const(shiftCount);
+}
+
+/**
+ * Shifts and rotates (C0 C1 D0-D3: ROL ROR SHL SHR SAR; RCL and RCR go to the
+ * interpreter), 8 and 32-bit, register or memory, count imm8, 1 or CL. As
+ * cpu/ops/shift.ts: the count is masked to 5 bits; a count of 0 changes
+ * nothing (a memory operand is still checked for writing); shifts record
+ * LAZY_RESULT with CF|OF in AUX, rotates replace CF and OF only.
+ */
+function translateShift(op: u32): u32 {
+  const afterOpcode = cur;
+  decodeModrm();
+  const size: u32 = (op & 1) != 0 ? 32 : 8;
+  shiftCl = op >= 0xd2;
+  shiftCount = op <= 0xc1 ? fetchByte() & COUNT_MASK : 1;
+  if (bad) return T_NO;
+  let kind = mReg;
+  if (kind == 6) kind = SHIFT_SHL; // SAL
+  if (kind == SHIFT_RCL || kind == SHIFT_RCR || (!shiftCl && shiftCount == 0 && !mIsReg)) {
+    cur = afterOpcode;
+    return interpretInline(op, false);
+  }
+  if (!shiftCl && shiftCount == 0) return T_OK; // a register shifted by 0: nothing changes
+  const nextEip = instrEip + (cur - instrStart);
+  if (mIsReg) {
+    if (size == 32) loadReg(mRm);
+    else loadReg8(mRm);
+    localSet(L_DST);
+  } else {
+    emitEA();
+    emitRead(size | READ_FOR_WRITE, L_DST);
+  }
+  const flagsBefore = flagsOp;
+  const sizeBefore = flagsSize;
+  if (shiftCl) {
+    loadReg(REG_ECX);
+    i32Const(COUNT_MASK);
+    byte(OP_I32_AND);
+    localTee(L_CNT);
+    ifStart();
+  }
+  const mask: u32 = size == 32 ? 0xffffffff : 0xff;
+  if (kind == SHIFT_SHL) {
+    localGet(L_DST);
+    pushCount();
+    byte(OP_I32_SHL);
+    if (size == 32) {
+      localSet(L_RES);
+      // CF: the last bit out, bit 32 - count of the operand.
+      localGet(L_DST);
+      i32Const(32);
+      pushCount();
+      byte(OP_I32_SUB);
+      byte(OP_I32_SHR_U);
+    } else {
+      // The 8-bit operand shifted in 32 bits keeps the last bit out at bit 8 (0 for counts above 8).
+      localTee(L_RES);
+      i32Const(8);
+      byte(OP_I32_SHR_U);
+      localGet(L_RES);
+      i32Const(mask);
+      byte(OP_I32_AND);
+      localSet(L_RES);
+    }
+    i32Const(1);
+    byte(OP_I32_AND);
+    emitAuxMsbXorCf(size);
+  } else if (kind == SHIFT_SHR || kind == SHIFT_SAR) {
+    // before = operand >> (count - 1): CF is its bit 0; SHR's OF its top bit, SAR's 0.
+    localGet(L_DST);
+    if (kind == SHIFT_SAR && size == 8) byte(OP_I32_EXTEND8_S);
+    pushCount();
+    i32Const(1);
+    byte(OP_I32_SUB);
+    byte(kind == SHIFT_SAR ? OP_I32_SHR_S : OP_I32_SHR_U);
+    localTee(L_LIN);
+    i32Const(1);
+    byte(kind == SHIFT_SAR ? OP_I32_SHR_S : OP_I32_SHR_U);
+    if (size != 32) {
+      i32Const(mask);
+      byte(OP_I32_AND);
+    }
+    localSet(L_RES);
+    localGet(L_LIN);
+    i32Const(1);
+    byte(OP_I32_AND);
+    if (kind == SHIFT_SHR) {
+      localGet(L_LIN);
+      i32Const(size - 1);
+      byte(OP_I32_SHR_U);
+      i32Const(1);
+      byte(OP_I32_AND);
+      i32Const(OF_SHIFT);
+      byte(OP_I32_SHL);
+      byte(OP_I32_OR);
+    }
+    localSet(L_AUX);
+  } else {
+    // ROL / ROR (count mod 8 for a byte: the rotate formula leaves it unchanged at 0).
+    if (size == 32) {
+      localGet(L_DST);
+      pushCount();
+      byte(kind == SHIFT_ROL ? OP_I32_ROTL : OP_I32_ROTR);
+    } else {
+      localGet(L_DST);
+      pushCount();
+      i32Const(7);
+      byte(OP_I32_AND);
+      localTee(L_LIN);
+      byte(kind == SHIFT_ROL ? OP_I32_SHL : OP_I32_SHR_U);
+      localGet(L_DST);
+      i32Const(8);
+      localGet(L_LIN);
+      byte(OP_I32_SUB);
+      byte(kind == SHIFT_ROL ? OP_I32_SHR_U : OP_I32_SHL);
+      byte(OP_I32_OR);
+      i32Const(mask);
+      byte(OP_I32_AND);
+    }
+    localSet(L_RES);
+    if (kind == SHIFT_ROL) {
+      // CF = the result's bit 0; OF = MSB XOR CF.
+      localGet(L_RES);
+      i32Const(1);
+      byte(OP_I32_AND);
+      emitAuxMsbXorCf(size);
+    } else {
+      // CF = MSB; OF = MSB XOR the bit below it.
+      localGet(L_RES);
+      i32Const(size - 1);
+      byte(OP_I32_SHR_U);
+      i32Const(1);
+      byte(OP_I32_AND);
+      localTee(L_AUX);
+      localGet(L_RES);
+      i32Const(size - 2);
+      byte(OP_I32_SHR_U);
+      byte(OP_I32_XOR);
+      i32Const(1);
+      byte(OP_I32_AND);
+      i32Const(OF_SHIFT);
+      byte(OP_I32_SHL);
+      localGet(L_AUX);
+      byte(OP_I32_OR);
+      localSet(L_AUX);
+    }
+  }
+  if (mIsReg) {
+    if (size == 32) storeRegFromLocal(mRm, L_RES);
+    else {
+      storeReg8Begin(mRm);
+      localGet(L_RES);
+      storeReg8End(mRm);
+    }
+  } else {
+    emitWriteSeg(mSeg, size, L_RES);
+  }
+  if (kind == SHIFT_ROL || kind == SHIFT_ROR) emitSetCfOf();
+  else emitLazyResult(size);
+  if (!mIsReg) emitWriteCheck(nextEip);
+  if (shiftCl) {
+    ifEnd();
+    // A count of 0 at run time left the flags as they were.
+    if (flagsOp != flagsBefore || flagsSize != sizeBefore) flagsOp = LAZY_NONE;
+  }
+  return T_OK;
+}
+
+/**
+ * IMUL r32, r/m32 (0F AF) and IMUL r32, r/m32, imm (69, 6B), as
+ * cpu/ops/muldiv.ts imulTrunc: the low 32 bits of the signed product; CF =
+ * OF = the product does not fit them; flags LAZY_RESULT from the low half.
+ */
+function translateImul(op: u32): u32 {
+  decodeModrm();
+  let v: u32 = 0;
+  if (op == 0x69) v = fetchDword();
+  else if (op == 0x6b) v = fetchSbyte();
+  if (bad) return T_NO;
+  if (mIsReg) {
+    loadReg(mRm);
+    localSet(L_SRC);
+  } else {
+    emitEA();
+    emitRead(32, L_SRC);
+  }
+  if (op == 0x0faf) loadReg(mReg);
+  else i32Const(v);
+  localSet(L_DST);
+  localGet(L_DST);
+  localGet(L_SRC);
+  byte(OP_I32_MUL);
+  localSet(L_RES);
+  localGet(L_DST);
+  byte(OP_I64_EXTEND_I32_S);
+  localGet(L_SRC);
+  byte(OP_I64_EXTEND_I32_S);
+  byte(OP_I64_MUL);
+  localGet(L_RES);
+  byte(OP_I64_EXTEND_I32_S);
+  byte(OP_I64_NE);
+  i32Const(FLAG_CF | FLAG_OF);
+  byte(OP_I32_MUL);
+  localSet(L_AUX);
+  storeRegFromLocal(mReg, L_RES);
+  emitLazyResult(32);
+  return T_OK;
 }
 
 function translate0F(op: u32): u32 {
@@ -1174,6 +1778,7 @@ function translate0F(op: u32): u32 {
     storeRegFromLocal(mReg, L_SRC);
     return T_OK;
   }
+  if (op == 0xaf) return translateImul(0x0faf);
   if (op >= 0x40 && op <= 0x4f) {
     // CMOVcc r32, r/m32: the source is read (and may fault) whatever the condition (SDM "CMOVcc").
     decodeModrm();
@@ -1233,6 +1838,7 @@ function translateBody(i: u32): u32 {
   cur = startAddr + (eip - startEip);
   curBlock = i;
   flagsOp = LAZY_NONE;
+  dirty = regsWrittenAll;
   k = 0;
   interpreted = 0;
   let ended = false;
@@ -1267,11 +1873,7 @@ function translateBody(i: u32): u32 {
     emitPending();
     emitInterpCall(nextEip);
     byte(OP_DROP);
-    localGet(L_N);
-    i32Const(k);
-    byte(OP_I32_ADD);
-    localSet(L_N);
-    br(depth + 1);
+    emitLeaveSynced(k);
     return k + inline + 1;
   }
   // The instruction limit (or the window's end): go on at the next block.
@@ -1292,19 +1894,23 @@ function translateBody(i: u32): u32 {
  *
  * The function (budget, entry index) -> completed instructions:
  *
- *   block $exit
- *     loop $dispatch
- *       block $b(n-1) ... block $b0
- *         local.get $idx  br_table $b0 ... $b(n-1)
- *       end  code of block 0
- *       end  code of block 1 ...
+ *   block $nosync
+ *     block $exit
+ *       loop $dispatch
+ *         block $b(n-1) ... block $b0
+ *           local.get $idx  br_table $b0 ... $b(n-1)
+ *         end  code of block 0
+ *         end  code of block 1 ...
+ *       end
  *     end
+ *     (the registers the region writes, to memory)
  *   end
  *   local.get $n
  *
  * A jump to a later block is a br to its label; to an earlier one (or
  * itself) it sets $idx and goes round $dispatch; other exits store EIP and
- * leave through $exit. Blocks may overlap (a target inside another block
+ * leave through $exit, or through $nosync right after an interpreter call
+ * (memory holds every register then). Blocks may overlap (a target inside another block
  * starts a block of its own).
  */
 export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: bool, user: bool, windowStart: u32, windowSpan: u32): bool {
@@ -1345,7 +1951,8 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   uleb(1);
   uleb(EXTRA_LOCALS);
   byte(TYPE_I32);
-  syncRegsIn();
+  syncRegsIn(ALL_REGS);
+  blockStart(OP_BLOCK); // $nosync
   blockStart(OP_BLOCK); // $exit
   blockStart(OP_LOOP); // $dispatch
   if (n > 1) {
@@ -1371,6 +1978,7 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   byte(OP_END); // $dispatch
   byte(OP_END); // $exit
   syncRegsOut(regsWrittenAll);
+  byte(OP_END); // $nosync
   localGet(L_N);
   byte(OP_END); // function
   blockLength = load<u32>(regionLens);
@@ -1411,6 +2019,7 @@ const NAME_WR: u32 = 0x7277; // "wr"
 const NAME_CC: u32 = 0x6363; // "cc"
 const NAME_CF: u32 = 0x6663; // "cf"
 const NAME_IN: u32 = 0x6e69; // "in"
+const NAME_SC: u32 = 0x6373; // "sc"
 const NAME_MEM: u32 = 0x6d656d; // "mem"
 const NAME_F: u32 = 0x66; // "f"
 /** Memory import limits: at least one page, at most the 4 GiB maximum (65536 pages). */
@@ -1418,7 +2027,7 @@ const MEMORY_MAX_PAGES: u32 = 65536;
 
 /**
  * The module around the body at JIT_BODY: types (i32)->i32, (i32×3)->i32,
- * (i32×4)->i32, ()->i32; imports env.mem (shared memory) and env.rd/wr/cc/cf/in;
+ * (i32×4)->i32, ()->i32; imports env.mem (shared memory) and env.rd/wr/cc/cf/in/sc;
  * one function exported as "f".
  */
 function buildModule(bodyLen: u32): void {
@@ -1445,8 +2054,8 @@ function buildModule(bodyLen: u32): void {
   const memImport: u32 = 4 + 4 + 1 + 1 + ulebSize(1) + ulebSize(MEMORY_MAX_PAGES);
   const fnImport: u32 = 4 + 3 + 1 + 1; // "env" + 2-char name + kind + type index
   byte(SECTION_IMPORT);
-  uleb(1 + memImport + 5 * fnImport);
-  uleb(6);
+  uleb(1 + memImport + 6 * fnImport);
+  uleb(7);
   name4(NAME_ENV, 3);
   name4(NAME_MEM, 3);
   byte(IMPORT_MEMORY);
@@ -1458,7 +2067,8 @@ function buildModule(bodyLen: u32): void {
   importFn(NAME_CC, 0);
   importFn(NAME_CF, 3);
   importFn(NAME_IN, 0);
-  // function 5: type 4 (budget, entry block) -> instructions completed
+  importFn(NAME_SC, 0);
+  // function 6: type 4 (budget, entry block) -> instructions completed
   byte(SECTION_FUNCTION);
   uleb(2);
   uleb(1);

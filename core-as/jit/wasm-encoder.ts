@@ -42,6 +42,13 @@ export const OP_I32_OR: u32 = 0x72;
 export const OP_I32_XOR: u32 = 0x73;
 export const OP_I32_SHL: u32 = 0x74;
 export const OP_I32_SHR_U: u32 = 0x76;
+export const OP_I32_MUL: u32 = 0x6c;
+export const OP_I32_SHR_S: u32 = 0x75;
+export const OP_I32_ROTL: u32 = 0x77;
+export const OP_I32_ROTR: u32 = 0x78;
+export const OP_I64_NE: u32 = 0x52;
+export const OP_I64_MUL: u32 = 0x7e;
+export const OP_I64_EXTEND_I32_S: u32 = 0xac;
 export const OP_I32_EXTEND8_S: u32 = 0xc0;
 export const OP_I32_EXTEND16_S: u32 = 0xc1;
 

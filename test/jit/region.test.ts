@@ -270,4 +270,52 @@ describe('JIT regions', () => {
     expect(r.jit.regs.esp).toBe(0x2000);
     expect(r.jit.regs.eax).toBe(1);
   });
+
+  // Around an instruction the block hands to the interpreter, only the
+  // registers compiled code changed are written out, and only those the
+  // instruction may write are reloaded (jit/translate.ts interpWrites).
+  it('keeps compiled register values around interpreted instructions and reloads what they wrote', async () => {
+    // NOP; mov ecx, 7; mov edi, 20; L: mov eax, edi; add eax, 100; xor edx, edx; div ecx (interpreted: EDX:EAX);
+    // add ebx, edx; add esi, eax; mov eax, 0x11223344; adc ah, 1 (interpreted: AH); add ebp, eax; dec edi; jnz L; hlt
+    // prettier-ignore
+    const code = [
+      0x90, 0xb9, ...u32(7), 0xbf, ...u32(20), 0x89, 0xf8, 0x83, 0xc0, 100, 0x31, 0xd2, 0xf7, 0xf1, 0x01, 0xd3, 0x01, 0xc6,
+      0xb8, ...u32(0x11223344), 0x80, 0xd4, 0x01, 0x01, 0xc5, 0x4f, 0x75, 0x100 - 26, 0xf4,
+    ];
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+      c.setReg('ebp', 0);
+    });
+    let ebx = 0;
+    let esi = 0;
+    for (let i = 20; i > 0; i--) {
+      ebx += (i + 100) % 7;
+      esi += Math.floor((i + 100) / 7);
+    }
+    expect(jit.regs.ebx).toBe(ebx);
+    expect(jit.regs.esi).toBe(esi);
+    expect(jit.regs.ebp).toBe((20 * 0x11223444) >>> 0);
+    expect(jit.jitInstructions).toBeGreaterThan(20 * 8);
+  });
+
+  it('leaves precise state when an interpreted instruction faults after compiled code changed registers', async () => {
+    // NOP; mov ebx, 5; inc esi; mov eax, 10; xor edx, edx; xor ecx, ecx; div ecx (#DE, interpreted); hlt
+    const code = [0x90, 0xbb, ...u32(5), 0x46, 0xb8, ...u32(10), 0x31, 0xd2, 0x31, 0xc9, 0xf7, 0xf1, 0xf4];
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+      c.setReg('edx', 0x1234);
+      c.setReg('ecx', 0x5678);
+    });
+    expect(jit.reason).toBe('exception');
+    expect(jit.vector).toBe(0);
+    expect(jit.regs.eip).toBe(CODE + 16);
+    expect(jit.regs.ebx).toBe(5);
+    expect(jit.regs.esi).toBe(1);
+    expect(jit.regs.eax).toBe(10);
+    expect(jit.regs.edx).toBe(0);
+    expect(jit.regs.ecx).toBe(0);
+    expect(jit.jitInstructions).toBe(5);
+  });
 });

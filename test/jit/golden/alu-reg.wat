@@ -10,8 +10,9 @@
   (import "env" "cc" (func (;2;) (type 0)))
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
-  (func (;5;) (type 4) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+  (import "env" "sc" (func (;5;) (type 0)))
+  (func (;6;) (type 4) (param i32 i32) (result i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
     i32.const 65536
     i32.load
     local.set 10
@@ -37,211 +38,189 @@
     i32.load
     local.set 17
     block  ;; label = @1
-      loop  ;; label = @2
-        local.get 13
-        local.set 5
-        local.get 10
-        local.set 4
-        local.get 4
-        local.get 5
-        i32.add
-        local.set 6
-        i32.const 65680
-        i32.const 1
-        i32.store
-        i32.const 65684
-        i32.const 32
-        i32.store
-        i32.const 65688
-        local.get 4
-        i32.store
-        i32.const 65692
-        local.get 5
-        i32.store
-        i32.const 65696
-        local.get 6
-        i32.store
-        local.get 6
-        local.set 10
-        local.get 11
-        local.set 5
-        local.get 12
-        local.set 4
-        local.get 4
-        local.get 5
-        i32.sub
-        local.set 6
-        i32.const 65680
-        i32.const 3
-        i32.store
-        i32.const 65684
-        i32.const 32
-        i32.store
-        i32.const 65688
-        local.get 4
-        i32.store
-        i32.const 65692
-        local.get 5
-        i32.store
-        i32.const 65696
-        local.get 6
-        i32.store
-        local.get 6
-        local.set 12
-        local.get 16
-        local.set 5
-        local.get 16
-        local.set 4
-        local.get 4
-        local.get 5
-        i32.xor
-        local.set 6
-        i32.const 65680
-        i32.const 5
-        i32.store
-        i32.const 65684
-        i32.const 32
-        i32.store
-        i32.const 65688
-        local.get 4
-        i32.store
-        i32.const 65692
-        local.get 5
-        i32.store
-        i32.const 65696
-        local.get 6
-        i32.store
-        local.get 6
-        local.set 16
-        local.get 10
-        local.set 5
-        local.get 17
-        local.set 4
-        local.get 4
-        local.get 5
-        i32.or
-        local.set 6
-        i32.const 65688
-        local.get 4
-        i32.store
-        i32.const 65692
-        local.get 5
-        i32.store
-        i32.const 65696
-        local.get 6
-        i32.store
-        local.get 6
-        local.set 17
-        local.get 15
-        local.set 5
-        local.get 11
-        local.set 4
-        local.get 4
-        local.get 5
-        i32.and
-        local.set 6
-        i32.const 65688
-        local.get 4
-        i32.store
-        i32.const 65692
-        local.get 5
-        i32.store
-        i32.const 65696
-        local.get 6
-        i32.store
-        local.get 6
-        local.set 11
-        local.get 12
-        local.set 5
-        local.get 10
-        local.set 4
-        local.get 4
-        local.get 5
-        i32.sub
-        local.set 6
-        i32.const 65680
-        i32.const 3
-        i32.store
-        i32.const 65684
-        i32.const 32
-        i32.store
-        i32.const 65688
-        local.get 4
-        i32.store
-        i32.const 65692
-        local.get 5
-        i32.store
-        i32.const 65696
-        local.get 6
-        i32.store
-        i32.const 7077892
-        local.get 2
-        i32.const 6
-        i32.add
-        i32.store
-        i32.const 65536
-        local.get 10
-        i32.store
-        i32.const 65544
-        local.get 11
-        i32.store
-        i32.const 65552
-        local.get 12
-        i32.store
-        i32.const 65584
-        local.get 16
-        i32.store
-        i32.const 65592
-        local.get 17
-        i32.store
-        i32.const 4109
-        call 4
-        i32.const 65536
-        i32.load
-        local.set 10
-        i32.const 65544
-        i32.load
-        local.set 11
-        i32.const 65552
-        i32.load
-        local.set 12
-        i32.const 65560
-        i32.load
-        local.set 13
-        i32.const 65568
-        i32.load
-        local.set 14
-        i32.const 65576
-        i32.load
-        local.set 15
-        i32.const 65584
-        i32.load
-        local.set 16
-        i32.const 65592
-        i32.load
-        local.set 17
-        drop
-        local.get 2
-        i32.const 6
-        i32.add
-        local.set 2
-        br 1 (;@1;)
+      block  ;; label = @2
+        loop  ;; label = @3
+          local.get 13
+          local.set 5
+          local.get 10
+          local.set 4
+          local.get 4
+          local.get 5
+          i32.add
+          local.set 6
+          i32.const 65680
+          i32.const 1
+          i32.store
+          i32.const 65684
+          i32.const 32
+          i32.store
+          i32.const 65688
+          local.get 4
+          i32.store
+          i32.const 65692
+          local.get 5
+          i32.store
+          i32.const 65696
+          local.get 6
+          i32.store
+          local.get 6
+          local.set 10
+          local.get 11
+          local.set 5
+          local.get 12
+          local.set 4
+          local.get 4
+          local.get 5
+          i32.sub
+          local.set 6
+          i32.const 65680
+          i32.const 3
+          i32.store
+          i32.const 65684
+          i32.const 32
+          i32.store
+          i32.const 65688
+          local.get 4
+          i32.store
+          i32.const 65692
+          local.get 5
+          i32.store
+          i32.const 65696
+          local.get 6
+          i32.store
+          local.get 6
+          local.set 12
+          local.get 16
+          local.set 5
+          local.get 16
+          local.set 4
+          local.get 4
+          local.get 5
+          i32.xor
+          local.set 6
+          i32.const 65680
+          i32.const 5
+          i32.store
+          i32.const 65684
+          i32.const 32
+          i32.store
+          i32.const 65688
+          local.get 4
+          i32.store
+          i32.const 65692
+          local.get 5
+          i32.store
+          i32.const 65696
+          local.get 6
+          i32.store
+          local.get 6
+          local.set 16
+          local.get 10
+          local.set 5
+          local.get 17
+          local.set 4
+          local.get 4
+          local.get 5
+          i32.or
+          local.set 6
+          i32.const 65688
+          local.get 4
+          i32.store
+          i32.const 65692
+          local.get 5
+          i32.store
+          i32.const 65696
+          local.get 6
+          i32.store
+          local.get 6
+          local.set 17
+          local.get 15
+          local.set 5
+          local.get 11
+          local.set 4
+          local.get 4
+          local.get 5
+          i32.and
+          local.set 6
+          i32.const 65688
+          local.get 4
+          i32.store
+          i32.const 65692
+          local.get 5
+          i32.store
+          i32.const 65696
+          local.get 6
+          i32.store
+          local.get 6
+          local.set 11
+          local.get 12
+          local.set 5
+          local.get 10
+          local.set 4
+          local.get 4
+          local.get 5
+          i32.sub
+          local.set 6
+          i32.const 65680
+          i32.const 3
+          i32.store
+          i32.const 65684
+          i32.const 32
+          i32.store
+          i32.const 65688
+          local.get 4
+          i32.store
+          i32.const 65692
+          local.get 5
+          i32.store
+          i32.const 65696
+          local.get 6
+          i32.store
+          i32.const 7077892
+          local.get 2
+          i32.const 6
+          i32.add
+          i32.store
+          i32.const 65536
+          local.get 10
+          i32.store
+          i32.const 65544
+          local.get 11
+          i32.store
+          i32.const 65552
+          local.get 12
+          i32.store
+          i32.const 65584
+          local.get 16
+          i32.store
+          i32.const 65592
+          local.get 17
+          i32.store
+          i32.const 4109
+          call 4
+          drop
+          local.get 2
+          i32.const 6
+          i32.add
+          local.set 2
+          br 2 (;@1;)
+        end
       end
+      i32.const 65536
+      local.get 10
+      i32.store
+      i32.const 65544
+      local.get 11
+      i32.store
+      i32.const 65552
+      local.get 12
+      i32.store
+      i32.const 65584
+      local.get 16
+      i32.store
+      i32.const 65592
+      local.get 17
+      i32.store
     end
-    i32.const 65536
-    local.get 10
-    i32.store
-    i32.const 65544
-    local.get 11
-    i32.store
-    i32.const 65552
-    local.get 12
-    i32.store
-    i32.const 65584
-    local.get 16
-    i32.store
-    i32.const 65592
-    local.get 17
-    i32.store
     local.get 2)
-  (export "f" (func 5)))
+  (export "f" (func 6)))

@@ -10,8 +10,9 @@
   (import "env" "cc" (func (;2;) (type 0)))
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
-  (func (;5;) (type 4) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+  (import "env" "sc" (func (;5;) (type 0)))
+  (func (;6;) (type 4) (param i32 i32) (result i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
     i32.const 65536
     i32.load
     local.set 10
@@ -37,72 +38,50 @@
     i32.load
     local.set 17
     block  ;; label = @1
-      loop  ;; label = @2
-        i32.const 4
-        local.set 5
-        local.get 5
-        local.set 11
-        i32.const 4107
-        i32.const 65844
-        i32.load
-        i32.le_u
-        if  ;; label = @3
+      block  ;; label = @2
+        loop  ;; label = @3
+          i32.const 4
+          local.set 5
+          local.get 5
+          local.set 11
+          i32.const 4107
+          i32.const 65844
+          i32.load
+          i32.le_u
+          if  ;; label = @4
+            local.get 2
+            i32.const 2
+            i32.add
+            local.set 2
+            i32.const 65664
+            i32.const 4107
+            i32.store
+            br 2 (;@2;)
+          end
+          i32.const 7077892
           local.get 2
-          i32.const 2
+          i32.const 1
+          i32.add
+          i32.store
+          i32.const 65544
+          local.get 11
+          i32.store
+          i32.const 4102
+          call 4
+          drop
+          local.get 2
+          i32.const 1
           i32.add
           local.set 2
-          i32.const 65664
-          i32.const 4107
-          i32.store
           br 2 (;@1;)
         end
-        i32.const 7077892
-        local.get 2
-        i32.const 1
-        i32.add
-        i32.store
-        i32.const 65544
-        local.get 11
-        i32.store
-        i32.const 4102
-        call 4
-        i32.const 65536
-        i32.load
-        local.set 10
-        i32.const 65544
-        i32.load
-        local.set 11
-        i32.const 65552
-        i32.load
-        local.set 12
-        i32.const 65560
-        i32.load
-        local.set 13
-        i32.const 65568
-        i32.load
-        local.set 14
-        i32.const 65576
-        i32.load
-        local.set 15
-        i32.const 65584
-        i32.load
-        local.set 16
-        i32.const 65592
-        i32.load
-        local.set 17
-        drop
-        local.get 2
-        i32.const 1
-        i32.add
-        local.set 2
-        br 1 (;@1;)
       end
+      i32.const 65544
+      local.get 11
+      i32.store
     end
-    i32.const 65544
-    local.get 11
-    i32.store
     local.get 2)
-  (export "f" (func 5)))
+  (export "f" (func 6)))
 
 (module
   (type (;0;) (func (param i32) (result i32)))
@@ -116,8 +95,9 @@
   (import "env" "cc" (func (;2;) (type 0)))
   (import "env" "cf" (func (;3;) (type 3)))
   (import "env" "in" (func (;4;) (type 0)))
-  (func (;5;) (type 4) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+  (import "env" "sc" (func (;5;) (type 0)))
+  (func (;6;) (type 4) (param i32 i32) (result i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
     i32.const 65536
     i32.load
     local.set 10
@@ -143,11 +123,170 @@
     i32.load
     local.set 17
     block  ;; label = @1
-      loop  ;; label = @2
-        block  ;; label = @3
+      block  ;; label = @2
+        loop  ;; label = @3
           block  ;; label = @4
-            local.get 1
-            br_table 0 (;@4;) 1 (;@3;) 0 (;@4;)
+            block  ;; label = @5
+              local.get 1
+              br_table 0 (;@5;) 1 (;@4;) 0 (;@5;)
+            end
+            local.get 11
+            local.set 5
+            local.get 5
+            local.set 10
+            i32.const 1
+            local.set 5
+            local.get 10
+            local.set 4
+            local.get 4
+            local.get 5
+            i32.and
+            local.set 6
+            i32.const 65680
+            i32.const 5
+            i32.store
+            i32.const 65684
+            i32.const 32
+            i32.store
+            i32.const 65688
+            local.get 4
+            i32.store
+            i32.const 65692
+            local.get 5
+            i32.store
+            i32.const 65696
+            local.get 6
+            i32.store
+            local.get 6
+            local.set 10
+            i32.const 65696
+            i32.load
+            i32.eqz
+            if  ;; label = @5
+              local.get 2
+              i32.const 3
+              i32.add
+              local.tee 2
+              i32.const 32
+              i32.add
+              local.get 0
+              i32.le_u
+              if  ;; label = @6
+                br 2 (;@4;)
+              end
+              i32.const 65664
+              i32.const 4104
+              i32.store
+              br 3 (;@2;)
+            end
+            local.get 13
+            local.tee 4
+            i32.const 1
+            local.tee 5
+            i32.add
+            local.set 6
+            i32.const 65700
+            i32.const 0
+            i32.store
+            i32.const 65680
+            i32.const 6
+            i32.store
+            i32.const 65684
+            i32.const 32
+            i32.store
+            i32.const 65688
+            local.get 4
+            i32.store
+            i32.const 65692
+            local.get 5
+            i32.store
+            i32.const 65696
+            local.get 6
+            i32.store
+            local.get 6
+            local.set 13
+            local.get 2
+            i32.const 5
+            i32.add
+            local.tee 2
+            i32.const 32
+            i32.add
+            local.get 0
+            i32.le_u
+            if  ;; label = @5
+              br 1 (;@4;)
+            end
+            i32.const 65664
+            i32.const 4104
+            i32.store
+            br 2 (;@2;)
+          end
+          local.get 11
+          local.tee 4
+          i32.const 1
+          local.tee 5
+          i32.sub
+          local.set 6
+          i32.const 65700
+          call 3
+          i32.store
+          i32.const 65680
+          i32.const 7
+          i32.store
+          i32.const 65684
+          i32.const 32
+          i32.store
+          i32.const 65688
+          local.get 4
+          i32.store
+          i32.const 65692
+          local.get 5
+          i32.store
+          i32.const 65696
+          local.get 6
+          i32.store
+          local.get 6
+          local.set 11
+          i32.const 65696
+          i32.load
+          i32.eqz
+          if  ;; label = @4
+            i32.const 4117
+            i32.const 65844
+            i32.load
+            i32.le_u
+            if  ;; label = @5
+              local.get 2
+              i32.const 2
+              i32.add
+              local.set 2
+              i32.const 65664
+              i32.const 4117
+              i32.store
+              br 3 (;@2;)
+            end
+            i32.const 7077892
+            local.get 2
+            i32.const 1
+            i32.add
+            i32.store
+            i32.const 65536
+            local.get 10
+            i32.store
+            i32.const 65544
+            local.get 11
+            i32.store
+            i32.const 65560
+            local.get 13
+            i32.store
+            i32.const 4105
+            call 4
+            drop
+            local.get 2
+            i32.const 1
+            i32.add
+            local.set 2
+            br 3 (;@1;)
           end
           local.get 11
           local.set 5
@@ -183,20 +322,26 @@
           i32.eqz
           if  ;; label = @4
             local.get 2
-            i32.const 3
+            i32.const 5
             i32.add
             local.tee 2
             i32.const 32
             i32.add
             local.get 0
             i32.le_u
+            i32.const 66240
+            i32.load
+            i32.eqz
+            i32.and
             if  ;; label = @5
+              i32.const 1
+              local.set 1
               br 2 (;@3;)
             end
             i32.const 65664
             i32.const 4104
             i32.store
-            br 3 (;@1;)
+            br 2 (;@2;)
           end
           local.get 13
           local.tee 4
@@ -225,147 +370,7 @@
           local.get 6
           local.set 13
           local.get 2
-          i32.const 5
-          i32.add
-          local.tee 2
-          i32.const 32
-          i32.add
-          local.get 0
-          i32.le_u
-          if  ;; label = @4
-            br 1 (;@3;)
-          end
-          i32.const 65664
-          i32.const 4104
-          i32.store
-          br 2 (;@1;)
-        end
-        local.get 11
-        local.tee 4
-        i32.const 1
-        local.tee 5
-        i32.sub
-        local.set 6
-        i32.const 65700
-        call 3
-        i32.store
-        i32.const 65680
-        i32.const 7
-        i32.store
-        i32.const 65684
-        i32.const 32
-        i32.store
-        i32.const 65688
-        local.get 4
-        i32.store
-        i32.const 65692
-        local.get 5
-        i32.store
-        i32.const 65696
-        local.get 6
-        i32.store
-        local.get 6
-        local.set 11
-        i32.const 65696
-        i32.load
-        i32.eqz
-        if  ;; label = @3
-          i32.const 4117
-          i32.const 65844
-          i32.load
-          i32.le_u
-          if  ;; label = @4
-            local.get 2
-            i32.const 2
-            i32.add
-            local.set 2
-            i32.const 65664
-            i32.const 4117
-            i32.store
-            br 3 (;@1;)
-          end
-          i32.const 7077892
-          local.get 2
-          i32.const 1
-          i32.add
-          i32.store
-          i32.const 65536
-          local.get 10
-          i32.store
-          i32.const 65544
-          local.get 11
-          i32.store
-          i32.const 65560
-          local.get 13
-          i32.store
-          i32.const 4105
-          call 4
-          i32.const 65536
-          i32.load
-          local.set 10
-          i32.const 65544
-          i32.load
-          local.set 11
-          i32.const 65552
-          i32.load
-          local.set 12
-          i32.const 65560
-          i32.load
-          local.set 13
-          i32.const 65568
-          i32.load
-          local.set 14
-          i32.const 65576
-          i32.load
-          local.set 15
-          i32.const 65584
-          i32.load
-          local.set 16
-          i32.const 65592
-          i32.load
-          local.set 17
-          drop
-          local.get 2
-          i32.const 1
-          i32.add
-          local.set 2
-          br 2 (;@1;)
-        end
-        local.get 11
-        local.set 5
-        local.get 5
-        local.set 10
-        i32.const 1
-        local.set 5
-        local.get 10
-        local.set 4
-        local.get 4
-        local.get 5
-        i32.and
-        local.set 6
-        i32.const 65680
-        i32.const 5
-        i32.store
-        i32.const 65684
-        i32.const 32
-        i32.store
-        i32.const 65688
-        local.get 4
-        i32.store
-        i32.const 65692
-        local.get 5
-        i32.store
-        i32.const 65696
-        local.get 6
-        i32.store
-        local.get 6
-        local.set 10
-        i32.const 65696
-        i32.load
-        i32.eqz
-        if  ;; label = @3
-          local.get 2
-          i32.const 5
+          i32.const 7
           i32.add
           local.tee 2
           i32.const 32
@@ -379,70 +384,23 @@
           if  ;; label = @4
             i32.const 1
             local.set 1
-            br 2 (;@2;)
+            br 1 (;@3;)
           end
           i32.const 65664
           i32.const 4104
           i32.store
-          br 2 (;@1;)
-        end
-        local.get 13
-        local.tee 4
-        i32.const 1
-        local.tee 5
-        i32.add
-        local.set 6
-        i32.const 65700
-        i32.const 0
-        i32.store
-        i32.const 65680
-        i32.const 6
-        i32.store
-        i32.const 65684
-        i32.const 32
-        i32.store
-        i32.const 65688
-        local.get 4
-        i32.store
-        i32.const 65692
-        local.get 5
-        i32.store
-        i32.const 65696
-        local.get 6
-        i32.store
-        local.get 6
-        local.set 13
-        local.get 2
-        i32.const 7
-        i32.add
-        local.tee 2
-        i32.const 32
-        i32.add
-        local.get 0
-        i32.le_u
-        i32.const 66240
-        i32.load
-        i32.eqz
-        i32.and
-        if  ;; label = @3
-          i32.const 1
-          local.set 1
           br 1 (;@2;)
         end
-        i32.const 65664
-        i32.const 4104
-        i32.store
-        br 1 (;@1;)
       end
+      i32.const 65536
+      local.get 10
+      i32.store
+      i32.const 65544
+      local.get 11
+      i32.store
+      i32.const 65560
+      local.get 13
+      i32.store
     end
-    i32.const 65536
-    local.get 10
-    i32.store
-    i32.const 65544
-    local.get 11
-    i32.store
-    i32.const 65560
-    local.get 13
-    i32.store
     local.get 2)
-  (export "f" (func 5)))
+  (export "f" (func 6)))
