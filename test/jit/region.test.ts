@@ -9,46 +9,10 @@
 // 16-bit code segment in the middle of a region (the region must be left).
 
 import { describe, it, expect } from 'vitest';
-import { createCore, type Core, type Engine, type RegName } from '../../host/core.js';
-import { readStat } from '../../host/stats.js';
+import { type Core } from '../../host/core.js';
 import * as L from '../../host/generated/cpu-layout.js';
 
-const CODE = 0x1000;
-const STACK = 0x8000;
-const REGS: RegName[] = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eip', 'eflags'];
-
-interface Outcome {
-  regs: Record<string, number>;
-  instructions: number;
-  reason: string;
-  vector?: number;
-  jitInstructions: number;
-  compiles: number;
-  blocks: number;
-  blockRuns: number;
-}
-
-const u32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
-
-async function runOn(engine: Engine, setup: (core: Core) => void, max: number, threshold: number): Promise<Outcome> {
-  const core = await createCore({ memoryMiB: 4, engine, jitThreshold: threshold });
-  core.setupFlat32({ cpl: 0 });
-  core.setReg('esp', STACK);
-  setup(core);
-  const r = core.run(max, { stopOnException: true });
-  const regs: Record<string, number> = {};
-  for (const n of REGS) regs[n] = core.getReg(n);
-  return {
-    regs,
-    instructions: r.instructions,
-    reason: r.reason,
-    vector: r.vector,
-    jitInstructions: readStat(core.memory, 'jit_instructions'),
-    compiles: readStat(core.memory, 'jit_compiles'),
-    blocks: readStat(core.memory, 'jit_blocks'),
-    blockRuns: readStat(core.memory, 'jit_block_runs'),
-  };
-}
+import { CODE, STACK, TIMER_HANDLER, armTimerInterrupt, runOn, u32, type Outcome } from './harness.js';
 
 /**
  * Both engines; the same architectural result. `threshold`: entries before
@@ -88,38 +52,16 @@ describe('JIT regions', () => {
   it('takes a timer interrupt that arrives in a loop of several blocks compiled into one module', async () => {
     // IDT vector 0x20 → handler: mov edx, eax; hlt. PIT channel 0 count 1000 on IRQ0.
     // The first NOP is interpreted; then L: inc eax; test eax, 1; jz S; inc ebx; S: jmp L
-    const idt = 0x3000;
-    const handler = 0x4000;
     // L: 40 inc eax; a9 01 00 00 00 test eax, 1; 74 01 jz S; 43 inc ebx; S: eb f5 jmp L
     const code = [0x90, 0x40, 0xa9, ...u32(1), 0x74, 0x01, 0x43, 0xeb, 0x100 - 11];
     const setup = (c: Core): void => {
       loadGdt(c);
-      const gate = new DataView(new ArrayBuffer(8));
-      gate.setUint16(0, handler & 0xffff, true);
-      gate.setUint16(2, 0x08, true);
-      gate.setUint16(4, 0x8e00, true);
-      gate.setUint16(6, handler >>> 16, true);
-      c.writePhys(idt + 0x20 * 8, new Uint8Array(gate.buffer));
-      c.setState(L.OFF_IDTR_BASE, idt);
-      c.setState(L.OFF_IDTR_LIMIT, 0x7ff);
-      c.writePhys(handler, Uint8Array.from([0x89, 0xc2, 0xf4]));
-      c.writePhys(CODE, Uint8Array.from(code));
-      const out = (port: number, v: number): void => c.exports.portWrite(port, v, 1);
-      out(0x20, 0x11);
-      out(0x21, 0x20);
-      out(0x21, 0x04);
-      out(0x21, 0x01);
-      out(0x21, 0xfe);
-      out(0x43, 0x34);
-      out(0x40, 1000 & 0xff);
-      out(0x40, 1000 >> 8);
-      c.setReg('eip', CODE);
-      c.setReg('eflags', 0x202);
+      armTimerInterrupt(c, code);
     };
     // S, a forward target, has run by the time L is compiled (5 entries).
     const { jit } = await both(setup, 1_000_000, 5);
     expect(jit.regs.edx).toBeGreaterThan(100);
-    expect(jit.regs.eip).toBe(handler + 3);
+    expect(jit.regs.eip).toBe(TIMER_HANDLER + 3);
     // One module holding both blocks (L and S), run many instructions per entry.
     expect(jit.blocks).toBeGreaterThan(jit.compiles);
     expect(jit.jitInstructions).toBeGreaterThan(jit.blockRuns * 20);

@@ -8,55 +8,16 @@
 // registers, EIP and instruction count, and must really have run compiled code.
 
 import { describe, it, expect } from 'vitest';
-import { createCore, type Core, type Engine, type RegName } from '../../host/core.js';
+import { type Core, type Engine } from '../../host/core.js';
 import { readStat } from '../../host/stats.js';
 import * as L from '../../host/generated/cpu-layout.js';
 
-const CODE = 0x1000;
-const STACK = 0x8000;
-const REGS: RegName[] = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eip', 'eflags'];
-
-interface Outcome {
-  regs: Record<string, number>;
-  instructions: number;
-  reason: string;
-  vector?: number;
-  jitInstructions: number;
-  compiles: number;
-  invalidations: number;
-}
-
-async function flatCore(engine: Engine): Promise<Core> {
-  const core = await createCore({ memoryMiB: 4, engine, jitThreshold: 1 });
-  core.setupFlat32({ cpl: 0 });
-  core.setReg('esp', STACK);
-  return core;
-}
-
-function outcome(core: Core, r: { reason: string; instructions: number; vector?: number }): Outcome {
-  const regs: Record<string, number> = {};
-  for (const n of REGS) regs[n] = core.getReg(n);
-  return {
-    regs,
-    instructions: r.instructions,
-    reason: r.reason,
-    vector: r.vector,
-    jitInstructions: readStat(core.memory, 'jit_instructions'),
-    compiles: readStat(core.memory, 'jit_compiles'),
-    invalidations: readStat(core.memory, 'jit_invalidations'),
-  };
-}
+import { CODE, armTimerInterrupt, flatCore, runOn, u32, type Outcome } from './harness.js';
 
 /** Run `setup` then up to `max` instructions on both engines; expect the same architectural result. */
 async function both(setup: (core: Core) => void, compiledRuns = true): Promise<{ jit: Outcome; interp: Outcome }> {
-  const res: Partial<Record<Engine, Outcome>> = {};
-  for (const engine of ['interp', 'jit'] as Engine[]) {
-    const core = await flatCore(engine);
-    setup(core);
-    const r = core.run(100_000, { stopOnException: true });
-    res[engine] = outcome(core, r);
-  }
-  const { jit, interp } = res as { jit: Outcome; interp: Outcome };
+  const interp = await runOn('interp', setup, 100_000);
+  const jit = await runOn('jit', setup, 100_000);
   expect(jit.regs).toEqual(interp.regs);
   expect(jit.instructions).toBe(interp.instructions);
   expect(jit.reason).toBe(interp.reason);
@@ -66,8 +27,6 @@ async function both(setup: (core: Core) => void, compiledRuns = true): Promise<{
   if (compiledRuns) expect(jit.jitInstructions).toBeGreaterThan(0);
   return { jit, interp };
 }
-
-const u32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
 describe('JIT: compiled code matches the interpreter', () => {
   it('runs a hot counting loop in compiled code with the same instruction count', async () => {
@@ -267,36 +226,9 @@ describe('JIT: paging', () => {
 describe('JIT: interrupts', () => {
   it('takes a timer interrupt that arrives during a long compiled loop at the same instruction', async () => {
     // IDT at 0x3000, vector 0x20 → 0x4000: mov edx, eax; hlt. PIC: IRQ0 at 0x20, PIT channel 0: count 1000.
-    const idt = 0x3000;
-    const handler = 0x4000;
     const loop = [0x40, 0xeb, 0x100 - 3]; // L: inc eax; jmp L
     const res: Record<string, Outcome> = {};
-    for (const engine of ['interp', 'jit'] as Engine[]) {
-      const c = await flatCore(engine);
-      const gate = new DataView(new ArrayBuffer(8));
-      gate.setUint16(0, handler & 0xffff, true);
-      gate.setUint16(2, 0x08, true);
-      gate.setUint16(4, 0x8e00, true); // present, DPL 0, 32-bit interrupt gate
-      gate.setUint16(6, handler >>> 16, true);
-      c.writePhys(idt + 0x20 * 8, new Uint8Array(gate.buffer));
-      c.setState(L.OFF_IDTR_BASE, idt);
-      c.setState(L.OFF_IDTR_LIMIT, 0x7ff);
-      c.writePhys(handler, Uint8Array.from([0x89, 0xc2, 0xf4]));
-      c.writePhys(CODE, Uint8Array.from(loop));
-      const out = (port: number, v: number): void => c.exports.portWrite(port, v, 1);
-      out(0x20, 0x11);
-      out(0x21, 0x20);
-      out(0x21, 0x04);
-      out(0x21, 0x01);
-      out(0x21, 0xfe);
-      out(0x43, 0x34);
-      out(0x40, 1000 & 0xff);
-      out(0x40, 1000 >> 8);
-      c.setReg('eip', CODE);
-      c.setReg('eflags', 0x202);
-      const r = c.run(1_000_000, { stopOnException: true });
-      res[engine] = outcome(c, r);
-    }
+    for (const engine of ['interp', 'jit'] as Engine[]) res[engine] = await runOn(engine, (c) => armTimerInterrupt(c, loop), 1_000_000);
     expect(res.jit.regs.edx).toBe(res.interp.regs.edx);
     expect(res.jit.regs.edx).toBeGreaterThan(1000);
     expect(res.jit.regs).toEqual(res.interp.regs);
