@@ -13,10 +13,10 @@ import { describe, expect, it } from 'vitest';
 
 import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, readCpio, writeCpio } from '../../host/cpio.js';
 import { SECTOR_BYTES, patchBootInfoTable, writeIso } from '../../host/iso9660.js';
+import { shellSession } from '../system/linux-session.js';
 import {
   DISK_IMAGE,
   GUEST_DISKS_SCRIPT,
-  GUEST_PROMPT,
   GUEST_WORKLOAD,
   GUEST_TEST_FILE,
   INIT_SCRIPT,
@@ -354,34 +354,7 @@ async function qemuSession(args: string[], commands: string[], timeoutMs: number
   const child = spawn('qemu-system-i386', ['-display', 'none', '-serial', 'stdio', '-m', '128', '-no-reboot', ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  let out = '';
-  const wait = (re: RegExp, from: number): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timeout waiting for ${re}; console:\n${out.slice(-2000)}`)), timeoutMs);
-      const check = (): void => {
-        const m = re.exec(out.slice(from));
-        if (m) {
-          clearTimeout(timer);
-          child.stdout.off('data', check);
-          resolve(from + m.index + m[0].length);
-        }
-      };
-      child.stdout.on('data', check);
-      check();
-    });
-  child.stdout.on('data', (b: Buffer) => (out += b.toString('latin1')));
-  try {
-    let at = await wait(new RegExp(GUEST_PROMPT.replace(/[#$]/g, '\\$&')), 0);
-    for (const c of commands) {
-      child.stdin.write(`${c}\n`);
-      at = await wait(new RegExp(GUEST_PROMPT.replace(/[#$]/g, '\\$&')), at);
-    }
-    child.stdin.write('exit\n');
-    await new Promise<void>((r) => child.on('close', () => r()));
-    return out;
-  } finally {
-    child.kill('SIGKILL');
-  }
+  return (await shellSession(child, commands, { bootTimeoutS: timeoutMs / 1000, commandTimeoutMs: timeoutMs })).console;
 }
 
 const dir = imagesDir();

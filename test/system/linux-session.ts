@@ -3,7 +3,7 @@
 // collect what each printed up to the next prompt. Shared by the Linux system
 // tests (boot paths, disks, SeaBIOS with fw_cfg).
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,7 +18,7 @@ const MS_PER_S = 1000;
 const promptRe = new RegExp(GUEST_PROMPT.replace(/[#$]/g, '\\$&'));
 
 export interface SessionOptions {
-  /** tabvm's own --timeout, and how long to wait for the first prompt. */
+  /** How long to wait for the first prompt (and, for linuxSession, tabvm's own --timeout). */
   bootTimeoutS: number;
   /** How long one command may take to bring the prompt back. */
   commandTimeoutMs: number;
@@ -31,7 +31,7 @@ export interface SessionResult {
   console: string;
   /** Per command, the console from its prompt to the next. */
   answers: string[];
-  /** tabvm's exit status after a power-off; null when it was killed. */
+  /** The emulator's exit status after a power-off; null when it was killed. */
   status: number | null;
 }
 
@@ -40,6 +40,15 @@ export async function linuxSession(args: string[], commands: string[], options: 
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  return shellSession(child, commands, options);
+}
+
+/** The same session with any emulator already started whose COM1 is its stdin/stdout (QEMU with -serial stdio). */
+export async function shellSession(
+  child: ChildProcessWithoutNullStreams,
+  commands: string[],
+  options: SessionOptions,
+): Promise<SessionResult> {
   let out = '';
   let err = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString('latin1')));
