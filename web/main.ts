@@ -27,6 +27,7 @@ import { deleteOverlays, encodeOverlay, importOverlay, loadOverlayBlocks } from 
 import { VmHandle, checkIsolation, type ProgressInfo } from './lib/vm.js';
 import { StatsView } from './lib/stats-view.js';
 import { keepCrisp } from './lib/crisp.js';
+import { thumbnailDataUrl } from './lib/thumbnail.js';
 import { HelperConnection, RemoteVm, guessBootKind, type BootKind, type EngineName } from './lib/helper-client.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -311,15 +312,7 @@ async function startMachine(m: MachineConfig): Promise<void> {
 async function takeThumbnail(id: string): Promise<void> {
   const image = running.get(id)?.screenImage();
   if (!image) return;
-  const full = document.createElement('canvas');
-  full.width = image.width;
-  full.height = image.height;
-  full.getContext('2d')?.putImageData(image, 0, 0);
-  const c = document.createElement('canvas');
-  c.width = THUMB_WIDTH;
-  c.height = Math.round((THUMB_WIDTH * image.height) / image.width);
-  c.getContext('2d')?.drawImage(full, 0, 0, c.width, c.height);
-  const url = c.toDataURL('image/png');
+  const url = thumbnailDataUrl(image, THUMB_WIDTH);
   try {
     await saveThumbnail(id, url);
   } catch {

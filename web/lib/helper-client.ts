@@ -6,6 +6,7 @@
 
 import type { StatValue } from '../../host/stats.js';
 import { slotFor } from './config.js';
+import { thumbnailDataUrl } from './thumbnail.js';
 
 export const PROTOCOL_VERSION = 1;
 export type EngineName = 'wasm' | 'kvm' | 'kqemu';
@@ -233,17 +234,7 @@ export class RemoteVm extends EventTarget {
    * machine's screen, shown or not), or undefined before the first frame.
    */
   thumbnail(width: number): string | undefined {
-    const frame = this.frame;
-    if (!frame) return undefined;
-    const full = document.createElement('canvas');
-    full.width = frame.width;
-    full.height = frame.height;
-    full.getContext('2d')?.putImageData(frame, 0, 0);
-    const small = document.createElement('canvas');
-    small.width = width;
-    small.height = Math.round((width * frame.height) / frame.width);
-    small.getContext('2d')?.drawImage(full, 0, 0, small.width, small.height);
-    return small.toDataURL('image/png');
+    return this.frame ? thumbnailDataUrl(this.frame, width) : undefined;
   }
 
   /** Draw the screen on `canvas` from now on. */
