@@ -12,7 +12,7 @@ import {
 } from './state';
 import { faulted, raiseGP, raiseSS, raiseFaultWithCode, EXC_AC } from './fault';
 import {
-  TLB_VALID, TLB_SLOW, readMask, writeMask, translate, translatedPhys, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, tlbGeneration,
+  TLB_VALID, TLB_SLOW, TLB_NO_EXEC, readMask, writeMask, translate, translatedPhys, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, tlbGeneration,
 } from './paging';
 import { dataBreakpointsArmed, noteDataAccess } from './debug';
 
@@ -351,6 +351,31 @@ function fetchSlow(off: u32): u32 {
   const e = entryFor(lin);
   if ((e & (TLB_VALID | TLB_SLOW)) != TLB_VALID) return physRead8(translatedPhys);
   // Plain RAM: cache the rest of this page (up to the CS limit) for the following fetches.
+  setFetchWindow(off, lin, base, limit, e);
+  return <u32>load<u8>(lin + (e & 0xfffff000));
+}
+
+/**
+ * For the JIT's dispatcher: point the fetch window at CS:`off` when that is
+ * inside the CS limit and its page is in the TLB as plain RAM this CPL may
+ * execute. No page walk and no fault: on a miss (or a fault to come) returns
+ * false and leaves the interpreter's fetch to walk and fault.
+ */
+export function fetchWindowTry(off: u32): bool {
+  const a = segAddr(SEG_CS);
+  const limit = load<u32>(a + SEG_HI);
+  if (off > limit) return false;
+  const base = load<u32>(a + SEG_BASE);
+  const lin = base + off;
+  const e = entryFor(lin);
+  // readMask: valid, plain RAM, and user-readable at CPL 3; TLB_NO_EXEC: NX.
+  if ((e & (readMask(cpl() == 3) | TLB_NO_EXEC)) != TLB_VALID) return false;
+  setFetchWindow(off, lin, base, limit, e);
+  return true;
+}
+
+/** The fetch window for the page of linear `lin` (CS offset `off`), whose TLB entry `e` is plain RAM. */
+function setFetchWindow(off: u32, lin: u32, base: u32, limit: u32, e: u32): void {
   const pageEnd: u32 = (lin | 0xfff) - base; // CS offset of the page's last byte
   fetchStart = off - (lin & 0xfff);
   if (pageEnd < off) {
@@ -367,5 +392,4 @@ function fetchSlow(off: u32): u32 {
   fetchGeneration = tlbGeneration;
   fetchEpoch = codeEpoch;
   markDecoderStale(); // the decoder holds a copy of this window
-  return <u32>load<u8>(lin + (e & 0xfffff000));
 }

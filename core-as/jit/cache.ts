@@ -24,7 +24,7 @@ import {
   CPU_STATE, RAM_BASE, JIT_BLOCKS, JIT_BLOCK_COUNT, JIT_BLOCK_SIZE, JIT_MODULE, JIT_PENDING, JIT_FREE_SLOTS, JIT_FREE_SLOTS_MAX,
 } from '../machine/layout';
 import { OFF_SEGS, SEG_SIZE, SEG_ATTR, SEG_CS, SEG_SS, ATTR_DB, cpl } from '../cpu/state';
-import { fetchStart, fetchSpan, fetchDelta, fetchWindowValid } from '../cpu/memory';
+import { fetchStart, fetchSpan, fetchDelta, fetchWindowValid, fetchWindowTry } from '../cpu/memory';
 import { getRamSize } from '../machine/physmem';
 import { tlbMarkCodePage } from '../cpu/paging';
 import { translateRegion, blockLength, moduleLength, regionCount, regionEip, regionLength } from './translate';
@@ -139,14 +139,18 @@ export const JIT_TRY_NEXT: i32 = -2;
  */
 export function jitEnter(pc: u32, budget: u32): i32 {
   if (nested) return JIT_TRY_NEXT;
-  // Only code in the cached fetch window: it lies in one plain-RAM page
-  // inside the CS limit, with permissions checked (memory.ts fetchSlow).
-  if (pc - fetchStart > fetchSpan || !fetchWindowValid()) return JIT_TRY_NEXT;
+  // Only code in the fetch window: it lies in one plain-RAM page inside the
+  // CS limit, with permissions checked (memory.ts). A jump to another page
+  // moves the window here when the TLB already maps it; else the
+  // interpreter's fetch walks the page tables (or faults), and the next
+  // instruction may start a block.
+  if ((pc - fetchStart > fetchSpan || !fetchWindowValid()) && !fetchWindowTry(pc)) return JIT_TRY_NEXT;
   const cs = CPU_STATE + OFF_SEGS + SEG_CS * SEG_SIZE;
-  if ((load<u32>(cs + SEG_ATTR) & ATTR_DB) == 0) return JIT_TRY_NEXT; // 16-bit code is interpreted (UNFINISHED)
+  // 16-bit code is interpreted (UNFINISHED): nothing to look up until the next control transfer.
+  if ((load<u32>(cs + SEG_ATTR) & ATTR_DB) == 0) return JIT_COUNTED;
   const addr = pc + fetchDelta;
   const phys = addr - RAM_BASE;
-  if (phys >= getRamSize()) return JIT_TRY_NEXT;
+  if (phys >= getRamSize()) return JIT_COUNTED;
   const ss = CPU_STATE + OFF_SEGS + SEG_SS * SEG_SIZE;
   const mode = MODE_CODE32 | ((load<u32>(ss + SEG_ATTR) & ATTR_DB) != 0 ? MODE_STACK32 : 0) | (cpl() << MODE_CPL_SHIFT);
   const e = JIT_BLOCKS + hashOf(addr, pc, mode) * JIT_BLOCK_SIZE;
@@ -302,3 +306,4 @@ export function jitInvalidateRange(phys: u32, len: u32): void {
   const lastPage = (phys + len - 1) >>> 12;
   for (let p = first; p <= lastPage && p < (1 << 20); p++) jitInvalidatePage(p);
 }
+

@@ -244,6 +244,42 @@ function storeReg8End(r: u32): void {
   regsWritten |= 1 << (r & 3);
   dirty |= 1 << (r & 3);
 }
+/** Push general register r of `size` bits (8: by its byte encoding), zero-extended. */
+function loadRegSized(r: u32, size: u32): void {
+  if (size == 8) {
+    loadReg8(r);
+    return;
+  }
+  loadReg(r);
+  if (size == 16) {
+    i32Const(WORD_MASK);
+    byte(OP_I32_AND);
+  }
+}
+/**
+ * Register r of `size` bits = local `l` (its low bits); a byte or word
+ * write keeps the rest of the register (SDM Vol. 1 §3.4.1.1).
+ */
+function storeRegSized(r: u32, size: u32, l: u32): void {
+  if (size == 32) {
+    storeRegFromLocal(r, l);
+  } else if (size == 8) {
+    storeReg8Begin(r);
+    localGet(l);
+    storeReg8End(r);
+  } else {
+    loadReg(r);
+    i32Const(WORD_HIGH_MASK);
+    byte(OP_I32_AND);
+    localGet(l);
+    i32Const(WORD_MASK);
+    byte(OP_I32_AND);
+    byte(OP_I32_OR);
+    localSet(L_REG + r);
+    regsWritten |= 1 << r;
+    dirty |= 1 << r;
+  }
+}
 /** Registers to memory (all `mask` bits) before an interpreter call or at the exit. */
 function syncRegsOut(mask: u32): void {
   for (let r: u32 = 0; r < GPR_COUNT; r++) {
@@ -557,6 +593,8 @@ const T_OK: u32 = 0; // translated; the block continues
 const T_END: u32 = 1; // translated and the block ends after it (exit emitted)
 const T_NO: u32 = 2; // not translatable: nothing emitted
 const T_INTERPRETED: u32 = 3; // run by the interpreter in the block (it counts it itself)
+/** Region blocks (bit i) that follow a CALL of the region: where its RETs may go on (pass 1 finds them). */
+let returnSites: u32 = 0;
 /** Instructions of the block the interpreter runs inline (they count against the budget). */
 let interpreted: u32 = 0;
 
@@ -657,8 +695,7 @@ function translateOne(): u32 {
     op = fetchByte();
     if (bad) return T_NO;
   }
-  // With an operand-size prefix only the 16-bit MOVs are translated.
-  if (opsize16) return translateMov16(op);
+  if (opsize16) return translate16(op);
   if (op == 0x0f) return translate0F(fetchByte());
   if ((op < 0x40 && ((op & 7) == 0 || (op & 7) == 2 || (op & 7) == 4)) || op == 0x80 || op == 0x82 || op == 0x84 || op == 0xa8 || op == 0xf6) {
     return translateAlu8(op);
@@ -952,9 +989,9 @@ function interpretInline(op: u32, twoByte: bool): u32 {
   let modrm = true;
   if (!twoByte) {
     if (op == 0xc1 || op == 0xd1 || op == 0xd3 || op == 0xd0 || op == 0xd2 || op == 0xc0) immBytes = op == 0xc1 || op == 0xc0 ? 1 : 0;
-    else if (op == 0x69) immBytes = 4;
+    else if (op == 0x69) immBytes = opsize16 ? 2 : 4;
     else if (op == 0x6b || op == 0x80 || op == 0x82) immBytes = 1;
-    else if (op == 0x81) immBytes = 4;
+    else if (op == 0x81) immBytes = opsize16 ? 2 : 4;
     else if (op == 0x83) immBytes = 1;
     else if (op == 0xc6) immBytes = 1;
     else if (op == 0xf7 || op == 0xf6) {
@@ -962,7 +999,7 @@ function interpretInline(op: u32, twoByte: bool): u32 {
       const save = cur;
       const m = fetchByte();
       cur = save;
-      if (((m >> 3) & 7) < 2) immBytes = op == 0xf7 ? 4 : 1;
+      if (((m >> 3) & 7) < 2) immBytes = op == 0xf6 ? 1 : opsize16 ? 2 : 4;
     } else if (op == 0xfe || op == 0xff) {
       // INC/DEC only (/0, /1): the rest of the group are jumps, calls and PUSH.
       const save = cur;
@@ -976,7 +1013,7 @@ function interpretInline(op: u32, twoByte: bool): u32 {
       immBytes = 1;
     } else if (op < 0x40 && (op & 7) == 5) {
       modrm = false;
-      immBytes = 4;
+      immBytes = opsize16 ? 2 : 4;
     } else if (op == 0x84 || op == 0x86 || op == 0x87) {
       // TEST r/m8, XCHG
     } else if ((op >= 0x91 && op <= 0x99) || op == 0xfc || op == 0xfd || op == 0xf5 || op == 0xf8 || op == 0xf9) {
@@ -1121,6 +1158,11 @@ function translateCall(): u32 {
   emitExit(target, k + 1);
   ifEnd();
   addTarget(target);
+  // The return address joins the region when it has run (it has, once the
+  // callee returned through the dispatcher): a RET in the region can go on there.
+  addTarget(nextEip);
+  const site = regionIndexOf(nextEip);
+  if (site >= 0) returnSites |= 1 << <u32>site;
   const j = regionIndexOf(target);
   if (j >= 0) emitRegionJump(<u32>j, target, k + 1);
   else emitExit(target, k + 1);
@@ -1149,6 +1191,18 @@ function translateRet(imm: bool): u32 {
   byte(OP_I32_ADD);
   localSet(L_EA);
   storeRegFromLocal(REG_ESP, L_EA);
+  // Back to a return site of this region (after one of its CALLs): go on there without leaving.
+  for (let sites = returnSites; sites != 0; sites &= sites - 1) {
+    const site = regionEip(<u32>ctz(sites));
+    const j = regionIndexOf(site);
+    if (j < 0) continue;
+    localGet(L_SRC);
+    i32Const(site);
+    byte(OP_I32_EQ);
+    ifStart();
+    emitRegionJump(<u32>j, site, k + 1);
+    ifEnd();
+  }
   localGet(L_N);
   i32Const(k + 1);
   byte(OP_I32_ADD);
@@ -1359,6 +1413,129 @@ function translateMov16(op: u32): u32 {
 const WORD_MASK: u32 = 0xffff;
 const WORD_HIGH_MASK: u32 = 0xffff0000;
 
+/**
+ * An instruction with the operand-size prefix (66) in 32-bit code: the
+ * 16-bit MOVs, ALU operations, INC/DEC and shifts are compiled; the other
+ * integer instructions whose length interpretInline knows run in the
+ * interpreter inside the block; anything else ends the block.
+ */
+function translate16(op: u32): u32 {
+  if (op == 0x89 || op == 0x8b || op == 0xc7) return translateMov16(op);
+  if (op == 0xc1 || op == 0xd1 || op == 0xd3) return translateShift(op);
+  if ((op < 0x40 && ((op & 7) == 1 || (op & 7) == 3 || (op & 7) == 5)) || op == 0x81 || op == 0x83 || op == 0x85 || op == 0xa9) {
+    return translateAlu16(op);
+  }
+  if (op >= 0x40 && op <= 0x4f) {
+    // INC/DEC r16: CF is kept (LAZY_AUX), as alu.ts incValue/decValue.
+    const r = op & 7;
+    loadRegSized(r, 16);
+    localTee(L_DST);
+    i32Const(1);
+    localTee(L_SRC);
+    byte(op >= 0x48 ? OP_I32_SUB : OP_I32_ADD);
+    i32Const(WORD_MASK);
+    byte(OP_I32_AND);
+    localSet(L_RES);
+    i32Const(CPU_STATE + OFF_LAZY_AUX);
+    emitCarry();
+    memOp(OP_I32_STORE, 2);
+    emitLazy(op >= 0x48 ? LAZY_DEC : LAZY_INC, 16);
+    storeRegSized(r, 16, L_RES);
+    return T_OK;
+  }
+  if (op == 0x0f) {
+    const op2 = fetchByte();
+    if (bad) return T_NO;
+    return interpretInline(op2, true);
+  }
+  return interpretInline(op, false);
+}
+
+// 16-bit ALU operand forms (the low three bits of the 00-3F rows).
+const F16_EG: u32 = 1; // op r/m16, r16
+const F16_GE: u32 = 3; // op r16, r/m16
+const F16_AI: u32 = 5; // op AX, imm16
+const F16_EI: u32 = 8; // op r/m16, imm (81 imm16, 83 imm8 sign-extended)
+
+/**
+ * 16-bit ADD OR ADC SBB AND SUB XOR CMP and TEST (66 + 01-3D, 81, 83, 85,
+ * A9), as alu.ts alu() with size 16: operands zero-extended words,
+ * arithmetic results masked, lazy flags of size 16.
+ */
+function translateAlu16(op: u32): u32 {
+  let alu: u32 = ALU_AND;
+  let form: u32 = F16_EI;
+  let test = false;
+  if (op < 0x40) {
+    alu = op >> 3;
+    form = op & 7;
+  } else if (op == 0x85) {
+    form = F16_EG;
+    test = true;
+  } else if (op == 0xa9) {
+    form = F16_AI;
+    test = true;
+  }
+  if (form != F16_AI) decodeModrm();
+  if (op == 0x81 || op == 0x83) alu = mReg;
+  let v: u32 = 0;
+  if (op == 0x83) v = fetchSbyte() & WORD_MASK;
+  else if (form == F16_AI || form == F16_EI) {
+    v = fetchByte();
+    v |= fetchByte() << 8;
+  }
+  if (bad) return T_NO;
+  const noWrite = test || alu == ALU_CMP;
+  const nextEip = instrEip + (cur - instrStart);
+  if (form == F16_AI) {
+    loadRegSized(REG_EAX, 16);
+    localSet(L_DST);
+    i32Const(v);
+    localSet(L_SRC);
+  } else if (form == F16_GE) {
+    if (mIsReg) {
+      loadRegSized(mRm, 16);
+      localSet(L_SRC);
+    } else {
+      emitEA();
+      emitRead(16, L_SRC);
+    }
+    loadRegSized(mReg, 16);
+    localSet(L_DST);
+  } else {
+    if (form == F16_EG) loadRegSized(mReg, 16);
+    else i32Const(v);
+    localSet(L_SRC);
+    if (mIsReg) {
+      loadRegSized(mRm, 16);
+      localSet(L_DST);
+    } else {
+      emitEA();
+      emitRead(noWrite ? 16 : 16 | READ_FOR_WRITE, L_DST);
+    }
+  }
+  emitAluNoFlags(alu);
+  if (alu != ALU_AND && alu != ALU_OR && alu != ALU_XOR) {
+    localGet(L_RES);
+    i32Const(WORD_MASK);
+    byte(OP_I32_AND);
+    localSet(L_RES);
+  }
+  if (noWrite) {
+    emitLazyFor(alu, 16);
+    return T_OK;
+  }
+  if (form == F16_AI || form == F16_GE || mIsReg) {
+    storeRegSized(form == F16_AI ? REG_EAX : form == F16_GE ? mReg : mRm, 16, L_RES);
+    emitLazyFor(alu, 16);
+    return T_OK;
+  }
+  emitWriteSeg(mSeg, 16, L_RES);
+  emitLazyFor(alu, 16);
+  emitWriteCheck(nextEip);
+  return T_OK;
+}
+
 const CC_O: u32 = 0;
 const CC_B: u32 = 1; // condition codes >> 1 (SDM Vol. 2 App. B.1.4): B, E, BE, S, L, LE
 const CC_E: u32 = 2;
@@ -1384,9 +1561,9 @@ function emitCondition(cc: u32): void {
   const dst = CPU_STATE + OFF_LAZY_DST;
   const src = CPU_STATE + OFF_LAZY_SRC;
   const res = CPU_STATE + OFF_LAZY_RES;
-  // 8-bit flags: the operands' low bytes, zero- or sign-extended (flags.ts masks them to the size).
-  const u = flagsSize == 32 ? OP_I32_LOAD : OP_I32_LOAD8_U;
-  const sg = flagsSize == 32 ? OP_I32_LOAD : OP_I32_LOAD8_S;
+  // 8/16-bit flags: the operands' low bytes or words, zero- or sign-extended (flags.ts masks them to the size).
+  const u = flagsSize == 32 ? OP_I32_LOAD : flagsSize == 16 ? OP_I32_LOAD16_U : OP_I32_LOAD8_U;
+  const sg = flagsSize == 32 ? OP_I32_LOAD : flagsSize == 16 ? OP_I32_LOAD16_S : OP_I32_LOAD8_S;
   if (op != LAZY_NONE && (c == CC_E || (op == LAZY_LOGIC && c == CC_BE))) {
     loadSized(res, u);
     byte(OP_I32_EQZ);
@@ -1541,7 +1718,7 @@ function pushCount(): void {
 function translateShift(op: u32): u32 {
   const afterOpcode = cur;
   decodeModrm();
-  const size: u32 = (op & 1) != 0 ? 32 : 8;
+  const size: u32 = (op & 1) == 0 ? 8 : opsize16 ? 16 : 32;
   shiftCl = op >= 0xd2;
   shiftCount = op <= 0xc1 ? fetchByte() & COUNT_MASK : 1;
   if (bad) return T_NO;
@@ -1554,8 +1731,7 @@ function translateShift(op: u32): u32 {
   if (!shiftCl && shiftCount == 0) return T_OK; // a register shifted by 0: nothing changes
   const nextEip = instrEip + (cur - instrStart);
   if (mIsReg) {
-    if (size == 32) loadReg(mRm);
-    else loadReg8(mRm);
+    loadRegSized(mRm, size);
     localSet(L_DST);
   } else {
     emitEA();
@@ -1570,7 +1746,7 @@ function translateShift(op: u32): u32 {
     localTee(L_CNT);
     ifStart();
   }
-  const mask: u32 = size == 32 ? 0xffffffff : 0xff;
+  const mask: u32 = size == 32 ? 0xffffffff : size == 16 ? WORD_MASK : BYTE_MASK;
   if (kind == SHIFT_SHL) {
     localGet(L_DST);
     pushCount();
@@ -1584,9 +1760,9 @@ function translateShift(op: u32): u32 {
       byte(OP_I32_SUB);
       byte(OP_I32_SHR_U);
     } else {
-      // The 8-bit operand shifted in 32 bits keeps the last bit out at bit 8 (0 for counts above 8).
+      // An 8/16-bit operand shifted in 32 bits keeps the last bit out at bit 8/16 (0 for counts above the size).
       localTee(L_RES);
-      i32Const(8);
+      i32Const(size);
       byte(OP_I32_SHR_U);
       localGet(L_RES);
       i32Const(mask);
@@ -1600,6 +1776,7 @@ function translateShift(op: u32): u32 {
     // before = operand >> (count - 1): CF is its bit 0; SHR's OF its top bit, SAR's 0.
     localGet(L_DST);
     if (kind == SHIFT_SAR && size == 8) byte(OP_I32_EXTEND8_S);
+    if (kind == SHIFT_SAR && size == 16) byte(OP_I32_EXTEND16_S);
     pushCount();
     i32Const(1);
     byte(OP_I32_SUB);
@@ -1627,7 +1804,7 @@ function translateShift(op: u32): u32 {
     }
     localSet(L_AUX);
   } else {
-    // ROL / ROR (count mod 8 for a byte: the rotate formula leaves it unchanged at 0).
+    // ROL / ROR (count mod 8 or 16 for a byte or word: the rotate formula leaves it unchanged at 0).
     if (size == 32) {
       localGet(L_DST);
       pushCount();
@@ -1635,12 +1812,12 @@ function translateShift(op: u32): u32 {
     } else {
       localGet(L_DST);
       pushCount();
-      i32Const(7);
+      i32Const(size - 1);
       byte(OP_I32_AND);
       localTee(L_LIN);
       byte(kind == SHIFT_ROL ? OP_I32_SHL : OP_I32_SHR_U);
       localGet(L_DST);
-      i32Const(8);
+      i32Const(size);
       localGet(L_LIN);
       byte(OP_I32_SUB);
       byte(kind == SHIFT_ROL ? OP_I32_SHR_U : OP_I32_SHL);
@@ -1676,16 +1853,8 @@ function translateShift(op: u32): u32 {
       localSet(L_AUX);
     }
   }
-  if (mIsReg) {
-    if (size == 32) storeRegFromLocal(mRm, L_RES);
-    else {
-      storeReg8Begin(mRm);
-      localGet(L_RES);
-      storeReg8End(mRm);
-    }
-  } else {
-    emitWriteSeg(mSeg, size, L_RES);
-  }
+  if (mIsReg) storeRegSized(mRm, size, L_RES);
+  else emitWriteSeg(mSeg, size, L_RES);
   if (kind == SHIFT_ROL || kind == SHIFT_ROR) emitSetCfOf();
   else emitLazyResult(size);
   if (!mIsReg) emitWriteCheck(nextEip);
@@ -1927,6 +2096,7 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   discovering = true;
   regsWritten = 0;
   regsWrittenAll = 0xff;
+  returnSites = 0;
   let size: u32 = 0;
   for (let i: u32 = 0; i < regionCount; i++) {
     encStart(JIT_BODY, JIT_BODY_SIZE);
