@@ -27,7 +27,7 @@
 import { CPU_STATE, TLB, JIT_BODY, JIT_BODY_SIZE, JIT_MODULE, JIT_MODULE_SIZE, JIT_STATUS, JIT_PENDING } from '../machine/layout';
 import {
   OFF_GPR, OFF_EIP, OFF_INTR_LINE, OFF_LAZY_OP, OFF_LAZY_SIZE, OFF_LAZY_DST, OFF_LAZY_SRC, OFF_LAZY_RES, OFF_LAZY_AUX, OFF_SEGS, SEG_SIZE, SEG_HI,
-  SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, REG_EAX, REG_EDX, REG_ESP, REG_EBP, SEG_BASE, SEG_LO, SEG_VALID, SEG_RIGHT_READ,
+  SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, REG_EAX, REG_EDX, REG_ESP, REG_EBP, REG_ESI, REG_EDI, SEG_BASE, SEG_LO, SEG_VALID, SEG_RIGHT_READ,
   SEG_RIGHT_WRITE,
 } from '../cpu/state';
 import { LAZY_NONE, LAZY_ADD, LAZY_ADC, LAZY_SUB, LAZY_SBB, LAZY_LOGIC, LAZY_INC, LAZY_DEC, LAZY_RESULT } from '../cpu/flags';
@@ -681,8 +681,9 @@ function translateOne(): u32 {
   instrStart = cur;
   segPrefix = -1;
   opsize16 = false;
+  let repeat = false;
   let op = fetchByte();
-  // Segment overrides only; any other prefix ends the block.
+  // Segment overrides, operand size, and REP/REPNE before a string instruction; LOCK ends the block.
   for (;;) {
     if (op == 0x26) segPrefix = <i32>SEG_ES;
     else if (op == 0x2e) segPrefix = <i32>SEG_CS;
@@ -691,10 +692,12 @@ function translateOne(): u32 {
     else if (op == 0x64) segPrefix = <i32>SEG_FS;
     else if (op == 0x65) segPrefix = <i32>SEG_GS;
     else if (op == 0x66) opsize16 = true;
+    else if (op == 0xf3 || op == 0xf2) repeat = true;
     else break;
     op = fetchByte();
     if (bad) return T_NO;
   }
+  if (repeat) return isStringOp(op) ? interpretInline(op, false) : T_NO;
   if (opsize16) return translate16(op);
   if (op == 0x0f) return translate0F(fetchByte());
   if ((op < 0x40 && ((op & 7) == 0 || (op & 7) == 2 || (op & 7) == 4)) || op == 0x80 || op == 0x82 || op == 0x84 || op == 0xa8 || op == 0xf6) {
@@ -1021,19 +1024,24 @@ function interpretInline(op: u32, twoByte: bool): u32 {
     } else if (op >= 0xb0 && op <= 0xb7) {
       modrm = false;
       immBytes = 1;
+    } else if (isStringOp(op) || op == 0x9c || op == 0x9d || op == 0xfa) {
+      // MOVS CMPS STOS LODS SCAS (REP or not: the interpreter runs a chunk and the block leaves
+      // unless it finished), PUSHFD, POPFD (an IF or TF it sets makes the block leave), CLI.
+      modrm = false;
     } else return T_NO;
   } else {
     if (op == 0xaf || op == 0xa3 || op == 0xab || op == 0xb3 || op == 0xbb || op == 0xbc || op == 0xbd) immBytes = 0;
     else if (op == 0xa4 || op == 0xac || op == 0xba) immBytes = 1;
     else if (op == 0xa5 || op == 0xad || op == 0xb0 || op == 0xb1 || op == 0xc0 || op == 0xc1) immBytes = 0;
     else if (op >= 0x90 && op <= 0x9f) immBytes = 0;
+    else if (op == 0x31) modrm = false; // RDTSC (the clock sees the block's instructions: emitPending)
     else return T_NO;
   }
   if (modrm) decodeModrm();
   for (let i: u32 = 0; i < immBytes; i++) fetchByte();
   if (bad) return T_NO;
   const nextEip = instrEip + (cur - instrStart);
-  const writes = modrm ? interpWrites(op, twoByte) : interpWritesNoModrm(op);
+  const writes = modrm ? interpWrites(op, twoByte) : twoByte ? (1 << REG_EAX) | (1 << REG_EDX) : interpWritesNoModrm(op);
   flagsOp = LAZY_NONE;
   emitPending();
   emitInterpCall(instrEip);
@@ -1101,7 +1109,13 @@ function interpWritesNoModrm(op: u32): u32 {
   if (op == 0x98) return ax; // CWDE
   if (op == 0x99) return 1 << REG_EDX; // CDQ
   if (op >= 0xb0 && op <= 0xb7) return regBits(op & 7); // MOV r8, imm8
-  return 0; // CLD STD CMC CLC STC
+  if (isStringOp(op)) return ax | (1 << REG_ECX) | (1 << REG_ESI) | (1 << REG_EDI); // LODS writes EAX; REP counts ECX
+  if (op == 0x9c || op == 0x9d) return 1 << REG_ESP;
+  return 0; // CLD STD CMC CLC STC CLI
+}
+/** MOVS CMPS STOS LODS SCAS (A4-A7, AA-AF). */
+function isStringOp(op: u32): bool {
+  return (op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf);
 }
 
 /**

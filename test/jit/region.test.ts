@@ -309,4 +309,24 @@ describe('JIT regions', () => {
     // Everything but the NOP and the HLT ran as compiled code, none of it through the interpreter.
     expect(jit.jitInstructions).toBe(interp.instructions - 2);
   });
+
+  it('runs string instructions, PUSHFD, RDTSC and CLI through the interpreter without leaving the block', async () => {
+    // NOP; mov ebp, 20; L: mov esi, 0x2000; mov edi, 0x3000; mov ecx, ebp; rep movsb; lodsb; scasb;
+    // pushfd; pop eax; add ebx, eax; rdtsc; xor ebx, eax; cli; dec ebp; jnz L; hlt
+    // prettier-ignore
+    const body = [
+      0xbe, ...u32(0x2000), 0xbf, ...u32(0x3000), 0x89, 0xe9, 0xf3, 0xa4, 0xac, 0xae, 0x9c, 0x58, 0x01, 0xc3,
+      0x0f, 0x31, 0x31, 0xc3, 0xfa, 0x4d,
+    ];
+    const code = [0x90, 0xbd, ...u32(20), ...body, 0x75, -(body.length + 2) & 0xff, 0xf4];
+    const bytes = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff);
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.writePhys(0x2000, bytes);
+      c.setReg('eip', CODE);
+    });
+    expect(jit.regs.ebp).toBe(0);
+    // One region holds the loop; the interpreted instructions do not send it back to the dispatcher.
+    expect(jit.blockRuns).toBeLessThan(10);
+  });
 });
