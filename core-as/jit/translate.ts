@@ -112,6 +112,8 @@ let k: u32 = 0; // instructions completed in this pass before the current one
 let depth: u32 = 0; // structured blocks open inside $top
 let stack32: bool = true;
 let userMode: bool = false; // CPL 3 (part of the block's cache key)
+/** CS, DS, ES, SS are flat (base 0, limit 4 GiB, DS/ES/SS writable: cache.ts MODE_FLAT, part of the key). */
+let flatSegs: bool = false;
 /** The lazy-flags operation the block's own code recorded last (LAZY_NONE: unknown at compile time). */
 let flagsOp: u32 = LAZY_NONE;
 /** Its operand size (8 or 32) when flagsOp is known. */
@@ -350,6 +352,10 @@ function emitPending(): void {
  * branches to `slow` (relative depth) for the helper to do it all.
  */
 function emitFastAddress(seg: u32, bytes: u32, right: u32, mask: u32, slow: u32): void {
+  if (flatSegs && (seg == SEG_DS || seg == SEG_ES || seg == SEG_SS)) {
+    emitFlatAddress(bytes, mask, slow);
+    return;
+  }
   const a = CPU_STATE + OFF_SEGS + seg * SEG_SIZE;
   localGet(L_EA);
   loadAt(a + SEG_LO);
@@ -397,6 +403,41 @@ function emitFastAddress(seg: u32, bytes: u32, right: u32, mask: u32, slow: u32)
   byte(OP_I32_NE);
   brIf(slow);
   localGet(L_LIN);
+  localGet(L_ENTRY);
+  i32Const(TLB_HOST_MASK);
+  byte(OP_I32_AND);
+  byte(OP_I32_ADD);
+  localSet(L_LIN);
+}
+
+/**
+ * emitFastAddress through a flat DS, ES or SS (MODE_FLAT): base 0 and no
+ * offset beyond the limit, so lin = EA and the segment checks always pass.
+ * An aligned access cannot wrap past 0xFFFFFFFF (which segLinear would
+ * fault), so what is left is the alignment and the TLB test.
+ */
+function emitFlatAddress(bytes: u32, mask: u32, slow: u32): void {
+  if (bytes > 1) {
+    localGet(L_EA);
+    i32Const(bytes - 1);
+    byte(OP_I32_AND);
+    brIf(slow);
+  }
+  localGet(L_EA);
+  i32Const(PAGE_SHIFT);
+  byte(OP_I32_SHR_U);
+  i32Const(TLB_ENTRY_SHIFT);
+  byte(OP_I32_SHL);
+  i32Const(TLB);
+  byte(OP_I32_ADD);
+  memOp(OP_I32_LOAD, 2);
+  localTee(L_ENTRY);
+  i32Const(mask);
+  byte(OP_I32_AND);
+  i32Const(TLB_VALID);
+  byte(OP_I32_NE);
+  brIf(slow);
+  localGet(L_EA);
   localGet(L_ENTRY);
   i32Const(TLB_HOST_MASK);
   byte(OP_I32_AND);
@@ -626,6 +667,10 @@ function emitJumpTo(target: u32, nextEip: u32): void {
   const j = regionIndexOf(target);
   if (j >= 0) {
     emitRegionJump(<u32>j, target, k + 1);
+    return;
+  }
+  if (flatSegs) {
+    emitExit(target, k + 1); // CS limit 0xFFFFFFFF
     return;
   }
   // Outside the CS limit: the interpreter runs the jump, raising #GP(0).
@@ -1085,6 +1130,7 @@ function emitInterpretAndLeave(): void {
 
 /** When `local` is beyond the CS limit, the interpreter takes this instruction (#GP(0)) and the block leaves. */
 function emitCsLimitCheck(local: u32): void {
+  if (flatSegs) return; // CS limit 0xFFFFFFFF: no target lies beyond it
   localGet(local);
   loadAt(CS_HI_ADDR);
   byte(OP_I32_GT_U);
@@ -1913,12 +1959,15 @@ function translateBody(i: u32): u32 {
  * (memory holds every register then). Blocks may overlap (a target inside another block
  * starts a block of its own).
  */
-export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: bool, user: bool, windowStart: u32, windowSpan: u32): bool {
+export function translateRegion(
+  addr: u32, lastByte: u32, eip: u32, stackIs32: bool, user: bool, flat: bool, windowStart: u32, windowSpan: u32,
+): bool {
   startAddr = addr;
   startEip = eip;
   last = lastByte;
   stack32 = stackIs32;
   userMode = user;
+  flatSegs = flat;
   winStart = windowStart;
   winSpan = windowSpan;
   // Pass 1: discover the blocks (the code emitted is thrown away).
