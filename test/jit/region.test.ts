@@ -304,22 +304,22 @@ describe('JIT regions', () => {
   }
 
   it('raises #GP at the new DS limit in a hot loop that was compiled for a flat DS', async () => {
-    // NOP; mov ecx, 32; L: mov eax, [ebx+edi]; inc edx; dec ecx; jnz L; mov ds, si; mov edi, 0x1000; mov ecx, 50; jmp L; hlt
+    // NOP; mov ecx, 32; L: mov eax, [ebx+edi]; inc edx; dec ecx; jnz L; mov ds, si; mov ecx, 50; jmp L; hlt
     // prettier-ignore
     const code = [
-      0x90, 0xb9, ...u32(32), 0x8b, 0x04, 0x3b, 0x42, 0x49, 0x75, 0x100 - 7, 0x8e, 0xde, 0xbf, ...u32(0x1000), 0xb9, ...u32(50),
-      0xeb, 0x100 - 21, 0xf4,
+      0x90, 0xb9, ...u32(32), 0x8b, 0x04, 0x3b, 0x42, 0x49, 0x75, 0x100 - 7, 0x8e, 0xde, 0xb9, ...u32(50), 0xeb, 0x100 - 16, 0xf4,
     ];
     const { jit } = await both((c) => {
       loadGdt(c);
       c.writePhys(CODE, Uint8Array.from(code));
       c.setReg('eip', CODE);
       c.setReg('ebx', 0x2000);
-      c.setReg('edi', 0);
+      c.setReg('edi', 0x1000);
       c.setReg('edx', 0);
       c.setReg('esi', SMALL_DATA);
     });
-    // [0x2000 + 0x1000] lies beyond the limit 0x2fff: #GP(0) at the MOV, before INC EDX.
+    // The flat loop read [0x3000] (its TLB entry is filled); with the limit 0x2fff the same
+    // read raises #GP(0) at the MOV, before INC EDX.
     expect(jit.reason).toBe('exception');
     expect(jit.vector).toBe(13);
     expect(jit.regs.eip).toBe(CODE + 6);
