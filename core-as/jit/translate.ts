@@ -346,8 +346,8 @@ function emitPending(): void {
 /**
  * The inlined fast path of memory.ts readMem32 / writeMem32 (and the 8, 16-bit ones) for `bytes` at seg:EA
  * (SDM Vol. 3A §5.3 limit and rights checks as segLinear, then the TLB
- * entry's mask test with the block's CPL). Only aligned accesses take it, so
- * it never crosses a page and never needs #AC; code pages (TLB_CODE) and
+ * entry's mask test with the block's CPL). Only accesses within one page take
+ * it, and at CPL 3 only aligned ones, so it never needs #AC (emitInPageTest); code pages (TLB_CODE) and
  * MMIO (TLB_SLOW) fail the mask. Leaves the wasm address in L_LIN, or
  * branches to `slow` (relative depth) for the helper to do it all.
  */
@@ -382,13 +382,9 @@ function emitFastAddress(seg: u32, bytes: u32, right: u32, mask: u32, slow: u32)
   loadAt(a + SEG_BASE);
   localGet(L_EA);
   byte(OP_I32_ADD);
-  localTee(L_LIN);
-  if (bytes > 1) {
-    i32Const(bytes - 1);
-    byte(OP_I32_AND);
-    brIf(slow);
-    localGet(L_LIN);
-  }
+  localSet(L_LIN);
+  emitInPageTest(L_LIN, bytes, slow);
+  localGet(L_LIN);
   i32Const(PAGE_SHIFT);
   byte(OP_I32_SHR_U);
   i32Const(TLB_ENTRY_SHIFT);
@@ -413,16 +409,11 @@ function emitFastAddress(seg: u32, bytes: u32, right: u32, mask: u32, slow: u32)
 /**
  * emitFastAddress through a flat DS, ES or SS (MODE_FLAT): base 0 and no
  * offset beyond the limit, so lin = EA and the segment checks always pass.
- * An aligned access cannot wrap past 0xFFFFFFFF (which segLinear would
- * fault), so what is left is the alignment and the TLB test.
+ * An access within one page cannot wrap past 0xFFFFFFFF (which segLinear
+ * would fault), so what is left is the page (alignment) and the TLB test.
  */
 function emitFlatAddress(bytes: u32, mask: u32, slow: u32): void {
-  if (bytes > 1) {
-    localGet(L_EA);
-    i32Const(bytes - 1);
-    byte(OP_I32_AND);
-    brIf(slow);
-  }
+  emitInPageTest(L_EA, bytes, slow);
   localGet(L_EA);
   i32Const(PAGE_SHIFT);
   byte(OP_I32_SHR_U);
@@ -444,7 +435,31 @@ function emitFlatAddress(bytes: u32, mask: u32, slow: u32): void {
   byte(OP_I32_ADD);
   localSet(L_LIN);
 }
+
+/**
+ * Branch to `slow` unless the access of `bytes` at linear address `local`
+ * may take the fast path: at CPL 3 only aligned ones (the helper raises #AC
+ * when CR0.AM and EFLAGS.AC ask for it), at CPL 0-2 any that stays in one
+ * page (no #AC there: SDM Vol. 3A §6.15 "Alignment Check Exception").
+ * Neither can wrap past 0xFFFFFFFF.
+ */
+function emitInPageTest(local: u32, bytes: u32, slow: u32): void {
+  if (bytes == 1) return;
+  localGet(local);
+  if (userMode) {
+    i32Const(bytes - 1);
+    byte(OP_I32_AND);
+  } else {
+    i32Const(PAGE_OFFSET_MASK);
+    byte(OP_I32_AND);
+    i32Const(PAGE_SIZE - bytes);
+    byte(OP_I32_GT_U);
+  }
+  brIf(slow);
+}
 const PAGE_SHIFT: u32 = 12;
+const PAGE_SIZE: u32 = 1 << PAGE_SHIFT;
+const PAGE_OFFSET_MASK: u32 = PAGE_SIZE - 1;
 const TLB_ENTRY_SHIFT: u32 = 2;
 const TLB_HOST_MASK: u32 = 0xfffff000;
 const SIZE_BITS: u32 = 0xff;

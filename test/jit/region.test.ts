@@ -350,4 +350,50 @@ describe('JIT regions', () => {
     expect(jit.regs.ecx).toBe(0);
     expect(jit.jitInstructions).toBeGreaterThan(50 * 3);
   });
+
+  // Below CPL 3 no access can raise #AC (SDM Vol. 3A §6.15), so compiled code lets a
+  // misaligned access within one page take the fast path; one crossing a page, or any
+  // misaligned one at CPL 3, still goes to the helper.
+  it("gives the interpreter's results for misaligned accesses within a page and across pages at CPL 0", async () => {
+    // NOP; mov ecx, 40; L: mov eax, [ebx+1]; add [ebx+0xffd], eax (crosses 0x3000); mov [ebx+6], ax;
+    // add edx, [ebx+0xffe] (crosses); add ebx, 3; dec ecx; jnz L; hlt
+    // prettier-ignore
+    const code = [
+      0x90, 0xb9, ...u32(40), 0x8b, 0x43, 0x01, 0x01, 0x83, ...u32(0xffd), 0x66, 0x89, 0x43, 0x06, 0x03, 0x93, ...u32(0xffe),
+      0x83, 0xc3, 0x03, 0x49, 0x75, 0x100 - 25, 0xf4,
+    ];
+    const data = Uint8Array.from({ length: 0x1200 }, (_, i) => (i * 37 + 11) & 0xff);
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.writePhys(0x2000, data);
+      c.setReg('eip', CODE);
+      c.setReg('ebx', 0x2000);
+      c.setReg('edx', 0);
+    });
+    expect(jit.regs.ecx).toBe(0);
+    expect(jit.jitInstructions).toBeGreaterThan(40 * 7);
+  });
+
+  it('raises #AC at a misaligned read in compiled code at CPL 3 with CR0.AM and EFLAGS.AC', async () => {
+    // NOP; mov ecx, 20; L: mov eax, [ebx+esi]; add ebx, 4; dec ecx; jnz L; mov esi, 1; mov ecx, 5; jmp L; hlt
+    // prettier-ignore
+    const code = [
+      0x90, 0xb9, ...u32(20), 0x8b, 0x04, 0x33, 0x83, 0xc3, 0x04, 0x49, 0x75, 0x100 - 9, 0xbe, ...u32(1), 0xb9, ...u32(5),
+      0xeb, 0x100 - 21, 0xf4,
+    ];
+    const { jit } = await both((c) => {
+      c.setupFlat32({ cpl: 3 });
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+      c.setReg('ebx', 0x2000);
+      c.setReg('esi', 0);
+      c.setState(L.OFF_CR0, c.getState(L.OFF_CR0) | L.CR0_AM);
+      c.setReg('eflags', c.getReg('eflags') | L.FLAG_AC);
+    });
+    expect(jit.reason).toBe('exception');
+    expect(jit.vector).toBe(17);
+    expect(jit.regs.eip).toBe(CODE + 6);
+    expect(jit.regs.ebx).toBe(0x2000 + 20 * 4);
+    expect(jit.jitInstructions).toBeGreaterThan(20 * 4);
+  });
 });

@@ -348,8 +348,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 1
+              i32.const 4095
               i32.and
+              i32.const 4094
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -418,8 +420,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 1
+              i32.const 4095
               i32.and
+              i32.const 4094
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -834,8 +838,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 1
+              i32.const 4095
               i32.and
+              i32.const 4094
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -904,8 +910,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 1
+              i32.const 4095
               i32.and
+              i32.const 4094
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12

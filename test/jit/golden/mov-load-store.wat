@@ -45,8 +45,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -109,8 +111,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -185,8 +189,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -247,8 +253,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12

@@ -49,8 +49,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -125,8 +127,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -201,8 +205,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -277,8 +283,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -349,8 +357,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -413,8 +423,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -477,8 +489,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -541,8 +555,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12

@@ -47,8 +47,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -105,8 +107,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -192,8 +196,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -250,8 +256,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -339,8 +347,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
@@ -397,8 +407,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12

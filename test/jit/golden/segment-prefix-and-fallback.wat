@@ -72,9 +72,12 @@
               i32.load
               local.get 3
               i32.add
-              local.tee 8
-              i32.const 3
+              local.set 8
+              local.get 8
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 8
               i32.const 12
@@ -135,8 +138,10 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 3
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 3
               i32.const 12
