@@ -15,7 +15,8 @@
 // flags stay in memory, every producer storing its operands (UNFINISHED:
 // keeping them in locals until a reader, a helper call or an exit needs
 // them would drop most of those stores). Memory operands test
-// the segment, alignment and TLB entry inline and access RAM directly
+// the segment (not DS/ES/SS when the region is compiled for flat segments),
+// the page offset and TLB entry inline and access RAM directly
 // (emitFastAddress); anything else goes through the core's helpers (imports
 // rd/wr: segment checks, TLB, MMIO, faults); a fault leaves EIP at the
 // instruction and the registers as before it, and returns to the loop, which
