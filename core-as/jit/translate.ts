@@ -15,7 +15,8 @@
 // flags stay in memory, every producer storing its operands (UNFINISHED:
 // keeping them in locals until a reader, a helper call or an exit needs
 // them would drop most of those stores). Memory operands test
-// the segment, alignment and TLB entry inline and access RAM directly
+// the segment (not DS/ES/SS when the region is compiled for flat segments),
+// the page offset and TLB entry inline and access RAM directly
 // (emitFastAddress); anything else goes through the core's helpers (imports
 // rd/wr: segment checks, TLB, MMIO, faults); a fault leaves EIP at the
 // instruction and the registers as before it, and returns to the loop, which
@@ -112,6 +113,8 @@ let k: u32 = 0; // instructions completed in this pass before the current one
 let depth: u32 = 0; // structured blocks open inside $top
 let stack32: bool = true;
 let userMode: bool = false; // CPL 3 (part of the block's cache key)
+/** CS, DS, ES, SS are flat (base 0, limit 4 GiB, DS/ES/SS writable: cache.ts MODE_FLAT, part of the key). */
+let flatSegs: bool = false;
 /** The lazy-flags operation the block's own code recorded last (LAZY_NONE: unknown at compile time). */
 let flagsOp: u32 = LAZY_NONE;
 /** Its operand size (8 or 32) when flagsOp is known. */
@@ -380,12 +383,16 @@ function emitPending(): void {
 /**
  * The inlined fast path of memory.ts readMem32 / writeMem32 (and the 8, 16-bit ones) for `bytes` at seg:EA
  * (SDM Vol. 3A §5.3 limit and rights checks as segLinear, then the TLB
- * entry's mask test with the block's CPL). Only aligned accesses take it, so
- * it never crosses a page and never needs #AC; code pages (TLB_CODE) and
+ * entry's mask test with the block's CPL). Only accesses within one page take
+ * it, and at CPL 3 only aligned ones, so it never needs #AC (emitInPageTest); code pages (TLB_CODE) and
  * MMIO (TLB_SLOW) fail the mask. Leaves the wasm address in L_LIN, or
  * branches to `slow` (relative depth) for the helper to do it all.
  */
 function emitFastAddress(seg: u32, bytes: u32, right: u32, mask: u32, slow: u32): void {
+  if (flatSegs && (seg == SEG_DS || seg == SEG_ES || seg == SEG_SS)) {
+    emitFlatAddress(bytes, mask, slow);
+    return;
+  }
   const a = CPU_STATE + OFF_SEGS + seg * SEG_SIZE;
   localGet(L_EA);
   loadAt(a + SEG_LO);
@@ -412,13 +419,9 @@ function emitFastAddress(seg: u32, bytes: u32, right: u32, mask: u32, slow: u32)
   loadAt(a + SEG_BASE);
   localGet(L_EA);
   byte(OP_I32_ADD);
-  localTee(L_LIN);
-  if (bytes > 1) {
-    i32Const(bytes - 1);
-    byte(OP_I32_AND);
-    brIf(slow);
-    localGet(L_LIN);
-  }
+  localSet(L_LIN);
+  emitInPageTest(L_LIN, bytes, slow);
+  localGet(L_LIN);
   i32Const(PAGE_SHIFT);
   byte(OP_I32_SHR_U);
   i32Const(TLB_ENTRY_SHIFT);
@@ -439,7 +442,61 @@ function emitFastAddress(seg: u32, bytes: u32, right: u32, mask: u32, slow: u32)
   byte(OP_I32_ADD);
   localSet(L_LIN);
 }
+
+/**
+ * emitFastAddress through a flat DS, ES or SS (MODE_FLAT): base 0 and no
+ * offset beyond the limit, so lin = EA and the segment checks always pass.
+ * An access within one page cannot wrap past 0xFFFFFFFF (which segLinear
+ * would fault), so what is left is the page (alignment) and the TLB test.
+ */
+function emitFlatAddress(bytes: u32, mask: u32, slow: u32): void {
+  emitInPageTest(L_EA, bytes, slow);
+  localGet(L_EA);
+  i32Const(PAGE_SHIFT);
+  byte(OP_I32_SHR_U);
+  i32Const(TLB_ENTRY_SHIFT);
+  byte(OP_I32_SHL);
+  i32Const(TLB);
+  byte(OP_I32_ADD);
+  memOp(OP_I32_LOAD, 2);
+  localTee(L_ENTRY);
+  i32Const(mask);
+  byte(OP_I32_AND);
+  i32Const(TLB_VALID);
+  byte(OP_I32_NE);
+  brIf(slow);
+  localGet(L_EA);
+  localGet(L_ENTRY);
+  i32Const(TLB_HOST_MASK);
+  byte(OP_I32_AND);
+  byte(OP_I32_ADD);
+  localSet(L_LIN);
+}
+
+/**
+ * Branch to `slow` unless the access of `bytes` at linear address `local`
+ * may take the fast path: at CPL 3 only aligned ones (the helper raises #AC
+ * when CR0.AM and EFLAGS.AC ask for it), at CPL 0-2 any that stays in one
+ * page (no #AC there: SDM Vol. 3A §6.15 "Alignment Check Exception").
+ * Neither can wrap past 0xFFFFFFFF.
+ */
+function emitInPageTest(local: u32, bytes: u32, slow: u32): void {
+  if (bytes == 1) return;
+  localGet(local);
+  if (userMode) {
+    i32Const(bytes - 1);
+    byte(OP_I32_AND);
+  } else {
+    i32Const(PAGE_OFFSET_MASK);
+    byte(OP_I32_AND);
+    i32Const(PAGE_SIZE - bytes);
+    byte(OP_I32_GT_U);
+  }
+  brIf(slow);
+}
 const PAGE_SHIFT: u32 = 12;
+const PAGE_SIZE: u32 = 1 << PAGE_SHIFT;
+const PAGE_OFFSET_MASK: u32 = PAGE_SIZE - 1;
 const TLB_ENTRY_SHIFT: u32 = 2;
 const TLB_HOST_MASK: u32 = 0xfffff000;
 const SIZE_BITS: u32 = 0xff;
@@ -664,6 +721,10 @@ function emitJumpTo(target: u32, nextEip: u32): void {
   const j = regionIndexOf(target);
   if (j >= 0) {
     emitRegionJump(<u32>j, target, k + 1);
+    return;
+  }
+  if (flatSegs) {
+    emitExit(target, k + 1); // CS limit 0xFFFFFFFF
     return;
   }
   // Outside the CS limit: the interpreter runs the jump, raising #GP(0).
@@ -1136,6 +1197,7 @@ function emitInterpretAndLeave(): void {
 
 /** When `local` is beyond the CS limit, the interpreter takes this instruction (#GP(0)) and the block leaves. */
 function emitCsLimitCheck(local: u32): void {
+  if (flatSegs) return; // CS limit 0xFFFFFFFF: no target lies beyond it
   localGet(local);
   loadAt(CS_HI_ADDR);
   byte(OP_I32_GT_U);
@@ -2096,12 +2158,15 @@ function translateBody(i: u32): u32 {
  * (memory holds every register then). Blocks may overlap (a target inside another block
  * starts a block of its own).
  */
-export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: bool, user: bool, windowStart: u32, windowSpan: u32): bool {
+export function translateRegion(
+  addr: u32, lastByte: u32, eip: u32, stackIs32: bool, user: bool, flat: bool, windowStart: u32, windowSpan: u32,
+): bool {
   startAddr = addr;
   startEip = eip;
   last = lastByte;
   stack32 = stackIs32;
   userMode = user;
+  flatSegs = flat;
   winStart = windowStart;
   winSpan = windowSpan;
   // Pass 1: discover the blocks (the code emitted is thrown away).

@@ -6,7 +6,8 @@ import { describe, it, expect } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
-import { createCore } from '../../host/core.js';
+import { createCore, type Core } from '../../host/core.js';
+import * as L from '../../host/generated/cpu-layout.js';
 
 const GOLDEN = fileURLToPath(new URL('./golden/', import.meta.url));
 const CODE = 0x1000;
@@ -59,6 +60,17 @@ const SNIPPETS: Record<string, number[]> = {
   ],
   // A RET back into its caller's region: mov ecx, 3; L: call F; dec ecx; jnz L; jmp E; F: inc eax; ret; E:
   'call-ret-site': [0xb9, ...u32(3), 0xe8, ...u32(5), 0x49, 0x75, 0xf8, 0xeb, 0x02, 0x40, 0xc3],
+  // mov eax, [ebx]; mov [ebx+4], ecx; push eax with DS based at 0x100: the region is not flat
+  // (cache.ts MODE_FLAT), so every access, the SS push too, keeps the segment checks and the base
+  'ds-based-not-flat': [0x8b, 0x03, 0x89, 0x4b, 0x04, 0x50],
+};
+
+/** Set-up after setupFlat32 for the snippets that need more. */
+const SETUP: Record<string, (core: Core) => void> = {
+  'ds-based-not-flat': (core) => {
+    const dataRw = L.ATTR_S | L.ATTR_RW | L.ATTR_P | L.ATTR_DB | L.ATTR_G;
+    core.exports.setSegmentCache(L.SEG_DS, 0x10, 0x100, 0xffffffff, dataRw);
+  },
 };
 
 describe('JIT golden code', () => {
@@ -67,6 +79,7 @@ describe('JIT golden code', () => {
       const wabt = await wabtInit();
       const core = await createCore({ memoryMiB: 4, engine: 'jit', jitThreshold: 1 });
       core.setupFlat32({ cpl: 0 });
+      SETUP[name]?.(core);
       core.jit.capture = [];
       core.writePhys(CODE, Uint8Array.from([0x90, ...body, 0xf4]));
       core.setReg('eip', CODE);

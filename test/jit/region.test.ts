@@ -29,7 +29,10 @@ async function both(setup: (core: Core) => void, max = 100_000, threshold = 1): 
   return { jit, interp };
 }
 
-/** GDT: 0x08 flat 32-bit code, 0x10 flat data, 0x18 16-bit code (base 0, limit 0xffff). */
+/**
+ * GDT: 0x08 flat 32-bit code, 0x10 flat data, 0x18 16-bit code (base 0, limit 0xffff);
+ * not flat: 0x20 data based at 0x100 (limit 4 GiB), 0x28 data with limit 0x2fff, 0x30 32-bit code with limit 0x1fff.
+ */
 function loadGdt(c: Core): void {
   const gdt = 0x5000;
   const descriptors = [
@@ -37,6 +40,9 @@ function loadGdt(c: Core): void {
     [0x0000ffff, 0x00cf9a00],
     [0x0000ffff, 0x00cf9200],
     [0x0000ffff, 0x00009a00],
+    [0x0100ffff, 0x00cf9200],
+    [0x00002fff, 0x00409200],
+    [0x00001fff, 0x00409a00],
   ];
   const dv = new DataView(new ArrayBuffer(descriptors.length * 8));
   descriptors.forEach(([lo, hi], i) => {
@@ -328,5 +334,135 @@ describe('JIT regions', () => {
     expect(jit.regs.ebp).toBe(0);
     // One region holds the loop; the interpreted instructions do not send it back to the dispatcher.
     expect(jit.blockRuns).toBeLessThan(10);
+  });
+
+  // A region is compiled for flat CS/DS/ES/SS (jit/cache.ts MODE_FLAT: lin = EA, no limit
+  // checks); loading a segment register ends the block, and the next entry must find the
+  // region compiled for the new segments (or compile one) rather than run the flat one.
+  const BASED_DATA = 0x20;
+  const SMALL_DATA = 0x28;
+  const SMALL_CODE = 0x30;
+  const SREG_LOADS: [string, number, number][] = [
+    // name, segment-override prefix, MOV Sreg, SI (8E /r with reg = the segment register)
+    ['DS', 0x3e, 0xde],
+    ['ES', 0x26, 0xc6],
+    ['SS', 0x36, 0xd6],
+  ];
+  for (const [name, prefix, movSreg] of SREG_LOADS) {
+    it(`uses the new ${name} base in a hot loop compiled for flat segments after MOV ${name} loads a based segment`, async () => {
+      // NOP; mov ecx, 200; L: add edx, seg:[ebx]; dec ecx; jz E; cmp ecx, 100; jne L; mov seg, si; jmp L; E: hlt
+      const code = [0x90, 0xb9, ...u32(200), prefix, 0x03, 0x13, 0x49, 0x74, 9, 0x83, 0xf9, 100, 0x75, 0x100 - 11, 0x8e, movSreg];
+      code.push(0xeb, 0x100 - 15, 0xf4);
+      const { jit } = await both((c) => {
+        loadGdt(c);
+        c.writePhys(CODE, Uint8Array.from(code));
+        c.writePhys(0x2000, Uint8Array.from(u32(1)));
+        c.writePhys(0x2100, Uint8Array.from(u32(0x10000)));
+        c.setReg('eip', CODE);
+        c.setReg('ebx', 0x2000);
+        c.setReg('edx', 0);
+        c.setReg('esi', BASED_DATA);
+      });
+      // 100 reads at base 0, then 100 at base 0x100.
+      expect(jit.regs.edx).toBe(100 + 100 * 0x10000);
+      expect(jit.regs.eip).toBe(CODE + code.length);
+      // The loop ran compiled under both segments: a second region for the based one.
+      expect(jit.compiles).toBeGreaterThan(1);
+      expect(jit.jitInstructions).toBeGreaterThan(2 * 100 * 4);
+    });
+  }
+
+  it('raises #GP at the new DS limit in a hot loop that was compiled for a flat DS', async () => {
+    // NOP; mov ecx, 32; L: mov eax, [ebx+edi]; inc edx; dec ecx; jnz L; mov ds, si; mov ecx, 50; jmp L; hlt
+    // prettier-ignore
+    const code = [
+      0x90, 0xb9, ...u32(32), 0x8b, 0x04, 0x3b, 0x42, 0x49, 0x75, 0x100 - 7, 0x8e, 0xde, 0xb9, ...u32(50), 0xeb, 0x100 - 16, 0xf4,
+    ];
+    const { jit } = await both((c) => {
+      loadGdt(c);
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+      c.setReg('ebx', 0x2000);
+      c.setReg('edi', 0x1000);
+      c.setReg('edx', 0);
+      c.setReg('esi', SMALL_DATA);
+    });
+    // The flat loop read [0x3000] (its TLB entry is filled); with the limit 0x2fff the same
+    // read raises #GP(0) at the MOV, before INC EDX.
+    expect(jit.reason).toBe('exception');
+    expect(jit.vector).toBe(13);
+    expect(jit.regs.eip).toBe(CODE + 6);
+    expect(jit.regs.edx).toBe(32);
+    expect(jit.regs.ecx).toBe(50);
+    expect(jit.jitInstructions).toBeGreaterThan(32 * 4);
+  });
+
+  it('raises #GP at a RET beyond the new CS limit in a loop that was compiled for a flat CS', async () => {
+    // NOP; mov ecx, 50; mov edi, R; L: push edi; ret; R: dec ecx; jnz L; jmp far 0x30:S; S: mov edi, 0x5000; jmp L; hlt
+    const r = CODE + 13;
+    const s = CODE + 23;
+    // prettier-ignore
+    const code = [
+      0x90, 0xb9, ...u32(50), 0xbf, ...u32(r), 0x57, 0xc3, 0x49, 0x75, 0x100 - 5, 0xea, ...u32(s), SMALL_CODE, 0x00,
+      0xbf, ...u32(0x5000), 0xeb, 0x100 - 19, 0xf4,
+    ];
+    const { jit } = await both((c) => {
+      loadGdt(c);
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+    });
+    // The RET checks the popped 0x5000 against the limit 0x1fff: #GP(0) at it, the address still pushed.
+    expect(jit.reason).toBe('exception');
+    expect(jit.vector).toBe(13);
+    expect(jit.regs.eip).toBe(CODE + 12);
+    expect(jit.regs.esp).toBe(STACK - 4);
+    expect(jit.regs.ecx).toBe(0);
+    expect(jit.jitInstructions).toBeGreaterThan(50 * 3);
+  });
+
+  // Below CPL 3 no access can raise #AC (SDM Vol. 3A §6.15), so compiled code lets a
+  // misaligned access within one page take the fast path; one crossing a page, or any
+  // misaligned one at CPL 3, still goes to the helper.
+  it("gives the interpreter's results for misaligned accesses within a page and across pages at CPL 0", async () => {
+    // NOP; mov ecx, 40; L: mov eax, [ebx+1]; add [ebx+0xffd], eax (crosses 0x3000); mov [ebx+6], ax;
+    // add edx, [ebx+0xffe] (crosses); add ebx, 3; dec ecx; jnz L; hlt
+    // prettier-ignore
+    const code = [
+      0x90, 0xb9, ...u32(40), 0x8b, 0x43, 0x01, 0x01, 0x83, ...u32(0xffd), 0x66, 0x89, 0x43, 0x06, 0x03, 0x93, ...u32(0xffe),
+      0x83, 0xc3, 0x03, 0x49, 0x75, 0x100 - 25, 0xf4,
+    ];
+    const data = Uint8Array.from({ length: 0x1200 }, (_, i) => (i * 37 + 11) & 0xff);
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.writePhys(0x2000, data);
+      c.setReg('eip', CODE);
+      c.setReg('ebx', 0x2000);
+      c.setReg('edx', 0);
+    });
+    expect(jit.regs.ecx).toBe(0);
+    expect(jit.jitInstructions).toBeGreaterThan(40 * 7);
+  });
+
+  it('raises #AC at a misaligned read in compiled code at CPL 3 with CR0.AM and EFLAGS.AC', async () => {
+    // NOP; mov ecx, 20; L: mov eax, [ebx+esi]; add ebx, 4; dec ecx; jnz L; mov esi, 1; mov ecx, 5; jmp L; hlt
+    // prettier-ignore
+    const code = [
+      0x90, 0xb9, ...u32(20), 0x8b, 0x04, 0x33, 0x83, 0xc3, 0x04, 0x49, 0x75, 0x100 - 9, 0xbe, ...u32(1), 0xb9, ...u32(5),
+      0xeb, 0x100 - 21, 0xf4,
+    ];
+    const { jit } = await both((c) => {
+      c.setupFlat32({ cpl: 3 });
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+      c.setReg('ebx', 0x2000);
+      c.setReg('esi', 0);
+      c.setState(L.OFF_CR0, c.getState(L.OFF_CR0) | L.CR0_AM);
+      c.setReg('eflags', c.getReg('eflags') | L.FLAG_AC);
+    });
+    expect(jit.reason).toBe('exception');
+    expect(jit.vector).toBe(17);
+    expect(jit.regs.eip).toBe(CODE + 6);
+    expect(jit.regs.ebx).toBe(0x2000 + 20 * 4);
+    expect(jit.jitInstructions).toBeGreaterThan(20 * 4);
   });
 });

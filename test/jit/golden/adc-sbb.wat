@@ -169,27 +169,6 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
-              i32.gt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 3
-              i32.and
-              i32.const 3
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -203,7 +182,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -252,27 +231,6 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
-              i32.gt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -286,7 +244,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -355,45 +313,14 @@
           i32.const 2
           call 2
           if  ;; label = @4
-            i32.const 4112
-            i32.const 65844
-            i32.load
-            i32.le_u
-            if  ;; label = @5
-              local.get 2
-              i32.const 6
-              i32.add
-              local.set 2
-              i32.const 65664
-              i32.const 4112
-              i32.store
-              br 3 (;@2;)
-            end
-            i32.const 7077892
             local.get 2
-            i32.const 5
-            i32.add
-            i32.store
-            i32.const 65536
-            local.get 10
-            i32.store
-            i32.const 65552
-            local.get 12
-            i32.store
-            i32.const 65584
-            local.get 16
-            i32.store
-            i32.const 65592
-            local.get 17
-            i32.store
-            i32.const 4110
-            call 4
-            drop
-            local.get 2
-            i32.const 5
+            i32.const 6
             i32.add
             local.set 2
-            br 3 (;@1;)
+            i32.const 65664
+            i32.const 4112
+            i32.store
+            br 2 (;@2;)
           end
           i32.const 7077892
           local.get 2

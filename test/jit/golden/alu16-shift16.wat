@@ -45,38 +45,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4094
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65908
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 1
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 1
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 1
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -90,7 +64,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -231,38 +205,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4094
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65908
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 1
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 1
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -276,7 +224,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -333,38 +281,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4094
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65908
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 1
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 3
-              i32.and
-              i32.const 3
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 1
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -378,7 +300,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -423,38 +345,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4094
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65908
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 1
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 1
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -468,7 +364,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -606,39 +502,14 @@
           i32.load16_u align=1
           i32.lt_u
           if  ;; label = @4
-            i32.const 4125
-            i32.const 65844
-            i32.load
-            i32.le_u
-            if  ;; label = @5
-              local.get 2
-              i32.const 9
-              i32.add
-              local.set 2
-              i32.const 65664
-              i32.const 4125
-              i32.store
-              br 3 (;@2;)
-            end
-            i32.const 7077892
             local.get 2
-            i32.const 8
-            i32.add
-            i32.store
-            i32.const 65536
-            local.get 10
-            i32.store
-            i32.const 65544
-            local.get 11
-            i32.store
-            i32.const 4123
-            call 4
-            drop
-            local.get 2
-            i32.const 8
+            i32.const 9
             i32.add
             local.set 2
-            br 3 (;@1;)
+            i32.const 65664
+            i32.const 4125
+            i32.store
+            br 2 (;@2;)
           end
           i32.const 7077892
           local.get 2

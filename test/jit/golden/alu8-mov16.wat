@@ -75,69 +75,20 @@
           i32.load8_u
           i32.lt_u
           if  ;; label = @4
-            i32.const 4101
-            i32.const 65844
-            i32.load
-            i32.le_u
-            if  ;; label = @5
-              local.get 2
-              i32.const 2
-              i32.add
-              local.set 2
-              i32.const 65664
-              i32.const 4101
-              i32.store
-              br 3 (;@2;)
-            end
-            i32.const 7077892
             local.get 2
-            i32.const 1
-            i32.add
-            i32.store
-            i32.const 65552
-            local.get 12
-            i32.store
-            i32.const 65560
-            local.get 13
-            i32.store
-            i32.const 65584
-            local.get 16
-            i32.store
-            i32.const 4099
-            call 4
-            drop
-            local.get 2
-            i32.const 1
+            i32.const 2
             i32.add
             local.set 2
-            br 3 (;@1;)
+            i32.const 65664
+            i32.const 4101
+            i32.store
+            br 2 (;@2;)
           end
           local.get 13
           local.set 3
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
-              i32.gt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 1
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -151,7 +102,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -246,27 +197,6 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
-              i32.gt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 3
-              i32.and
-              i32.const 3
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -280,7 +210,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -325,27 +255,6 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
-              i32.gt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -359,7 +268,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -439,38 +348,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4094
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65908
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 1
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 1
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -484,7 +367,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -537,38 +420,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4094
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65908
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 1
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 1
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 1
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -582,7 +439,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -629,42 +486,14 @@
           i32.const 14
           call 2
           if  ;; label = @4
-            i32.const 4120
-            i32.const 65844
-            i32.load
-            i32.le_u
-            if  ;; label = @5
-              local.get 2
-              i32.const 9
-              i32.add
-              local.set 2
-              i32.const 65664
-              i32.const 4120
-              i32.store
-              br 3 (;@2;)
-            end
-            i32.const 7077892
             local.get 2
-            i32.const 8
-            i32.add
-            i32.store
-            i32.const 65552
-            local.get 12
-            i32.store
-            i32.const 65560
-            local.get 13
-            i32.store
-            i32.const 65584
-            local.get 16
-            i32.store
-            i32.const 4118
-            call 4
-            drop
-            local.get 2
-            i32.const 8
+            i32.const 9
             i32.add
             local.set 2
-            br 3 (;@1;)
+            i32.const 65664
+            i32.const 4120
+            i32.store
+            br 2 (;@2;)
           end
           i32.const 7077892
           local.get 2
@@ -750,27 +579,6 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
-              i32.gt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 1
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -784,7 +592,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -879,27 +687,6 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
-              i32.gt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 3
-              i32.and
-              i32.const 3
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -913,7 +700,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -958,27 +745,6 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
-              i32.gt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -992,7 +758,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -1072,38 +838,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4094
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65908
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 1
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 1
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -1117,7 +857,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -1170,38 +910,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4094
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65908
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 1
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 1
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 1
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -1215,7 +929,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -1262,42 +976,14 @@
           i32.const 14
           call 2
           if  ;; label = @4
-            i32.const 4120
-            i32.const 65844
-            i32.load
-            i32.le_u
-            if  ;; label = @5
-              local.get 2
-              i32.const 7
-              i32.add
-              local.set 2
-              i32.const 65664
-              i32.const 4120
-              i32.store
-              br 3 (;@2;)
-            end
-            i32.const 7077892
             local.get 2
-            i32.const 6
-            i32.add
-            i32.store
-            i32.const 65552
-            local.get 12
-            i32.store
-            i32.const 65560
-            local.get 13
-            i32.store
-            i32.const 65584
-            local.get 16
-            i32.store
-            i32.const 4118
-            call 4
-            drop
-            local.get 2
-            i32.const 6
+            i32.const 7
             i32.add
             local.set 2
-            br 3 (;@1;)
+            i32.const 65664
+            i32.const 4120
+            i32.store
+            br 2 (;@2;)
           end
           i32.const 7077892
           local.get 2

@@ -46,31 +46,6 @@
           local.set 11
           i32.const 4112
           local.set 6
-          local.get 6
-          i32.const 65844
-          i32.load
-          i32.gt_u
-          if  ;; label = @4
-            i32.const 7077892
-            local.get 2
-            i32.const 1
-            i32.add
-            i32.store
-            i32.const 65544
-            local.get 11
-            i32.store
-            i32.const 65568
-            local.get 14
-            i32.store
-            i32.const 4102
-            call 4
-            drop
-            local.get 2
-            i32.const 1
-            i32.add
-            local.set 2
-            br 3 (;@1;)
-          end
           i32.const 4107
           local.set 5
           local.get 14
@@ -80,38 +55,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65872
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65876
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65876
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65880
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65860
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -125,7 +74,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -268,38 +217,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65872
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65876
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65876
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65880
-              i32.load
-              i32.const 1
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65860
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -313,7 +236,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -346,31 +269,6 @@
               i32.store
               br 3 (;@2;)
             end
-          end
-          local.get 5
-          i32.const 65844
-          i32.load
-          i32.gt_u
-          if  ;; label = @4
-            i32.const 7077892
-            local.get 2
-            i32.const 1
-            i32.add
-            i32.store
-            i32.const 65536
-            local.get 10
-            i32.store
-            i32.const 65568
-            local.get 14
-            i32.store
-            i32.const 4113
-            call 4
-            drop
-            local.get 2
-            i32.const 1
-            i32.add
-            local.set 2
-            br 3 (;@1;)
           end
           local.get 3
           i32.const 4
@@ -493,73 +391,17 @@
                 i32.store
                 br 4 (;@2;)
               end
-              i32.const 4114
-              i32.const 65844
-              i32.load
-              i32.le_u
-              if  ;; label = @6
-                local.get 2
-                i32.const 3
-                i32.add
-                local.set 2
-                i32.const 65664
-                i32.const 4114
-                i32.store
-                br 4 (;@2;)
-              end
-              i32.const 7077892
               local.get 2
-              i32.const 2
-              i32.add
-              i32.store
-              i32.const 65536
-              local.get 10
-              i32.store
-              i32.const 65544
-              local.get 11
-              i32.store
-              i32.const 65568
-              local.get 14
-              i32.store
-              i32.const 4110
-              call 4
-              drop
-              local.get 2
-              i32.const 2
+              i32.const 3
               i32.add
               local.set 2
-              br 4 (;@1;)
+              i32.const 65664
+              i32.const 4114
+              i32.store
+              br 3 (;@2;)
             end
             i32.const 4112
             local.set 6
-            local.get 6
-            i32.const 65844
-            i32.load
-            i32.gt_u
-            if  ;; label = @5
-              i32.const 7077892
-              local.get 2
-              i32.const 0
-              i32.add
-              i32.store
-              i32.const 65536
-              local.get 10
-              i32.store
-              i32.const 65544
-              local.get 11
-              i32.store
-              i32.const 65568
-              local.get 14
-              i32.store
-              i32.const 4102
-              call 4
-              drop
-              local.get 2
-              i32.const 0
-              i32.add
-              local.set 2
-              br 4 (;@1;)
-            end
             i32.const 4107
             local.set 5
             local.get 14
@@ -569,38 +411,12 @@
             block  ;; label = @5
               block  ;; label = @6
                 local.get 3
-                i32.const 65872
-                i32.load
-                i32.lt_u
-                br_if 0 (;@6;)
-                local.get 3
-                i32.const 65876
-                i32.load
+                i32.const 4095
+                i32.and
+                i32.const 4092
                 i32.gt_u
                 br_if 0 (;@6;)
-                i32.const 65876
-                i32.load
                 local.get 3
-                i32.sub
-                i32.const 3
-                i32.lt_u
-                br_if 0 (;@6;)
-                i32.const 65880
-                i32.load
-                i32.const 2
-                i32.and
-                i32.const 2
-                i32.ne
-                br_if 0 (;@6;)
-                i32.const 65860
-                i32.load
-                local.get 3
-                i32.add
-                local.tee 8
-                i32.const 3
-                i32.and
-                br_if 0 (;@6;)
-                local.get 8
                 i32.const 12
                 i32.shr_u
                 i32.const 2
@@ -614,7 +430,7 @@
                 i32.const 1
                 i32.ne
                 br_if 0 (;@6;)
-                local.get 8
+                local.get 3
                 local.get 9
                 i32.const -4096
                 i32.and
@@ -711,38 +527,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65872
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65876
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65876
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65880
-              i32.load
-              i32.const 1
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65860
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -756,7 +546,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -789,34 +579,6 @@
               i32.store
               br 3 (;@2;)
             end
-          end
-          local.get 5
-          i32.const 65844
-          i32.load
-          i32.gt_u
-          if  ;; label = @4
-            i32.const 7077892
-            local.get 2
-            i32.const 1
-            i32.add
-            i32.store
-            i32.const 65536
-            local.get 10
-            i32.store
-            i32.const 65544
-            local.get 11
-            i32.store
-            i32.const 65568
-            local.get 14
-            i32.store
-            i32.const 4113
-            call 4
-            drop
-            local.get 2
-            i32.const 1
-            i32.add
-            local.set 2
-            br 3 (;@1;)
           end
           local.get 3
           i32.const 4

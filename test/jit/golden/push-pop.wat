@@ -49,38 +49,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65872
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65876
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65876
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65880
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65860
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -94,7 +68,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -153,38 +127,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65872
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65876
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65876
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65880
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65860
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -198,7 +146,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -257,38 +205,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65872
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65876
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65876
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65880
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65860
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -302,7 +224,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -361,38 +283,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65872
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65876
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65876
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65880
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65860
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -406,7 +302,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -461,38 +357,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65872
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65876
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65876
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65880
-              i32.load
-              i32.const 1
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65860
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -506,7 +376,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -553,38 +423,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65872
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65876
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65876
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65880
-              i32.load
-              i32.const 1
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65860
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -598,7 +442,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -645,38 +489,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65872
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65876
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65876
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65880
-              i32.load
-              i32.const 1
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65860
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -690,7 +508,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -737,38 +555,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65872
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65876
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65876
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65880
-              i32.load
-              i32.const 1
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65860
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -782,7 +574,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and

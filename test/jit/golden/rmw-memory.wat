@@ -47,38 +47,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65908
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 3
-              i32.and
-              i32.const 3
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -92,7 +66,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -133,38 +107,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65908
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -178,7 +126,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -248,38 +196,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65908
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 3
-              i32.and
-              i32.const 3
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -293,7 +215,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -334,38 +256,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65908
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -379,7 +275,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -451,38 +347,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65908
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 3
-              i32.and
-              i32.const 3
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -496,7 +366,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -537,38 +407,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65908
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -582,7 +426,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and

@@ -72,9 +72,12 @@
               i32.load
               local.get 3
               i32.add
-              local.tee 8
-              i32.const 3
+              local.set 8
+              local.get 8
+              i32.const 4095
               i32.and
+              i32.const 4092
+              i32.gt_u
               br_if 0 (;@5;)
               local.get 8
               i32.const 12
@@ -135,38 +138,12 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65808
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65812
-              i32.load
+              i32.const 4095
+              i32.and
+              i32.const 4092
               i32.gt_u
               br_if 0 (;@5;)
-              i32.const 65812
-              i32.load
               local.get 3
-              i32.sub
-              i32.const 3
-              i32.lt_u
-              br_if 0 (;@5;)
-              i32.const 65816
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65796
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
-              i32.const 3
-              i32.and
-              br_if 0 (;@5;)
-              local.get 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -180,7 +157,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and

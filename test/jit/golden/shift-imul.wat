@@ -236,27 +236,6 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
-              i32.gt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 3
-              i32.and
-              i32.const 3
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -270,7 +249,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -339,27 +318,6 @@
           block  ;; label = @4
             block  ;; label = @5
               local.get 3
-              i32.const 65904
-              i32.load
-              i32.lt_u
-              br_if 0 (;@5;)
-              local.get 3
-              i32.const 65908
-              i32.load
-              i32.gt_u
-              br_if 0 (;@5;)
-              i32.const 65912
-              i32.load
-              i32.const 2
-              i32.and
-              i32.const 2
-              i32.ne
-              br_if 0 (;@5;)
-              i32.const 65892
-              i32.load
-              local.get 3
-              i32.add
-              local.tee 8
               i32.const 12
               i32.shr_u
               i32.const 2
@@ -373,7 +331,7 @@
               i32.const 1
               i32.ne
               br_if 0 (;@5;)
-              local.get 8
+              local.get 3
               local.get 9
               i32.const -4096
               i32.and
@@ -521,48 +479,14 @@
           i32.const 1
           i32.and
           if  ;; label = @4
-            i32.const 4127
-            i32.const 65844
-            i32.load
-            i32.le_u
-            if  ;; label = @5
-              local.get 2
-              i32.const 11
-              i32.add
-              local.set 2
-              i32.const 65664
-              i32.const 4127
-              i32.store
-              br 3 (;@2;)
-            end
-            i32.const 7077892
             local.get 2
-            i32.const 10
-            i32.add
-            i32.store
-            i32.const 65536
-            local.get 10
-            i32.store
-            i32.const 65544
-            local.get 11
-            i32.store
-            i32.const 65552
-            local.get 12
-            i32.store
-            i32.const 65560
-            local.get 13
-            i32.store
-            i32.const 65584
-            local.get 16
-            i32.store
-            i32.const 4125
-            call 4
-            drop
-            local.get 2
-            i32.const 10
+            i32.const 11
             i32.add
             local.set 2
-            br 3 (;@1;)
+            i32.const 65664
+            i32.const 4127
+            i32.store
+            br 2 (;@2;)
           end
           i32.const 65700
           i32.load
@@ -571,48 +495,14 @@
           i32.const 1
           i32.and
           if  ;; label = @4
-            i32.const 4129
-            i32.const 65844
-            i32.load
-            i32.le_u
-            if  ;; label = @5
-              local.get 2
-              i32.const 12
-              i32.add
-              local.set 2
-              i32.const 65664
-              i32.const 4129
-              i32.store
-              br 3 (;@2;)
-            end
-            i32.const 7077892
             local.get 2
-            i32.const 11
-            i32.add
-            i32.store
-            i32.const 65536
-            local.get 10
-            i32.store
-            i32.const 65544
-            local.get 11
-            i32.store
-            i32.const 65552
-            local.get 12
-            i32.store
-            i32.const 65560
-            local.get 13
-            i32.store
-            i32.const 65584
-            local.get 16
-            i32.store
-            i32.const 4127
-            call 4
-            drop
-            local.get 2
-            i32.const 11
+            i32.const 12
             i32.add
             local.set 2
-            br 3 (;@1;)
+            i32.const 65664
+            i32.const 4129
+            i32.store
+            br 2 (;@2;)
           end
           i32.const 7077892
           local.get 2

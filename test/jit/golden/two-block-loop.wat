@@ -44,36 +44,14 @@
           local.set 5
           local.get 5
           local.set 11
-          i32.const 4107
-          i32.const 65844
-          i32.load
-          i32.le_u
-          if  ;; label = @4
-            local.get 2
-            i32.const 2
-            i32.add
-            local.set 2
-            i32.const 65664
-            i32.const 4107
-            i32.store
-            br 2 (;@2;)
-          end
-          i32.const 7077892
           local.get 2
-          i32.const 1
-          i32.add
-          i32.store
-          i32.const 65544
-          local.get 11
-          i32.store
-          i32.const 4102
-          call 4
-          drop
-          local.get 2
-          i32.const 1
+          i32.const 2
           i32.add
           local.set 2
-          br 2 (;@1;)
+          i32.const 65664
+          i32.const 4107
+          i32.store
+          br 1 (;@2;)
         end
       end
       i32.const 65544
@@ -251,42 +229,14 @@
           i32.load
           i32.eqz
           if  ;; label = @4
-            i32.const 4117
-            i32.const 65844
-            i32.load
-            i32.le_u
-            if  ;; label = @5
-              local.get 2
-              i32.const 2
-              i32.add
-              local.set 2
-              i32.const 65664
-              i32.const 4117
-              i32.store
-              br 3 (;@2;)
-            end
-            i32.const 7077892
             local.get 2
-            i32.const 1
-            i32.add
-            i32.store
-            i32.const 65536
-            local.get 10
-            i32.store
-            i32.const 65544
-            local.get 11
-            i32.store
-            i32.const 65560
-            local.get 13
-            i32.store
-            i32.const 4105
-            call 4
-            drop
-            local.get 2
-            i32.const 1
+            i32.const 2
             i32.add
             local.set 2
-            br 3 (;@1;)
+            i32.const 65664
+            i32.const 4117
+            i32.store
+            br 2 (;@2;)
           end
           local.get 11
           local.set 5
