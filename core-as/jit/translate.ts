@@ -1038,7 +1038,165 @@ function translateOne(): u32 {
     emitWriteCheck(instrEip + (cur - instrStart));
     return T_OK;
   }
+  if (op == 0xff) return translateGroupFF();
   return interpretInline(op, false);
+}
+
+// FF group /r fields (SDM Vol. 2 Table A-6, group 5).
+const FF_INC: u32 = 0;
+const FF_DEC: u32 = 1;
+const FF_CALL: u32 = 2;
+const FF_JMP: u32 = 4;
+const FF_PUSH: u32 = 6;
+
+/**
+ * FF /0 /1 /2 /4 /6 with a 32-bit operand (the 66 forms go to translate16):
+ * INC, DEC, CALL near, JMP near and PUSH of r/m32. The far forms (/3 /5)
+ * end the block.
+ */
+function translateGroupFF(): u32 {
+  decodeModrm();
+  if (bad) return T_NO;
+  const nextEip = instrEip + (cur - instrStart);
+  if (mReg == FF_INC || mReg == FF_DEC) return translateIncDecE(mReg == FF_DEC, nextEip);
+  if (mReg == FF_PUSH) return translatePushE(nextEip);
+  if (mReg == FF_CALL || mReg == FF_JMP) return translateIndirect(mReg == FF_CALL, nextEip);
+  return T_NO;
+}
+
+/**
+ * INC/DEC r/m32 (FF /0 /1), as alu.ts incE/decE: CF is kept (LAZY_AUX), the
+ * memory form is read for writing, and the flags are recorded once the
+ * write succeeded (CF taken before, from the flags as they were).
+ */
+function translateIncDecE(dec: bool, nextEip: u32): u32 {
+  if (mIsReg) {
+    loadReg(mRm);
+    localSet(L_DST);
+  } else {
+    emitEA();
+    emitRead(32 | READ_FOR_WRITE, L_DST);
+  }
+  localGet(L_DST);
+  i32Const(1);
+  localTee(L_SRC);
+  byte(dec ? OP_I32_SUB : OP_I32_ADD);
+  localSet(L_RES);
+  emitCarry();
+  localSet(L_AUX);
+  if (mIsReg) {
+    storeStateFromLocal(OFF_LAZY_AUX, L_AUX);
+    emitLazy(dec ? LAZY_DEC : LAZY_INC, 32);
+    storeRegFromLocal(mRm, L_RES);
+    return T_OK;
+  }
+  emitWriteSeg(mSeg, 32, L_RES);
+  storeStateFromLocal(OFF_LAZY_AUX, L_AUX);
+  emitLazy(dec ? LAZY_DEC : LAZY_INC, 32);
+  emitWriteCheck(nextEip);
+  return T_OK;
+}
+
+/**
+ * PUSH r/m32 (FF /6), as stack.ts pushE: the operand is read first (an
+ * ESP-based address uses ESP before the push, SDM Vol. 2B "PUSH"; a fault
+ * leaves ESP as it was), then pushed as PUSH r32 does.
+ */
+function translatePushE(nextEip: u32): u32 {
+  if (!stack32) return T_NO;
+  if (mIsReg) {
+    loadReg(mRm);
+    localSet(L_SRC);
+  } else {
+    emitEA();
+    emitRead(32, L_SRC);
+  }
+  loadReg(REG_ESP);
+  i32Const(4);
+  byte(OP_I32_SUB);
+  localSet(L_EA);
+  emitWriteSeg(SEG_SS, 32, L_SRC);
+  storeRegFromLocal(REG_ESP, L_EA);
+  emitWriteCheck(nextEip);
+  return T_OK;
+}
+
+/** Region blocks an indirect CALL or JMP compares its target with (bounds the code each one adds). */
+const MAX_INDIRECT_TARGETS: u32 = 16;
+/** Pass 1's stand-in target for sizing the compares (a five-byte i32.const, as large as any). */
+const SIZING_TARGET: u32 = 0x40000000;
+
+/** Leave the block with EIP = local `l`, `done` more instructions completed. */
+function emitExitToLocal(l: u32, done: u32): void {
+  localGet(L_N);
+  i32Const(done);
+  byte(OP_I32_ADD);
+  localSet(L_N);
+  i32Const(EIP_ADDR);
+  localGet(l);
+  memOp(OP_I32_STORE, 2);
+  br(depth + 1);
+}
+
+/**
+ * CALL r/m32 and JMP r/m32 (FF /2 /4; control.ts callNearE, jmpNearE): read
+ * the target (a fault leaves everything as it was), check it against the CS
+ * limit (#GP(0) by the interpreter, before the push), push the return
+ * address for CALL (ESP changes only when the write succeeded), then go on
+ * at the target: a branch when it is one of the region's blocks (compared at
+ * run time, as translateRet compares return sites), else leave with EIP =
+ * target. The region's blocks are known only after pass 1, so pass 1 emits
+ * as many compares as pass 2 may, for the size.
+ */
+function translateIndirect(isCall: bool, nextEip: u32): u32 {
+  if (isCall && !stack32) return T_NO;
+  if (mIsReg) {
+    loadReg(mRm);
+    localSet(L_RES);
+  } else {
+    emitEA();
+    emitRead(32, L_RES);
+  }
+  emitCsLimitCheck(L_RES);
+  if (isCall) {
+    i32Const(nextEip);
+    localSet(L_SRC);
+    loadReg(REG_ESP);
+    i32Const(4);
+    byte(OP_I32_SUB);
+    localSet(L_EA);
+    emitWriteSeg(SEG_SS, 32, L_SRC);
+    storeRegFromLocal(REG_ESP, L_EA);
+    // The push hit compiled code, or an event is pending: leave at the target.
+    localGet(L_ST);
+    ifStart();
+    emitExitToLocal(L_RES, k + 1);
+    ifEnd();
+    addTarget(nextEip);
+    const site = regionIndexOf(nextEip);
+    if (site >= 0) returnSites |= 1 << <u32>site;
+  }
+  if (discovering) {
+    for (let i: u32 = 0; i < MAX_INDIRECT_TARGETS; i++) emitIndirectCompare(0, SIZING_TARGET);
+  } else {
+    const n = regionCount < MAX_INDIRECT_TARGETS ? regionCount : MAX_INDIRECT_TARGETS;
+    for (let i: u32 = 0; i < n; i++) {
+      const eip = regionEip(i);
+      if (regionIndexOf(eip) == <i32>i) emitIndirectCompare(i, eip);
+    }
+  }
+  emitExitToLocal(L_RES, k + 1);
+  return T_END;
+}
+
+/** When the target in L_RES is region block `j` (EIP `eip`), go on there. */
+function emitIndirectCompare(j: u32, eip: u32): void {
+  localGet(L_RES);
+  i32Const(eip);
+  byte(OP_I32_EQ);
+  ifStart();
+  emitRegionJump(j, eip, k + 1);
+  ifEnd();
 }
 
 /**
@@ -1065,7 +1223,8 @@ function interpretInline(op: u32, twoByte: bool): u32 {
       cur = save;
       if (((m >> 3) & 7) < 2) immBytes = op == 0xf6 ? 1 : opsize16 ? 2 : 4;
     } else if (op == 0xfe || op == 0xff) {
-      // INC/DEC only (/0, /1): the rest of the group are jumps, calls and PUSH.
+      // INC/DEC only (/0, /1): the rest of the group are jumps, calls and PUSH
+      // (translateGroupFF compiles the 32-bit FF forms; this takes FE and 66 FF).
       const save = cur;
       const m = fetchByte();
       cur = save;

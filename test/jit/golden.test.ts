@@ -63,6 +63,12 @@ const SNIPPETS: Record<string, number[]> = {
   // mov eax, [ebx]; mov [ebx+4], ecx; push eax with DS based at 0x100: the region is not flat
   // (cache.ts MODE_FLAT), so every access, the SS push too, keeps the segment checks and the base
   'ds-based-not-flat': [0x8b, 0x03, 0x89, 0x4b, 0x04, 0x50],
+  // The FF group: push dword [ebx+4]; inc dword [ebx]; dec ecx (FF C9); mov eax, F; call eax;
+  // F: mov ecx, G; jmp ecx; G: (the HLT)
+  // prettier-ignore
+  'group-ff': [
+    0xff, 0x73, 0x04, 0xff, 0x03, 0xff, 0xc9, 0xb8, ...u32(CODE + 0x0f), 0xff, 0xd0, 0xb9, ...u32(CODE + 0x16), 0xff, 0xe1,
+  ],
 };
 
 /** Set-up after setupFlat32 for the snippets that need more. */

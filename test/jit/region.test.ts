@@ -465,4 +465,122 @@ describe('JIT regions', () => {
     expect(jit.regs.ebx).toBe(0x2000 + 20 * 4);
     expect(jit.jitInstructions).toBeGreaterThan(20 * 4);
   });
+
+  // The FF group (INC/DEC/CALL/JMP/PUSH r/m32) compiled: an indirect CALL or JMP whose target
+  // is a block of the region branches there (compared at run time); any other target leaves.
+  it('runs CALL through a table, PUSH r/m32 and INC r/m32 in one region with direct calls to the same functions', async () => {
+    // NOP; mov ecx, 40; L: mov eax, ecx; and eax, 1; call [TABLE + eax*4]; call F0; call F1; dec ecx (FF C9); jnz L; hlt
+    // F0: push dword [esp]; pop edx; add ebx, 1; ret
+    // F1: inc dword [COUNT]; add ebx, 3; ret
+    const table = 0x3000;
+    const count = 0x3100;
+    const f0 = CODE + 0x21;
+    const f1 = CODE + 0x2a;
+    // prettier-ignore
+    const code = [
+      0x90, 0xb9, ...u32(40), 0x89, 0xc8, 0x83, 0xe0, 0x01, 0xff, 0x14, 0x85, ...u32(table), 0xe8, ...u32(f0 - (CODE + 0x17)),
+      0xe8, ...u32(f1 - (CODE + 0x1c)), 0xff, 0xc9, 0x75, 0x100 - 0x1a, 0xf4,
+      0xff, 0x34, 0x24, 0x5a, 0x83, 0xc3, 0x01, 0xc3, 0x90,
+      0xff, 0x05, ...u32(count), 0x83, 0xc3, 0x03, 0xc3,
+    ];
+    const { jit } = await both(
+      (c) => {
+        c.writePhys(CODE, Uint8Array.from(code));
+        c.writePhys(table, Uint8Array.from([...u32(f0), ...u32(f1)]));
+        c.writePhys(count, Uint8Array.from(u32(0)));
+        c.setReg('eip', CODE);
+        c.setReg('ebx', 0);
+      },
+      100_000,
+      3,
+    );
+    // Each pass: F1 and F0 directly, and F1 (odd ECX) or F0 (even) through the table.
+    expect(jit.regs.ebx).toBe(40 * 4 + 20 * 3 + 20 * 1);
+    expect(jit.regs.edx).toBe(CODE + 0x17);
+    expect(jit.regs.esp).toBe(STACK);
+    expect(jit.regs.ecx).toBe(0);
+    // Both functions and every return site are blocks of the loop's region: the table's
+    // calls branch into it and need no trip through the dispatcher.
+    expect(jit.blockRuns).toBeLessThan(10);
+  });
+
+  it('branches to a region block at JMP r32 and JMP m32 without leaving the region', async () => {
+    // NOP; mov ecx, 40; mov edx, L; L: add ebx, ecx; dec ecx; jz E; jmp edx;
+    // E: mov esi, M; mov [SLOT], esi; mov ecx, 30; M: dec ecx; jz X; jmp [SLOT]; X: hlt
+    const slot = 0x3200;
+    const l = CODE + 0x0b;
+    const m = CODE + 0x22;
+    // prettier-ignore
+    const code = [
+      0x90, 0xb9, ...u32(40), 0xba, ...u32(l), 0x01, 0xcb, 0x49, 0x74, 0x02, 0xff, 0xe2,
+      0xbe, ...u32(m), 0x89, 0x35, ...u32(slot), 0xb9, ...u32(30), 0x49, 0x74, 0x06, 0xff, 0x25, ...u32(slot), 0xf4,
+    ];
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+      c.setReg('ebx', 0);
+    });
+    expect(jit.regs.ebx).toBe((40 * 41) / 2);
+    expect(jit.regs.eip).toBe(CODE + 0x2c);
+    expect(jit.blockRuns).toBeLessThan(10);
+  });
+
+  it('raises #GP on the memory operand of PUSH r/m32 and CALL m32 with ESP as before it', async () => {
+    // NOP; mov ecx, 32; L: push dword [ebx+edi]; pop eax; inc edx; dec ecx; jnz L; mov ds, si; mov ecx, 50; jmp L; hlt
+    // prettier-ignore
+    const push = [
+      0x90, 0xb9, ...u32(32), 0xff, 0x34, 0x3b, 0x58, 0x42, 0x49, 0x75, 0x100 - 8, 0x8e, 0xde, 0xb9, ...u32(50), 0xeb, 0x100 - 0x11, 0xf4,
+    ];
+    // NOP; mov ecx, 32; L: call [ebx+edi]; inc edx; dec ecx; jnz L; mov ds, si; mov ecx, 50; jmp L; hlt; F: ret
+    // prettier-ignore
+    const call = [
+      0x90, 0xb9, ...u32(32), 0xff, 0x14, 0x3b, 0x42, 0x49, 0x75, 0x100 - 7, 0x8e, 0xde, 0xb9, ...u32(50), 0xeb, 0x100 - 0x10, 0xf4, 0xc3,
+    ];
+    for (const code of [push, call]) {
+      const { jit } = await both((c) => {
+        loadGdt(c);
+        c.writePhys(CODE, Uint8Array.from(code));
+        c.writePhys(0x3000, Uint8Array.from(u32(CODE + 0x17)));
+        c.setReg('eip', CODE);
+        c.setReg('ebx', 0x2000);
+        c.setReg('edi', 0x1000);
+        c.setReg('edx', 0);
+        c.setReg('esi', SMALL_DATA);
+      });
+      // The flat loop read [0x3000]; with the DS limit 0x2fff the same read raises #GP(0)
+      // at the instruction, before its push.
+      expect(jit.reason).toBe('exception');
+      expect(jit.vector).toBe(13);
+      expect(jit.regs.eip).toBe(CODE + 6);
+      expect(jit.regs.esp).toBe(STACK);
+      expect(jit.regs.edx).toBe(32);
+      expect(jit.regs.ecx).toBe(50);
+      expect(jit.jitInstructions).toBeGreaterThan(32 * 3);
+    }
+  });
+
+  it('raises #GP at a CALL r32 beyond the CS limit and #SS at one whose push faults, ESP unchanged', async () => {
+    // NOP; mov eax, 0x5000; call eax — CS limit 0x1fff: #GP(0) at the CALL, nothing pushed.
+    const code = [0x90, 0xb8, ...u32(0x5000), 0xff, 0xd0, 0xf4];
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+      const cs = c.getSegment(1);
+      c.exports.setSegmentCache(1, cs.selector, 0, 0x1fff, cs.attr & ~0x8000);
+    });
+    expect(jit.vector).toBe(13);
+    expect(jit.regs.eip).toBe(CODE + 6);
+    expect(jit.regs.esp).toBe(STACK);
+    // NOP; mov eax, 0x1000; call eax with the SS limit below ESP - 4: #SS(0), ESP and EIP at the CALL.
+    const r = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from([0x90, 0xb8, ...u32(CODE), 0xff, 0xd0, 0xf4]));
+      c.setReg('eip', CODE);
+      const ss = c.getSegment(2);
+      c.exports.setSegmentCache(2, ss.selector, 0, 0xfff, ss.attr & ~0x8000);
+      c.setReg('esp', 0x2000);
+    });
+    expect(r.jit.vector).toBe(12);
+    expect(r.jit.regs.eip).toBe(CODE + 6);
+    expect(r.jit.regs.esp).toBe(0x2000);
+  });
 });
