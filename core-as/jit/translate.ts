@@ -11,15 +11,15 @@
 //
 // The eight general registers live in Wasm locals while the function runs
 // (loaded on entry, stored at the exit; around an interpreter call only
-// the dirty ones are stored and only those it may write reloaded). The lazy
-// flags stay in memory, every producer storing its operands (UNFINISHED:
-// keeping them in locals until a reader, a helper call or an exit needs
-// them would drop most of those stores). Memory operands test
+// the dirty ones are stored and only those it may write reloaded). So do
+// the lazy flags (flags.ts), in six more locals: stored at the exit and
+// before a helper that reads them, reloaded after one that may change them
+// (see "the lazy flags in locals"). Memory operands test
 // the segment, alignment and TLB entry inline and access RAM directly
 // (emitFastAddress); anything else goes through the core's helpers (imports
 // rd/wr: segment checks, TLB, MMIO, faults); a fault leaves EIP at the
 // instruction and the registers as before it, and returns to the loop, which
-// delivers it. Conditions read the lazy operands inline when the block itself
+// delivers it. Conditions read the lazy-flag locals inline when the block itself
 // recorded the flags (flagsOp), else call the cc helper. An instruction the
 // translator does not know ends the block: the block calls the interpreter
 // for it (import interp), which also covers every far or system instruction.
@@ -74,7 +74,16 @@ const L_REG: u32 = 10; // EAX..EDI: the guest's general registers while the func
 const GPR_COUNT: u32 = 8;
 const L_AUX: u32 = L_REG + GPR_COUNT; // CF|OF bits of a shift, rotate or IMUL (flags.ts LAZY_AUX)
 const L_CNT: u32 = L_AUX + 1; // a shift count taken from CL (masked to 5 bits)
-const EXTRA_LOCALS: u32 = 8 + GPR_COUNT + 2;
+/** The lazy flags (flags.ts: LAZY_OP, _SIZE, _DST, _SRC, _RES, _AUX, in that order) while the function runs. */
+const L_FLAGS: u32 = L_CNT + 1;
+const FLAG_FIELDS: u32 = 6;
+const L_FOP: u32 = L_FLAGS;
+const L_FSIZE: u32 = L_FLAGS + 1;
+const L_FDST: u32 = L_FLAGS + 2;
+const L_FSRC: u32 = L_FLAGS + 3;
+const L_FRES: u32 = L_FLAGS + 4;
+const L_FAUX: u32 = L_FLAGS + 5;
+const EXTRA_LOCALS: u32 = 8 + GPR_COUNT + 2 + FLAG_FIELDS;
 
 /** Most blocks in one region (one module). */
 export const MAX_REGION_BLOCKS: u32 = 32;
@@ -271,29 +280,118 @@ function syncRegsIn(mask: u32): void {
 function emitInterpCall(eip: u32): void {
   syncRegsOut(dirty);
   dirty = 0;
+  flagsFlush();
   i32Const(eip);
   call(FN_INTERP);
+  // The interpreter may have changed the flags: memory holds them now.
+  flagsInMem = true;
+  flagsOp = LAZY_NONE;
 }
-/** Leave after an interpreter call (memory holds every register): `done` compiled instructions more in $n. */
+/** Leave after an interpreter call (memory holds every register and the flags): `done` compiled instructions more in $n. */
 function emitLeaveSynced(done: u32): void {
   localGet(L_N);
   i32Const(done);
   byte(OP_I32_ADD);
   localSet(L_N);
-  br(depth + 2);
+  br(depth + 3);
 }
 /** Pass 1's regsWritten: every register any block of the region may have changed. */
 let regsWrittenAll: u32 = 0xff;
 const ALL_REGS: u32 = 0xff;
-function storeStateFromLocal(off: u32, l: u32): void {
-  i32Const(CPU_STATE + off);
-  localGet(l);
-  memOp(OP_I32_STORE, 2);
+
+// ---------- the lazy flags in locals ----------
+//
+// The six lazy-flag words live in locals L_FOP..L_FAUX (field f: bit f of
+// the masks below, local L_FLAGS + f, memory at flagAddr(f)). At
+// compile time the code is in one of two states:
+//  - in locals (flagsInMem false): every local holds its field's value;
+//    memory may be behind for the fields in flagsDirty. Every block starts
+//    so (the function's entry loads them), and $exit stores them.
+//  - in memory (flagsInMem true, after a helper that may change them: the
+//    interpreter, sc): memory holds them, the locals may be stale. Such an
+//    exit leaves through $exitRegs (no flag store); a jump to a region block
+//    reloads them first; the next producer reloads the fields it does not
+//    write.
+// Only the fields some block of the region writes (flagsWrittenAll) are ever
+// stored or reloaded: the others' locals only mirror memory.
+// The helpers that read the flags (cc, cf, sc, in) get them flushed first.
+const F_OP: u32 = 1 << 0;
+const F_SIZE: u32 = 1 << 1;
+const F_DST: u32 = 1 << 2;
+const F_SRC: u32 = 1 << 3;
+const F_RES: u32 = 1 << 4;
+const F_AUX: u32 = 1 << 5;
+const F_ALL: u32 = (1 << FLAG_FIELDS) - 1;
+const F_OPERANDS: u32 = F_DST | F_SRC | F_RES;
+let flagsInMem: bool = false;
+/** Fields whose local may differ from memory (in locals only). */
+let flagsDirty: u32 = 0;
+/** Fields the region's code writes (gathered in pass 1, used in pass 2, as regsWritten). */
+let flagsWritten: u32 = 0;
+let flagsWrittenAll: u32 = F_ALL;
+
+function flagAddr(f: u32): u32 {
+  const off = f == 0 ? OFF_LAZY_OP : f == 1 ? OFF_LAZY_SIZE : f == 2 ? OFF_LAZY_DST : f == 3 ? OFF_LAZY_SRC : f == 4 ? OFF_LAZY_RES : OFF_LAZY_AUX;
+  return CPU_STATE + off;
 }
-function storeStateConst(off: u32, v: u32): void {
-  i32Const(CPU_STATE + off);
+/** Fields of `mask`: locals to memory. */
+function flagsStore(mask: u32): void {
+  for (let f: u32 = 0; f < FLAG_FIELDS; f++) {
+    if ((mask & (1 << f)) == 0) continue;
+    i32Const(flagAddr(f));
+    localGet(L_FLAGS + f);
+    memOp(OP_I32_STORE, 2);
+  }
+}
+/** Fields of `mask`: memory to locals. */
+function flagsLoad(mask: u32): void {
+  for (let f: u32 = 0; f < FLAG_FIELDS; f++) {
+    if ((mask & (1 << f)) == 0) continue;
+    loadAt(flagAddr(f));
+    localSet(L_FLAGS + f);
+  }
+}
+/** State at a block's start: in locals, every field the region writes possibly dirty (another block ran before). */
+function flagsBlockStart(): void {
+  flagsOp = LAZY_NONE;
+  flagsInMem = false;
+  flagsDirty = flagsWrittenAll;
+}
+/** Before a helper that reads (or changes) the flags in memory. */
+function flagsFlush(): void {
+  if (!flagsInMem) flagsStore(flagsDirty);
+  flagsDirty = 0;
+}
+/** Before a merge point that expects them in locals (a region jump, a conditional producer). */
+function flagsToLocals(): void {
+  if (!flagsInMem) return;
+  flagsLoad(flagsWrittenAll);
+  flagsInMem = false;
+  flagsDirty = 0;
+}
+/** A producer is about to write the fields `writes`: the others come back into locals if they were in memory. */
+function flagsProduce(writes: u32): void {
+  if (flagsInMem) {
+    flagsLoad(flagsWrittenAll & ~writes);
+    flagsInMem = false;
+    flagsDirty = 0;
+  }
+  flagsWritten |= writes;
+  flagsDirty |= writes;
+}
+/** Field local `l` = local `from`. */
+function flagFromLocal(l: u32, from: u32): void {
+  localGet(from);
+  localSet(l);
+}
+/** Field local `l` = `v`. */
+function flagFromConst(l: u32, v: u32): void {
   i32Const(v);
-  memOp(OP_I32_STORE, 2);
+  localSet(l);
+}
+/** Relative depth of the exit label for the current flags state ($exit stores the flag locals, $exitRegs not). */
+function exitDepth(): u32 {
+  return flagsInMem ? depth + 2 : depth + 1;
 }
 
 /** Effective address of the ModRM memory operand → local EA. */
@@ -329,7 +427,7 @@ function emitExit(eip: u32, done: u32): void {
   i32Const(EIP_ADDR);
   i32Const(eip);
   memOp(OP_I32_STORE, 2);
-  br(depth + 1);
+  br(exitDepth());
 }
 
 /** Tell the clock how many instructions the block completed so far (before a helper that may read it). */
@@ -499,18 +597,21 @@ function ifEnd(): void {
   depth--;
 }
 
-/** Record lazy flags from locals DST, SRC, RES (flags.ts setLazy). */
-function emitLazy(op: u32, size: u32): void {
-  // The block's own code stored this operation and size already: only the operands change.
-  if (flagsSize != size || flagsOp != op) {
-    storeStateConst(OFF_LAZY_OP, op);
-    storeStateConst(OFF_LAZY_SIZE, size);
+/** Record lazy flags from locals DST, SRC, RES, and with `aux` AUX (flags.ts setLazy, setLazyAux). */
+function emitLazy(op: u32, size: u32, aux: bool = false): void {
+  // The block's own code set this operation and size already: only the operands change.
+  const opChanges = flagsSize != size || flagsOp != op;
+  flagsProduce(F_OPERANDS | (aux ? F_AUX : 0) | (opChanges ? F_OP | F_SIZE : 0));
+  if (opChanges) {
+    flagFromConst(L_FOP, op);
+    flagFromConst(L_FSIZE, size);
   }
   flagsOp = op;
   flagsSize = size;
-  storeStateFromLocal(OFF_LAZY_DST, L_DST);
-  storeStateFromLocal(OFF_LAZY_SRC, L_SRC);
-  storeStateFromLocal(OFF_LAZY_RES, L_RES);
+  flagFromLocal(L_FDST, L_DST);
+  flagFromLocal(L_FSRC, L_SRC);
+  flagFromLocal(L_FRES, L_RES);
+  if (aux) flagFromLocal(L_FAUX, L_AUX);
 }
 
 // ALU operation numbers (the x86 encoding's /r field: ADD OR ADC SBB AND SUB XOR CMP).
@@ -589,6 +690,10 @@ function addTarget(target: u32, always: bool = false): void {
  * between blocks); else leave with EIP = target.
  */
 function emitRegionJump(j: u32, target: u32, done: u32): void {
+  // Blocks start with the flags in locals; this path ends here, the code after it (a Jcc not taken) goes on as it was.
+  const savedInMem = flagsInMem;
+  const savedFlagsDirty = flagsDirty;
+  flagsToLocals();
   localGet(L_N);
   i32Const(done);
   byte(OP_I32_ADD);
@@ -617,7 +722,9 @@ function emitRegionJump(j: u32, target: u32, done: u32): void {
   i32Const(EIP_ADDR);
   i32Const(target);
   memOp(OP_I32_STORE, 2);
-  br(depth + 1);
+  br(exitDepth());
+  flagsInMem = savedInMem;
+  flagsDirty = savedFlagsDirty;
 }
 
 /** Jump to `target` after this instruction (k + 1 completed): a block of the region, or leave. */
@@ -730,10 +837,9 @@ function translateOne(): u32 {
     localTee(L_SRC);
     byte(dec ? OP_I32_SUB : OP_I32_ADD);
     localSet(L_RES);
-    i32Const(CPU_STATE + OFF_LAZY_AUX);
     emitCarry();
-    memOp(OP_I32_STORE, 2);
-    emitLazy(dec ? LAZY_DEC : LAZY_INC, 32);
+    localSet(L_AUX);
+    emitLazy(dec ? LAZY_DEC : LAZY_INC, 32, true);
     storeRegFromLocal(r, L_RES);
     return T_OK;
   }
@@ -1076,11 +1182,17 @@ function interpWritesNoModrm(op: u32): u32 {
 function emitInterpretAndLeave(): void {
   emitPending();
   const saved = dirty;
+  const savedFlagsDirty = flagsDirty;
+  const savedInMem = flagsInMem;
+  const savedOp = flagsOp;
   emitInterpCall(instrEip);
   byte(OP_DROP);
   emitLeaveSynced(k);
-  // Only a cold path wrote the registers out: the code after it still has them dirty.
+  // Only a cold path wrote the registers and flags out: the code after it still has them dirty.
   dirty = saved;
+  flagsDirty = savedFlagsDirty;
+  flagsInMem = savedInMem;
+  flagsOp = savedOp;
 }
 
 /** When `local` is beyond the CS limit, the interpreter takes this instruction (#GP(0)) and the block leaves. */
@@ -1156,7 +1268,7 @@ function translateRet(imm: bool): u32 {
   i32Const(EIP_ADDR);
   localGet(L_SRC);
   memOp(OP_I32_STORE, 2);
-  br(depth + 1);
+  br(exitDepth());
   return T_END;
 }
 
@@ -1185,8 +1297,7 @@ function emitAluNoFlags(op: u32): void {
 }
 function emitLazyFor(op: u32, size: u32): void {
   if (op == ALU_ADC || op == ALU_SBB) {
-    storeStateFromLocal(OFF_LAZY_AUX, L_AUX);
-    emitLazy(op == ALU_ADC ? LAZY_ADC : LAZY_SBB, size);
+    emitLazy(op == ALU_ADC ? LAZY_ADC : LAZY_SBB, size, true);
     return;
   }
   emitLazy(op == ALU_ADD ? LAZY_ADD : op == ALU_SUB || op == ALU_CMP ? LAZY_SUB : LAZY_LOGIC, size);
@@ -1369,33 +1480,32 @@ const CC_LE: u32 = 7;
 
 /**
  * Push condition `cc` as 0/1. When the block's own code recorded the flags
- * (flagsOp, 32-bit), the condition comes straight from the lazy operands,
- * as flags.ts getCF/getZF/getSF/arithFlags would derive it; else the helper.
+ * (flagsOp), the condition comes straight from the lazy-flag locals, as
+ * flags.ts getCF/getZF/getSF/arithFlags would derive it; else the helper,
+ * with the flags flushed to memory first.
  */
-/** Load the lazy operand at `addr` with `op` (i32.load, or load8_u/load8_s for 8-bit flags). */
-function loadSized(addr: u32, op: u32): void {
-  i32Const(addr);
-  memOp(op, op == OP_I32_LOAD ? 2 : 0);
+/**
+ * Push lazy-flag local `l`, sign-extended from 8 bits when `signed` and the
+ * flags are 8-bit. Unsigned needs no mask: the 8-bit producers record
+ * zero-extended bytes (translateAlu8, translateShift), as flags.ts masks them.
+ */
+function flagLocal(l: u32, signed: bool): void {
+  localGet(l);
+  if (signed && flagsSize == 8) byte(OP_I32_EXTEND8_S);
 }
 
 function emitCondition(cc: u32): void {
   const c = cc >> 1;
   const op = flagsOp;
-  const dst = CPU_STATE + OFF_LAZY_DST;
-  const src = CPU_STATE + OFF_LAZY_SRC;
-  const res = CPU_STATE + OFF_LAZY_RES;
-  // 8-bit flags: the operands' low bytes, zero- or sign-extended (flags.ts masks them to the size).
-  const u = flagsSize == 32 ? OP_I32_LOAD : OP_I32_LOAD8_U;
-  const sg = flagsSize == 32 ? OP_I32_LOAD : OP_I32_LOAD8_S;
   if (op != LAZY_NONE && (c == CC_E || (op == LAZY_LOGIC && c == CC_BE))) {
-    loadSized(res, u);
+    flagLocal(L_FRES, false);
     byte(OP_I32_EQZ);
   } else if (op != LAZY_NONE && (c == CC_S || (op == LAZY_LOGIC && c == CC_L))) {
-    loadSized(res, sg);
+    flagLocal(L_FRES, true);
     i32Const(0);
     byte(OP_I32_LT_S);
   } else if (op == LAZY_LOGIC && c == CC_LE) {
-    loadSized(res, sg);
+    flagLocal(L_FRES, true);
     i32Const(0);
     byte(OP_I32_LE_S);
   } else if (op == LAZY_LOGIC && c == CC_B) {
@@ -1403,42 +1513,46 @@ function emitCondition(cc: u32): void {
   } else if (op == LAZY_SUB && (c == CC_B || c == CC_BE || c == CC_L || c == CC_LE)) {
     // CF = dst < src; ZF = dst == src; SF != OF = dst < src signed.
     const signed = c == CC_L || c == CC_LE;
-    loadSized(dst, signed ? sg : u);
-    loadSized(src, signed ? sg : u);
+    flagLocal(L_FDST, signed);
+    flagLocal(L_FSRC, signed);
     byte(c == CC_B ? OP_I32_LT_U : c == CC_BE ? OP_I32_LE_U : c == CC_L ? OP_I32_LT_S : OP_I32_LE_S);
   } else if (op == LAZY_ADD && c == CC_B) {
-    loadSized(res, u);
-    loadSized(dst, u);
+    flagLocal(L_FRES, false);
+    flagLocal(L_FDST, false);
     byte(OP_I32_LT_U);
-  } else if (op == LAZY_RESULT && (c == CC_B || c == CC_BE)) {
-    // flags.ts getCF: the explicit CF bit; BE also takes ZF from the result.
-    loadAt(CPU_STATE + OFF_LAZY_AUX);
+  } else if ((op == LAZY_RESULT || op == LAZY_INC || op == LAZY_DEC) && c == CC_B) {
+    // flags.ts getCF: the explicit CF bit (INC/DEC: CF as it was).
+    localGet(L_FAUX);
     i32Const(FLAG_CF);
     byte(OP_I32_AND);
-    if (c == CC_BE) {
-      loadSized(res, u);
-      byte(OP_I32_EQZ);
-      byte(OP_I32_OR);
-    }
+  } else if (op == LAZY_RESULT && c == CC_BE) {
+    // The explicit CF bit, or ZF from the result.
+    localGet(L_FAUX);
+    i32Const(FLAG_CF);
+    byte(OP_I32_AND);
+    flagLocal(L_FRES, false);
+    byte(OP_I32_EQZ);
+    byte(OP_I32_OR);
   } else if (op == LAZY_RESULT && (c == CC_O || c == CC_L || c == CC_LE)) {
     // OF is the explicit bit; L is SF != OF, LE also ZF.
-    loadAt(CPU_STATE + OFF_LAZY_AUX);
+    localGet(L_FAUX);
     i32Const(OF_SHIFT);
     byte(OP_I32_SHR_U);
     i32Const(1);
     byte(OP_I32_AND);
     if (c != CC_O) {
-      loadSized(res, sg);
+      flagLocal(L_FRES, true);
       i32Const(31);
       byte(OP_I32_SHR_U);
       byte(OP_I32_XOR);
     }
     if (c == CC_LE) {
-      loadSized(res, u);
+      flagLocal(L_FRES, false);
       byte(OP_I32_EQZ);
       byte(OP_I32_OR);
     }
   } else {
+    flagsFlush();
     i32Const(cc);
     call(FN_COND);
     return;
@@ -1447,8 +1561,11 @@ function emitCondition(cc: u32): void {
 }
 /** Push CF as 0/1. */
 function emitCarry(): void {
-  if (flagsOp == LAZY_LOGIC || flagsOp == LAZY_SUB || flagsOp == LAZY_ADD || flagsOp == LAZY_RESULT) emitCondition(CC_B << 1);
-  else call(FN_CF);
+  if (flagsOp != LAZY_NONE && flagsOp != LAZY_ADC && flagsOp != LAZY_SBB) emitCondition(CC_B << 1);
+  else {
+    flagsFlush();
+    call(FN_CF);
+  }
 }
 
 /** Jcc: taken → jump (loop or leave); not taken → the block continues. */
@@ -1464,49 +1581,54 @@ const COUNT_MASK: u32 = 0x1f;
 
 /** Record LAZY_RESULT flags: the result in RES, CF|OF in AUX (flags.ts setFlagsFromResult; AF cleared). */
 function emitLazyResult(size: u32): void {
-  if (flagsSize != size || flagsOp != LAZY_RESULT) {
-    storeStateConst(OFF_LAZY_OP, LAZY_RESULT);
-    storeStateConst(OFF_LAZY_SIZE, size);
+  const opChanges = flagsSize != size || flagsOp != LAZY_RESULT;
+  flagsProduce(F_RES | F_AUX | (opChanges ? F_OP | F_SIZE : 0));
+  if (opChanges) {
+    flagFromConst(L_FOP, LAZY_RESULT);
+    flagFromConst(L_FSIZE, size);
   }
   flagsOp = LAZY_RESULT;
   flagsSize = size;
-  storeStateFromLocal(OFF_LAZY_RES, L_RES);
-  storeStateFromLocal(OFF_LAZY_AUX, L_AUX);
+  flagFromLocal(L_FRES, L_RES);
+  flagFromLocal(L_FAUX, L_AUX);
 }
 
 /**
  * Rotates: CF and OF from AUX replace the old ones, SF ZF AF PF stay (flags.ts
  * setCfOf). When the block's own code recorded the flags, AF is taken as
- * setCfOf takes it and the state becomes LAZY_RESULT; else the helper does it.
+ * setCfOf takes it and the state becomes LAZY_RESULT; else the helper does it
+ * (in memory).
  */
 function emitSetCfOf(): void {
   const op = flagsOp;
   if (op == LAZY_NONE) {
+    flagsFlush();
     localGet(L_AUX);
     call(FN_SET_CF_OF);
     byte(OP_DROP);
+    flagsInMem = true;
     return;
   }
-  i32Const(CPU_STATE + OFF_LAZY_AUX);
   localGet(L_AUX);
   if (op == LAZY_RESULT) {
-    loadAt(CPU_STATE + OFF_LAZY_AUX);
+    localGet(L_FAUX);
     i32Const(FLAG_AF);
     byte(OP_I32_AND);
     byte(OP_I32_OR);
   } else if (op != LAZY_LOGIC) {
     // ADD SUB INC DEC: AF = (dst ^ src ^ res) & AF, as arithFlags.
-    loadAt(CPU_STATE + OFF_LAZY_DST);
-    loadAt(CPU_STATE + OFF_LAZY_SRC);
+    localGet(L_FDST);
+    localGet(L_FSRC);
     byte(OP_I32_XOR);
-    loadAt(CPU_STATE + OFF_LAZY_RES);
+    localGet(L_FRES);
     byte(OP_I32_XOR);
     i32Const(FLAG_AF);
     byte(OP_I32_AND);
     byte(OP_I32_OR);
   }
-  memOp(OP_I32_STORE, 2);
-  storeStateConst(OFF_LAZY_OP, LAZY_RESULT);
+  localSet(L_FAUX);
+  flagsProduce(F_AUX | (op != LAZY_RESULT ? F_OP : 0));
+  if (op != LAZY_RESULT) flagFromConst(L_FOP, LAZY_RESULT);
   flagsOp = LAZY_RESULT;
 }
 
@@ -1564,6 +1686,10 @@ function translateShift(op: u32): u32 {
   const flagsBefore = flagsOp;
   const sizeBefore = flagsSize;
   if (shiftCl) {
+    // Both ways round the `if` (count 0 at run time or not) must leave one flags state: in locals,
+    // or for a rotate through the helper in memory, flushed before so the count-0 way agrees.
+    flagsToLocals();
+    if ((kind == SHIFT_ROL || kind == SHIFT_ROR) && flagsOp == LAZY_NONE) flagsFlush();
     loadReg(REG_ECX);
     i32Const(COUNT_MASK);
     byte(OP_I32_AND);
@@ -1837,7 +1963,7 @@ function translateBody(i: u32): u32 {
   const eip = load<u32>(regionEips + (i << 2));
   cur = startAddr + (eip - startEip);
   curBlock = i;
-  flagsOp = LAZY_NONE;
+  flagsBlockStart();
   dirty = regsWrittenAll;
   k = 0;
   interpreted = 0;
@@ -1845,13 +1971,23 @@ function translateBody(i: u32): u32 {
   while (k + interpreted < MAX_BLOCK_INSTRUCTIONS - 1) {
     const mark = encPos();
     const at = cur;
+    const savedOp = flagsOp;
+    const savedSize = flagsSize;
+    const savedInMem = flagsInMem;
+    const savedFlagsDirty = flagsDirty;
+    const savedDirty = dirty;
     bad = false;
     const r = translateOne();
     // Longer than 15 bytes (prefixes): the interpreter raises #GP (SDM Vol. 2A §2.3.11).
     if (r == T_NO || bad || cur - at > MAX_INSTRUCTION_BYTES) {
-      // Nothing of it may stay emitted: rewind.
+      // Nothing of it may stay emitted: rewind (the flags' compile-time state too).
       encRewind(mark);
       cur = at;
+      flagsOp = savedOp;
+      flagsSize = savedSize;
+      flagsInMem = savedInMem;
+      flagsDirty = savedFlagsDirty;
+      dirty = savedDirty;
       break;
     }
     if (r == T_INTERPRETED) {
@@ -1894,14 +2030,18 @@ function translateBody(i: u32): u32 {
  *
  * The function (budget, entry index) -> completed instructions:
  *
+ *   (the registers and the lazy flags from memory)
  *   block $nosync
- *     block $exit
- *       loop $dispatch
- *         block $b(n-1) ... block $b0
- *           local.get $idx  br_table $b0 ... $b(n-1)
- *         end  code of block 0
- *         end  code of block 1 ...
+ *     block $exitRegs
+ *       block $exit
+ *         loop $dispatch
+ *           block $b(n-1) ... block $b0
+ *             local.get $idx  br_table $b0 ... $b(n-1)
+ *           end  code of block 0
+ *           end  code of block 1 ...
+ *         end
  *       end
+ *       (the lazy flags the region writes, to memory)
  *     end
  *     (the registers the region writes, to memory)
  *   end
@@ -1909,8 +2049,9 @@ function translateBody(i: u32): u32 {
  *
  * A jump to a later block is a br to its label; to an earlier one (or
  * itself) it sets $idx and goes round $dispatch; other exits store EIP and
- * leave through $exit, or through $nosync right after an interpreter call
- * (memory holds every register then). Blocks may overlap (a target inside another block
+ * leave through $exit, or $exitRegs while memory holds the flags (after a
+ * helper changed them), or through $nosync right after an interpreter call
+ * (memory holds every register and the flags then). Blocks may overlap (a target inside another block
  * starts a block of its own).
  */
 export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: bool, user: bool, windowStart: u32, windowSpan: u32): bool {
@@ -1927,6 +2068,8 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   discovering = true;
   regsWritten = 0;
   regsWrittenAll = 0xff;
+  flagsWritten = 0;
+  flagsWrittenAll = F_ALL;
   let size: u32 = 0;
   for (let i: u32 = 0; i < regionCount; i++) {
     encStart(JIT_BODY, JIT_BODY_SIZE);
@@ -1945,6 +2088,7 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   }
   discovering = false;
   regsWrittenAll = regsWritten;
+  flagsWrittenAll = flagsWritten;
   // Pass 2: the function.
   const n = regionCount;
   encStart(JIT_BODY, JIT_BODY_SIZE);
@@ -1952,7 +2096,9 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   uleb(EXTRA_LOCALS);
   byte(TYPE_I32);
   syncRegsIn(ALL_REGS);
+  flagsLoad(flagsWrittenAll);
   blockStart(OP_BLOCK); // $nosync
+  blockStart(OP_BLOCK); // $exitRegs
   blockStart(OP_BLOCK); // $exit
   blockStart(OP_LOOP); // $dispatch
   if (n > 1) {
@@ -1969,6 +2115,7 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
     depth = regionBase;
     if (load<u32>(regionLens + (i << 2)) == 0) {
       // Never entered (no cache entry, no jump to it): leave at once.
+      flagsBlockStart();
       emitExit(load<u32>(regionEips + (i << 2)), 0);
     } else {
       translateBody(i);
@@ -1977,6 +2124,8 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   }
   byte(OP_END); // $dispatch
   byte(OP_END); // $exit
+  flagsStore(flagsWrittenAll);
+  byte(OP_END); // $exitRegs
   syncRegsOut(regsWrittenAll);
   byte(OP_END); // $nosync
   localGet(L_N);
