@@ -58,6 +58,7 @@ const FN_CF: u32 = 3; // cf() -> CF as 0/1
 const FN_INTERP: u32 = 4; // interp(eip) -> the interpreter runs one instruction there (counts it itself)
 const FN_SET_CF_OF: u32 = 5; // sc(cf | of) -> 0: flags.ts setCfOf (rotates when the lazy state is unknown)
 const FN_BLOCK: u32 = 6;
+const FN_FLAGS_STORE: u32 = 7; // the module's own: (the fields of flagsWrittenAll) -> (), to memory (flagsStore)
 
 // Locals of the region function: parameters (budget, entry block index), then the rest.
 const L_BUDGET: u32 = 0;
@@ -214,8 +215,9 @@ function loadReg(r: u32): void {
 let regsWritten: u32 = 0;
 /**
  * Registers whose local may differ from memory at this point of the block
- * (bit r): every register the region writes at a block's start (another
- * block may have run before it), none after an interpreter call wrote them
+ * (bit r): every register the region writes at the start of a block a jump
+ * enters (another block may have run before it; none at one entered only
+ * from the function's entry), none after an interpreter call wrote them
  * out, then those the block's code writes.
  */
 let dirty: u32 = 0;
@@ -334,14 +336,40 @@ function flagAddr(f: u32): u32 {
   const off = f == 0 ? OFF_LAZY_OP : f == 1 ? OFF_LAZY_SIZE : f == 2 ? OFF_LAZY_DST : f == 3 ? OFF_LAZY_SRC : f == 4 ? OFF_LAZY_RES : OFF_LAZY_AUX;
   return CPU_STATE + off;
 }
-/** Fields of `mask`: locals to memory. */
+/** Bytes of one inline field store (i32.const address, local.get, i32.store). */
+const FIELD_STORE_BYTES: u32 = 9;
+/**
+ * Fields of `mask` (in flagsWrittenAll; in locals state): locals to memory,
+ * inline or, when shorter, through the module's own function FN_FLAGS_STORE
+ * that stores every field of flagsWrittenAll (the clean ones equal memory).
+ */
 function flagsStore(mask: u32): void {
+  const n = popcnt<u32>(flagsWrittenAll);
+  if (popcnt<u32>(mask) * FIELD_STORE_BYTES > 2 * n + 2) {
+    for (let f: u32 = 0; f < FLAG_FIELDS; f++) {
+      if ((flagsWrittenAll & (1 << f)) != 0) localGet(L_FLAGS + f);
+    }
+    call(FN_FLAGS_STORE);
+    return;
+  }
   for (let f: u32 = 0; f < FLAG_FIELDS; f++) {
     if ((mask & (1 << f)) == 0) continue;
     i32Const(flagAddr(f));
     localGet(L_FLAGS + f);
     memOp(OP_I32_STORE, 2);
   }
+}
+/** The body of FN_FLAGS_STORE: its parameters (the fields of flagsWrittenAll, in order) to memory. */
+function emitFlagsStoreBody(): void {
+  uleb(0); // no locals
+  let p: u32 = 0;
+  for (let f: u32 = 0; f < FLAG_FIELDS; f++) {
+    if ((flagsWrittenAll & (1 << f)) == 0) continue;
+    i32Const(flagAddr(f));
+    localGet(p++);
+    memOp(OP_I32_STORE, 2);
+  }
+  byte(OP_END);
 }
 /** Fields of `mask`: memory to locals. */
 function flagsLoad(mask: u32): void {
@@ -351,11 +379,22 @@ function flagsLoad(mask: u32): void {
     localSet(L_FLAGS + f);
   }
 }
-/** State at a block's start: in locals, every field the region writes possibly dirty (another block ran before). */
-function flagsBlockStart(): void {
+/**
+ * Region blocks some jump of the region enters (bit i; gathered in pass 1,
+ * used in pass 2). Any other block is entered only from the function's entry,
+ * where the locals equal memory.
+ */
+let jumpTargets: u32 = 0;
+let jumpTargetsAll: u32 = 0xffffffff;
+/** Block `i` may be entered after another block ran (its locals may differ from memory). */
+function enteredByJump(i: u32): bool {
+  return (jumpTargetsAll & (1 << i)) != 0;
+}
+/** State at block `i`'s start: in locals, every field the region writes possibly dirty when another block ran before. */
+function flagsBlockStart(i: u32): void {
   flagsOp = LAZY_NONE;
   flagsInMem = false;
-  flagsDirty = flagsWrittenAll;
+  flagsDirty = enteredByJump(i) ? flagsWrittenAll : 0;
 }
 /** Before a helper that reads (or changes) the flags in memory. */
 function flagsFlush(): void {
@@ -702,6 +741,7 @@ function emitRegionJump(j: u32, target: u32, done: u32): void {
   byte(OP_I32_ADD);
   localGet(L_BUDGET);
   byte(OP_I32_LE_U);
+  jumpTargets |= 1 << j;
   const back = j <= curBlock;
   if (back) {
     loadAt(CPU_STATE + OFF_INTR_LINE);
@@ -1963,8 +2003,8 @@ function translateBody(i: u32): u32 {
   const eip = load<u32>(regionEips + (i << 2));
   cur = startAddr + (eip - startEip);
   curBlock = i;
-  flagsBlockStart();
-  dirty = regsWrittenAll;
+  flagsBlockStart(i);
+  dirty = enteredByJump(i) ? regsWrittenAll : 0;
   k = 0;
   interpreted = 0;
   let ended = false;
@@ -2070,6 +2110,8 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   regsWrittenAll = 0xff;
   flagsWritten = 0;
   flagsWrittenAll = F_ALL;
+  jumpTargets = 0;
+  jumpTargetsAll = 0xffffffff;
   let size: u32 = 0;
   for (let i: u32 = 0; i < regionCount; i++) {
     encStart(JIT_BODY, JIT_BODY_SIZE);
@@ -2089,6 +2131,7 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   discovering = false;
   regsWrittenAll = regsWritten;
   flagsWrittenAll = flagsWritten;
+  jumpTargetsAll = jumpTargets;
   // Pass 2: the function.
   const n = regionCount;
   encStart(JIT_BODY, JIT_BODY_SIZE);
@@ -2115,7 +2158,7 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
     depth = regionBase;
     if (load<u32>(regionLens + (i << 2)) == 0) {
       // Never entered (no cache entry, no jump to it): leave at once.
-      flagsBlockStart();
+      flagsBlockStart(i);
       emitExit(load<u32>(regionEips + (i << 2)), 0);
     } else {
       translateBody(i);
@@ -2133,7 +2176,11 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   blockLength = load<u32>(regionLens);
   if (encOverflow()) return false;
   const bodyLen = encPos() - JIT_BODY;
-  buildModule(bodyLen);
+  // FN_FLAGS_STORE's body right after the function's.
+  encStart(JIT_BODY + bodyLen, JIT_BODY_SIZE - bodyLen);
+  emitFlagsStoreBody();
+  if (encOverflow()) return false;
+  buildModule(bodyLen, encPos() - (JIT_BODY + bodyLen));
   return !encOverflow();
 }
 
@@ -2177,9 +2224,10 @@ const MEMORY_MAX_PAGES: u32 = 65536;
 /**
  * The module around the body at JIT_BODY: types (i32)->i32, (i32×3)->i32,
  * (i32×4)->i32, ()->i32; imports env.mem (shared memory) and env.rd/wr/cc/cf/in/sc;
- * one function exported as "f".
+ * one function exported as "f", and FN_FLAGS_STORE (the lazy flags to memory, flagsStore).
  */
-function buildModule(bodyLen: u32): void {
+function buildModule(bodyLen: u32, storeLen: u32): void {
+  const nFields = popcnt<u32>(flagsWrittenAll);
   encStart(JIT_MODULE, JIT_MODULE_SIZE);
   // magic, version
   byte(0x00);
@@ -2190,15 +2238,19 @@ function buildModule(bodyLen: u32): void {
   byte(0x00);
   byte(0x00);
   byte(0x00);
-  // types: 0 (i32)->i32, 1 (i32,i32,i32)->i32, 2 (i32×4)->i32, 3 ()->i32, 4 (i32,i32)->i32
+  // types: 0 (i32)->i32, 1 (i32,i32,i32)->i32, 2 (i32×4)->i32, 3 ()->i32, 4 (i32,i32)->i32, 5 (i32×nFields)->()
   byte(SECTION_TYPE);
-  uleb(1 + 5 + 7 + 8 + 4 + 6); // count, then 4 + params bytes per type
-  uleb(5);
+  uleb(1 + 5 + 7 + 8 + 4 + 6 + 3 + nFields); // count, then 4 + params bytes per type (3 + params without a result)
+  uleb(6);
   funcType(1);
   funcType(3);
   funcType(4);
   funcType(0);
   funcType(2);
+  byte(TYPE_FUNC);
+  uleb(nFields);
+  for (let i: u32 = 0; i < nFields; i++) byte(TYPE_I32);
+  uleb(0);
   // imports
   const memImport: u32 = 4 + 4 + 1 + 1 + ulebSize(1) + ulebSize(MEMORY_MAX_PAGES);
   const fnImport: u32 = 4 + 3 + 1 + 1; // "env" + 2-char name + kind + type index
@@ -2217,11 +2269,12 @@ function buildModule(bodyLen: u32): void {
   importFn(NAME_CF, 3);
   importFn(NAME_IN, 0);
   importFn(NAME_SC, 0);
-  // function 6: type 4 (budget, entry block) -> instructions completed
+  // function 6: type 4 (budget, entry block) -> instructions completed; 7 (FN_FLAGS_STORE): type 5
   byte(SECTION_FUNCTION);
+  uleb(3);
   uleb(2);
-  uleb(1);
   uleb(4);
+  uleb(5);
   // export "f"
   byte(SECTION_EXPORT);
   uleb(1 + 2 + 1 + ulebSize(FN_BLOCK));
@@ -2231,10 +2284,12 @@ function buildModule(bodyLen: u32): void {
   uleb(FN_BLOCK);
   // code
   byte(SECTION_CODE);
-  uleb(1 + ulebSize(bodyLen) + bodyLen);
-  uleb(1);
+  uleb(1 + ulebSize(bodyLen) + bodyLen + ulebSize(storeLen) + storeLen);
+  uleb(2);
   uleb(bodyLen);
   bytesFrom(JIT_BODY, bodyLen);
+  uleb(storeLen);
+  bytesFrom(JIT_BODY + bodyLen, storeLen);
   moduleLength = encPos() - JIT_MODULE;
 }
 
