@@ -636,17 +636,24 @@ function ifEnd(): void {
   depth--;
 }
 
-/** Record lazy flags from locals DST, SRC, RES, and with `aux` AUX (flags.ts setLazy, setLazyAux). */
-function emitLazy(op: u32, size: u32, aux: bool = false): void {
-  // The block's own code set this operation and size already: only the operands change.
-  const opChanges = flagsSize != size || flagsOp != op;
-  flagsProduce(F_OPERANDS | (aux ? F_AUX : 0) | (opChanges ? F_OP | F_SIZE : 0));
-  if (opChanges) {
-    flagFromConst(L_FOP, op);
-    flagFromConst(L_FSIZE, size);
-  }
+/**
+ * Start recording lazy flags `op` of `size` that write the fields `fields`
+ * besides OP and SIZE: OP and SIZE are set where the block's own code has not
+ * set them already; the caller then sets the locals of `fields`. Call it only
+ * where nothing can fault before the instruction completes.
+ */
+function emitLazyBegin(op: u32, size: u32, fields: u32): void {
+  const opChanges = flagsOp != op;
+  const sizeChanges = flagsOp == LAZY_NONE || flagsSize != size;
+  flagsProduce(fields | (opChanges ? F_OP : 0) | (sizeChanges ? F_SIZE : 0));
+  if (opChanges) flagFromConst(L_FOP, op);
+  if (sizeChanges) flagFromConst(L_FSIZE, size);
   flagsOp = op;
   flagsSize = size;
+}
+/** Record lazy flags from locals DST, SRC, RES, and with `aux` AUX (flags.ts setLazy, setLazyAux). */
+function emitLazy(op: u32, size: u32, aux: bool = false): void {
+  emitLazyBegin(op, size, F_OPERANDS | (aux ? F_AUX : 0));
   flagFromLocal(L_FDST, L_DST);
   flagFromLocal(L_FSRC, L_SRC);
   flagFromLocal(L_FRES, L_RES);
@@ -674,21 +681,19 @@ function emitAlu(op: u32): void {
     emitLazyFor(op, 32);
     return;
   }
+  // Nothing faults from here: the operands and the result go to the flag locals as they are computed.
+  emitLazyBegin(op == ALU_ADD ? LAZY_ADD : op == ALU_SUB || op == ALU_CMP ? LAZY_SUB : LAZY_LOGIC, 32, F_OPERANDS);
   localGet(L_DST);
+  localTee(L_FDST);
   localGet(L_SRC);
-  let lazy: u32 = LAZY_LOGIC;
-  if (op == ALU_ADD) {
-    byte(OP_I32_ADD);
-    lazy = LAZY_ADD;
-  } else if (op == ALU_OR) byte(OP_I32_OR);
+  localTee(L_FSRC);
+  if (op == ALU_ADD) byte(OP_I32_ADD);
+  else if (op == ALU_OR) byte(OP_I32_OR);
   else if (op == ALU_AND) byte(OP_I32_AND);
   else if (op == ALU_XOR) byte(OP_I32_XOR);
-  else {
-    byte(OP_I32_SUB);
-    lazy = LAZY_SUB;
-  }
+  else byte(OP_I32_SUB);
+  localTee(L_FRES);
   localSet(L_RES);
-  emitLazy(lazy, 32);
 }
 
 // ---------- one instruction ----------
@@ -871,16 +876,17 @@ function translateOne(): u32 {
     // INC/DEC r32: CF is kept (LAZY_AUX), as alu.ts incValue/decValue
     const r = op & 7;
     const dec = op >= 0x48;
-    loadReg(r);
-    localTee(L_DST);
-    i32Const(1);
-    localTee(L_SRC);
-    byte(dec ? OP_I32_SUB : OP_I32_ADD);
-    localSet(L_RES);
     emitCarry();
     localSet(L_AUX);
-    emitLazy(dec ? LAZY_DEC : LAZY_INC, 32, true);
-    storeRegFromLocal(r, L_RES);
+    emitLazyBegin(dec ? LAZY_DEC : LAZY_INC, 32, F_OPERANDS | F_AUX);
+    loadReg(r);
+    localTee(L_FDST);
+    i32Const(1);
+    localTee(L_FSRC);
+    byte(dec ? OP_I32_SUB : OP_I32_ADD);
+    localSet(L_FRES);
+    flagFromLocal(L_FAUX, L_AUX);
+    storeRegFromLocal(r, L_FRES);
     return T_OK;
   }
   if (op >= 0x50 && op <= 0x57) {
@@ -1621,14 +1627,7 @@ const COUNT_MASK: u32 = 0x1f;
 
 /** Record LAZY_RESULT flags: the result in RES, CF|OF in AUX (flags.ts setFlagsFromResult; AF cleared). */
 function emitLazyResult(size: u32): void {
-  const opChanges = flagsSize != size || flagsOp != LAZY_RESULT;
-  flagsProduce(F_RES | F_AUX | (opChanges ? F_OP | F_SIZE : 0));
-  if (opChanges) {
-    flagFromConst(L_FOP, LAZY_RESULT);
-    flagFromConst(L_FSIZE, size);
-  }
-  flagsOp = LAZY_RESULT;
-  flagsSize = size;
+  emitLazyBegin(LAZY_RESULT, size, F_RES | F_AUX);
   flagFromLocal(L_FRES, L_RES);
   flagFromLocal(L_FAUX, L_AUX);
 }

@@ -64,20 +64,17 @@
             local.set 5
             local.get 10
             local.set 4
-            local.get 4
-            local.get 5
-            i32.add
-            local.set 6
             i32.const 1
             local.set 20
             i32.const 32
             local.set 21
             local.get 4
-            local.set 22
+            local.tee 22
             local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
+            local.tee 23
+            i32.add
+            local.tee 24
+            local.set 6
             local.get 6
             local.set 10
             local.get 11
@@ -96,8 +93,6 @@
             local.set 6
             i32.const 2
             local.set 20
-            i32.const 32
-            local.set 21
             local.get 4
             local.set 22
             local.get 5
@@ -112,20 +107,15 @@
             local.set 5
             local.get 16
             local.set 4
-            local.get 4
-            local.get 5
-            i32.sub
-            local.set 6
             i32.const 3
             local.set 20
-            i32.const 32
-            local.set 21
             local.get 4
-            local.set 22
+            local.tee 22
             local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
+            local.tee 23
+            i32.sub
+            local.tee 24
+            local.set 6
             local.get 6
             local.set 16
             i32.const 0
@@ -144,8 +134,6 @@
             local.set 6
             i32.const 4
             local.set 20
-            i32.const 32
-            local.set 21
             local.get 4
             local.set 22
             local.get 5

@@ -61,80 +61,62 @@
             local.set 4
             i32.const 4660
             local.set 5
-            local.get 4
-            local.get 5
-            i32.add
-            local.set 6
             i32.const 1
             local.set 20
             i32.const 32
             local.set 21
             local.get 4
-            local.set 22
+            local.tee 22
             local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
+            local.tee 23
+            i32.add
+            local.tee 24
+            local.set 6
             local.get 6
             local.set 10
             i32.const 5
             local.set 5
             local.get 11
             local.set 4
-            local.get 4
-            local.get 5
-            i32.sub
-            local.set 6
             i32.const 3
             local.set 20
-            i32.const 32
-            local.set 21
             local.get 4
-            local.set 22
+            local.tee 22
             local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
+            local.tee 23
+            i32.sub
+            local.tee 24
+            local.set 6
             local.get 6
             local.set 11
             i32.const 16711935
             local.set 5
             local.get 13
             local.set 4
-            local.get 4
-            local.get 5
-            i32.and
-            local.set 6
             i32.const 5
             local.set 20
-            i32.const 32
-            local.set 21
             local.get 4
-            local.set 22
+            local.tee 22
             local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
+            local.tee 23
+            i32.and
+            local.tee 24
+            local.set 6
             local.get 6
             local.set 13
             i32.const 16
             local.set 5
             local.get 12
             local.set 4
-            local.get 4
-            local.get 5
-            i32.sub
-            local.set 6
             i32.const 3
             local.set 20
-            i32.const 32
-            local.set 21
             local.get 4
-            local.set 22
+            local.tee 22
             local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
+            local.tee 23
+            i32.sub
+            local.tee 24
+            local.set 6
             i32.const 7077892
             local.get 2
             i32.const 4

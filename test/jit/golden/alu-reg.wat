@@ -61,60 +61,47 @@
             local.set 5
             local.get 10
             local.set 4
-            local.get 4
-            local.get 5
-            i32.add
-            local.set 6
             i32.const 1
             local.set 20
             i32.const 32
             local.set 21
             local.get 4
-            local.set 22
+            local.tee 22
             local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
+            local.tee 23
+            i32.add
+            local.tee 24
+            local.set 6
             local.get 6
             local.set 10
             local.get 11
             local.set 5
             local.get 12
             local.set 4
-            local.get 4
-            local.get 5
-            i32.sub
-            local.set 6
             i32.const 3
             local.set 20
-            i32.const 32
-            local.set 21
             local.get 4
-            local.set 22
+            local.tee 22
             local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
+            local.tee 23
+            i32.sub
+            local.tee 24
+            local.set 6
             local.get 6
             local.set 12
             local.get 16
             local.set 5
             local.get 16
             local.set 4
-            local.get 4
-            local.get 5
-            i32.xor
-            local.set 6
             i32.const 5
             local.set 20
-            i32.const 32
-            local.set 21
             local.get 4
-            local.set 22
+            local.tee 22
             local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
+            local.tee 23
+            i32.xor
+            local.tee 24
+            local.set 6
             local.get 6
             local.set 16
             local.get 10
@@ -122,15 +109,12 @@
             local.get 17
             local.set 4
             local.get 4
+            local.tee 22
             local.get 5
+            local.tee 23
             i32.or
+            local.tee 24
             local.set 6
-            local.get 4
-            local.set 22
-            local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
             local.get 6
             local.set 17
             local.get 15
@@ -138,35 +122,27 @@
             local.get 11
             local.set 4
             local.get 4
+            local.tee 22
             local.get 5
+            local.tee 23
             i32.and
+            local.tee 24
             local.set 6
-            local.get 4
-            local.set 22
-            local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
             local.get 6
             local.set 11
             local.get 12
             local.set 5
             local.get 10
             local.set 4
-            local.get 4
-            local.get 5
-            i32.sub
-            local.set 6
             i32.const 3
             local.set 20
-            i32.const 32
-            local.set 21
             local.get 4
-            local.set 22
+            local.tee 22
             local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
+            local.tee 23
+            i32.sub
+            local.tee 24
+            local.set 6
             i32.const 7077892
             local.get 2
             i32.const 6

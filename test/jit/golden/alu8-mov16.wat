@@ -208,8 +208,6 @@
             local.set 12
             i32.const 5
             local.set 20
-            i32.const 8
-            local.set 21
             local.get 4
             local.set 22
             local.get 5
@@ -397,8 +395,6 @@
             end
             i32.const 1
             local.set 20
-            i32.const 8
-            local.set 21
             local.get 4
             local.set 22
             local.get 5
@@ -1063,8 +1059,6 @@
             end
             i32.const 1
             local.set 20
-            i32.const 8
-            local.set 21
             local.get 4
             local.set 22
             local.get 5

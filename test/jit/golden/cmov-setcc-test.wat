@@ -61,20 +61,17 @@
             local.set 5
             local.get 10
             local.set 4
-            local.get 4
-            local.get 5
-            i32.and
-            local.set 6
             i32.const 5
             local.set 20
             i32.const 32
             local.set 21
             local.get 4
-            local.set 22
+            local.tee 22
             local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
+            local.tee 23
+            i32.and
+            local.tee 24
+            local.set 6
             local.get 11
             local.set 5
             local.get 24
@@ -95,15 +92,12 @@
             i32.const 1
             local.set 5
             local.get 4
+            local.tee 22
             local.get 5
+            local.tee 23
             i32.and
+            local.tee 24
             local.set 6
-            local.get 4
-            local.set 22
-            local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
             local.get 13
             local.set 3
             block  ;; label = @5

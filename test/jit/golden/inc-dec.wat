@@ -60,99 +60,69 @@
       block  ;; label = @2
         block  ;; label = @3
           loop  ;; label = @4
-            local.get 10
-            local.tee 4
-            i32.const 1
-            local.tee 5
-            i32.add
-            local.set 6
             call 3
             local.set 18
             i32.const 6
             local.set 20
             i32.const 32
             local.set 21
-            local.get 4
-            local.set 22
-            local.get 5
-            local.set 23
-            local.get 6
+            local.get 10
+            local.tee 22
+            i32.const 1
+            local.tee 23
+            i32.add
             local.set 24
             local.get 18
             local.set 25
-            local.get 6
+            local.get 24
             local.set 10
-            local.get 13
-            local.tee 4
-            i32.const 1
-            local.tee 5
-            i32.sub
-            local.set 6
             local.get 25
             i32.const 1
             i32.and
             local.set 18
             i32.const 7
             local.set 20
-            i32.const 32
-            local.set 21
-            local.get 4
-            local.set 22
-            local.get 5
-            local.set 23
-            local.get 6
+            local.get 13
+            local.tee 22
+            i32.const 1
+            local.tee 23
+            i32.sub
             local.set 24
             local.get 18
             local.set 25
-            local.get 6
+            local.get 24
             local.set 13
-            local.get 11
-            local.tee 4
-            i32.const 1
-            local.tee 5
-            i32.add
-            local.set 6
             local.get 25
             i32.const 1
             i32.and
             local.set 18
             i32.const 6
             local.set 20
-            i32.const 32
-            local.set 21
-            local.get 4
-            local.set 22
-            local.get 5
-            local.set 23
-            local.get 6
+            local.get 11
+            local.tee 22
+            i32.const 1
+            local.tee 23
+            i32.add
             local.set 24
             local.get 18
             local.set 25
-            local.get 6
+            local.get 24
             local.set 11
-            local.get 17
-            local.tee 4
-            i32.const 1
-            local.tee 5
-            i32.sub
-            local.set 6
             local.get 25
             i32.const 1
             i32.and
             local.set 18
             i32.const 7
             local.set 20
-            i32.const 32
-            local.set 21
-            local.get 4
-            local.set 22
-            local.get 5
-            local.set 23
-            local.get 6
+            local.get 17
+            local.tee 22
+            i32.const 1
+            local.tee 23
+            i32.sub
             local.set 24
             local.get 18
             local.set 25
-            local.get 6
+            local.get 24
             local.set 17
             i32.const 7077892
             local.get 2

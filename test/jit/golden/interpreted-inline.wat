@@ -123,20 +123,17 @@
             local.set 5
             local.get 13
             local.set 4
-            local.get 4
-            local.get 5
-            i32.add
-            local.set 6
             i32.const 1
             local.set 20
             i32.const 32
             local.set 21
             local.get 4
-            local.set 22
+            local.tee 22
             local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
+            local.tee 23
+            i32.add
+            local.tee 24
+            local.set 6
             local.get 6
             local.set 13
             i32.const 7077892

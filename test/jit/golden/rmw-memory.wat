@@ -430,8 +430,6 @@
             end
             i32.const 3
             local.set 20
-            i32.const 32
-            local.set 21
             local.get 4
             local.set 22
             local.get 5
@@ -628,8 +626,6 @@
             end
             i32.const 5
             local.set 20
-            i32.const 32
-            local.set 21
             local.get 4
             local.set 22
             local.get 5

@@ -101,20 +101,15 @@
             local.set 5
             local.get 10
             local.set 4
-            local.get 4
-            local.get 5
-            i32.xor
-            local.set 6
             i32.const 5
             local.set 20
-            i32.const 32
-            local.set 21
             local.get 4
-            local.set 22
+            local.tee 22
             local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
+            local.tee 23
+            i32.xor
+            local.tee 24
+            local.set 6
             local.get 6
             local.set 10
             local.get 10
@@ -140,8 +135,6 @@
             local.set 10
             i32.const 8
             local.set 20
-            i32.const 32
-            local.set 21
             local.get 6
             local.set 24
             local.get 18
@@ -463,8 +456,6 @@
               local.get 6
               i32.or
               local.set 12
-              i32.const 8
-              local.set 20
               i32.const 8
               local.set 21
               local.get 6

@@ -162,20 +162,17 @@
               local.set 5
               local.get 10
               local.set 4
-              local.get 4
-              local.get 5
-              i32.and
-              local.set 6
               i32.const 5
               local.set 20
               i32.const 32
               local.set 21
               local.get 4
-              local.set 22
+              local.tee 22
               local.get 5
-              local.set 23
-              local.get 6
-              local.set 24
+              local.tee 23
+              i32.and
+              local.tee 24
+              local.set 6
               local.get 6
               local.set 10
               local.get 24
@@ -197,27 +194,19 @@
                 i32.store
                 br 3 (;@3;)
               end
-              local.get 13
-              local.tee 4
-              i32.const 1
-              local.tee 5
-              i32.add
-              local.set 6
               i32.const 0
               local.set 18
               i32.const 6
               local.set 20
-              i32.const 32
-              local.set 21
-              local.get 4
-              local.set 22
-              local.get 5
-              local.set 23
-              local.get 6
+              local.get 13
+              local.tee 22
+              i32.const 1
+              local.tee 23
+              i32.add
               local.set 24
               local.get 18
               local.set 25
-              local.get 6
+              local.get 24
               local.set 13
               local.get 2
               i32.const 5
@@ -235,12 +224,6 @@
               i32.store
               br 2 (;@3;)
             end
-            local.get 11
-            local.tee 4
-            i32.const 1
-            local.tee 5
-            i32.sub
-            local.set 6
             local.get 20
             local.get 21
             local.get 22
@@ -254,15 +237,15 @@
             local.set 20
             i32.const 32
             local.set 21
-            local.get 4
-            local.set 22
-            local.get 5
-            local.set 23
-            local.get 6
+            local.get 11
+            local.tee 22
+            i32.const 1
+            local.tee 23
+            i32.sub
             local.set 24
             local.get 18
             local.set 25
-            local.get 6
+            local.get 24
             local.set 11
             local.get 24
             i32.eqz
@@ -319,20 +302,15 @@
             local.set 5
             local.get 10
             local.set 4
-            local.get 4
-            local.get 5
-            i32.and
-            local.set 6
             i32.const 5
             local.set 20
-            i32.const 32
-            local.set 21
             local.get 4
-            local.set 22
+            local.tee 22
             local.get 5
-            local.set 23
-            local.get 6
-            local.set 24
+            local.tee 23
+            i32.and
+            local.tee 24
+            local.set 6
             local.get 6
             local.set 10
             local.get 24
@@ -360,27 +338,19 @@
               i32.store
               br 2 (;@3;)
             end
-            local.get 13
-            local.tee 4
-            i32.const 1
-            local.tee 5
-            i32.add
-            local.set 6
             i32.const 0
             local.set 18
             i32.const 6
             local.set 20
-            i32.const 32
-            local.set 21
-            local.get 4
-            local.set 22
-            local.get 5
-            local.set 23
-            local.get 6
+            local.get 13
+            local.tee 22
+            i32.const 1
+            local.tee 23
+            i32.add
             local.set 24
             local.get 18
             local.set 25
-            local.get 6
+            local.get 24
             local.set 13
             local.get 2
             i32.const 7
