@@ -338,6 +338,12 @@ function flagAddr(f: u32): u32 {
 }
 /** Bytes of one inline field store (i32.const address, local.get, i32.store). */
 const FIELD_STORE_BYTES: u32 = 9;
+/** About what FN_FLAGS_STORE adds to a module: its type, declaration and body (six fields). */
+const FLAGS_STORE_FN_BYTES: u32 = 70;
+/** The module has FN_FLAGS_STORE (pass 1: as if; pass 2: when pass 1's calls saved more than it costs). */
+let useFlagsStoreFn: bool = true;
+/** Bytes the calls to it saved over inline stores. */
+let flagsStoreSavings: u32 = 0;
 /**
  * Fields of `mask` (in flagsWrittenAll; in locals state): locals to memory,
  * inline or, when shorter, through the module's own function FN_FLAGS_STORE
@@ -345,7 +351,10 @@ const FIELD_STORE_BYTES: u32 = 9;
  */
 function flagsStore(mask: u32): void {
   const n = popcnt<u32>(flagsWrittenAll);
-  if (popcnt<u32>(mask) * FIELD_STORE_BYTES > 2 * n + 2) {
+  const inlineBytes = popcnt<u32>(mask) * FIELD_STORE_BYTES;
+  const viaCall: u32 = 2 * n + 2;
+  if (useFlagsStoreFn && inlineBytes > viaCall) {
+    flagsStoreSavings += inlineBytes - viaCall;
     for (let f: u32 = 0; f < FLAG_FIELDS; f++) {
       if ((flagsWrittenAll & (1 << f)) != 0) localGet(L_FLAGS + f);
     }
@@ -428,9 +437,13 @@ function flagFromConst(l: u32, v: u32): void {
   i32Const(v);
   localSet(l);
 }
-/** Relative depth of the exit label for the current flags state ($exit stores the flag locals, $exitRegs not). */
+/**
+ * Relative depth of the exit label for the current flags state: $exit stores
+ * the flag locals; $exitRegs does not, for when memory holds the flags
+ * already (in memory, or in locals with none dirty).
+ */
 function exitDepth(): u32 {
-  return flagsInMem ? depth + 2 : depth + 1;
+  return flagsInMem || flagsDirty == 0 ? depth + 2 : depth + 1;
 }
 
 /** Effective address of the ModRM memory operand → local EA. */
@@ -2109,6 +2122,8 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   regsWrittenAll = 0xff;
   flagsWritten = 0;
   flagsWrittenAll = F_ALL;
+  useFlagsStoreFn = true;
+  flagsStoreSavings = 0;
   jumpTargets = 0;
   jumpTargetsAll = 0xffffffff;
   let size: u32 = 0;
@@ -2131,6 +2146,9 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   regsWrittenAll = regsWritten;
   flagsWrittenAll = flagsWritten;
   jumpTargetsAll = jumpTargets;
+  // + the store at $exit.
+  const nFields = popcnt<u32>(flagsWrittenAll);
+  useFlagsStoreFn = flagsStoreSavings + nFields * FIELD_STORE_BYTES > FLAGS_STORE_FN_BYTES + 2 * nFields + 2;
   // Pass 2: the function.
   const n = regionCount;
   encStart(JIT_BODY, JIT_BODY_SIZE);
@@ -2177,7 +2195,7 @@ export function translateRegion(addr: u32, lastByte: u32, eip: u32, stackIs32: b
   const bodyLen = encPos() - JIT_BODY;
   // FN_FLAGS_STORE's body right after the function's.
   encStart(JIT_BODY + bodyLen, JIT_BODY_SIZE - bodyLen);
-  emitFlagsStoreBody();
+  if (useFlagsStoreFn) emitFlagsStoreBody();
   if (encOverflow()) return false;
   buildModule(bodyLen, encPos() - (JIT_BODY + bodyLen));
   return !encOverflow();
@@ -2223,7 +2241,7 @@ const MEMORY_MAX_PAGES: u32 = 65536;
 /**
  * The module around the body at JIT_BODY: types (i32)->i32, (i32×3)->i32,
  * (i32×4)->i32, ()->i32; imports env.mem (shared memory) and env.rd/wr/cc/cf/in/sc;
- * one function exported as "f", and FN_FLAGS_STORE (the lazy flags to memory, flagsStore).
+ * one function exported as "f", and FN_FLAGS_STORE (the lazy flags to memory, flagsStore) where it pays.
  */
 function buildModule(bodyLen: u32, storeLen: u32): void {
   const nFields = popcnt<u32>(flagsWrittenAll);
@@ -2238,18 +2256,21 @@ function buildModule(bodyLen: u32, storeLen: u32): void {
   byte(0x00);
   byte(0x00);
   // types: 0 (i32)->i32, 1 (i32,i32,i32)->i32, 2 (i32×4)->i32, 3 ()->i32, 4 (i32,i32)->i32, 5 (i32×nFields)->()
+  const fns: u32 = useFlagsStoreFn ? 2 : 1;
   byte(SECTION_TYPE);
-  uleb(1 + 5 + 7 + 8 + 4 + 6 + 3 + nFields); // count, then 4 + params bytes per type (3 + params without a result)
-  uleb(6);
+  uleb(1 + 5 + 7 + 8 + 4 + 6 + (useFlagsStoreFn ? 3 + nFields : 0)); // count, then 4 + params bytes per type (3 + params without a result)
+  uleb(useFlagsStoreFn ? 6 : 5);
   funcType(1);
   funcType(3);
   funcType(4);
   funcType(0);
   funcType(2);
-  byte(TYPE_FUNC);
-  uleb(nFields);
-  for (let i: u32 = 0; i < nFields; i++) byte(TYPE_I32);
-  uleb(0);
+  if (useFlagsStoreFn) {
+    byte(TYPE_FUNC);
+    uleb(nFields);
+    for (let i: u32 = 0; i < nFields; i++) byte(TYPE_I32);
+    uleb(0);
+  }
   // imports
   const memImport: u32 = 4 + 4 + 1 + 1 + ulebSize(1) + ulebSize(MEMORY_MAX_PAGES);
   const fnImport: u32 = 4 + 3 + 1 + 1; // "env" + 2-char name + kind + type index
@@ -2270,10 +2291,10 @@ function buildModule(bodyLen: u32, storeLen: u32): void {
   importFn(NAME_SC, 0);
   // function 6: type 4 (budget, entry block) -> instructions completed; 7 (FN_FLAGS_STORE): type 5
   byte(SECTION_FUNCTION);
-  uleb(3);
-  uleb(2);
+  uleb(1 + fns);
+  uleb(fns);
   uleb(4);
-  uleb(5);
+  if (useFlagsStoreFn) uleb(5);
   // export "f"
   byte(SECTION_EXPORT);
   uleb(1 + 2 + 1 + ulebSize(FN_BLOCK));
@@ -2283,12 +2304,14 @@ function buildModule(bodyLen: u32, storeLen: u32): void {
   uleb(FN_BLOCK);
   // code
   byte(SECTION_CODE);
-  uleb(1 + ulebSize(bodyLen) + bodyLen + ulebSize(storeLen) + storeLen);
-  uleb(2);
+  uleb(1 + ulebSize(bodyLen) + bodyLen + (useFlagsStoreFn ? ulebSize(storeLen) + storeLen : 0));
+  uleb(fns);
   uleb(bodyLen);
   bytesFrom(JIT_BODY, bodyLen);
-  uleb(storeLen);
-  bytesFrom(JIT_BODY + bodyLen, storeLen);
+  if (useFlagsStoreFn) {
+    uleb(storeLen);
+    bytesFrom(JIT_BODY + bodyLen, storeLen);
+  }
   moduleLength = encPos() - JIT_MODULE;
 }
 

@@ -309,7 +309,7 @@
                 i32.const 65664
                 i32.const 4107
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
             end
             i32.const 2
@@ -357,7 +357,7 @@
                 i32.const 65664
                 i32.const 4112
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
               i32.const 7077892
               local.get 2

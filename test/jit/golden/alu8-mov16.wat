@@ -637,7 +637,7 @@
                 i32.const 65664
                 i32.const 4120
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
               i32.const 7077892
               local.get 2
@@ -851,7 +851,7 @@
                 i32.const 65664
                 i32.const 4101
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
             end
             local.get 12
@@ -1301,7 +1301,7 @@
                 i32.const 65664
                 i32.const 4120
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
               i32.const 7077892
               local.get 2

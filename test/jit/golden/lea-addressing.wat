@@ -4,7 +4,6 @@
   (type (;2;) (func (param i32 i32 i32 i32) (result i32)))
   (type (;3;) (func (result i32)))
   (type (;4;) (func (param i32 i32) (result i32)))
-  (type (;5;) (func))
   (import "env" "mem" (memory (;0;) 1 65536 shared))
   (import "env" "rd" (func (;0;) (type 1)))
   (import "env" "wr" (func (;1;) (type 2)))
@@ -112,5 +111,4 @@
       i32.store
     end
     local.get 2)
-  (func (;7;) (type 5))
   (export "f" (func 6)))

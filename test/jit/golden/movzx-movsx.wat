@@ -4,7 +4,6 @@
   (type (;2;) (func (param i32 i32 i32 i32) (result i32)))
   (type (;3;) (func (result i32)))
   (type (;4;) (func (param i32 i32) (result i32)))
-  (type (;5;) (func))
   (import "env" "mem" (memory (;0;) 1 65536 shared))
   (import "env" "rd" (func (;0;) (type 1)))
   (import "env" "wr" (func (;1;) (type 2)))
@@ -123,7 +122,7 @@
                 i32.const 65664
                 i32.const 4103
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
             end
             local.get 5
@@ -200,7 +199,7 @@
                 i32.const 65664
                 i32.const 4106
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
             end
             local.get 5
@@ -244,5 +243,4 @@
       i32.store
     end
     local.get 2)
-  (func (;7;) (type 5))
   (export "f" (func 6)))

@@ -4,7 +4,6 @@
   (type (;2;) (func (param i32 i32 i32 i32) (result i32)))
   (type (;3;) (func (result i32)))
   (type (;4;) (func (param i32 i32) (result i32)))
-  (type (;5;) (func))
   (import "env" "mem" (memory (;0;) 1 65536 shared))
   (import "env" "rd" (func (;0;) (type 1)))
   (import "env" "wr" (func (;1;) (type 2)))
@@ -130,7 +129,7 @@
                 i32.const 65664
                 i32.const 4097
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
             end
             local.get 3
@@ -144,7 +143,7 @@
               i32.const 65664
               i32.const 4098
               i32.store
-              br 2 (;@3;)
+              br 3 (;@2;)
             end
             local.get 13
             local.set 5
@@ -234,7 +233,7 @@
                 i32.const 65664
                 i32.const 4098
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
             end
             local.get 3
@@ -248,7 +247,7 @@
               i32.const 65664
               i32.const 4099
               i32.store
-              br 2 (;@3;)
+              br 3 (;@2;)
             end
             i32.const 5
             local.set 5
@@ -338,7 +337,7 @@
                 i32.const 65664
                 i32.const 4099
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
             end
             local.get 3
@@ -352,7 +351,7 @@
               i32.const 65664
               i32.const 4101
               i32.store
-              br 2 (;@3;)
+              br 3 (;@2;)
             end
             i32.const 4660
             local.set 5
@@ -442,7 +441,7 @@
                 i32.const 65664
                 i32.const 4101
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
             end
             local.get 3
@@ -456,7 +455,7 @@
               i32.const 65664
               i32.const 4106
               i32.store
-              br 2 (;@3;)
+              br 3 (;@2;)
             end
             local.get 14
             local.set 3
@@ -539,7 +538,7 @@
                 i32.const 65664
                 i32.const 4106
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
             end
             local.get 3
@@ -631,7 +630,7 @@
                 i32.const 65664
                 i32.const 4107
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
             end
             local.get 3
@@ -723,7 +722,7 @@
                 i32.const 65664
                 i32.const 4108
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
             end
             local.get 3
@@ -815,7 +814,7 @@
                 i32.const 65664
                 i32.const 4109
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
             end
             local.get 3
@@ -874,5 +873,4 @@
       i32.store
     end
     local.get 2)
-  (func (;7;) (type 5))
   (export "f" (func 6)))

@@ -140,7 +140,7 @@
                 i32.const 65664
                 i32.const 4097
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
             end
             local.get 4
@@ -229,7 +229,7 @@
                 i32.const 65664
                 i32.const 4097
                 i32.store
-                br 3 (;@3;)
+                br 4 (;@2;)
               end
             end
             i32.const 1
