@@ -315,7 +315,8 @@ const ALL_REGS: u32 = 0xff;
 //    reloads them first; the next producer reloads the fields it does not
 //    write.
 // Only the fields some block of the region writes (flagsWrittenAll) are ever
-// stored or reloaded: the others' locals only mirror memory.
+// loaded, stored or read: the others stay in memory, their locals unused (a
+// reader reads only fields its block's own producer wrote).
 // The helpers that read the flags (cc, cf, sc, in) get them flushed first.
 const F_OP: u32 = 1 << 0;
 const F_SIZE: u32 = 1 << 1;
@@ -1538,12 +1539,6 @@ const CC_L: u32 = 6;
 const CC_LE: u32 = 7;
 
 /**
- * Push condition `cc` as 0/1. When the block's own code recorded the flags
- * (flagsOp), the condition comes straight from the lazy-flag locals, as
- * flags.ts getCF/getZF/getSF/arithFlags would derive it; else the helper,
- * with the flags flushed to memory first.
- */
-/**
  * Push lazy-flag local `l`, sign-extended from 8 bits when `signed` and the
  * flags are 8-bit. Unsigned needs no mask: the 8-bit producers record
  * zero-extended bytes (translateAlu8, translateShift), as flags.ts masks them.
@@ -1553,6 +1548,12 @@ function flagLocal(l: u32, signed: bool): void {
   if (signed && flagsSize == 8) byte(OP_I32_EXTEND8_S);
 }
 
+/**
+ * Push condition `cc` as 0/1. When the block's own code recorded the flags
+ * (flagsOp), the condition comes straight from the lazy-flag locals, as
+ * flags.ts getCF/getZF/getSF/arithFlags would derive it; else the helper,
+ * with the flags flushed to memory first.
+ */
 function emitCondition(cc: u32): void {
   const c = cc >> 1;
   const op = flagsOp;
