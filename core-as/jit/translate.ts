@@ -11,16 +11,16 @@
 //
 // The eight general registers live in Wasm locals while the function runs
 // (loaded on entry, stored at the exit; around an interpreter call only
-// the dirty ones are stored and only those it may write reloaded). The lazy
-// flags stay in memory, every producer storing its operands (UNFINISHED:
-// keeping them in locals until a reader, a helper call or an exit needs
-// them would drop most of those stores). Memory operands test
+// the dirty ones are stored and only those it may write reloaded). So do
+// the lazy flags (flags.ts), in six more locals: stored at the exit and
+// before a helper that reads them, reloaded after one that may change them
+// (see "the lazy flags in locals"). Memory operands test
 // the segment (not DS/ES/SS when the region is compiled for flat segments),
 // the page offset and TLB entry inline and access RAM directly
 // (emitFastAddress); anything else goes through the core's helpers (imports
 // rd/wr: segment checks, TLB, MMIO, faults); a fault leaves EIP at the
 // instruction and the registers as before it, and returns to the loop, which
-// delivers it. Conditions read the lazy operands inline when the block itself
+// delivers it. Conditions read the lazy-flag locals inline when the block itself
 // recorded the flags (flagsOp), else call the cc helper. An instruction the
 // translator does not know ends the block: the block calls the interpreter
 // for it (import interp), which also covers every far or system instruction.
@@ -59,6 +59,7 @@ const FN_CF: u32 = 3; // cf() -> CF as 0/1
 const FN_INTERP: u32 = 4; // interp(eip) -> the interpreter runs one instruction there (counts it itself)
 const FN_SET_CF_OF: u32 = 5; // sc(cf | of) -> 0: flags.ts setCfOf (rotates when the lazy state is unknown)
 const FN_BLOCK: u32 = 6;
+const FN_FLAGS_STORE: u32 = 7; // the module's own: (the fields of flagsWrittenAll) -> (), to memory (flagsStore)
 
 // Locals of the region function: parameters (budget, entry block index), then the rest.
 const L_BUDGET: u32 = 0;
@@ -75,7 +76,16 @@ const L_REG: u32 = 10; // EAX..EDI: the guest's general registers while the func
 const GPR_COUNT: u32 = 8;
 const L_AUX: u32 = L_REG + GPR_COUNT; // CF|OF bits of a shift, rotate or IMUL (flags.ts LAZY_AUX)
 const L_CNT: u32 = L_AUX + 1; // a shift count taken from CL (masked to 5 bits)
-const EXTRA_LOCALS: u32 = 8 + GPR_COUNT + 2;
+/** The lazy flags (flags.ts: LAZY_OP, _SIZE, _DST, _SRC, _RES, _AUX, in that order) while the function runs. */
+const L_FLAGS: u32 = L_CNT + 1;
+const FLAG_FIELDS: u32 = 6;
+const L_FOP: u32 = L_FLAGS;
+const L_FSIZE: u32 = L_FLAGS + 1;
+const L_FDST: u32 = L_FLAGS + 2;
+const L_FSRC: u32 = L_FLAGS + 3;
+const L_FRES: u32 = L_FLAGS + 4;
+const L_FAUX: u32 = L_FLAGS + 5;
+const EXTRA_LOCALS: u32 = 8 + GPR_COUNT + 2 + FLAG_FIELDS;
 
 /** Most blocks in one region (one module). */
 export const MAX_REGION_BLOCKS: u32 = 32;
@@ -208,8 +218,9 @@ function loadReg(r: u32): void {
 let regsWritten: u32 = 0;
 /**
  * Registers whose local may differ from memory at this point of the block
- * (bit r): every register the region writes at a block's start (another
- * block may have run before it), none after an interpreter call wrote them
+ * (bit r): every register the region writes at the start of a block a jump
+ * enters (another block may have run before it; none at one entered only
+ * from the function's entry), none after an interpreter call wrote them
  * out, then those the block's code writes.
  */
 let dirty: u32 = 0;
@@ -310,29 +321,169 @@ function syncRegsIn(mask: u32): void {
 function emitInterpCall(eip: u32): void {
   syncRegsOut(dirty);
   dirty = 0;
+  flagsFlush();
   i32Const(eip);
   call(FN_INTERP);
+  // The interpreter may have changed the flags: memory holds them now.
+  flagsInMem = true;
+  flagsOp = LAZY_NONE;
 }
-/** Leave after an interpreter call (memory holds every register): `done` compiled instructions more in $n. */
+/** Leave after an interpreter call (memory holds every register and the flags): `done` compiled instructions more in $n. */
 function emitLeaveSynced(done: u32): void {
   localGet(L_N);
   i32Const(done);
   byte(OP_I32_ADD);
   localSet(L_N);
-  br(depth + 2);
+  br(depth + 3);
 }
 /** Pass 1's regsWritten: every register any block of the region may have changed. */
 let regsWrittenAll: u32 = 0xff;
 const ALL_REGS: u32 = 0xff;
-function storeStateFromLocal(off: u32, l: u32): void {
-  i32Const(CPU_STATE + off);
-  localGet(l);
-  memOp(OP_I32_STORE, 2);
+
+// ---------- the lazy flags in locals ----------
+//
+// The six lazy-flag words live in locals L_FOP..L_FAUX (field f: bit f of
+// the masks below, local L_FLAGS + f, memory at flagAddr(f)). At
+// compile time the code is in one of two states:
+//  - in locals (flagsInMem false): every local holds its field's value;
+//    memory may be behind for the fields in flagsDirty. Every block starts
+//    so (the function's entry loads them), and $exit stores them.
+//  - in memory (flagsInMem true, after a helper that may change them: the
+//    interpreter, sc): memory holds them, the locals may be stale. Such an
+//    exit leaves through $exitRegs (no flag store); a jump to a region block
+//    reloads them first; the next producer reloads the fields it does not
+//    write.
+// Only the fields some block of the region writes (flagsWrittenAll) are ever
+// loaded, stored or read: the others stay in memory, their locals unused (a
+// reader reads only fields its block's own producer wrote).
+// The helpers that read the flags (cc, cf, sc, in) get them flushed first.
+const F_OP: u32 = 1 << 0;
+const F_SIZE: u32 = 1 << 1;
+const F_DST: u32 = 1 << 2;
+const F_SRC: u32 = 1 << 3;
+const F_RES: u32 = 1 << 4;
+const F_AUX: u32 = 1 << 5;
+const F_ALL: u32 = (1 << FLAG_FIELDS) - 1;
+const F_OPERANDS: u32 = F_DST | F_SRC | F_RES;
+let flagsInMem: bool = false;
+/** Fields whose local may differ from memory (in locals only). */
+let flagsDirty: u32 = 0;
+/** Fields the region's code writes (gathered in pass 1, used in pass 2, as regsWritten). */
+let flagsWritten: u32 = 0;
+let flagsWrittenAll: u32 = F_ALL;
+
+function flagAddr(f: u32): u32 {
+  const off = f == 0 ? OFF_LAZY_OP : f == 1 ? OFF_LAZY_SIZE : f == 2 ? OFF_LAZY_DST : f == 3 ? OFF_LAZY_SRC : f == 4 ? OFF_LAZY_RES : OFF_LAZY_AUX;
+  return CPU_STATE + off;
 }
-function storeStateConst(off: u32, v: u32): void {
-  i32Const(CPU_STATE + off);
+/** Bytes of one inline field store (i32.const address, local.get, i32.store). */
+const FIELD_STORE_BYTES: u32 = 9;
+/** About what FN_FLAGS_STORE adds to a module: its type, declaration and body (six fields). */
+const FLAGS_STORE_FN_BYTES: u32 = 70;
+/** The module has FN_FLAGS_STORE (pass 1: as if; pass 2: when pass 1's calls saved more than it costs). */
+let useFlagsStoreFn: bool = true;
+/** Bytes the calls to it saved over inline stores. */
+let flagsStoreSavings: u32 = 0;
+/**
+ * Fields of `mask` (in flagsWrittenAll; in locals state): locals to memory,
+ * inline or, when shorter, through the module's own function FN_FLAGS_STORE
+ * that stores every field of flagsWrittenAll (the clean ones equal memory).
+ */
+function flagsStore(mask: u32): void {
+  const n = popcnt<u32>(flagsWrittenAll);
+  const inlineBytes = popcnt<u32>(mask) * FIELD_STORE_BYTES;
+  const viaCall: u32 = 2 * n + 2;
+  if (useFlagsStoreFn && inlineBytes > viaCall) {
+    flagsStoreSavings += inlineBytes - viaCall;
+    for (let f: u32 = 0; f < FLAG_FIELDS; f++) {
+      if ((flagsWrittenAll & (1 << f)) != 0) localGet(L_FLAGS + f);
+    }
+    call(FN_FLAGS_STORE);
+    return;
+  }
+  for (let f: u32 = 0; f < FLAG_FIELDS; f++) {
+    if ((mask & (1 << f)) == 0) continue;
+    i32Const(flagAddr(f));
+    localGet(L_FLAGS + f);
+    memOp(OP_I32_STORE, 2);
+  }
+}
+/** The body of FN_FLAGS_STORE: its parameters (the fields of flagsWrittenAll, in order) to memory. */
+function emitFlagsStoreBody(): void {
+  uleb(0); // no locals
+  let p: u32 = 0;
+  for (let f: u32 = 0; f < FLAG_FIELDS; f++) {
+    if ((flagsWrittenAll & (1 << f)) == 0) continue;
+    i32Const(flagAddr(f));
+    localGet(p++);
+    memOp(OP_I32_STORE, 2);
+  }
+  byte(OP_END);
+}
+/** Fields of `mask`: memory to locals. */
+function flagsLoad(mask: u32): void {
+  for (let f: u32 = 0; f < FLAG_FIELDS; f++) {
+    if ((mask & (1 << f)) == 0) continue;
+    loadAt(flagAddr(f));
+    localSet(L_FLAGS + f);
+  }
+}
+/**
+ * Region blocks some jump of the region enters (bit i; gathered in pass 1,
+ * used in pass 2). Any other block is entered only from the function's entry,
+ * where the locals equal memory.
+ */
+let jumpTargets: u32 = 0;
+let jumpTargetsAll: u32 = 0xffffffff;
+/** Block `i` may be entered after another block ran (its locals may differ from memory). */
+function enteredByJump(i: u32): bool {
+  return (jumpTargetsAll & (1 << i)) != 0;
+}
+/** State at block `i`'s start: in locals, every field the region writes possibly dirty when another block ran before. */
+function flagsBlockStart(i: u32): void {
+  flagsOp = LAZY_NONE;
+  flagsInMem = false;
+  flagsDirty = enteredByJump(i) ? flagsWrittenAll : 0;
+}
+/** Before a helper that reads (or changes) the flags in memory. */
+function flagsFlush(): void {
+  if (!flagsInMem) flagsStore(flagsDirty);
+  flagsDirty = 0;
+}
+/** Before a merge point that expects them in locals (a region jump, a conditional producer). */
+function flagsToLocals(): void {
+  if (!flagsInMem) return;
+  flagsLoad(flagsWrittenAll);
+  flagsInMem = false;
+  flagsDirty = 0;
+}
+/** A producer is about to write the fields `writes`: the others come back into locals if they were in memory. */
+function flagsProduce(writes: u32): void {
+  if (flagsInMem) {
+    flagsLoad(flagsWrittenAll & ~writes);
+    flagsInMem = false;
+    flagsDirty = 0;
+  }
+  flagsWritten |= writes;
+  flagsDirty |= writes;
+}
+/** Field local `l` = local `from`. */
+function flagFromLocal(l: u32, from: u32): void {
+  localGet(from);
+  localSet(l);
+}
+/** Field local `l` = `v`. */
+function flagFromConst(l: u32, v: u32): void {
   i32Const(v);
-  memOp(OP_I32_STORE, 2);
+  localSet(l);
+}
+/**
+ * Relative depth of the exit label for the current flags state: $exit stores
+ * the flag locals; $exitRegs does not, for when memory holds the flags
+ * already (in memory, or in locals with none dirty).
+ */
+function exitDepth(): u32 {
+  return flagsInMem || flagsDirty == 0 ? depth + 2 : depth + 1;
 }
 
 /** Effective address of the ModRM memory operand → local EA. */
@@ -368,7 +519,7 @@ function emitExit(eip: u32, done: u32): void {
   i32Const(EIP_ADDR);
   i32Const(eip);
   memOp(OP_I32_STORE, 2);
-  br(depth + 1);
+  br(exitDepth());
 }
 
 /** Tell the clock how many instructions the block completed so far (before a helper that may read it). */
@@ -592,18 +743,28 @@ function ifEnd(): void {
   depth--;
 }
 
-/** Record lazy flags from locals DST, SRC, RES (flags.ts setLazy). */
-function emitLazy(op: u32, size: u32): void {
-  // The block's own code stored this operation and size already: only the operands change.
-  if (flagsSize != size || flagsOp != op) {
-    storeStateConst(OFF_LAZY_OP, op);
-    storeStateConst(OFF_LAZY_SIZE, size);
-  }
+/**
+ * Start recording lazy flags `op` of `size` that write the fields `fields`
+ * besides OP and SIZE: OP and SIZE are set where the block's own code has not
+ * set them already; the caller then sets the locals of `fields`. Call it only
+ * where nothing can fault before the instruction completes.
+ */
+function emitLazyBegin(op: u32, size: u32, fields: u32): void {
+  const opChanges = flagsOp != op;
+  const sizeChanges = flagsOp == LAZY_NONE || flagsSize != size;
+  flagsProduce(fields | (opChanges ? F_OP : 0) | (sizeChanges ? F_SIZE : 0));
+  if (opChanges) flagFromConst(L_FOP, op);
+  if (sizeChanges) flagFromConst(L_FSIZE, size);
   flagsOp = op;
   flagsSize = size;
-  storeStateFromLocal(OFF_LAZY_DST, L_DST);
-  storeStateFromLocal(OFF_LAZY_SRC, L_SRC);
-  storeStateFromLocal(OFF_LAZY_RES, L_RES);
+}
+/** Record lazy flags from locals DST, SRC, RES, and with `aux` AUX (flags.ts setLazy, setLazyAux). */
+function emitLazy(op: u32, size: u32, aux: bool = false): void {
+  emitLazyBegin(op, size, F_OPERANDS | (aux ? F_AUX : 0));
+  flagFromLocal(L_FDST, L_DST);
+  flagFromLocal(L_FSRC, L_SRC);
+  flagFromLocal(L_FRES, L_RES);
+  if (aux) flagFromLocal(L_FAUX, L_AUX);
 }
 
 // ALU operation numbers (the x86 encoding's /r field: ADD OR ADC SBB AND SUB XOR CMP).
@@ -627,21 +788,19 @@ function emitAlu(op: u32): void {
     emitLazyFor(op, 32);
     return;
   }
+  // Nothing faults from here: the operands and the result go to the flag locals as they are computed.
+  emitLazyBegin(op == ALU_ADD ? LAZY_ADD : op == ALU_SUB || op == ALU_CMP ? LAZY_SUB : LAZY_LOGIC, 32, F_OPERANDS);
   localGet(L_DST);
+  localTee(L_FDST);
   localGet(L_SRC);
-  let lazy: u32 = LAZY_LOGIC;
-  if (op == ALU_ADD) {
-    byte(OP_I32_ADD);
-    lazy = LAZY_ADD;
-  } else if (op == ALU_OR) byte(OP_I32_OR);
+  localTee(L_FSRC);
+  if (op == ALU_ADD) byte(OP_I32_ADD);
+  else if (op == ALU_OR) byte(OP_I32_OR);
   else if (op == ALU_AND) byte(OP_I32_AND);
   else if (op == ALU_XOR) byte(OP_I32_XOR);
-  else {
-    byte(OP_I32_SUB);
-    lazy = LAZY_SUB;
-  }
+  else byte(OP_I32_SUB);
+  localTee(L_FRES);
   localSet(L_RES);
-  emitLazy(lazy, 32);
 }
 
 // ---------- one instruction ----------
@@ -684,6 +843,10 @@ function addTarget(target: u32, always: bool = false): void {
  * between blocks); else leave with EIP = target.
  */
 function emitRegionJump(j: u32, target: u32, done: u32): void {
+  // Blocks start with the flags in locals; this path ends here, the code after it (a Jcc not taken) goes on as it was.
+  const savedInMem = flagsInMem;
+  const savedFlagsDirty = flagsDirty;
+  flagsToLocals();
   localGet(L_N);
   i32Const(done);
   byte(OP_I32_ADD);
@@ -692,6 +855,7 @@ function emitRegionJump(j: u32, target: u32, done: u32): void {
   byte(OP_I32_ADD);
   localGet(L_BUDGET);
   byte(OP_I32_LE_U);
+  jumpTargets |= 1 << j;
   const back = j <= curBlock;
   if (back) {
     loadAt(CPU_STATE + OFF_INTR_LINE);
@@ -712,7 +876,9 @@ function emitRegionJump(j: u32, target: u32, done: u32): void {
   i32Const(EIP_ADDR);
   i32Const(target);
   memOp(OP_I32_STORE, 2);
-  br(depth + 1);
+  br(exitDepth());
+  flagsInMem = savedInMem;
+  flagsDirty = savedFlagsDirty;
 }
 
 /** Jump to `target` after this instruction (k + 1 completed): a block of the region, or leave. */
@@ -825,17 +991,17 @@ function translateOne(): u32 {
     // INC/DEC r32: CF is kept (LAZY_AUX), as alu.ts incValue/decValue
     const r = op & 7;
     const dec = op >= 0x48;
-    loadReg(r);
-    localTee(L_DST);
-    i32Const(1);
-    localTee(L_SRC);
-    byte(dec ? OP_I32_SUB : OP_I32_ADD);
-    localSet(L_RES);
-    i32Const(CPU_STATE + OFF_LAZY_AUX);
     emitCarry();
-    memOp(OP_I32_STORE, 2);
-    emitLazy(dec ? LAZY_DEC : LAZY_INC, 32);
-    storeRegFromLocal(r, L_RES);
+    localSet(L_AUX);
+    emitLazyBegin(dec ? LAZY_DEC : LAZY_INC, 32, F_OPERANDS | F_AUX);
+    loadReg(r);
+    localTee(L_FDST);
+    i32Const(1);
+    localTee(L_FSRC);
+    byte(dec ? OP_I32_SUB : OP_I32_ADD);
+    localSet(L_FRES);
+    flagFromLocal(L_FAUX, L_AUX);
+    storeRegFromLocal(r, L_FRES);
     return T_OK;
   }
   if (op >= 0x50 && op <= 0x57) {
@@ -1085,14 +1251,12 @@ function translateIncDecE(dec: bool, nextEip: u32): u32 {
   emitCarry();
   localSet(L_AUX);
   if (mIsReg) {
-    storeStateFromLocal(OFF_LAZY_AUX, L_AUX);
-    emitLazy(dec ? LAZY_DEC : LAZY_INC, 32);
+    emitLazy(dec ? LAZY_DEC : LAZY_INC, 32, true);
     storeRegFromLocal(mRm, L_RES);
     return T_OK;
   }
   emitWriteSeg(mSeg, 32, L_RES);
-  storeStateFromLocal(OFF_LAZY_AUX, L_AUX);
-  emitLazy(dec ? LAZY_DEC : LAZY_INC, 32);
+  emitLazy(dec ? LAZY_DEC : LAZY_INC, 32, true);
   emitWriteCheck(nextEip);
   return T_OK;
 }
@@ -1174,10 +1338,16 @@ function translateIndirect(isCall: bool, nextEip: u32): u32 {
     ifEnd();
     addTarget(nextEip);
     const site = regionIndexOf(nextEip);
-    if (site >= 0) returnSites |= 1 << <u32>site;
+    // A RET of the region may branch there (pass 2 knows every site; pass 1 may not have seen the RET yet).
+  if (site >= 0) {
+    returnSites |= 1 << <u32>site;
+    jumpTargets |= 1 << <u32>site;
+  }
   }
   if (discovering) {
     for (let i: u32 = 0; i < MAX_INDIRECT_TARGETS; i++) emitIndirectCompare(0, SIZING_TARGET);
+    // Pass 2 may branch to any of the first blocks: they are entered by jumps (flagsBlockStart).
+    jumpTargets |= (1 << MAX_INDIRECT_TARGETS) - 1;
   } else {
     const n = regionCount < MAX_INDIRECT_TARGETS ? regionCount : MAX_INDIRECT_TARGETS;
     for (let i: u32 = 0; i < n; i++) {
@@ -1347,11 +1517,17 @@ function isStringOp(op: u32): bool {
 function emitInterpretAndLeave(): void {
   emitPending();
   const saved = dirty;
+  const savedFlagsDirty = flagsDirty;
+  const savedInMem = flagsInMem;
+  const savedOp = flagsOp;
   emitInterpCall(instrEip);
   byte(OP_DROP);
   emitLeaveSynced(k);
-  // Only a cold path wrote the registers out: the code after it still has them dirty.
+  // Only a cold path wrote the registers and flags out: the code after it still has them dirty.
   dirty = saved;
+  flagsDirty = savedFlagsDirty;
+  flagsInMem = savedInMem;
+  flagsOp = savedOp;
 }
 
 /** When `local` is beyond the CS limit, the interpreter takes this instruction (#GP(0)) and the block leaves. */
@@ -1397,7 +1573,11 @@ function translateCall(): u32 {
   // callee returned through the dispatcher): a RET in the region can go on there.
   addTarget(nextEip);
   const site = regionIndexOf(nextEip);
-  if (site >= 0) returnSites |= 1 << <u32>site;
+  // A RET of the region may branch there (pass 2 knows every site; pass 1 may not have seen the RET yet).
+  if (site >= 0) {
+    returnSites |= 1 << <u32>site;
+    jumpTargets |= 1 << <u32>site;
+  }
   const j = regionIndexOf(target);
   if (j >= 0) emitRegionJump(<u32>j, target, k + 1);
   else emitExit(target, k + 1);
@@ -1445,7 +1625,7 @@ function translateRet(imm: bool): u32 {
   i32Const(EIP_ADDR);
   localGet(L_SRC);
   memOp(OP_I32_STORE, 2);
-  br(depth + 1);
+  br(exitDepth());
   return T_END;
 }
 
@@ -1474,8 +1654,7 @@ function emitAluNoFlags(op: u32): void {
 }
 function emitLazyFor(op: u32, size: u32): void {
   if (op == ALU_ADC || op == ALU_SBB) {
-    storeStateFromLocal(OFF_LAZY_AUX, L_AUX);
-    emitLazy(op == ALU_ADC ? LAZY_ADC : LAZY_SBB, size);
+    emitLazy(op == ALU_ADC ? LAZY_ADC : LAZY_SBB, size, true);
     return;
   }
   emitLazy(op == ALU_ADD ? LAZY_ADD : op == ALU_SUB || op == ALU_CMP ? LAZY_SUB : LAZY_LOGIC, size);
@@ -1671,10 +1850,9 @@ function translate16(op: u32): u32 {
     i32Const(WORD_MASK);
     byte(OP_I32_AND);
     localSet(L_RES);
-    i32Const(CPU_STATE + OFF_LAZY_AUX);
     emitCarry();
-    memOp(OP_I32_STORE, 2);
-    emitLazy(op >= 0x48 ? LAZY_DEC : LAZY_INC, 16);
+    localSet(L_AUX);
+    emitLazy(op >= 0x48 ? LAZY_DEC : LAZY_INC, 16, true);
     storeRegSized(r, 16, L_RES);
     return T_OK;
   }
@@ -1780,34 +1958,34 @@ const CC_L: u32 = 6;
 const CC_LE: u32 = 7;
 
 /**
- * Push condition `cc` as 0/1. When the block's own code recorded the flags
- * (flagsOp, 32-bit), the condition comes straight from the lazy operands,
- * as flags.ts getCF/getZF/getSF/arithFlags would derive it; else the helper.
+ * Push lazy-flag local `l`, sign-extended from 8 bits when `signed` and the
+ * flags are 8-bit. Unsigned needs no mask: the 8-bit producers record
+ * zero-extended bytes (translateAlu8, translateShift), as flags.ts masks them.
  */
-/** Load the lazy operand at `addr` with `op` (i32.load, or load8_u/load8_s for 8-bit flags). */
-function loadSized(addr: u32, op: u32): void {
-  i32Const(addr);
-  memOp(op, op == OP_I32_LOAD ? 2 : 0);
+function flagLocal(l: u32, signed: bool): void {
+  localGet(l);
+  if (signed && flagsSize == 8) byte(OP_I32_EXTEND8_S);
+  if (signed && flagsSize == 16) byte(OP_I32_EXTEND16_S);
 }
 
+/**
+ * Push condition `cc` as 0/1. When the block's own code recorded the flags
+ * (flagsOp), the condition comes straight from the lazy-flag locals, as
+ * flags.ts getCF/getZF/getSF/arithFlags would derive it; else the helper,
+ * with the flags flushed to memory first.
+ */
 function emitCondition(cc: u32): void {
   const c = cc >> 1;
   const op = flagsOp;
-  const dst = CPU_STATE + OFF_LAZY_DST;
-  const src = CPU_STATE + OFF_LAZY_SRC;
-  const res = CPU_STATE + OFF_LAZY_RES;
-  // 8/16-bit flags: the operands' low bytes or words, zero- or sign-extended (flags.ts masks them to the size).
-  const u = flagsSize == 32 ? OP_I32_LOAD : flagsSize == 16 ? OP_I32_LOAD16_U : OP_I32_LOAD8_U;
-  const sg = flagsSize == 32 ? OP_I32_LOAD : flagsSize == 16 ? OP_I32_LOAD16_S : OP_I32_LOAD8_S;
   if (op != LAZY_NONE && (c == CC_E || (op == LAZY_LOGIC && c == CC_BE))) {
-    loadSized(res, u);
+    flagLocal(L_FRES, false);
     byte(OP_I32_EQZ);
   } else if (op != LAZY_NONE && (c == CC_S || (op == LAZY_LOGIC && c == CC_L))) {
-    loadSized(res, sg);
+    flagLocal(L_FRES, true);
     i32Const(0);
     byte(OP_I32_LT_S);
   } else if (op == LAZY_LOGIC && c == CC_LE) {
-    loadSized(res, sg);
+    flagLocal(L_FRES, true);
     i32Const(0);
     byte(OP_I32_LE_S);
   } else if (op == LAZY_LOGIC && c == CC_B) {
@@ -1815,42 +1993,46 @@ function emitCondition(cc: u32): void {
   } else if (op == LAZY_SUB && (c == CC_B || c == CC_BE || c == CC_L || c == CC_LE)) {
     // CF = dst < src; ZF = dst == src; SF != OF = dst < src signed.
     const signed = c == CC_L || c == CC_LE;
-    loadSized(dst, signed ? sg : u);
-    loadSized(src, signed ? sg : u);
+    flagLocal(L_FDST, signed);
+    flagLocal(L_FSRC, signed);
     byte(c == CC_B ? OP_I32_LT_U : c == CC_BE ? OP_I32_LE_U : c == CC_L ? OP_I32_LT_S : OP_I32_LE_S);
   } else if (op == LAZY_ADD && c == CC_B) {
-    loadSized(res, u);
-    loadSized(dst, u);
+    flagLocal(L_FRES, false);
+    flagLocal(L_FDST, false);
     byte(OP_I32_LT_U);
-  } else if (op == LAZY_RESULT && (c == CC_B || c == CC_BE)) {
-    // flags.ts getCF: the explicit CF bit; BE also takes ZF from the result.
-    loadAt(CPU_STATE + OFF_LAZY_AUX);
+  } else if ((op == LAZY_RESULT || op == LAZY_INC || op == LAZY_DEC) && c == CC_B) {
+    // flags.ts getCF: the explicit CF bit (INC/DEC: CF as it was).
+    localGet(L_FAUX);
     i32Const(FLAG_CF);
     byte(OP_I32_AND);
-    if (c == CC_BE) {
-      loadSized(res, u);
-      byte(OP_I32_EQZ);
-      byte(OP_I32_OR);
-    }
+  } else if (op == LAZY_RESULT && c == CC_BE) {
+    // The explicit CF bit, or ZF from the result.
+    localGet(L_FAUX);
+    i32Const(FLAG_CF);
+    byte(OP_I32_AND);
+    flagLocal(L_FRES, false);
+    byte(OP_I32_EQZ);
+    byte(OP_I32_OR);
   } else if (op == LAZY_RESULT && (c == CC_O || c == CC_L || c == CC_LE)) {
     // OF is the explicit bit; L is SF != OF, LE also ZF.
-    loadAt(CPU_STATE + OFF_LAZY_AUX);
+    localGet(L_FAUX);
     i32Const(OF_SHIFT);
     byte(OP_I32_SHR_U);
     i32Const(1);
     byte(OP_I32_AND);
     if (c != CC_O) {
-      loadSized(res, sg);
+      flagLocal(L_FRES, true);
       i32Const(31);
       byte(OP_I32_SHR_U);
       byte(OP_I32_XOR);
     }
     if (c == CC_LE) {
-      loadSized(res, u);
+      flagLocal(L_FRES, false);
       byte(OP_I32_EQZ);
       byte(OP_I32_OR);
     }
   } else {
+    flagsFlush();
     i32Const(cc);
     call(FN_COND);
     return;
@@ -1859,8 +2041,11 @@ function emitCondition(cc: u32): void {
 }
 /** Push CF as 0/1. */
 function emitCarry(): void {
-  if (flagsOp == LAZY_LOGIC || flagsOp == LAZY_SUB || flagsOp == LAZY_ADD || flagsOp == LAZY_RESULT) emitCondition(CC_B << 1);
-  else call(FN_CF);
+  if (flagsOp != LAZY_NONE && flagsOp != LAZY_ADC && flagsOp != LAZY_SBB) emitCondition(CC_B << 1);
+  else {
+    flagsFlush();
+    call(FN_CF);
+  }
 }
 
 /** Jcc: taken → jump (loop or leave); not taken → the block continues. */
@@ -1876,49 +2061,47 @@ const COUNT_MASK: u32 = 0x1f;
 
 /** Record LAZY_RESULT flags: the result in RES, CF|OF in AUX (flags.ts setFlagsFromResult; AF cleared). */
 function emitLazyResult(size: u32): void {
-  if (flagsSize != size || flagsOp != LAZY_RESULT) {
-    storeStateConst(OFF_LAZY_OP, LAZY_RESULT);
-    storeStateConst(OFF_LAZY_SIZE, size);
-  }
-  flagsOp = LAZY_RESULT;
-  flagsSize = size;
-  storeStateFromLocal(OFF_LAZY_RES, L_RES);
-  storeStateFromLocal(OFF_LAZY_AUX, L_AUX);
+  emitLazyBegin(LAZY_RESULT, size, F_RES | F_AUX);
+  flagFromLocal(L_FRES, L_RES);
+  flagFromLocal(L_FAUX, L_AUX);
 }
 
 /**
  * Rotates: CF and OF from AUX replace the old ones, SF ZF AF PF stay (flags.ts
  * setCfOf). When the block's own code recorded the flags, AF is taken as
- * setCfOf takes it and the state becomes LAZY_RESULT; else the helper does it.
+ * setCfOf takes it and the state becomes LAZY_RESULT; else the helper does it
+ * (in memory).
  */
 function emitSetCfOf(): void {
   const op = flagsOp;
   if (op == LAZY_NONE) {
+    flagsFlush();
     localGet(L_AUX);
     call(FN_SET_CF_OF);
     byte(OP_DROP);
+    flagsInMem = true;
     return;
   }
-  i32Const(CPU_STATE + OFF_LAZY_AUX);
   localGet(L_AUX);
   if (op == LAZY_RESULT) {
-    loadAt(CPU_STATE + OFF_LAZY_AUX);
+    localGet(L_FAUX);
     i32Const(FLAG_AF);
     byte(OP_I32_AND);
     byte(OP_I32_OR);
   } else if (op != LAZY_LOGIC) {
     // ADD SUB INC DEC: AF = (dst ^ src ^ res) & AF, as arithFlags.
-    loadAt(CPU_STATE + OFF_LAZY_DST);
-    loadAt(CPU_STATE + OFF_LAZY_SRC);
+    localGet(L_FDST);
+    localGet(L_FSRC);
     byte(OP_I32_XOR);
-    loadAt(CPU_STATE + OFF_LAZY_RES);
+    localGet(L_FRES);
     byte(OP_I32_XOR);
     i32Const(FLAG_AF);
     byte(OP_I32_AND);
     byte(OP_I32_OR);
   }
-  memOp(OP_I32_STORE, 2);
-  storeStateConst(OFF_LAZY_OP, LAZY_RESULT);
+  localSet(L_FAUX);
+  flagsProduce(F_AUX | (op != LAZY_RESULT ? F_OP : 0));
+  if (op != LAZY_RESULT) flagFromConst(L_FOP, LAZY_RESULT);
   flagsOp = LAZY_RESULT;
 }
 
@@ -1975,6 +2158,10 @@ function translateShift(op: u32): u32 {
   const flagsBefore = flagsOp;
   const sizeBefore = flagsSize;
   if (shiftCl) {
+    // Both ways round the `if` (count 0 at run time or not) must leave one flags state: in locals,
+    // or for a rotate through the helper in memory, flushed before so the count-0 way agrees.
+    flagsToLocals();
+    if ((kind == SHIFT_ROL || kind == SHIFT_ROR) && flagsOp == LAZY_NONE) flagsFlush();
     loadReg(REG_ECX);
     i32Const(COUNT_MASK);
     byte(OP_I32_AND);
@@ -2241,21 +2428,31 @@ function translateBody(i: u32): u32 {
   const eip = load<u32>(regionEips + (i << 2));
   cur = startAddr + (eip - startEip);
   curBlock = i;
-  flagsOp = LAZY_NONE;
-  dirty = regsWrittenAll;
+  flagsBlockStart(i);
+  dirty = enteredByJump(i) ? regsWrittenAll : 0;
   k = 0;
   interpreted = 0;
   let ended = false;
   while (k + interpreted < MAX_BLOCK_INSTRUCTIONS - 1) {
     const mark = encPos();
     const at = cur;
+    const savedOp = flagsOp;
+    const savedSize = flagsSize;
+    const savedInMem = flagsInMem;
+    const savedFlagsDirty = flagsDirty;
+    const savedDirty = dirty;
     bad = false;
     const r = translateOne();
     // Longer than 15 bytes (prefixes): the interpreter raises #GP (SDM Vol. 2A §2.3.11).
     if (r == T_NO || bad || cur - at > MAX_INSTRUCTION_BYTES) {
-      // Nothing of it may stay emitted: rewind.
+      // Nothing of it may stay emitted: rewind (the flags' compile-time state too).
       encRewind(mark);
       cur = at;
+      flagsOp = savedOp;
+      flagsSize = savedSize;
+      flagsInMem = savedInMem;
+      flagsDirty = savedFlagsDirty;
+      dirty = savedDirty;
       break;
     }
     if (r == T_INTERPRETED) {
@@ -2298,14 +2495,18 @@ function translateBody(i: u32): u32 {
  *
  * The function (budget, entry index) -> completed instructions:
  *
+ *   (the registers and the lazy flags from memory)
  *   block $nosync
- *     block $exit
- *       loop $dispatch
- *         block $b(n-1) ... block $b0
- *           local.get $idx  br_table $b0 ... $b(n-1)
- *         end  code of block 0
- *         end  code of block 1 ...
+ *     block $exitRegs
+ *       block $exit
+ *         loop $dispatch
+ *           block $b(n-1) ... block $b0
+ *             local.get $idx  br_table $b0 ... $b(n-1)
+ *           end  code of block 0
+ *           end  code of block 1 ...
+ *         end
  *       end
+ *       (the lazy flags the region writes, to memory)
  *     end
  *     (the registers the region writes, to memory)
  *   end
@@ -2313,8 +2514,9 @@ function translateBody(i: u32): u32 {
  *
  * A jump to a later block is a br to its label; to an earlier one (or
  * itself) it sets $idx and goes round $dispatch; other exits store EIP and
- * leave through $exit, or through $nosync right after an interpreter call
- * (memory holds every register then). Blocks may overlap (a target inside another block
+ * leave through $exit, or $exitRegs while memory holds the flags (after a
+ * helper changed them), or through $nosync right after an interpreter call
+ * (memory holds every register and the flags then). Blocks may overlap (a target inside another block
  * starts a block of its own).
  */
 export function translateRegion(
@@ -2335,6 +2537,12 @@ export function translateRegion(
   regsWritten = 0;
   regsWrittenAll = 0xff;
   returnSites = 0;
+  flagsWritten = 0;
+  flagsWrittenAll = F_ALL;
+  useFlagsStoreFn = true;
+  flagsStoreSavings = 0;
+  jumpTargets = 0;
+  jumpTargetsAll = 0xffffffff;
   let size: u32 = 0;
   for (let i: u32 = 0; i < regionCount; i++) {
     encStart(JIT_BODY, JIT_BODY_SIZE);
@@ -2353,6 +2561,11 @@ export function translateRegion(
   }
   discovering = false;
   regsWrittenAll = regsWritten;
+  flagsWrittenAll = flagsWritten;
+  jumpTargetsAll = jumpTargets;
+  // + the store at $exit.
+  const nFields = popcnt<u32>(flagsWrittenAll);
+  useFlagsStoreFn = flagsStoreSavings + nFields * FIELD_STORE_BYTES > FLAGS_STORE_FN_BYTES + 2 * nFields + 2;
   // Pass 2: the function.
   const n = regionCount;
   encStart(JIT_BODY, JIT_BODY_SIZE);
@@ -2360,7 +2573,9 @@ export function translateRegion(
   uleb(EXTRA_LOCALS);
   byte(TYPE_I32);
   syncRegsIn(ALL_REGS);
+  flagsLoad(flagsWrittenAll);
   blockStart(OP_BLOCK); // $nosync
+  blockStart(OP_BLOCK); // $exitRegs
   blockStart(OP_BLOCK); // $exit
   blockStart(OP_LOOP); // $dispatch
   if (n > 1) {
@@ -2377,6 +2592,7 @@ export function translateRegion(
     depth = regionBase;
     if (load<u32>(regionLens + (i << 2)) == 0) {
       // Never entered (no cache entry, no jump to it): leave at once.
+      flagsBlockStart(i);
       emitExit(load<u32>(regionEips + (i << 2)), 0);
     } else {
       translateBody(i);
@@ -2385,6 +2601,8 @@ export function translateRegion(
   }
   byte(OP_END); // $dispatch
   byte(OP_END); // $exit
+  flagsStore(flagsWrittenAll);
+  byte(OP_END); // $exitRegs
   syncRegsOut(regsWrittenAll);
   byte(OP_END); // $nosync
   localGet(L_N);
@@ -2392,7 +2610,11 @@ export function translateRegion(
   blockLength = load<u32>(regionLens);
   if (encOverflow()) return false;
   const bodyLen = encPos() - JIT_BODY;
-  buildModule(bodyLen);
+  // FN_FLAGS_STORE's body right after the function's.
+  encStart(JIT_BODY + bodyLen, JIT_BODY_SIZE - bodyLen);
+  if (useFlagsStoreFn) emitFlagsStoreBody();
+  if (encOverflow()) return false;
+  buildModule(bodyLen, encPos() - (JIT_BODY + bodyLen));
   return !encOverflow();
 }
 
@@ -2436,9 +2658,10 @@ const MEMORY_MAX_PAGES: u32 = 65536;
 /**
  * The module around the body at JIT_BODY: types (i32)->i32, (i32×3)->i32,
  * (i32×4)->i32, ()->i32; imports env.mem (shared memory) and env.rd/wr/cc/cf/in/sc;
- * one function exported as "f".
+ * one function exported as "f", and FN_FLAGS_STORE (the lazy flags to memory, flagsStore) where it pays.
  */
-function buildModule(bodyLen: u32): void {
+function buildModule(bodyLen: u32, storeLen: u32): void {
+  const nFields = popcnt<u32>(flagsWrittenAll);
   encStart(JIT_MODULE, JIT_MODULE_SIZE);
   // magic, version
   byte(0x00);
@@ -2449,15 +2672,22 @@ function buildModule(bodyLen: u32): void {
   byte(0x00);
   byte(0x00);
   byte(0x00);
-  // types: 0 (i32)->i32, 1 (i32,i32,i32)->i32, 2 (i32×4)->i32, 3 ()->i32, 4 (i32,i32)->i32
+  // types: 0 (i32)->i32, 1 (i32,i32,i32)->i32, 2 (i32×4)->i32, 3 ()->i32, 4 (i32,i32)->i32, 5 (i32×nFields)->()
+  const fns: u32 = useFlagsStoreFn ? 2 : 1;
   byte(SECTION_TYPE);
-  uleb(1 + 5 + 7 + 8 + 4 + 6); // count, then 4 + params bytes per type
-  uleb(5);
+  uleb(1 + 5 + 7 + 8 + 4 + 6 + (useFlagsStoreFn ? 3 + nFields : 0)); // count, then 4 + params bytes per type (3 + params without a result)
+  uleb(useFlagsStoreFn ? 6 : 5);
   funcType(1);
   funcType(3);
   funcType(4);
   funcType(0);
   funcType(2);
+  if (useFlagsStoreFn) {
+    byte(TYPE_FUNC);
+    uleb(nFields);
+    for (let i: u32 = 0; i < nFields; i++) byte(TYPE_I32);
+    uleb(0);
+  }
   // imports
   const memImport: u32 = 4 + 4 + 1 + 1 + ulebSize(1) + ulebSize(MEMORY_MAX_PAGES);
   const fnImport: u32 = 4 + 3 + 1 + 1; // "env" + 2-char name + kind + type index
@@ -2476,11 +2706,12 @@ function buildModule(bodyLen: u32): void {
   importFn(NAME_CF, 3);
   importFn(NAME_IN, 0);
   importFn(NAME_SC, 0);
-  // function 6: type 4 (budget, entry block) -> instructions completed
+  // function 6: type 4 (budget, entry block) -> instructions completed; 7 (FN_FLAGS_STORE): type 5
   byte(SECTION_FUNCTION);
-  uleb(2);
-  uleb(1);
+  uleb(1 + fns);
+  uleb(fns);
   uleb(4);
+  if (useFlagsStoreFn) uleb(5);
   // export "f"
   byte(SECTION_EXPORT);
   uleb(1 + 2 + 1 + ulebSize(FN_BLOCK));
@@ -2490,10 +2721,14 @@ function buildModule(bodyLen: u32): void {
   uleb(FN_BLOCK);
   // code
   byte(SECTION_CODE);
-  uleb(1 + ulebSize(bodyLen) + bodyLen);
-  uleb(1);
+  uleb(1 + ulebSize(bodyLen) + bodyLen + (useFlagsStoreFn ? ulebSize(storeLen) + storeLen : 0));
+  uleb(fns);
   uleb(bodyLen);
   bytesFrom(JIT_BODY, bodyLen);
+  if (useFlagsStoreFn) {
+    uleb(storeLen);
+    bytesFrom(JIT_BODY + bodyLen, storeLen);
+  }
   moduleLength = encPos() - JIT_MODULE;
 }
 

@@ -583,4 +583,74 @@ describe('JIT regions', () => {
     expect(r.jit.regs.eip).toBe(CODE + 6);
     expect(r.jit.regs.esp).toBe(0x2000);
   });
+
+  // The lazy flags live in Wasm locals while compiled code runs (jit/translate.ts
+  // "the lazy flags in locals"): the interpreter must see the compiled code's
+  // flags, and compiled code the interpreter's, and a fault must leave those
+  // from before the faulting instruction (SDM Vol. 3A §6.5).
+  it('hands the flags between compiled code and interpreted instructions that read and write them', async () => {
+    // NOP; mov ecx, 6; L: cmp eax, ebx; rcl edx, 1 (interpreted: reads the CMP's CF); adc esi, 0 (compiled:
+    // the RCL's CF); inc eax; cmc (interpreted); jb S; inc edi; S: dec ecx; pushf (the interpreter ends the
+    // block); pop ebp; jnz L (a block starting with the flags unknown at compile time); hlt
+    // prettier-ignore
+    const code = [
+      0x90, 0xb9, ...u32(6), 0x39, 0xd8, 0xd1, 0xd2, 0x83, 0xd6, 0x00, 0x40, 0xf5, 0x72, 0x01, 0x47, 0x49, 0x9c, 0x5d,
+      0x75, 0x100 - 17, 0xf4,
+    ];
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+      c.setReg('eax', 0);
+      c.setReg('ebx', 3);
+      c.setReg('edx', 0x80000001);
+    });
+    expect(jit.regs.ecx).toBe(0);
+    expect(jit.regs.eax).toBe(6);
+    // PUSHF's image of the last pass's DEC ECX: ZF set, bit 1 always set.
+    expect(jit.regs.ebp & 0x42).toBe(0x42);
+    expect(jit.jitInstructions).toBeGreaterThan(6 * 4);
+  });
+
+  it('keeps the flags from before a write that faults with #PF right after a flag producer', async () => {
+    // Page 0x6000 not present; ECX points into it. Each program: NOP; mov ecx, 0x6010; then the tail; hlt.
+    // [tail, offset of its faulting instruction]
+    const tails: Record<string, [number[], number]> = {
+      'sub then mov store': [[0x29, 0xd8, 0x89, 0x01], 2], // sub eax, ebx; mov [ecx], eax
+      'sub then add to memory': [[0x29, 0xd8, 0x01, 0x01], 2], // sub eax, ebx; add [ecx], eax
+      'cmp then 8-bit adc to memory': [[0x38, 0xd8, 0x80, 0x11, 0x01], 2], // cmp al, bl; adc byte [ecx], 1
+      'sub then shl memory': [[0x29, 0xd8, 0xd1, 0x21], 2], // sub eax, ebx; shl dword [ecx], 1
+      'inc, cmc (interpreted), store': [[0x40, 0xf5, 0x89, 0x01], 2], // inc eax; cmc; mov [ecx], eax
+      'cmc (interpreted), sub, store': [[0xf5, 0x29, 0xd8, 0x89, 0x01], 3], // cmc; sub eax, ebx; mov [ecx], eax
+    };
+    const tailStart = CODE + 6;
+    for (const [name, [tail, at]] of Object.entries(tails)) {
+      const code = [0x90, 0xb9, ...u32(0x6010), ...tail, 0xf4];
+      const { jit } = await both((c) => {
+        c.writePhys(CODE, Uint8Array.from(code));
+        pagingWithHole(c, 0x6000);
+        c.setReg('eip', CODE);
+        c.setReg('eax', 1);
+        c.setReg('ebx', 2);
+      });
+      // EFLAGS (compared with the interpreter's in both()) as after the instructions before the fault.
+      expect(jit.reason, name).toBe('exception');
+      expect(jit.vector, name).toBe(14);
+      expect(jit.regs.eip, name).toBe(tailStart + at);
+    }
+  });
 });
+
+/** Identity-map the first 4 MiB at CPL 0, all but the page at `hole` (not present). */
+function pagingWithHole(c: Core, hole: number): void {
+  const pd = 0x10000;
+  const pt = 0x11000;
+  const dv = new DataView(new ArrayBuffer(4096));
+  for (let i = 0; i < 1024; i++) dv.setUint32(i * 4, i << 12 === hole ? 0 : (i << 12) | 3, true);
+  c.writePhys(pt, new Uint8Array(dv.buffer));
+  const pdv = new DataView(new ArrayBuffer(4096));
+  pdv.setUint32(0, pt | 3, true);
+  c.writePhys(pd, new Uint8Array(pdv.buffer));
+  c.setState(L.OFF_CR3, pd);
+  c.setState(L.OFF_CR0, c.getState(L.OFF_CR0) | 0x80000000);
+  c.exports.flushTlb();
+}

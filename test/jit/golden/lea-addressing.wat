@@ -12,7 +12,7 @@
   (import "env" "in" (func (;4;) (type 0)))
   (import "env" "sc" (func (;5;) (type 0)))
   (func (;6;) (type 4) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
     i32.const 65536
     i32.load
     local.set 10
@@ -39,60 +39,62 @@
     local.set 17
     block  ;; label = @1
       block  ;; label = @2
-        loop  ;; label = @3
-          local.get 13
-          local.get 11
-          i32.const 2
-          i32.shl
-          i32.add
-          local.set 3
-          local.get 3
-          local.set 10
-          local.get 14
-          i32.const 8
-          i32.add
-          local.set 3
-          local.get 3
-          local.set 13
-          local.get 12
-          local.get 11
-          i32.const 2
-          i32.shl
-          i32.add
-          i32.const 256
-          i32.add
-          local.set 3
-          local.get 3
-          local.set 11
-          i32.const 8192
-          local.set 3
-          local.get 3
-          local.set 12
-          i32.const 7077892
-          local.get 2
-          i32.const 4
-          i32.add
-          i32.store
-          i32.const 65536
-          local.get 10
-          i32.store
-          i32.const 65544
-          local.get 11
-          i32.store
-          i32.const 65552
-          local.get 12
-          i32.store
-          i32.const 65560
-          local.get 13
-          i32.store
-          i32.const 4117
-          call 4
-          drop
-          local.get 2
-          i32.const 4
-          i32.add
-          local.set 2
-          br 2 (;@1;)
+        block  ;; label = @3
+          loop  ;; label = @4
+            local.get 13
+            local.get 11
+            i32.const 2
+            i32.shl
+            i32.add
+            local.set 3
+            local.get 3
+            local.set 10
+            local.get 14
+            i32.const 8
+            i32.add
+            local.set 3
+            local.get 3
+            local.set 13
+            local.get 12
+            local.get 11
+            i32.const 2
+            i32.shl
+            i32.add
+            i32.const 256
+            i32.add
+            local.set 3
+            local.get 3
+            local.set 11
+            i32.const 8192
+            local.set 3
+            local.get 3
+            local.set 12
+            i32.const 7077892
+            local.get 2
+            i32.const 4
+            i32.add
+            i32.store
+            i32.const 65536
+            local.get 10
+            i32.store
+            i32.const 65544
+            local.get 11
+            i32.store
+            i32.const 65552
+            local.get 12
+            i32.store
+            i32.const 65560
+            local.get 13
+            i32.store
+            i32.const 4117
+            call 4
+            drop
+            local.get 2
+            i32.const 4
+            i32.add
+            local.set 2
+            br 3 (;@1;)
+          end
         end
       end
       i32.const 65536

@@ -12,7 +12,7 @@
   (import "env" "in" (func (;4;) (type 0)))
   (import "env" "sc" (func (;5;) (type 0)))
   (func (;6;) (type 4) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
     i32.const 65536
     i32.load
     local.set 10
@@ -39,166 +39,168 @@
     local.set 17
     block  ;; label = @1
       block  ;; label = @2
-        loop  ;; label = @3
-          local.get 13
-          local.set 3
-          block  ;; label = @4
+        block  ;; label = @3
+          loop  ;; label = @4
+            local.get 13
+            local.set 3
             block  ;; label = @5
-              local.get 3
-              i32.const 12
-              i32.shr_u
-              i32.const 2
-              i32.shl
-              i32.const 1048576
+              block  ;; label = @6
+                local.get 3
+                i32.const 12
+                i32.shr_u
+                i32.const 2
+                i32.shl
+                i32.const 1048576
+                i32.add
+                i32.load
+                local.tee 9
+                i32.const 33
+                i32.and
+                i32.const 1
+                i32.ne
+                br_if 0 (;@6;)
+                local.get 3
+                local.get 9
+                i32.const -4096
+                i32.and
+                i32.add
+                local.set 8
+                local.get 8
+                i32.load8_u
+                local.set 5
+                br 1 (;@5;)
+              end
+              i32.const 7077892
+              local.get 2
+              i32.const 0
               i32.add
-              i32.load
-              local.tee 9
-              i32.const 33
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 0 (;@5;)
+              i32.store
+              i32.const 3
               local.get 3
-              local.get 9
-              i32.const -4096
-              i32.and
-              i32.add
-              local.set 8
-              local.get 8
-              i32.load8_u
+              i32.const 8
+              call 0
               local.set 5
-              br 1 (;@4;)
-            end
-            i32.const 7077892
-            local.get 2
-            i32.const 0
-            i32.add
-            i32.store
-            i32.const 3
-            local.get 3
-            i32.const 8
-            call 0
-            local.set 5
-            i32.const 7077888
-            i32.load
-            if  ;; label = @5
-              local.get 2
-              i32.const 0
-              i32.add
-              local.set 2
-              i32.const 65664
-              i32.const 4097
-              i32.store
-              br 3 (;@2;)
-            end
-          end
-          local.get 10
-          i32.const -256
-          i32.and
-          local.get 5
-          i32.or
-          local.set 10
-          local.get 11
-          i32.const -256
-          i32.and
-          local.get 10
-          i32.const 8
-          i32.shr_u
-          i32.const 255
-          i32.and
-          i32.or
-          local.set 11
-          local.get 10
-          i32.const 255
-          i32.and
-          local.set 5
-          local.get 13
-          i32.const 1
-          i32.add
-          local.set 3
-          block  ;; label = @4
-            block  ;; label = @5
-              local.get 3
-              i32.const 12
-              i32.shr_u
-              i32.const 2
-              i32.shl
-              i32.const 1048576
-              i32.add
+              i32.const 7077888
               i32.load
-              local.tee 9
-              i32.const 169
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 0 (;@5;)
-              local.get 3
-              local.get 9
-              i32.const -4096
-              i32.and
-              i32.add
-              local.set 8
-              local.get 8
-              local.get 5
-              i32.store8
-              i32.const 0
-              local.set 7
-              br 1 (;@4;)
+              if  ;; label = @6
+                local.get 2
+                i32.const 0
+                i32.add
+                local.set 2
+                i32.const 65664
+                i32.const 4097
+                i32.store
+                br 4 (;@2;)
+              end
             end
-            i32.const 7077892
-            local.get 2
-            i32.const 2
-            i32.add
-            i32.store
-            i32.const 3
-            local.get 3
+            local.get 10
+            i32.const -256
+            i32.and
             local.get 5
+            i32.or
+            local.set 10
+            local.get 11
+            i32.const -256
+            i32.and
+            local.get 10
             i32.const 8
-            call 1
-            local.tee 7
+            i32.shr_u
+            i32.const 255
+            i32.and
+            i32.or
+            local.set 11
+            local.get 10
+            i32.const 255
+            i32.and
+            local.set 5
+            local.get 13
             i32.const 1
-            i32.eq
-            if  ;; label = @5
+            i32.add
+            local.set 3
+            block  ;; label = @5
+              block  ;; label = @6
+                local.get 3
+                i32.const 12
+                i32.shr_u
+                i32.const 2
+                i32.shl
+                i32.const 1048576
+                i32.add
+                i32.load
+                local.tee 9
+                i32.const 169
+                i32.and
+                i32.const 1
+                i32.ne
+                br_if 0 (;@6;)
+                local.get 3
+                local.get 9
+                i32.const -4096
+                i32.and
+                i32.add
+                local.set 8
+                local.get 8
+                local.get 5
+                i32.store8
+                i32.const 0
+                local.set 7
+                br 1 (;@5;)
+              end
+              i32.const 7077892
               local.get 2
               i32.const 2
               i32.add
+              i32.store
+              i32.const 3
+              local.get 3
+              local.get 5
+              i32.const 8
+              call 1
+              local.tee 7
+              i32.const 1
+              i32.eq
+              if  ;; label = @6
+                local.get 2
+                i32.const 2
+                i32.add
+                local.set 2
+                i32.const 65664
+                i32.const 4101
+                i32.store
+                br 4 (;@2;)
+              end
+            end
+            local.get 7
+            if  ;; label = @5
+              local.get 2
+              i32.const 3
+              i32.add
               local.set 2
               i32.const 65664
-              i32.const 4101
+              i32.const 4104
               i32.store
               br 3 (;@2;)
             end
-          end
-          local.get 7
-          if  ;; label = @4
+            i32.const 7077892
+            local.get 2
+            i32.const 3
+            i32.add
+            i32.store
+            i32.const 65536
+            local.get 10
+            i32.store
+            i32.const 65544
+            local.get 11
+            i32.store
+            i32.const 4104
+            call 4
+            drop
             local.get 2
             i32.const 3
             i32.add
             local.set 2
-            i32.const 65664
-            i32.const 4104
-            i32.store
-            br 2 (;@2;)
+            br 3 (;@1;)
           end
-          i32.const 7077892
-          local.get 2
-          i32.const 3
-          i32.add
-          i32.store
-          i32.const 65536
-          local.get 10
-          i32.store
-          i32.const 65544
-          local.get 11
-          i32.store
-          i32.const 4104
-          call 4
-          drop
-          local.get 2
-          i32.const 3
-          i32.add
-          local.set 2
-          br 2 (;@1;)
         end
       end
       i32.const 65536
