@@ -121,9 +121,12 @@ export interface CoreExports {
 /** CPU engines inside core.wasm (DESIGN §1). */
 export type Engine = 'jit' | 'interp';
 /** Block entries before the JIT compiles a block. */
-// Measured (Linux boot to the shell, CPU s): 64 → 101 s, 1000 → 64 s: a module costs
-// ~0.3-0.9 ms to compile here, so only code run thousands of times pays for it.
-export const DEFAULT_JIT_THRESHOLD = 1000;
+// Measured on the bench guest (Linux boot to the shell prompt, CPU s of the whole
+// process, quiet machine): 2000 → 22.4, 3000 → 17.3, 5000 → 15.5, 10000 → 13.7-14.8,
+// 20000 → 15.9. Most of a compile's cost is V8 optimising the module on a background
+// thread later (superlinear in the function's size), so only code entered tens of
+// thousands of times pays for it; the in-guest workload is as fast at 10000 as at 1000.
+export const DEFAULT_JIT_THRESHOLD = 10000;
 
 /**
  * Engine and threshold from the options, else from TABVM_ENGINE /

@@ -97,8 +97,8 @@ const DATA_RW: u32 = SEG_RIGHT_READ | SEG_RIGHT_WRITE;
 
 /** Table slots for compiled blocks before the cache is dropped and slots reused. */
 const MAX_SLOTS: u32 = 8192;
-/** Entries before a block is compiled (jitConfigure). */
-const DEFAULT_THRESHOLD: u32 = 1000;
+/** Entries before a block is compiled, until jitConfigure (the host passes host/core.ts DEFAULT_JIT_THRESHOLD). */
+const DEFAULT_THRESHOLD: u32 = 10000;
 
 export let jitEnabled: bool = false;
 let threshold: u32 = DEFAULT_THRESHOLD;

@@ -27,7 +27,7 @@ const INTERVAL = 997;
 /** Sampling error allowed on a share: ±1 percentage point (12 000 samples). */
 const SHARE_TOLERANCE = 0.01;
 const STATUS_DONE = 1;
-/** Share of loop_three's instructions the JIT must run compiled (it is hot after ~1000 of 3 M iterations). */
+/** Share of loop_three's instructions the JIT must run compiled (it is hot after DEFAULT_JIT_THRESHOLD, 10000, of 3 M iterations). */
 const MIN_JIT_SHARE = 0.95;
 const TIMEOUT_S = 60;
 
