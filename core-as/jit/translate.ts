@@ -1660,11 +1660,11 @@ function emitLazyFor(op: u32, size: u32): void {
   emitLazy(op == ALU_ADD ? LAZY_ADD : op == ALU_SUB || op == ALU_CMP ? LAZY_SUB : LAZY_LOGIC, size);
 }
 
-// 8-bit ALU operand forms.
-const F_EG: u32 = 0; // op r/m8, r8 (00+8n; TEST 84)
-const F_GE: u32 = 2; // op r8, r/m8 (02+8n)
-const F_AI: u32 = 4; // op AL, imm8 (04+8n; TEST A8)
-const F_EI: u32 = 8; // op r/m8, imm8 (80, 82; TEST F6 /0)
+// ALU operand forms (8-bit rows; the 16-bit ones are one opcode up).
+const F_EG: u32 = 0; // op r/m, r (00+8n; TEST 84, 85)
+const F_GE: u32 = 2; // op r, r/m (02+8n)
+const F_AI: u32 = 4; // op AL/AX, imm (04+8n; TEST A8, A9)
+const F_EI: u32 = 8; // op r/m, imm (80, 81, 82, 83; TEST F6 /0)
 const BYTE_MASK: u32 = 0xff;
 
 /**
@@ -1697,56 +1697,62 @@ function translateAlu8(op: u32): u32 {
     cur = afterOpcode;
     return interpretInline(op, false);
   }
-  const noWrite = test || alu == ALU_CMP;
+  return emitAluForm(alu, form, v, test || alu == ALU_CMP, 8);
+}
+
+/**
+ * An 8- or 16-bit ALU operation in operand form `form` (F_EG, F_GE, F_AI or
+ * F_EI, immediate `v`), as alu.ts alu() with `size`: operands
+ * zero-extended, arithmetic results masked, lazy flags of `size`; TEST and
+ * CMP (`noWrite`) write no operand. decodeModrm ran (except for F_AI).
+ */
+function emitAluForm(alu: u32, form: u32, v: u32, noWrite: bool, size: u32): u32 {
   const nextEip = instrEip + (cur - instrStart);
   if (form == F_AI) {
-    loadReg8(REG_EAX);
+    loadRegSized(REG_EAX, size);
     localSet(L_DST);
     i32Const(v);
     localSet(L_SRC);
   } else if (form == F_GE) {
     if (mIsReg) {
-      loadReg8(mRm);
+      loadRegSized(mRm, size);
       localSet(L_SRC);
     } else {
       emitEA();
-      emitRead(8, L_SRC);
+      emitRead(size, L_SRC);
     }
-    loadReg8(mReg);
+    loadRegSized(mReg, size);
     localSet(L_DST);
   } else {
-    if (form == F_EG) loadReg8(mReg);
+    if (form == F_EG) loadRegSized(mReg, size);
     else i32Const(v);
     localSet(L_SRC);
     if (mIsReg) {
-      loadReg8(mRm);
+      loadRegSized(mRm, size);
       localSet(L_DST);
     } else {
       emitEA();
-      emitRead(noWrite ? 8 : 8 | READ_FOR_WRITE, L_DST);
+      emitRead(noWrite ? size : size | READ_FOR_WRITE, L_DST);
     }
   }
   emitAluNoFlags(alu);
   if (alu != ALU_AND && alu != ALU_OR && alu != ALU_XOR) {
     localGet(L_RES);
-    i32Const(BYTE_MASK);
+    i32Const(size == 8 ? BYTE_MASK : WORD_MASK);
     byte(OP_I32_AND);
     localSet(L_RES);
   }
   if (noWrite) {
-    emitLazyFor(alu, 8);
+    emitLazyFor(alu, size);
     return T_OK;
   }
   if (form == F_AI || form == F_GE || mIsReg) {
-    const r: u32 = form == F_AI ? REG_EAX : form == F_GE ? mReg : mRm;
-    storeReg8Begin(r);
-    localGet(L_RES);
-    storeReg8End(r);
-    emitLazyFor(alu, 8);
+    storeRegSized(form == F_AI ? REG_EAX : form == F_GE ? mReg : mRm, size, L_RES);
+    emitLazyFor(alu, size);
     return T_OK;
   }
-  emitWriteSeg(mSeg, 8, L_RES);
-  emitLazyFor(alu, 8);
+  emitWriteSeg(mSeg, size, L_RES);
+  emitLazyFor(alu, size);
   emitWriteCheck(nextEip);
   return T_OK;
 }
@@ -1864,89 +1870,34 @@ function translate16(op: u32): u32 {
   return interpretInline(op, false);
 }
 
-// 16-bit ALU operand forms (the low three bits of the 00-3F rows).
-const F16_EG: u32 = 1; // op r/m16, r16
-const F16_GE: u32 = 3; // op r16, r/m16
-const F16_AI: u32 = 5; // op AX, imm16
-const F16_EI: u32 = 8; // op r/m16, imm (81 imm16, 83 imm8 sign-extended)
-
 /**
  * 16-bit ADD OR ADC SBB AND SUB XOR CMP and TEST (66 + 01-3D, 81, 83, 85,
- * A9), as alu.ts alu() with size 16: operands zero-extended words,
- * arithmetic results masked, lazy flags of size 16.
+ * A9): the 8-bit rows' forms one opcode up (01 E,G; 03 G,E; 05 AX,imm16).
  */
 function translateAlu16(op: u32): u32 {
   let alu: u32 = ALU_AND;
-  let form: u32 = F16_EI;
+  let form: u32 = F_EI;
   let test = false;
   if (op < 0x40) {
     alu = op >> 3;
-    form = op & 7;
+    form = (op & 7) - 1;
   } else if (op == 0x85) {
-    form = F16_EG;
+    form = F_EG;
     test = true;
   } else if (op == 0xa9) {
-    form = F16_AI;
+    form = F_AI;
     test = true;
   }
-  if (form != F16_AI) decodeModrm();
+  if (form != F_AI) decodeModrm();
   if (op == 0x81 || op == 0x83) alu = mReg;
   let v: u32 = 0;
   if (op == 0x83) v = fetchSbyte() & WORD_MASK;
-  else if (form == F16_AI || form == F16_EI) {
+  else if (form == F_AI || form == F_EI) {
     v = fetchByte();
     v |= fetchByte() << 8;
   }
   if (bad) return T_NO;
-  const noWrite = test || alu == ALU_CMP;
-  const nextEip = instrEip + (cur - instrStart);
-  if (form == F16_AI) {
-    loadRegSized(REG_EAX, 16);
-    localSet(L_DST);
-    i32Const(v);
-    localSet(L_SRC);
-  } else if (form == F16_GE) {
-    if (mIsReg) {
-      loadRegSized(mRm, 16);
-      localSet(L_SRC);
-    } else {
-      emitEA();
-      emitRead(16, L_SRC);
-    }
-    loadRegSized(mReg, 16);
-    localSet(L_DST);
-  } else {
-    if (form == F16_EG) loadRegSized(mReg, 16);
-    else i32Const(v);
-    localSet(L_SRC);
-    if (mIsReg) {
-      loadRegSized(mRm, 16);
-      localSet(L_DST);
-    } else {
-      emitEA();
-      emitRead(noWrite ? 16 : 16 | READ_FOR_WRITE, L_DST);
-    }
-  }
-  emitAluNoFlags(alu);
-  if (alu != ALU_AND && alu != ALU_OR && alu != ALU_XOR) {
-    localGet(L_RES);
-    i32Const(WORD_MASK);
-    byte(OP_I32_AND);
-    localSet(L_RES);
-  }
-  if (noWrite) {
-    emitLazyFor(alu, 16);
-    return T_OK;
-  }
-  if (form == F16_AI || form == F16_GE || mIsReg) {
-    storeRegSized(form == F16_AI ? REG_EAX : form == F16_GE ? mReg : mRm, 16, L_RES);
-    emitLazyFor(alu, 16);
-    return T_OK;
-  }
-  emitWriteSeg(mSeg, 16, L_RES);
-  emitLazyFor(alu, 16);
-  emitWriteCheck(nextEip);
-  return T_OK;
+  return emitAluForm(alu, form, v, test || alu == ALU_CMP, 16);
 }
 
 const CC_O: u32 = 0;

@@ -341,6 +341,16 @@ describe('JIT regions', () => {
   // region compiled for the new segments (or compile one) rather than run the flat one.
   const BASED_DATA = 0x20;
   const SMALL_DATA = 0x28;
+  /** The DS-limit tests' set-up: a flat loop reading [EBX+EDI] at CODE, then MOV DS, SI loads SMALL_DATA. */
+  const smallDsLoop = (c: Core, code: number[]): void => {
+    loadGdt(c);
+    c.writePhys(CODE, Uint8Array.from(code));
+    c.setReg('eip', CODE);
+    c.setReg('ebx', 0x2000);
+    c.setReg('edi', 0x1000);
+    c.setReg('edx', 0);
+    c.setReg('esi', SMALL_DATA);
+  };
   const SMALL_CODE = 0x30;
   const SREG_LOADS: [string, number, number][] = [
     // name, segment-override prefix, MOV Sreg, SI (8E /r with reg = the segment register)
@@ -378,15 +388,7 @@ describe('JIT regions', () => {
     const code = [
       0x90, 0xb9, ...u32(32), 0x8b, 0x04, 0x3b, 0x42, 0x49, 0x75, 0x100 - 7, 0x8e, 0xde, 0xb9, ...u32(50), 0xeb, 0x100 - 16, 0xf4,
     ];
-    const { jit } = await both((c) => {
-      loadGdt(c);
-      c.writePhys(CODE, Uint8Array.from(code));
-      c.setReg('eip', CODE);
-      c.setReg('ebx', 0x2000);
-      c.setReg('edi', 0x1000);
-      c.setReg('edx', 0);
-      c.setReg('esi', SMALL_DATA);
-    });
+    const { jit } = await both((c) => smallDsLoop(c, code));
     // The flat loop read [0x3000] (its TLB entry is filled); with the limit 0x2fff the same
     // read raises #GP(0) at the MOV, before INC EDX.
     expect(jit.reason).toBe('exception');
@@ -538,14 +540,8 @@ describe('JIT regions', () => {
     ];
     for (const code of [push, call]) {
       const { jit } = await both((c) => {
-        loadGdt(c);
-        c.writePhys(CODE, Uint8Array.from(code));
+        smallDsLoop(c, code);
         c.writePhys(0x3000, Uint8Array.from(u32(CODE + 0x17)));
-        c.setReg('eip', CODE);
-        c.setReg('ebx', 0x2000);
-        c.setReg('edi', 0x1000);
-        c.setReg('edx', 0);
-        c.setReg('esi', SMALL_DATA);
       });
       // The flat loop read [0x3000]; with the DS limit 0x2fff the same read raises #GP(0)
       // at the instruction, before its push.
