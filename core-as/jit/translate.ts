@@ -1299,7 +1299,7 @@ function emitExitToLocal(l: u32, done: u32): void {
   i32Const(EIP_ADDR);
   localGet(l);
   memOp(OP_I32_STORE, 2);
-  br(depth + 1);
+  br(exitDepth());
 }
 
 /**

@@ -607,6 +607,20 @@ describe('JIT regions', () => {
     expect(jit.jitInstructions).toBeGreaterThan(6 * 4);
   });
 
+  it('leaves at an indirect JMP or CALL with the flags an interpreted instruction set just before', async () => {
+    // NOP; cmp eax, eax (compiled: CF = 0 in the flag locals); stc (interpreted: CF = 1 in memory);
+    // jmp ecx / call ecx to a HLT outside the region: the exit must not store the stale locals.
+    for (const jump of [0xe1, 0xd1]) {
+      const { jit } = await both((c) => {
+        c.writePhys(CODE, Uint8Array.from([0x90, 0x39, 0xc0, 0xf9, 0xff, jump]));
+        c.writePhys(CODE + 0x100, Uint8Array.from([0xf4]));
+        c.setReg('eip', CODE);
+        c.setReg('ecx', CODE + 0x100);
+      });
+      expect(jit.regs.eflags & 1).toBe(1);
+    }
+  });
+
   it('keeps the flags from before a write that faults with #PF right after a flag producer', async () => {
     // Page 0x6000 not present; ECX points into it. Each program: NOP; mov ecx, 0x6010; then the tail; hlt.
     // [tail, offset of its faulting instruction]

@@ -615,7 +615,7 @@
             i32.const 65664
             local.get 6
             i32.store
-            br 1 (;@3;)
+            br 2 (;@2;)
           end
         end
       end
