@@ -330,11 +330,15 @@ function emitInterpCall(eip: u32): void {
 }
 /** Leave after an interpreter call (memory holds every register and the flags): `done` compiled instructions more in $n. */
 function emitLeaveSynced(done: u32): void {
+  addDone(done);
+  br(depth + 3);
+}
+/** $n += `done`: instructions this pass completed before leaving. */
+function addDone(done: u32): void {
   localGet(L_N);
   i32Const(done);
   byte(OP_I32_ADD);
   localSet(L_N);
-  br(depth + 3);
 }
 /** Pass 1's regsWritten: every register any block of the region may have changed. */
 let regsWrittenAll: u32 = 0xff;
@@ -512,10 +516,7 @@ function emitEA(): void {
 
 /** Leave the block: EIP = `eip`, `done` more instructions completed in this pass. */
 function emitExit(eip: u32, done: u32): void {
-  localGet(L_N);
-  i32Const(done);
-  byte(OP_I32_ADD);
-  localSet(L_N);
+  addDone(done);
   i32Const(EIP_ADDR);
   i32Const(eip);
   memOp(OP_I32_STORE, 2);
@@ -571,27 +572,7 @@ function emitFastAddress(seg: u32, bytes: u32, right: u32, mask: u32, slow: u32)
   localGet(L_EA);
   byte(OP_I32_ADD);
   localSet(L_LIN);
-  emitInPageTest(L_LIN, bytes, slow);
-  localGet(L_LIN);
-  i32Const(PAGE_SHIFT);
-  byte(OP_I32_SHR_U);
-  i32Const(TLB_ENTRY_SHIFT);
-  byte(OP_I32_SHL);
-  i32Const(TLB);
-  byte(OP_I32_ADD);
-  memOp(OP_I32_LOAD, 2);
-  localTee(L_ENTRY);
-  i32Const(mask);
-  byte(OP_I32_AND);
-  i32Const(TLB_VALID);
-  byte(OP_I32_NE);
-  brIf(slow);
-  localGet(L_LIN);
-  localGet(L_ENTRY);
-  i32Const(TLB_HOST_MASK);
-  byte(OP_I32_AND);
-  byte(OP_I32_ADD);
-  localSet(L_LIN);
+  emitTlbAddress(L_LIN, bytes, mask, slow);
 }
 
 /**
@@ -601,8 +582,17 @@ function emitFastAddress(seg: u32, bytes: u32, right: u32, mask: u32, slow: u32)
  * would fault), so what is left is the page (alignment) and the TLB test.
  */
 function emitFlatAddress(bytes: u32, mask: u32, slow: u32): void {
-  emitInPageTest(L_EA, bytes, slow);
-  localGet(L_EA);
+  emitTlbAddress(L_EA, bytes, mask, slow);
+}
+
+/**
+ * The linear address in local `lin` (`bytes` wide) through the TLB: the page
+ * test (emitInPageTest), then the entry's `mask` bits must leave only
+ * TLB_VALID; leaves the wasm address in L_LIN, or branches to `slow`.
+ */
+function emitTlbAddress(lin: u32, bytes: u32, mask: u32, slow: u32): void {
+  emitInPageTest(lin, bytes, slow);
+  localGet(lin);
   i32Const(PAGE_SHIFT);
   byte(OP_I32_SHR_U);
   i32Const(TLB_ENTRY_SHIFT);
@@ -616,7 +606,7 @@ function emitFlatAddress(bytes: u32, mask: u32, slow: u32): void {
   i32Const(TLB_VALID);
   byte(OP_I32_NE);
   brIf(slow);
-  localGet(L_EA);
+  localGet(lin);
   localGet(L_ENTRY);
   i32Const(TLB_HOST_MASK);
   byte(OP_I32_AND);
@@ -1292,10 +1282,7 @@ const SIZING_TARGET: u32 = 0x40000000;
 
 /** Leave the block with EIP = local `l`, `done` more instructions completed. */
 function emitExitToLocal(l: u32, done: u32): void {
-  localGet(L_N);
-  i32Const(done);
-  byte(OP_I32_ADD);
-  localSet(L_N);
+  addDone(done);
   i32Const(EIP_ADDR);
   localGet(l);
   memOp(OP_I32_STORE, 2);
@@ -1345,23 +1332,23 @@ function translateIndirect(isCall: bool, nextEip: u32): u32 {
   }
   }
   if (discovering) {
-    for (let i: u32 = 0; i < MAX_INDIRECT_TARGETS; i++) emitIndirectCompare(0, SIZING_TARGET);
+    for (let i: u32 = 0; i < MAX_INDIRECT_TARGETS; i++) emitBranchIfTarget(L_RES, 0, SIZING_TARGET);
     // Pass 2 may branch to any of the first blocks: they are entered by jumps (flagsBlockStart).
     jumpTargets |= (1 << MAX_INDIRECT_TARGETS) - 1;
   } else {
     const n = regionCount < MAX_INDIRECT_TARGETS ? regionCount : MAX_INDIRECT_TARGETS;
     for (let i: u32 = 0; i < n; i++) {
       const eip = regionEip(i);
-      if (regionIndexOf(eip) == <i32>i) emitIndirectCompare(i, eip);
+      if (regionIndexOf(eip) == <i32>i) emitBranchIfTarget(L_RES, i, eip);
     }
   }
   emitExitToLocal(L_RES, k + 1);
   return T_END;
 }
 
-/** When the target in L_RES is region block `j` (EIP `eip`), go on there. */
-function emitIndirectCompare(j: u32, eip: u32): void {
-  localGet(L_RES);
+/** When the target in local `l` (a popped return address, an indirect one) is region block `j` (EIP `eip`), go on there. */
+function emitBranchIfTarget(l: u32, j: u32, eip: u32): void {
+  localGet(l);
   i32Const(eip);
   byte(OP_I32_EQ);
   ifStart();
@@ -1610,22 +1597,9 @@ function translateRet(imm: bool): u32 {
   for (let sites = returnSites; sites != 0; sites &= sites - 1) {
     const site = regionEip(<u32>ctz(sites));
     const j = regionIndexOf(site);
-    if (j < 0) continue;
-    localGet(L_SRC);
-    i32Const(site);
-    byte(OP_I32_EQ);
-    ifStart();
-    emitRegionJump(<u32>j, site, k + 1);
-    ifEnd();
+    if (j >= 0) emitBranchIfTarget(L_SRC, <u32>j, site);
   }
-  localGet(L_N);
-  i32Const(k + 1);
-  byte(OP_I32_ADD);
-  localSet(L_N);
-  i32Const(EIP_ADDR);
-  localGet(L_SRC);
-  memOp(OP_I32_STORE, 2);
-  br(exitDepth());
+  emitExitToLocal(L_SRC, k + 1);
   return T_END;
 }
 

@@ -177,7 +177,7 @@ describe('JIT regions', () => {
     expect(jit.blocks).toBeGreaterThan(jit.compiles);
   });
 
-  it("runs CALL rel32 and RET in compiled code with the interpreter's stack", async () => {
+  it("runs CALL rel32 and RET in compiled code with the interpreter's stack, the RET going back into the region", async () => {
     // NOP; mov ecx, 50; L: call F; dec ecx; jnz L; hlt; F: add eax, ecx; ret
     const l = CODE + 6;
     const f = l + 9;
@@ -190,6 +190,10 @@ describe('JIT regions', () => {
     expect(jit.regs.esp).toBe(STACK);
     // Everything but the NOP and the HLT ran compiled.
     expect(jit.jitInstructions).toBe(jit.instructions - 2);
+    // Once the region from the return site holds the loop, the callee and
+    // the return site, a RET to the site after the region's CALL branches
+    // there: a handful of block runs, not one per RET.
+    expect(jit.blockRuns).toBeLessThan(10);
   });
 
   it('raises #GP at a RET beyond the CS limit with ESP as before it, and #SS at a CALL whose push faults', async () => {
@@ -265,22 +269,6 @@ describe('JIT regions', () => {
     expect(jit.regs.edx).toBe(0);
     expect(jit.regs.ecx).toBe(0);
     expect(jit.jitInstructions).toBe(5);
-  });
-
-  it('goes back into its own region at a RET to the site after one of its CALLs', async () => {
-    // NOP; mov ecx, 50; L: call F; dec ecx; jnz L; hlt; F: add eax, ecx; ret
-    const l = CODE + 6;
-    const f = l + 9;
-    const code = [0x90, 0xb9, ...u32(50), 0xe8, ...u32(f - (l + 5)), 0x49, 0x75, (l - (l + 8)) & 0xff, 0xf4, 0x01, 0xc8, 0xc3];
-    const { jit } = await both((c) => {
-      c.writePhys(CODE, Uint8Array.from(code));
-      c.setReg('eip', CODE);
-    });
-    expect(jit.regs.eax).toBe((50 * 51) / 2);
-    // Once the region from the return site holds the loop, the callee and
-    // the return site, the 50 calls and returns need no trip through the
-    // dispatcher: a handful of block runs, not one per RET.
-    expect(jit.blockRuns).toBeLessThan(10);
   });
 
   it('compiles 16-bit ALU operations, shifts, rotates and INC/DEC with their flags as the interpreter runs them', async () => {
