@@ -448,6 +448,7 @@ export { interpretOne } from './cpu/interp';
 export { jitFlushAll } from './jit/cache';
 export { profileSetInterval, profileBuffer } from './cpu/profile';
 import { jitConfigure, jitInvalidateRange } from './jit/cache';
+import { setClusterBytes } from './jit/translate';
 /**
  * Choose the engine: the JIT on (compile a block after `threshold` entries;
  * 1 compiles at once) or off (interpreter only). `firstTableIndex`: the
@@ -455,6 +456,10 @@ import { jitConfigure, jitInvalidateRange } from './jit/cache';
  */
 export function setJit(on: bool, threshold: u32, firstTableIndex: u32): void {
   jitConfigure(on, threshold, firstTableIndex);
+}
+/** Bytes of Wasm body per function of a compiled region (0: the default; see jit/translate.ts clusters). */
+export function setJitClusterBytes(bytes: u32): void {
+  setClusterBytes(bytes);
 }
 /** The host wrote guest RAM directly (loaders, tests): drop compiled code there. */
 export function noteHostWrite(phys: u32, len: u32): void {

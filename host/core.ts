@@ -108,6 +108,7 @@ export interface CoreExports {
   getVgaDisplay(): number;
   /** The JIT on (1) or off (0); compile after `threshold` block entries; table index for JIT code. */
   setJit(on: number, threshold: number, firstTableIndex: number): void;
+  setJitClusterBytes(bytes: number): void;
   /** The host wrote guest RAM directly: drop compiled code there. */
   noteHostWrite(phys: number, len: number): void;
   /** Drop every compiled block. */
@@ -133,12 +134,18 @@ export const DEFAULT_JIT_THRESHOLD = 10000;
  * TABVM_JIT_THRESHOLD (so a test run can put every suite on the JIT), else
  * the interpreter for tests' createCore (the CLI defaults to jit itself).
  */
-function chooseEngine(opts: { engine?: Engine; jitThreshold?: number }): { engine: Engine; threshold: number } {
+function chooseEngine(opts: { engine?: Engine; jitThreshold?: number; jitClusterBytes?: number }): {
+  engine: Engine;
+  threshold: number;
+  clusterBytes: number;
+} {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
   const engine: Engine = opts.engine ?? (env.TABVM_ENGINE === 'jit' ? 'jit' : 'interp');
   const fromEnv = Number(env.TABVM_JIT_THRESHOLD);
   const threshold = opts.jitThreshold ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_JIT_THRESHOLD);
-  return { engine, threshold };
+  const clusterFromEnv = Number(env.TABVM_JIT_CLUSTER_BYTES);
+  const clusterBytes = opts.jitClusterBytes ?? (Number.isInteger(clusterFromEnv) && clusterFromEnv > 0 ? clusterFromEnv : 0);
+  return { engine, threshold, clusterBytes };
 }
 
 const PAGE = 65536;
@@ -158,8 +165,13 @@ export interface CoreOptions {
   hostAreaMiB?: number;
   /** CPU engine; default: TABVM_ENGINE, else interp. */
   engine?: Engine;
-  /** Block entries before the JIT compiles a block (1: at once); default TABVM_JIT_THRESHOLD, else 1000. */
+  /** Block entries before the JIT compiles a block (1: at once); default TABVM_JIT_THRESHOLD, else DEFAULT_JIT_THRESHOLD. */
   jitThreshold?: number;
+  /**
+   * Bytes of Wasm per function of a compiled region (1: every block a function of its own, for tests);
+   * default TABVM_JIT_CLUSTER_BYTES, else the core's default (core-as/jit/translate.ts DEFAULT_CLUSTER_BYTES).
+   */
+  jitClusterBytes?: number;
 }
 
 let cachedModule: WebAssembly.Module | undefined;
@@ -185,7 +197,12 @@ export class Core {
   readonly engine: Engine;
   readonly jit: JitHost = new JitHost();
 
-  constructor(module: WebAssembly.Module, memoryMiB: number, hostAreaMiB = 0, engineOpts: { engine?: Engine; jitThreshold?: number } = {}) {
+  constructor(
+    module: WebAssembly.Module,
+    memoryMiB: number,
+    hostAreaMiB = 0,
+    engineOpts: { engine?: Engine; jitThreshold?: number; jitClusterBytes?: number } = {},
+  ) {
     if (!Number.isInteger(memoryMiB) || memoryMiB < 1 || memoryMiB > 3072) {
       throw new Error(`guest memory must be a whole number of MiB from 1 to 3072 (got ${memoryMiB})`);
     }
@@ -201,8 +218,9 @@ export class Core {
     this.u8 = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
     this.exports.init(this.ramBytes);
-    const { engine, threshold } = chooseEngine(engineOpts);
+    const { engine, threshold, clusterBytes } = chooseEngine(engineOpts);
     this.engine = engine;
+    this.exports.setJitClusterBytes(clusterBytes);
     this.exports.setJit(engine === 'jit' ? 1 : 0, threshold, this.jit.attach(this.memory, instance.exports));
   }
 
@@ -304,5 +322,9 @@ export class Core {
 
 export async function createCore(opts: CoreOptions): Promise<Core> {
   const module = opts.module ?? (await loadCoreModule());
-  return new Core(module, opts.memoryMiB, opts.hostAreaMiB, { engine: opts.engine, jitThreshold: opts.jitThreshold });
+  return new Core(module, opts.memoryMiB, opts.hostAreaMiB, {
+    engine: opts.engine,
+    jitThreshold: opts.jitThreshold,
+    jitClusterBytes: opts.jitClusterBytes,
+  });
 }

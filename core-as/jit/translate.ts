@@ -86,6 +86,12 @@ const L_FSRC: u32 = L_FLAGS + 3;
 const L_FRES: u32 = L_FLAGS + 4;
 const L_FAUX: u32 = L_FLAGS + 5;
 const EXTRA_LOCALS: u32 = 8 + GPR_COUNT + 2 + FLAG_FIELDS;
+/**
+ * In a cluster function (below), $n is its third parameter and this local,
+ * after the others, says how it left: 0 (the region is done, EIP stored) or
+ * 1 + the region block another cluster goes on at.
+ */
+const L_CODE: u32 = L_FLAGS + FLAG_FIELDS;
 
 /** Most blocks in one region (one module). */
 export const MAX_REGION_BLOCKS: u32 = 32;
@@ -96,6 +102,43 @@ const regionEips: usize = memory.data(MAX_REGION_BLOCKS << 2);
 const regionLens: usize = memory.data(MAX_REGION_BLOCKS << 2);
 /** Blocks in the region being translated. */
 export let regionCount: u32 = 0;
+
+// ---------- clusters ----------
+//
+// TurboFan's register allocator takes time superlinear in a function's size
+// (measured on Linux-boot regions: ~0.7 us per byte of body at 2-5 KB, 4-8 us
+// at 40-60 KB, where 19 of 281 regions took 7 of 9 s of background compile
+// time), because every local is live across a dispatch loop that spans the
+// whole function. So a region larger than clusterBytes is split into
+// clusters, one function each: the blocks of a cycle of its control flow
+// (a strongly connected component: a loop, a callee and its return sites)
+// stay together (up to twice the size), and components are packed in block
+// order up to the size (clusterBytes).
+// A jump to another cluster's block leaves the function through the exits
+// (registers and flags to memory) with L_CODE naming the block; the
+// exported function is a small dispatcher that calls the cluster of the
+// entry block and of every block so named. V8 tiers each function up on
+// its own, so cold clusters are never optimised at all.
+/** Bytes of body (pass 1's measure) a cluster is filled up to, by default. */
+export const DEFAULT_CLUSTER_BYTES: u32 = 6144;
+let clusterBytes: u32 = DEFAULT_CLUSTER_BYTES;
+/** Set the cluster size (tests: 1 puts every block in a function of its own). */
+export function setClusterBytes(bytes: u32): void {
+  clusterBytes = bytes == 0 ? DEFAULT_CLUSTER_BYTES : bytes;
+}
+/** Per region block (pass 1): its body bytes, the blocks it jumps to (bit j). */
+const blockBytes: usize = memory.data(MAX_REGION_BLOCKS << 2);
+const blockSuccs: usize = memory.data(MAX_REGION_BLOCKS << 2);
+/** Blocks that end in a RET (pass 1): they may go on at every return site. */
+let retBlocks: u32 = 0;
+/** Per block: its cluster and its position in the cluster (u8 each). */
+const clusterOf: usize = memory.data(MAX_REGION_BLOCKS);
+const clusterPos: usize = memory.data(MAX_REGION_BLOCKS);
+/** Per cluster: its blocks (bit i). */
+const clusterBlocks: usize = memory.data(MAX_REGION_BLOCKS << 2);
+let clusterCount: u32 = 1;
+/** The cluster whose function is being emitted (pass 2). */
+let curCluster: u32 = 0;
 /** Pass 1 (discovering): jump targets join the region; pass 2 emits the code. */
 let discovering: bool = false;
 /** The block being translated and how many $b labels enclose its code. */
@@ -846,6 +889,8 @@ function emitRegionJump(j: u32, target: u32, done: u32): void {
   localGet(L_BUDGET);
   byte(OP_I32_LE_U);
   jumpTargets |= 1 << j;
+  if (discovering) store<u32>(blockSuccs + (curBlock << 2), load<u32>(blockSuccs + (curBlock << 2)) | (1 << j));
+  // Every cycle has an edge to a block not after its source: the INTR test there bounds each pass.
   const back = j <= curBlock;
   if (back) {
     loadAt(CPU_STATE + OFF_INTR_LINE);
@@ -853,14 +898,19 @@ function emitRegionJump(j: u32, target: u32, done: u32): void {
     byte(OP_I32_AND);
   }
   ifStart();
-  if (back) {
+  if (!discovering && <u32>load<u8>(clusterOf + j) != curCluster) {
+    // Another cluster's block: leave this function; the dispatcher calls that cluster.
+    i32Const(j + 1);
+    localSet(L_CODE);
+    br(exitDepth());
+  } else if (back) {
     // Through the loop and the br_table.
     i32Const(j);
     localSet(L_IDX);
     br(depth);
   } else {
     // Forward: straight to the end of label $b_j, where block j's code starts.
-    br(depth - regionBase + (j - curBlock - 1));
+    br(depth - regionBase + (<u32>load<u8>(clusterPos + j) - <u32>load<u8>(clusterPos + curBlock) - 1));
   }
   ifEnd();
   i32Const(EIP_ADDR);
@@ -1332,7 +1382,10 @@ function translateIndirect(isCall: bool, nextEip: u32): u32 {
   }
   }
   if (discovering) {
+    // Not edges for the clusters: a guess at the target would merge cycles that may never run.
+    const succs = load<u32>(blockSuccs + (curBlock << 2));
     for (let i: u32 = 0; i < MAX_INDIRECT_TARGETS; i++) emitBranchIfTarget(L_RES, 0, SIZING_TARGET);
+    store<u32>(blockSuccs + (curBlock << 2), succs);
     // Pass 2 may branch to any of the first blocks: they are entered by jumps (flagsBlockStart).
     jumpTargets |= (1 << MAX_INDIRECT_TARGETS) - 1;
   } else {
@@ -1593,6 +1646,7 @@ function translateRet(imm: bool): u32 {
   byte(OP_I32_ADD);
   localSet(L_EA);
   storeRegFromLocal(REG_ESP, L_EA);
+  retBlocks |= 1 << curBlock;
   // Back to a return site of this region (after one of its CALLs): go on there without leaving.
   for (let sites = returnSites; sites != 0; sites &= sites - 1) {
     const site = regionEip(<u32>ctz(sites));
@@ -2462,12 +2516,14 @@ export function translateRegion(
   regsWritten = 0;
   regsWrittenAll = 0xff;
   returnSites = 0;
+  retBlocks = 0;
   flagsWritten = 0;
   flagsWrittenAll = F_ALL;
   useFlagsStoreFn = true;
   flagsStoreSavings = 0;
   jumpTargets = 0;
   jumpTargetsAll = 0xffffffff;
+  memory.fill(blockSuccs, 0, MAX_REGION_BLOCKS << 2);
   let size: u32 = 0;
   for (let i: u32 = 0; i < regionCount; i++) {
     encStart(JIT_BODY, JIT_BODY_SIZE);
@@ -2477,7 +2533,9 @@ export function translateRegion(
     // + 1: a block may hand one more instruction to the interpreter as it leaves (emitInterpretAndLeave).
     store<u32>(regionLens + (i << 2), len == 0 ? 0 : len + 1);
     if (i == 0 && len == 0) return false;
-    size += encPos() - JIT_BODY;
+    const bytes = encPos() - JIT_BODY;
+    store<u32>(blockBytes + (i << 2), bytes);
+    size += bytes;
     if (i > 0 && size > REGION_BODY_BUDGET) {
       // The function would not fit the buffer: the region ends before this block.
       regionCount = i;
@@ -2491,9 +2549,122 @@ export function translateRegion(
   // + the store at $exit.
   const nFields = popcnt<u32>(flagsWrittenAll);
   useFlagsStoreFn = flagsStoreSavings + nFields * FIELD_STORE_BYTES > FLAGS_STORE_FN_BYTES + 2 * nFields + 2;
-  // Pass 2: the function.
+  formClusters();
+  // Pass 2: the functions, one after another in JIT_BODY: each cluster's, FN_FLAGS_STORE, the dispatcher.
+  let at = JIT_BODY;
+  for (let c: u32 = 0; c < clusterCount; c++) {
+    encStart(at, JIT_BODY + JIT_BODY_SIZE - at);
+    emitCluster(c);
+    if (encOverflow()) return false;
+    store<u32>(clusterLens + (c << 2), encPos() - at);
+    at = encPos();
+  }
+  blockLength = load<u32>(regionLens);
+  encStart(at, JIT_BODY + JIT_BODY_SIZE - at);
+  if (useFlagsStoreFn) emitFlagsStoreBody();
+  if (encOverflow()) return false;
+  const storeLen = encPos() - at;
+  at = encPos();
+  let dispatchLen: u32 = 0;
+  if (clusterCount > 1) {
+    emitDispatcher();
+    if (encOverflow()) return false;
+    dispatchLen = encPos() - at;
+  }
+  buildModule(storeLen, dispatchLen);
+  return !encOverflow();
+}
+
+/** Body bytes of each cluster's function (pass 2), in JIT_BODY one after another. */
+const clusterLens: usize = memory.data(MAX_REGION_BLOCKS << 2);
+
+/**
+ * Split the region into clusters (see "clusters"): the blocks of each
+ * strongly connected component of pass 1's jumps (and RETs to the return
+ * sites) together, components packed in block order up to clusterBytes.
+ */
+function formClusters(): void {
   const n = regionCount;
-  encStart(JIT_BODY, JIT_BODY_SIZE);
+  let total: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) total += load<u32>(blockBytes + (i << 2));
+  if (total <= clusterBytes) {
+    clusterCount = 1;
+    for (let i: u32 = 0; i < n; i++) {
+      store<u8>(clusterOf + i, 0);
+      store<u8>(clusterPos + i, <u8>i);
+    }
+    store<u32>(clusterBlocks, n == 32 ? 0xffffffff : (<u32>1 << n) - 1);
+    return;
+  }
+  // reach[i]: blocks reachable from i (transitive closure of the jumps; ≤ 32 blocks: bit sets).
+  const reach = clusterLens; // free until pass 2
+  for (let i: u32 = 0; i < n; i++) {
+    let s = load<u32>(blockSuccs + (i << 2));
+    if ((retBlocks & (1 << i)) != 0) s |= returnSites;
+    store<u32>(reach + (i << 2), s);
+  }
+  for (let m: u32 = 0; m < n; m++) {
+    const rm = load<u32>(reach + (m << 2));
+    for (let i: u32 = 0; i < n; i++) {
+      const ri = load<u32>(reach + (i << 2));
+      if ((ri & (1 << m)) != 0) store<u32>(reach + (i << 2), ri | rm);
+    }
+  }
+  let assigned: u32 = 0;
+  let count: u32 = 0;
+  let filled: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    if ((assigned & (1 << i)) != 0) continue;
+    const ri = load<u32>(reach + (i << 2));
+    let scc: u32 = 1 << i;
+    let bytes = load<u32>(blockBytes + (i << 2));
+    for (let j = i + 1; j < n; j++) {
+      if ((ri & (1 << j)) != 0 && (load<u32>(reach + (j << 2)) & (1 << i)) != 0) {
+        scc |= 1 << j;
+        bytes += load<u32>(blockBytes + (j << 2));
+      }
+    }
+    if (bytes > 2 * clusterBytes) {
+      // A cycle too large to compile as one function: its blocks are packed one by one
+      // (each jump between its parts leaves a function).
+      scc = 1 << i;
+      bytes = load<u32>(blockBytes + (i << 2));
+    }
+    if (count == 0 || (filled > 0 && filled + bytes > clusterBytes)) {
+      store<u32>(clusterBlocks + (count << 2), 0);
+      count++;
+      filled = 0;
+    }
+    const c = count - 1;
+    store<u32>(clusterBlocks + (c << 2), load<u32>(clusterBlocks + (c << 2)) | scc);
+    filled += bytes;
+    assigned |= scc;
+  }
+  clusterCount = count;
+  for (let c: u32 = 0; c < count; c++) {
+    let pos: u32 = 0;
+    for (let set = load<u32>(clusterBlocks + (c << 2)); set != 0; set &= set - 1) {
+      const i = ctz(set);
+      store<u8>(clusterOf + i, <u8>c);
+      store<u8>(clusterPos + i, <u8>pos);
+      pos++;
+    }
+  }
+}
+
+/**
+ * The function of cluster `c`: (budget, entry block[, $n]) -> $n[, L_CODE].
+ * Registers and flags come from memory; a loop around a br_table on the
+ * block index (the region's index: another cluster's blocks are never
+ * entered here) runs the blocks, in region order, each at the end of its
+ * label so a forward jump is a plain branch; the exits store EIP, the flags
+ * and the registers.
+ */
+function emitCluster(c: u32): void {
+  const single = clusterCount == 1;
+  const members = load<u32>(clusterBlocks + (c << 2));
+  const m = popcnt<u32>(members);
+  curCluster = c;
   uleb(1);
   uleb(EXTRA_LOCALS);
   byte(TYPE_I32);
@@ -2503,17 +2674,19 @@ export function translateRegion(
   blockStart(OP_BLOCK); // $exitRegs
   blockStart(OP_BLOCK); // $exit
   blockStart(OP_LOOP); // $dispatch
-  if (n > 1) {
-    for (let i: u32 = 0; i < n; i++) blockStart(OP_BLOCK);
+  if (m > 1) {
+    for (let i: u32 = 0; i < m; i++) blockStart(OP_BLOCK);
     localGet(L_IDX);
     byte(OP_BR_TABLE);
-    uleb(n);
-    for (let i: u32 = 0; i < n; i++) uleb(i);
+    uleb(regionCount);
+    for (let i: u32 = 0; i < regionCount; i++) uleb((members & (1 << i)) != 0 ? <u32>load<u8>(clusterPos + i) : 0);
     uleb(0);
     byte(OP_END); // $b0
   }
-  for (let i: u32 = 0; i < n; i++) {
-    regionBase = n - 1 - i;
+  let pos: u32 = 0;
+  for (let set = members; set != 0; set &= set - 1) {
+    const i = ctz(set);
+    regionBase = m - 1 - pos;
     depth = regionBase;
     if (load<u32>(regionLens + (i << 2)) == 0) {
       // Never entered (no cache entry, no jump to it): leave at once.
@@ -2522,7 +2695,8 @@ export function translateRegion(
     } else {
       translateBody(i);
     }
-    if (i + 1 < n) byte(OP_END); // $b(i+1)
+    if (pos + 1 < m) byte(OP_END); // $b(pos+1)
+    pos++;
   }
   byte(OP_END); // $dispatch
   byte(OP_END); // $exit
@@ -2531,16 +2705,57 @@ export function translateRegion(
   syncRegsOut(regsWrittenAll);
   byte(OP_END); // $nosync
   localGet(L_N);
+  if (!single) localGet(L_CODE);
   byte(OP_END); // function
-  blockLength = load<u32>(regionLens);
-  if (encOverflow()) return false;
-  const bodyLen = encPos() - JIT_BODY;
-  // FN_FLAGS_STORE's body right after the function's.
-  encStart(JIT_BODY + bodyLen, JIT_BODY_SIZE - bodyLen);
-  if (useFlagsStoreFn) emitFlagsStoreBody();
-  if (encOverflow()) return false;
-  buildModule(bodyLen, encPos() - (JIT_BODY + bodyLen));
-  return !encOverflow();
+}
+
+/** First function index of the clusters (after f and FN_FLAGS_STORE, when the module has it). */
+function firstClusterFn(): u32 {
+  return useFlagsStoreFn ? FN_FLAGS_STORE + 1 : FN_FLAGS_STORE;
+}
+
+/**
+ * The exported function of a region of several clusters: (budget, entry
+ * block) -> instructions completed. It calls the entry block's cluster, and
+ * the next one while a cluster leaves with L_CODE naming a block.
+ */
+function emitDispatcher(): void {
+  const L_DN: u32 = 2;
+  uleb(1);
+  uleb(1);
+  byte(TYPE_I32); // $n
+  blockStart(OP_BLOCK); // $done
+  blockStart(OP_LOOP); // $next
+  blockStart(OP_BLOCK); // $called
+  for (let c: u32 = 0; c < clusterCount; c++) blockStart(OP_BLOCK);
+  localGet(L_IDX);
+  byte(OP_BR_TABLE);
+  uleb(regionCount);
+  for (let i: u32 = 0; i < regionCount; i++) uleb(<u32>load<u8>(clusterOf + i));
+  uleb(0);
+  for (let c: u32 = 0; c < clusterCount; c++) {
+    byte(OP_END); // $c
+    localGet(L_BUDGET);
+    localGet(L_IDX);
+    localGet(L_DN);
+    call(firstClusterFn() + c);
+    localSet(L_IDX); // L_CODE
+    localSet(L_DN);
+    br(clusterCount - 1 - c); // $called
+  }
+  byte(OP_END); // $called
+  localGet(L_IDX);
+  byte(OP_I32_EQZ);
+  brIf(1); // $done
+  localGet(L_IDX);
+  i32Const(1);
+  byte(OP_I32_SUB);
+  localSet(L_IDX);
+  br(0); // $next
+  byte(OP_END); // $next
+  byte(OP_END); // $done
+  localGet(L_DN);
+  byte(OP_END); // function
 }
 
 function encRewind(mark: u32): void {
@@ -2581,12 +2796,17 @@ const NAME_F: u32 = 0x66; // "f"
 const MEMORY_MAX_PAGES: u32 = 65536;
 
 /**
- * The module around the body at JIT_BODY: types (i32)->i32, (i32×3)->i32,
- * (i32×4)->i32, ()->i32; imports env.mem (shared memory) and env.rd/wr/cc/cf/in/sc;
- * one function exported as "f", and FN_FLAGS_STORE (the lazy flags to memory, flagsStore) where it pays.
+ * The module around the bodies at JIT_BODY (the clusters', then
+ * FN_FLAGS_STORE's, `storeLen` bytes, then the dispatcher's, `dispatchLen`):
+ * types (i32)->i32, (i32×3)->i32, (i32×4)->i32, ()->i32, (i32,i32)->i32;
+ * imports env.mem (shared memory) and env.rd/wr/cc/cf/in/sc; function 6
+ * exported as "f" (the only cluster, or the dispatcher), FN_FLAGS_STORE
+ * (the lazy flags to memory, flagsStore) where it pays, then the clusters
+ * when there are several, of type (budget, block, $n) -> ($n, L_CODE).
  */
-function buildModule(bodyLen: u32, storeLen: u32): void {
+function buildModule(storeLen: u32, dispatchLen: u32): void {
   const nFields = popcnt<u32>(flagsWrittenAll);
+  const clustered = clusterCount > 1;
   encStart(JIT_MODULE, JIT_MODULE_SIZE);
   // magic, version
   byte(0x00);
@@ -2597,11 +2817,15 @@ function buildModule(bodyLen: u32, storeLen: u32): void {
   byte(0x00);
   byte(0x00);
   byte(0x00);
-  // types: 0 (i32)->i32, 1 (i32,i32,i32)->i32, 2 (i32×4)->i32, 3 ()->i32, 4 (i32,i32)->i32, 5 (i32×nFields)->()
-  const fns: u32 = useFlagsStoreFn ? 2 : 1;
+  // types: 0 (i32)->i32, 1 (i32,i32,i32)->i32, 2 (i32×4)->i32, 3 ()->i32, 4 (i32,i32)->i32,
+  // [5 (i32×nFields)->()], [next: (i32,i32,i32)->(i32,i32)]
+  const storeType: u32 = 5;
+  const clusterType: u32 = useFlagsStoreFn ? 6 : 5;
+  const types: u32 = 5 + (useFlagsStoreFn ? 1 : 0) + (clustered ? 1 : 0);
   byte(SECTION_TYPE);
-  uleb(1 + 5 + 7 + 8 + 4 + 6 + (useFlagsStoreFn ? 3 + nFields : 0)); // count, then 4 + params bytes per type (3 + params without a result)
-  uleb(useFlagsStoreFn ? 6 : 5);
+  // count, then 4 + params bytes per type (3 + params without a result, 5 + 3 for the cluster type)
+  uleb(1 + 5 + 7 + 8 + 4 + 6 + (useFlagsStoreFn ? 3 + nFields : 0) + (clustered ? 8 : 0));
+  uleb(types);
   funcType(1);
   funcType(3);
   funcType(4);
@@ -2612,6 +2836,16 @@ function buildModule(bodyLen: u32, storeLen: u32): void {
     uleb(nFields);
     for (let i: u32 = 0; i < nFields; i++) byte(TYPE_I32);
     uleb(0);
+  }
+  if (clustered) {
+    byte(TYPE_FUNC);
+    uleb(3);
+    byte(TYPE_I32);
+    byte(TYPE_I32);
+    byte(TYPE_I32);
+    uleb(2);
+    byte(TYPE_I32);
+    byte(TYPE_I32);
   }
   // imports
   const memImport: u32 = 4 + 4 + 1 + 1 + ulebSize(1) + ulebSize(MEMORY_MAX_PAGES);
@@ -2631,12 +2865,14 @@ function buildModule(bodyLen: u32, storeLen: u32): void {
   importFn(NAME_CF, 3);
   importFn(NAME_IN, 0);
   importFn(NAME_SC, 0);
-  // function 6: type 4 (budget, entry block) -> instructions completed; 7 (FN_FLAGS_STORE): type 5
+  // function 6: type 4 (budget, entry block) -> instructions completed; 7 (FN_FLAGS_STORE): type 5; clusters
+  const fns: u32 = 1 + (useFlagsStoreFn ? 1 : 0) + (clustered ? clusterCount : 0);
   byte(SECTION_FUNCTION);
-  uleb(1 + fns);
+  uleb(ulebSize(fns) + fns);
   uleb(fns);
   uleb(4);
-  if (useFlagsStoreFn) uleb(5);
+  if (useFlagsStoreFn) uleb(storeType);
+  if (clustered) for (let c: u32 = 0; c < clusterCount; c++) uleb(clusterType);
   // export "f"
   byte(SECTION_EXPORT);
   uleb(1 + 2 + 1 + ulebSize(FN_BLOCK));
@@ -2644,15 +2880,34 @@ function buildModule(bodyLen: u32, storeLen: u32): void {
   name4(NAME_F, 1);
   byte(EXPORT_FUNC);
   uleb(FN_BLOCK);
-  // code
+  // code: bodies in function order
+  let clustersLen: u32 = 0;
+  let clusterSizes: u32 = 0;
+  for (let c: u32 = 0; c < clusterCount; c++) {
+    const len = load<u32>(clusterLens + (c << 2));
+    clustersLen += len;
+    clusterSizes += ulebSize(len) + len;
+  }
+  const fLen = clustered ? dispatchLen : clustersLen;
+  let codeLen = ulebSize(fns) + ulebSize(fLen) + fLen + (useFlagsStoreFn ? ulebSize(storeLen) + storeLen : 0);
+  if (clustered) codeLen += clusterSizes;
   byte(SECTION_CODE);
-  uleb(1 + ulebSize(bodyLen) + bodyLen + (useFlagsStoreFn ? ulebSize(storeLen) + storeLen : 0));
+  uleb(codeLen);
   uleb(fns);
-  uleb(bodyLen);
-  bytesFrom(JIT_BODY, bodyLen);
+  uleb(fLen);
+  bytesFrom(clustered ? JIT_BODY + clustersLen + storeLen : JIT_BODY, fLen);
   if (useFlagsStoreFn) {
     uleb(storeLen);
-    bytesFrom(JIT_BODY + bodyLen, storeLen);
+    bytesFrom(JIT_BODY + clustersLen, storeLen);
+  }
+  if (clustered) {
+    let at = JIT_BODY;
+    for (let c: u32 = 0; c < clusterCount; c++) {
+      const len = load<u32>(clusterLens + (c << 2));
+      uleb(len);
+      bytesFrom(at, len);
+      at += len;
+    }
   }
   moduleLength = encPos() - JIT_MODULE;
 }

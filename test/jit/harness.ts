@@ -24,9 +24,12 @@ export interface Outcome {
   blockRuns: number;
 }
 
-/** A core in flat 32-bit protected mode at CPL 0 with a stack; `threshold`: entries before compiling. */
-export async function flatCore(engine: Engine, threshold = 1): Promise<Core> {
-  const core = await createCore({ memoryMiB: 4, engine, jitThreshold: threshold });
+/**
+ * A core in flat 32-bit protected mode at CPL 0 with a stack; `threshold`: entries before compiling;
+ * `clusterBytes`: the JIT's function size (1: every block of a region a function of its own).
+ */
+export async function flatCore(engine: Engine, threshold = 1, clusterBytes?: number): Promise<Core> {
+  const core = await createCore({ memoryMiB: 4, engine, jitThreshold: threshold, jitClusterBytes: clusterBytes });
   core.setupFlat32({ cpl: 0 });
   core.setReg('esp', STACK);
   return core;
@@ -49,8 +52,14 @@ export function outcome(core: Core, r: { reason: string; instructions: number; v
 }
 
 /** `setup` on a fresh flat core, then up to `max` instructions, stopping at the first exception. */
-export async function runOn(engine: Engine, setup: (core: Core) => void, max: number, threshold = 1): Promise<Outcome> {
-  const core = await flatCore(engine, threshold);
+export async function runOn(
+  engine: Engine,
+  setup: (core: Core) => void,
+  max: number,
+  threshold = 1,
+  clusterBytes?: number,
+): Promise<Outcome> {
+  const core = await flatCore(engine, threshold, clusterBytes);
   setup(core);
   return outcome(core, core.run(max, { stopOnException: true }));
 }

@@ -8,7 +8,7 @@
 // a store into another block of the running region, and a far jump to a
 // 16-bit code segment in the middle of a region (the region must be left).
 
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, beforeEach } from 'vitest';
 import { type Core } from '../../host/core.js';
 import * as L from '../../host/generated/cpu-layout.js';
 
@@ -20,7 +20,7 @@ import { CODE, STACK, TIMER_HANDLER, armTimerInterrupt, runOn, u32, type Outcome
  */
 async function both(setup: (core: Core) => void, max = 100_000, threshold = 1): Promise<{ jit: Outcome; interp: Outcome }> {
   const interp = await runOn('interp', setup, max, threshold);
-  const jit = await runOn('jit', setup, max, threshold);
+  const jit = await runOn('jit', setup, max, threshold, clusterBytes);
   expect(jit.regs).toEqual(interp.regs);
   expect(jit.instructions).toBe(interp.instructions);
   expect(jit.reason).toBe(interp.reason);
@@ -54,7 +54,19 @@ function loadGdt(c: Core): void {
   c.setState(L.OFF_GDTR_LIMIT, descriptors.length * 8 - 1);
 }
 
-describe('JIT regions', () => {
+/** The JIT's function size for the tests of the current describe (translate.ts clusters). */
+let clusterBytes: number | undefined;
+
+// Each test runs with a region compiled as one function, and with every block
+// a function of its own (a jump between blocks leaves one function and the
+// module's dispatcher calls the next, registers and flags through memory).
+describe.each([
+  { layout: 'one function per region', bytes: undefined },
+  { layout: 'a function per block', bytes: 1 },
+])('JIT regions, $layout', ({ bytes }) => {
+  beforeEach(() => {
+    clusterBytes = bytes;
+  });
   it('takes a timer interrupt that arrives in a loop of several blocks compiled into one module', async () => {
     // IDT vector 0x20 → handler: mov edx, eax; hlt. PIT channel 0 count 1000 on IRQ0.
     // The first NOP is interpreted; then L: inc eax; test eax, 1; jz S; inc ebx; S: jmp L
