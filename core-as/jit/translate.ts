@@ -94,9 +94,9 @@ const EXTRA_LOCALS: u32 = 8 + GPR_COUNT + 2 + FLAG_FIELDS;
 const L_CODE: u32 = L_FLAGS + FLAG_FIELDS;
 
 /** Most blocks in one region (one module). */
-export const MAX_REGION_BLOCKS: u32 = 32;
-/** Bytes of code the blocks of one region may take (the rest of JIT_BODY is slack for pass 2's branches). */
-const REGION_BODY_BUDGET: u32 = JIT_BODY_SIZE - 0x2000;
+export const MAX_REGION_BLOCKS: u32 = 64;
+/** Bytes of code the blocks of one region may take (the rest of JIT_BODY is slack for pass 2: branches, each cluster function's entry and exits, the dispatcher). */
+const REGION_BODY_BUDGET: u32 = JIT_BODY_SIZE - 0x4000;
 /** EIPs of the region's blocks (index 0: the hot entry), their instruction counts (0: not translatable). */
 const regionEips: usize = memory.data(MAX_REGION_BLOCKS << 2);
 const regionLens: usize = memory.data(MAX_REGION_BLOCKS << 2);
@@ -128,14 +128,22 @@ export function setClusterBytes(bytes: u32): void {
 }
 /** Per region block (pass 1): its body bytes, the blocks it jumps to (bit j). */
 const blockBytes: usize = memory.data(MAX_REGION_BLOCKS << 2);
-const blockSuccs: usize = memory.data(MAX_REGION_BLOCKS << 2);
+const blockSuccs: usize = memory.data(MAX_REGION_BLOCKS << 3);
+/** Per block (pass 1): the EIP after its last instruction (blocks found later that start inside it split it in pass 2). */
+const blockEnds: usize = memory.data(MAX_REGION_BLOCKS << 2);
 /** Blocks that end in a RET (pass 1): they may go on at every return site. */
-let retBlocks: u32 = 0;
+let retBlocks: u64 = 0;
 /** Per block: its cluster and its position in the cluster (u8 each). */
 const clusterOf: usize = memory.data(MAX_REGION_BLOCKS);
 const clusterPos: usize = memory.data(MAX_REGION_BLOCKS);
 /** Per cluster: its blocks (bit i). */
-const clusterBlocks: usize = memory.data(MAX_REGION_BLOCKS << 2);
+const clusterBlocks: usize = memory.data(MAX_REGION_BLOCKS << 3);
+/** Per block: the blocks reachable from it (formClusters). */
+const blockReach: usize = memory.data(MAX_REGION_BLOCKS << 3);
+/** Bit i of a set of region blocks (MAX_REGION_BLOCKS ≤ 64: u64 sets). */
+@inline function bit(i: u32): u64 {
+  return (<u64>1) << i;
+}
 let clusterCount: u32 = 1;
 /** The cluster whose function is being emitted (pass 2). */
 let curCluster: u32 = 0;
@@ -480,11 +488,11 @@ function flagsLoad(mask: u32): void {
  * used in pass 2). Any other block is entered only from the function's entry,
  * where the locals equal memory.
  */
-let jumpTargets: u32 = 0;
-let jumpTargetsAll: u32 = 0xffffffff;
+let jumpTargets: u64 = 0;
+let jumpTargetsAll: u64 = U64.MAX_VALUE;
 /** Block `i` may be entered after another block ran (its locals may differ from memory). */
 function enteredByJump(i: u32): bool {
-  return (jumpTargetsAll & (1 << i)) != 0;
+  return (jumpTargetsAll & bit(i)) != 0;
 }
 /** State at block `i`'s start: in locals, every field the region writes possibly dirty when another block ran before. */
 function flagsBlockStart(i: u32): void {
@@ -843,9 +851,17 @@ const T_END: u32 = 1; // translated and the block ends after it (exit emitted)
 const T_NO: u32 = 2; // not translatable: nothing emitted
 const T_INTERPRETED: u32 = 3; // run by the interpreter in the block (it counts it itself)
 /** Region blocks (bit i) that follow a CALL of the region: where its RETs may go on (pass 1 finds them). */
-let returnSites: u32 = 0;
+let returnSites: u64 = 0;
 /** Instructions of the block the interpreter runs inline (they count against the budget). */
 let interpreted: u32 = 0;
+
+/** Index of the region block that starts at `eip` (translatable or not), or -1. */
+function blockStartingAt(eip: u32): i32 {
+  for (let i: u32 = 0; i < regionCount; i++) {
+    if (load<u32>(regionEips + (i << 2)) == eip) return <i32>i;
+  }
+  return -1;
+}
 
 /** Index of the region block at `eip`, or -1 (not in the region, or not translatable). */
 function regionIndexOf(eip: u32): i32 {
@@ -888,8 +904,8 @@ function emitRegionJump(j: u32, target: u32, done: u32): void {
   byte(OP_I32_ADD);
   localGet(L_BUDGET);
   byte(OP_I32_LE_U);
-  jumpTargets |= 1 << j;
-  if (discovering) store<u32>(blockSuccs + (curBlock << 2), load<u32>(blockSuccs + (curBlock << 2)) | (1 << j));
+  jumpTargets |= bit(j);
+  if (discovering) store<u64>(blockSuccs + (curBlock << 3), load<u64>(blockSuccs + (curBlock << 3)) | bit(j));
   // Every cycle has an edge to a block not after its source: the INTR test there bounds each pass.
   const back = j <= curBlock;
   if (back) {
@@ -1377,17 +1393,17 @@ function translateIndirect(isCall: bool, nextEip: u32): u32 {
     const site = regionIndexOf(nextEip);
     // A RET of the region may branch there (pass 2 knows every site; pass 1 may not have seen the RET yet).
   if (site >= 0) {
-    returnSites |= 1 << <u32>site;
-    jumpTargets |= 1 << <u32>site;
+    returnSites |= bit(<u32>site);
+    jumpTargets |= bit(<u32>site);
   }
   }
   if (discovering) {
     // Not edges for the clusters: a guess at the target would merge cycles that may never run.
-    const succs = load<u32>(blockSuccs + (curBlock << 2));
+    const succs = load<u64>(blockSuccs + (curBlock << 3));
     for (let i: u32 = 0; i < MAX_INDIRECT_TARGETS; i++) emitBranchIfTarget(L_RES, 0, SIZING_TARGET);
-    store<u32>(blockSuccs + (curBlock << 2), succs);
+    store<u64>(blockSuccs + (curBlock << 3), succs);
     // Pass 2 may branch to any of the first blocks: they are entered by jumps (flagsBlockStart).
-    jumpTargets |= (1 << MAX_INDIRECT_TARGETS) - 1;
+    jumpTargets |= bit(MAX_INDIRECT_TARGETS) - 1;
   } else {
     const n = regionCount < MAX_INDIRECT_TARGETS ? regionCount : MAX_INDIRECT_TARGETS;
     for (let i: u32 = 0; i < n; i++) {
@@ -1615,8 +1631,8 @@ function translateCall(): u32 {
   const site = regionIndexOf(nextEip);
   // A RET of the region may branch there (pass 2 knows every site; pass 1 may not have seen the RET yet).
   if (site >= 0) {
-    returnSites |= 1 << <u32>site;
-    jumpTargets |= 1 << <u32>site;
+    returnSites |= bit(<u32>site);
+    jumpTargets |= bit(<u32>site);
   }
   const j = regionIndexOf(target);
   if (j >= 0) emitRegionJump(<u32>j, target, k + 1);
@@ -1646,10 +1662,10 @@ function translateRet(imm: bool): u32 {
   byte(OP_I32_ADD);
   localSet(L_EA);
   storeRegFromLocal(REG_ESP, L_EA);
-  retBlocks |= 1 << curBlock;
+  retBlocks |= bit(curBlock);
   // Back to a return site of this region (after one of its CALLs): go on there without leaving.
   for (let sites = returnSites; sites != 0; sites &= sites - 1) {
-    const site = regionEip(<u32>ctz(sites));
+    const site = regionEip(<u32>ctz<u64>(sites));
     const j = regionIndexOf(site);
     if (j >= 0) emitBranchIfTarget(L_SRC, <u32>j, site);
   }
@@ -2415,6 +2431,17 @@ function translateBody(i: u32): u32 {
   while (k + interpreted < MAX_BLOCK_INSTRUCTIONS - 1) {
     const mark = encPos();
     const at = cur;
+    if (k > 0) {
+      // Another block of the region starts here: go on there rather than compile its code twice.
+      const here = startEip + (cur - startAddr);
+      const j = blockStartingAt(here);
+      if (j >= 0 && <u32>j != i && (discovering || (jumpTargetsAll & bit(<u32>j)) != 0)) {
+        store<u32>(blockEnds + (i << 2), here);
+        if (!discovering && regionLength(<u32>j) == 0) emitExit(here, k);
+        else emitRegionJump(<u32>j, here, k);
+        return k + interpreted;
+      }
+    }
     const savedOp = flagsOp;
     const savedSize = flagsSize;
     const savedInMem = flagsInMem;
@@ -2445,6 +2472,7 @@ function translateBody(i: u32): u32 {
     }
   }
   const inline = interpreted;
+  store<u32>(blockEnds + (i << 2), startEip + (cur - startAddr));
   if (k == 0) return 0;
   if (ended) return k + inline;
   const nextEip = startEip + (cur - startAddr);
@@ -2522,8 +2550,8 @@ export function translateRegion(
   useFlagsStoreFn = true;
   flagsStoreSavings = 0;
   jumpTargets = 0;
-  jumpTargetsAll = 0xffffffff;
-  memory.fill(blockSuccs, 0, MAX_REGION_BLOCKS << 2);
+  jumpTargetsAll = U64.MAX_VALUE;
+  memory.fill(blockSuccs, 0, MAX_REGION_BLOCKS << 3);
   let size: u32 = 0;
   for (let i: u32 = 0; i < regionCount; i++) {
     encStart(JIT_BODY, JIT_BODY_SIZE);
@@ -2593,58 +2621,65 @@ function formClusters(): void {
       store<u8>(clusterOf + i, 0);
       store<u8>(clusterPos + i, <u8>i);
     }
-    store<u32>(clusterBlocks, n == 32 ? 0xffffffff : (<u32>1 << n) - 1);
+    store<u64>(clusterBlocks, n == 64 ? U64.MAX_VALUE : bit(n) - 1);
     return;
   }
-  // reach[i]: blocks reachable from i (transitive closure of the jumps; ≤ 32 blocks: bit sets).
-  const reach = clusterLens; // free until pass 2
+  // reach[i]: blocks reachable from i (transitive closure of the jumps, Warshall's algorithm on bit sets).
+  const reach = blockReach;
   for (let i: u32 = 0; i < n; i++) {
-    let s = load<u32>(blockSuccs + (i << 2));
-    if ((retBlocks & (1 << i)) != 0) s |= returnSites;
-    store<u32>(reach + (i << 2), s);
+    let s = load<u64>(blockSuccs + (i << 3));
+    if ((retBlocks & bit(i)) != 0) s |= returnSites;
+    // Pass 2 ends block i where a block found after it starts (translateBody): it goes on there.
+    const start = regionEip(i);
+    const end = load<u32>(blockEnds + (i << 2));
+    for (let j: u32 = 0; j < n; j++) {
+      const e = regionEip(j);
+      if (e > start && e < end) s |= bit(j);
+    }
+    store<u64>(reach + (i << 3), s);
   }
   for (let m: u32 = 0; m < n; m++) {
-    const rm = load<u32>(reach + (m << 2));
+    const rm = load<u64>(reach + (m << 3));
     for (let i: u32 = 0; i < n; i++) {
-      const ri = load<u32>(reach + (i << 2));
-      if ((ri & (1 << m)) != 0) store<u32>(reach + (i << 2), ri | rm);
+      const ri = load<u64>(reach + (i << 3));
+      if ((ri & bit(m)) != 0) store<u64>(reach + (i << 3), ri | rm);
     }
   }
-  let assigned: u32 = 0;
+  let assigned: u64 = 0;
   let count: u32 = 0;
   let filled: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    if ((assigned & (1 << i)) != 0) continue;
-    const ri = load<u32>(reach + (i << 2));
-    let scc: u32 = 1 << i;
+    if ((assigned & bit(i)) != 0) continue;
+    const ri = load<u64>(reach + (i << 3));
+    let scc = bit(i);
     let bytes = load<u32>(blockBytes + (i << 2));
     for (let j = i + 1; j < n; j++) {
-      if ((ri & (1 << j)) != 0 && (load<u32>(reach + (j << 2)) & (1 << i)) != 0) {
-        scc |= 1 << j;
+      if ((ri & bit(j)) != 0 && (load<u64>(reach + (j << 3)) & bit(i)) != 0) {
+        scc |= bit(j);
         bytes += load<u32>(blockBytes + (j << 2));
       }
     }
     if (bytes > 2 * clusterBytes) {
       // A cycle too large to compile as one function: its blocks are packed one by one
       // (each jump between its parts leaves a function).
-      scc = 1 << i;
+      scc = bit(i);
       bytes = load<u32>(blockBytes + (i << 2));
     }
     if (count == 0 || (filled > 0 && filled + bytes > clusterBytes)) {
-      store<u32>(clusterBlocks + (count << 2), 0);
+      store<u64>(clusterBlocks + (count << 3), 0);
       count++;
       filled = 0;
     }
     const c = count - 1;
-    store<u32>(clusterBlocks + (c << 2), load<u32>(clusterBlocks + (c << 2)) | scc);
+    store<u64>(clusterBlocks + (c << 3), load<u64>(clusterBlocks + (c << 3)) | scc);
     filled += bytes;
     assigned |= scc;
   }
   clusterCount = count;
   for (let c: u32 = 0; c < count; c++) {
     let pos: u32 = 0;
-    for (let set = load<u32>(clusterBlocks + (c << 2)); set != 0; set &= set - 1) {
-      const i = ctz(set);
+    for (let set = load<u64>(clusterBlocks + (c << 3)); set != 0; set &= set - 1) {
+      const i = <u32>ctz<u64>(set);
       store<u8>(clusterOf + i, <u8>c);
       store<u8>(clusterPos + i, <u8>pos);
       pos++;
@@ -2662,8 +2697,8 @@ function formClusters(): void {
  */
 function emitCluster(c: u32): void {
   const single = clusterCount == 1;
-  const members = load<u32>(clusterBlocks + (c << 2));
-  const m = popcnt<u32>(members);
+  const members = load<u64>(clusterBlocks + (c << 3));
+  const m = <u32>popcnt<u64>(members);
   curCluster = c;
   uleb(1);
   uleb(EXTRA_LOCALS);
@@ -2679,13 +2714,13 @@ function emitCluster(c: u32): void {
     localGet(L_IDX);
     byte(OP_BR_TABLE);
     uleb(regionCount);
-    for (let i: u32 = 0; i < regionCount; i++) uleb((members & (1 << i)) != 0 ? <u32>load<u8>(clusterPos + i) : 0);
+    for (let i: u32 = 0; i < regionCount; i++) uleb((members & bit(i)) != 0 ? <u32>load<u8>(clusterPos + i) : 0);
     uleb(0);
     byte(OP_END); // $b0
   }
   let pos: u32 = 0;
   for (let set = members; set != 0; set &= set - 1) {
-    const i = ctz(set);
+    const i = <u32>ctz<u64>(set);
     regionBase = m - 1 - pos;
     depth = regionBase;
     if (load<u32>(regionLens + (i << 2)) == 0) {

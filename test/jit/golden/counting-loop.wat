@@ -69,85 +69,21 @@
               local.set 5
               local.get 5
               local.set 11
-              local.get 11
-              local.set 5
-              local.get 10
-              local.set 4
+              local.get 2
               i32.const 1
-              local.set 20
+              i32.add
+              local.tee 2
               i32.const 32
-              local.set 21
-              local.get 4
-              local.tee 22
-              local.get 5
-              local.tee 23
               i32.add
-              local.tee 24
-              local.set 6
-              local.get 6
-              local.set 10
-              local.get 24
-              local.get 22
-              i32.lt_u
-              local.set 18
-              i32.const 7
-              local.set 20
-              local.get 11
-              local.tee 22
-              i32.const 1
-              local.tee 23
-              i32.sub
-              local.set 24
-              local.get 18
-              local.set 25
-              local.get 24
-              local.set 11
-              local.get 24
-              i32.eqz
-              i32.eqz
+              local.get 0
+              i32.le_u
               if  ;; label = @6
-                local.get 2
-                i32.const 4
-                i32.add
-                local.tee 2
-                i32.const 32
-                i32.add
-                local.get 0
-                i32.le_u
-                if  ;; label = @7
-                  br 2 (;@5;)
-                end
-                i32.const 65664
-                i32.const 4102
-                i32.store
-                br 3 (;@3;)
+                br 1 (;@5;)
               end
-              i32.const 7077892
-              local.get 2
-              i32.const 4
-              i32.add
+              i32.const 65664
+              i32.const 4102
               i32.store
-              i32.const 65536
-              local.get 10
-              i32.store
-              i32.const 65544
-              local.get 11
-              i32.store
-              local.get 20
-              local.get 21
-              local.get 22
-              local.get 23
-              local.get 24
-              local.get 25
-              call 7
-              i32.const 4107
-              call 4
-              drop
-              local.get 2
-              i32.const 4
-              i32.add
-              local.set 2
-              br 4 (;@1;)
+              br 3 (;@2;)
             end
             local.get 11
             local.set 5

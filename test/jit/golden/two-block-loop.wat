@@ -235,66 +235,8 @@
               i32.store
               br 2 (;@3;)
             end
-            local.get 11
-            local.set 5
-            local.get 5
-            local.set 10
-            i32.const 1
-            local.set 5
-            local.get 10
-            local.set 4
-            i32.const 5
-            local.set 20
-            local.get 4
-            local.tee 22
-            local.get 5
-            local.tee 23
-            i32.and
-            local.tee 24
-            local.set 6
-            local.get 6
-            local.set 10
-            local.get 24
-            i32.eqz
-            if  ;; label = @5
-              local.get 2
-              i32.const 5
-              i32.add
-              local.tee 2
-              i32.const 32
-              i32.add
-              local.get 0
-              i32.le_u
-              i32.const 66240
-              i32.load
-              i32.eqz
-              i32.and
-              if  ;; label = @6
-                i32.const 1
-                local.set 1
-                br 2 (;@4;)
-              end
-              i32.const 65664
-              i32.const 4104
-              i32.store
-              br 2 (;@3;)
-            end
-            i32.const 0
-            local.set 18
-            i32.const 6
-            local.set 20
-            local.get 13
-            local.tee 22
-            i32.const 1
-            local.tee 23
-            i32.add
-            local.set 24
-            local.get 18
-            local.set 25
-            local.get 24
-            local.set 13
             local.get 2
-            i32.const 7
+            i32.const 2
             i32.add
             local.tee 2
             i32.const 32
@@ -306,12 +248,12 @@
             i32.eqz
             i32.and
             if  ;; label = @5
-              i32.const 1
+              i32.const 0
               local.set 1
               br 1 (;@4;)
             end
             i32.const 65664
-            i32.const 4104
+            i32.const 4107
             i32.store
             br 1 (;@3;)
           end
