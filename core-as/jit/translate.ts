@@ -1145,6 +1145,7 @@ function translateOne(): u32 {
     emitWriteCheck(nextEip);
     return T_OK;
   }
+  if (op == 0xf7) return translateGroup3(op);
   if (op == 0x85) {
     // TEST E, G (alu.ts: LAZY_LOGIC with dst, src, dst & src)
     decodeModrm();
@@ -1742,6 +1743,73 @@ function translateAlu8(op: u32): u32 {
     return interpretInline(op, false);
   }
   return emitAluForm(alu, form, v, test || alu == ALU_CMP, 8);
+}
+
+/**
+ * Group 3 with a 32-bit operand (F7): /0 and /1 TEST r/m32, imm32 (alu.ts
+ * testEI: LAZY_LOGIC), /2 NOT r/m32 (no flags), /3 NEG r/m32 (alu.ts negE:
+ * LAZY_SUB of 0 - v, the operand read for write first); MUL, IMUL, DIV and
+ * IDIV by the interpreter.
+ */
+function translateGroup3(op: u32): u32 {
+  const afterOpcode = cur;
+  decodeModrm();
+  if (bad) return T_NO;
+  const sub = mReg;
+  if (sub > 3) {
+    cur = afterOpcode;
+    return interpretInline(op, false);
+  }
+  if (sub < 2) {
+    const v = fetchDword();
+    if (bad) return T_NO;
+    i32Const(v);
+    localSet(L_SRC);
+    if (mIsReg) {
+      loadReg(mRm);
+      localSet(L_DST);
+    } else {
+      emitEA();
+      emitRead(32, L_DST);
+    }
+    emitAlu(ALU_AND);
+    return T_OK;
+  }
+  const nextEip = instrEip + (cur - instrStart);
+  if (mIsReg) {
+    if (sub == 2) {
+      loadReg(mRm);
+      i32Const(0xffffffff);
+      byte(OP_I32_XOR);
+      localSet(L_RES);
+    } else {
+      i32Const(0);
+      localSet(L_DST);
+      loadReg(mRm);
+      localSet(L_SRC);
+      emitAlu(ALU_SUB);
+    }
+    storeRegFromLocal(mRm, L_RES);
+    return T_OK;
+  }
+  emitEA();
+  if (sub == 2) {
+    emitRead(32 | READ_FOR_WRITE, L_SRC);
+    localGet(L_SRC);
+    i32Const(0xffffffff);
+    byte(OP_I32_XOR);
+    localSet(L_RES);
+    emitWriteSeg(mSeg, 32, L_RES);
+  } else {
+    emitRead(32 | READ_FOR_WRITE, L_SRC);
+    i32Const(0);
+    localSet(L_DST);
+    emitAluNoFlags(ALU_SUB);
+    emitWriteSeg(mSeg, 32, L_RES);
+    emitLazyFor(ALU_SUB, 32);
+  }
+  emitWriteCheck(nextEip);
+  return T_OK;
 }
 
 /**

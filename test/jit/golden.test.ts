@@ -54,8 +54,14 @@ const SNIPPETS: Record<string, number[]> = {
   ],
   // add eax, ebx; adc edx, ecx; sub esi, 5; sbb edi, 0; adc byte [ebx], 1; jc +0 (carry chains)
   'adc-sbb': [0x01, 0xd8, 0x11, 0xca, 0x83, 0xee, 0x05, 0x83, 0xdf, 0x00, 0x80, 0x13, 0x01, 0x72, 0x00],
-  // mov ecx, eax; not edx; mul ecx (both run by the interpreter inside the block); add ebx, eax
-  'interpreted-inline': [0x89, 0xc1, 0xf7, 0xd2, 0xf7, 0xe1, 0x01, 0xc3],
+  // mov ecx, eax; imul ecx; mul ecx (both run by the interpreter inside the block); add ebx, eax
+  'interpreted-inline': [0x89, 0xc1, 0xf7, 0xe9, 0xf7, 0xe1, 0x01, 0xc3],
+  // Group 3 (F7): test dword [ebx], 0x80; not eax; neg ecx; neg dword [ebx+4]; not dword [ebx]; jb +0
+  // (NEG's borrow: CF set unless the operand was 0)
+  // prettier-ignore
+  'group3': [
+    0xf7, 0x03, ...u32(0x80), 0xf7, 0xd0, 0xf7, 0xd9, 0xf7, 0x5b, 0x04, 0xf7, 0x13, 0x72, 0x00,
+  ],
   // The LZMA range coder's 16-bit probability update: mov ax, [ebx]; mov ecx, eax; shr cx, 5;
   // sub ax, cx; mov [ebx], ax; add word [ebx+2], 7; inc cx; cmp ax, 0x1234; jb +0
   // prettier-ignore

@@ -83,6 +83,9 @@
               local.set 2
               br 4 (;@1;)
             end
+            i32.const 65536
+            i32.load
+            local.set 10
             i32.const 65552
             i32.load
             local.set 12
