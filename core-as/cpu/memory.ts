@@ -8,7 +8,7 @@
 import { CPU_STATE, TLB } from '../machine/layout';
 import { physRead8, physRead16, physRead32, physWrite8, physWrite16, physWrite32 } from '../machine/physmem';
 import {
-  SEG_SS, SEG_CS, SEG_RIGHT_READ, SEG_RIGHT_WRITE, segAddr, codeEpoch, markDecoderStale, SEG_BASE, SEG_LO, SEG_HI, SEG_VALID, cpl, cr0, CR0_AM, OFF_EFLAGS, FLAG_AC,
+  SEG_SS, SEG_CS, SEG_RIGHT_READ, SEG_RIGHT_WRITE, segAddr, codeEpoch, markDecoderStale, SEG_BASE, SEG_LO, SEG_HI, SEG_VALID, cpl, cr0, CR0_AM, CR0_PG, OFF_EFLAGS, FLAG_AC,
 } from './state';
 import { faulted, raiseGP, raiseSS, raiseFaultWithCode, EXC_AC } from './fault';
 import {
@@ -372,6 +372,21 @@ export function fetchWindowTry(off: u32): bool {
   if ((e & (readMask(cpl() == 3) | TLB_NO_EXEC)) != TLB_VALID) return false;
   setFetchWindow(off, lin, base, limit, e);
   return true;
+}
+
+/**
+ * fetchWindowTry, filling a TLB miss first when paging is off (no walk, no
+ * accessed bits, no fault: the interpreter's fetch would fill the same
+ * entry). So compiled code can run from the first instruction after the
+ * host set EIP, as the JIT's runs of the CPU test suites need.
+ */
+export function fetchWindowTryFill(off: u32): bool {
+  if (fetchWindowTry(off)) return true;
+  if ((cr0() & CR0_PG) != 0) return false;
+  const a = segAddr(SEG_CS);
+  if (off > load<u32>(a + SEG_HI)) return false;
+  translate(load<u32>(a + SEG_BASE) + off, ACCESS_EXEC, cpl() == 3);
+  return fetchWindowTry(off);
 }
 
 /** The fetch window for the page of linear `lin` (CS offset `off`), whose TLB entry `e` is plain RAM. */

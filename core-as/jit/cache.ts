@@ -27,7 +27,7 @@ import {
   OFF_SEGS, SEG_SIZE, SEG_ATTR, SEG_BASE, SEG_LO, SEG_HI, SEG_VALID, SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_RIGHT_READ, SEG_RIGHT_WRITE,
   ATTR_DB, cpl,
 } from '../cpu/state';
-import { fetchStart, fetchSpan, fetchDelta, fetchWindowValid, fetchWindowTry } from '../cpu/memory';
+import { fetchStart, fetchSpan, fetchDelta, fetchWindowValid, fetchWindowTryFill } from '../cpu/memory';
 import { getRamSize } from '../machine/physmem';
 import { tlbMarkCodePage } from '../cpu/paging';
 import { translateRegion, blockLength, moduleLength, regionCount, regionEip, regionLength } from './translate';
@@ -181,8 +181,8 @@ export function jitEnter(pc: u32, budget: u32): i32 {
   // CS limit, with permissions checked (memory.ts). A jump to another page
   // moves the window here when the TLB already maps it; else the
   // interpreter's fetch walks the page tables (or faults), and the next
-  // instruction may start a block.
-  if ((pc - fetchStart > fetchSpan || !fetchWindowValid()) && !fetchWindowTry(pc)) return JIT_TRY_NEXT;
+  // instruction may start a block. (Without paging the TLB entry is filled here: nothing to walk.)
+  if ((pc - fetchStart > fetchSpan || !fetchWindowValid()) && !fetchWindowTryFill(pc)) return JIT_TRY_NEXT;
   // 16-bit code is interpreted (UNFINISHED): nothing to look up until the next control transfer.
   if ((load<u32>(CS_SEG + SEG_ATTR) & ATTR_DB) == 0) return JIT_COUNTED;
   const addr = pc + fetchDelta;
