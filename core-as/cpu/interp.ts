@@ -130,7 +130,8 @@ export function instructionsRetired(): u64 {
 export function interpretOne(pc: u32): u32 {
   setEip(pc);
   setJitNested(true);
-  runBatch(runCount + 1);
+  // The block just left this instruction to the interpreter: no block starts here.
+  runBatch(runCount + 1, false);
   setJitNested(false);
   // 1: the block must leave (an event is pending or compiled code was written).
   const written = takeCodeWritten();
@@ -162,12 +163,12 @@ export function run(maxInstructions: u32): u32 {
     const left = maxInstructions - runCount;
     let batch = left < RUN_BATCH ? left : RUN_BATCH;
     if (profileInterval == 0) {
-      runBatch(runCount + batch);
+      runBatch(runCount + batch, true);
     } else {
       // The guest profiler (profile.ts): a batch ends at each sample point.
       batch = profileBatchLimit(batch);
       const before = runCount;
-      runBatch(runCount + batch);
+      runBatch(runCount + batch, true);
       profileRetired(runCount - before);
     }
     if (stopReason != 0) break;
@@ -184,8 +185,10 @@ const RUN_BATCH: u32 = 65536;
  * While boundaryChecks and the INTR line are clear, an instruction boundary
  * is one flag and one memory test: boundaryChecks clear implies no debug
  * checks (so TF before the instruction counts as clear) and no shadow.
+ * `enter`: whether a compiled block may start at the first instruction
+ * (false for interpretOne: the block that called it stopped there).
  */
-function runBatch(limit: u32): void {
+function runBatch(limit: u32, enter: bool): void {
   // EIP of the next instruction, kept in a local: after an instruction that
   // completed it is nextEip, just stored to OFF_EIP, so the next one starts
   // without reloading it (the chain from one instruction's EIP to the next's
@@ -195,7 +198,7 @@ function runBatch(limit: u32): void {
   // Blocks are looked up only where one may start (jit/cache.ts counts
   // entries there): after a control transfer, an event, a block's exit, or
   // where the JIT said the next instruction may start one.
-  let blockEntry = true;
+  let blockEntry = enter;
   while (runCount < limit) {
     let execute = true;
     // Compiled blocks run only from a plain boundary (no debug checks, shadow or pending INTR).
