@@ -1,7 +1,7 @@
 // The interpreter loop: fetch, decode, execute, deliver what was raised.
 
 import { CPU_STATE, JIT_PENDING } from '../machine/layout';
-import { jitEnabled, jitEnter, JIT_TRY_NEXT, setJitNested, takeCodeWritten } from '../jit/cache';
+import { jitEnabled, jitEnter, JIT_TRY_NEXT, setJitNested, takeCodeWritten, jitCreditEntry, CREDIT_INSTRUCTIONS } from '../jit/cache';
 import { eip, setEip, OFF_INTR_LINE, OFF_HALTED, OFF_INSTR_COUNT, FLAG_IF, FLAG_TF } from './state';
 import { sysFlag } from './flags';
 import { faulted, faultVector, faultErrorCode, faultHasErrorCode, clearFault } from './fault';
@@ -179,6 +179,8 @@ export function run(maxInstructions: u32): u32 {
 
 /** Instructions per runBatch call. */
 const RUN_BATCH: u32 = 65536;
+/** Offset bits of a 4 KiB page: two CS offsets differing only there are in one page. */
+const PAGE_OFFSET_MASK: u32 = 0xfff;
 
 /**
  * Run instructions until runCount reaches `limit` or a stop is requested.
@@ -199,6 +201,9 @@ function runBatch(limit: u32, enter: bool): void {
   // entries there): after a control transfer, an event, a block's exit, or
   // where the JIT said the next instruction may start one.
   let blockEntry = enter;
+  // Instructions interpreted since the last block lookup, in steps of
+  // CREDIT_INSTRUCTIONS: each step counts for the entry looked up (cache.ts jitCreditEntry).
+  let sinceLookup: u32 = 0;
   while (runCount < limit) {
     let execute = true;
     // Compiled blocks run only from a plain boundary (no debug checks, shadow or pending INTR).
@@ -227,6 +232,7 @@ function runBatch(limit: u32, enter: bool): void {
         continue;
       }
       blockEntry = n == JIT_TRY_NEXT;
+      sinceLookup = 0;
     }
     if (execute) {
       beginInstruction(pc);
@@ -241,6 +247,16 @@ function runBatch(limit: u32, enter: bool): void {
         blockEntry = true;
       } else {
         if (branched) blockEntry = true;
+        // A compiled region ends where its page does (jit/translate.ts
+        // translates one page), so its exit lands on the first instruction
+        // of the next page: count entries there from the start, or a long
+        // straight line (an unrolled loop over several pages) gets compiled
+        // one page per `threshold` runs of it instead of all at once.
+        else if ((pc ^ nextEip) > PAGE_OFFSET_MASK) blockEntry = true;
+        if (++sinceLookup == CREDIT_INSTRUCTIONS) {
+          sinceLookup = 0;
+          jitCreditEntry();
+        }
         pc = nextEip;
         setEip(pc);
         // The instruction may have set a shadow or enabled debug checks.
