@@ -1,7 +1,7 @@
 // The interpreter loop: fetch, decode, execute, deliver what was raised.
 
 import { CPU_STATE, JIT_PENDING } from '../machine/layout';
-import { jitEnabled, jitEnter, JIT_TRY_NEXT, setJitNested, takeCodeWritten } from '../jit/cache';
+import { jitEnabled, jitEnter, JIT_TRY_NEXT, setJitNested, takeCodeWritten, jitCreditEntry, CREDIT_INSTRUCTIONS } from '../jit/cache';
 import { eip, setEip, OFF_INTR_LINE, OFF_HALTED, OFF_INSTR_COUNT, FLAG_IF, FLAG_TF } from './state';
 import { sysFlag } from './flags';
 import { faulted, faultVector, faultErrorCode, faultHasErrorCode, clearFault } from './fault';
@@ -130,7 +130,8 @@ export function instructionsRetired(): u64 {
 export function interpretOne(pc: u32): u32 {
   setEip(pc);
   setJitNested(true);
-  runBatch(runCount + 1);
+  // The block just left this instruction to the interpreter: no block starts here.
+  runBatch(runCount + 1, false);
   setJitNested(false);
   // 1: the block must leave (an event is pending or compiled code was written).
   const written = takeCodeWritten();
@@ -162,12 +163,12 @@ export function run(maxInstructions: u32): u32 {
     const left = maxInstructions - runCount;
     let batch = left < RUN_BATCH ? left : RUN_BATCH;
     if (profileInterval == 0) {
-      runBatch(runCount + batch);
+      runBatch(runCount + batch, true);
     } else {
       // The guest profiler (profile.ts): a batch ends at each sample point.
       batch = profileBatchLimit(batch);
       const before = runCount;
-      runBatch(runCount + batch);
+      runBatch(runCount + batch, true);
       profileRetired(runCount - before);
     }
     if (stopReason != 0) break;
@@ -178,14 +179,18 @@ export function run(maxInstructions: u32): u32 {
 
 /** Instructions per runBatch call. */
 const RUN_BATCH: u32 = 65536;
+/** Offset bits of a 4 KiB page: two CS offsets differing only there are in one page. */
+const PAGE_OFFSET_MASK: u32 = 0xfff;
 
 /**
  * Run instructions until runCount reaches `limit` or a stop is requested.
  * While boundaryChecks and the INTR line are clear, an instruction boundary
  * is one flag and one memory test: boundaryChecks clear implies no debug
  * checks (so TF before the instruction counts as clear) and no shadow.
+ * `enter`: whether a compiled block may start at the first instruction
+ * (false for interpretOne: the block that called it stopped there).
  */
-function runBatch(limit: u32): void {
+function runBatch(limit: u32, enter: bool): void {
   // EIP of the next instruction, kept in a local: after an instruction that
   // completed it is nextEip, just stored to OFF_EIP, so the next one starts
   // without reloading it (the chain from one instruction's EIP to the next's
@@ -195,7 +200,10 @@ function runBatch(limit: u32): void {
   // Blocks are looked up only where one may start (jit/cache.ts counts
   // entries there): after a control transfer, an event, a block's exit, or
   // where the JIT said the next instruction may start one.
-  let blockEntry = true;
+  let blockEntry = enter;
+  // Instructions interpreted since the last block lookup, in steps of
+  // CREDIT_INSTRUCTIONS: each step counts for the entry looked up (cache.ts jitCreditEntry).
+  let sinceLookup: u32 = 0;
   while (runCount < limit) {
     let execute = true;
     // Compiled blocks run only from a plain boundary (no debug checks, shadow or pending INTR).
@@ -224,6 +232,7 @@ function runBatch(limit: u32): void {
         continue;
       }
       blockEntry = n == JIT_TRY_NEXT;
+      sinceLookup = 0;
     }
     if (execute) {
       beginInstruction(pc);
@@ -238,6 +247,16 @@ function runBatch(limit: u32): void {
         blockEntry = true;
       } else {
         if (branched) blockEntry = true;
+        // A compiled region ends where its page does (jit/translate.ts
+        // translates one page), so its exit lands on the first instruction
+        // of the next page: count entries there from the start, or a long
+        // straight line (an unrolled loop over several pages) gets compiled
+        // one page per `threshold` runs of it instead of all at once.
+        else if ((pc ^ nextEip) > PAGE_OFFSET_MASK) blockEntry = true;
+        if (++sinceLookup == CREDIT_INSTRUCTIONS) {
+          sinceLookup = 0;
+          jitCreditEntry();
+        }
         pc = nextEip;
         setEip(pc);
         // The instruction may have set a shadow or enabled debug checks.

@@ -347,9 +347,17 @@ function fetchSlow(off: u32): u32 {
   const base = load<u32>(a + SEG_BASE);
   const lin = base + off;
   const user = cpl() == 3;
-  if (!translate(lin, ACCESS_EXEC, user)) return 0;
-  const e = entryFor(lin);
-  if ((e & (TLB_VALID | TLB_SLOW)) != TLB_VALID) return physRead8(translatedPhys);
+  let e = entryFor(lin);
+  // A TLB hit needs no page walk: the walk that filled the entry set the
+  // accessed bits, and the entry records U/S and NX (readMask, TLB_NO_EXEC),
+  // so it grants exactly the fetches translate() would. INVLPG, CR3, CR0 and
+  // CR4 writes flush it as they flush data translations (SDM Vol. 3A §4.10.2,
+  // §4.10.4). Anything else (a miss, MMIO, a fault to raise) walks.
+  if ((e & (readMask(user) | TLB_NO_EXEC)) != TLB_VALID) {
+    if (!translate(lin, ACCESS_EXEC, user)) return 0;
+    e = entryFor(lin);
+    if ((e & (TLB_VALID | TLB_SLOW)) != TLB_VALID) return physRead8(translatedPhys);
+  }
   // Plain RAM: cache the rest of this page (up to the CS limit) for the following fetches.
   setFetchWindow(off, lin, base, limit, e);
   return <u32>load<u8>(lin + (e & 0xfffff000));

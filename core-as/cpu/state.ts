@@ -297,9 +297,17 @@ export function loadSegmentCache(s: u32, sel: u32, base: u32, limit: u32, attr: 
   let lo: u32 = 0;
   let hi: u32 = limit;
   if ((attr & (ATTR_S | ATTR_CODE | ATTR_DC)) == (ATTR_S | ATTR_DC)) {
-    // Expand-down data segment: valid offsets are limit+1 .. 0xffff or 0xffffffff (by the B bit).
-    lo = limit + 1;
+    // Expand-down data segment: valid offsets are limit+1 .. 0xffff or
+    // 0xffffffff (by the B bit; SDM Vol. 3A §3.4.5.1). A limit at or above
+    // that bound leaves none: the empty window (lo 1, hi 0), also where
+    // limit+1 would wrap to 0.
     hi = attr & ATTR_DB ? 0xffffffff : 0xffff;
+    if (limit >= hi) {
+      lo = 1;
+      hi = 0;
+    } else {
+      lo = limit + 1;
+    }
   }
   store<u32>(a + SEG_LO, lo);
   store<u32>(a + SEG_HI, hi);

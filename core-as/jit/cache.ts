@@ -30,7 +30,7 @@ import {
 import { fetchStart, fetchSpan, fetchDelta, fetchWindowValid, fetchWindowTryFill } from '../cpu/memory';
 import { getRamSize } from '../machine/physmem';
 import { tlbMarkCodePage } from '../cpu/paging';
-import { translateRegion, blockLength, moduleLength, regionCount, regionEip, regionLength } from './translate';
+import { translateRegion, blockLength, moduleLength, regionCount, regionEip, regionLength, MAX_BLOCK_INSTRUCTIONS } from './translate';
 import { isCodePage, setCodePage, clearCodePage } from './code-pages';
 import {
   count, countBy, STAT_JIT_COMPILES, STAT_JIT_INVALIDATIONS, STAT_JIT_INSTRUCTIONS, STAT_JIT_BLOCK_RUNS, STAT_JIT_MODULE_BYTES,
@@ -150,6 +150,7 @@ export function takeCodeWritten(): bool {
 
 /** Drop every block (the slots are reused; the host overwrites table entries as it compiles). */
 export function jitFlushAll(): void {
+  countedEntry = 0;
   memory.fill(JIT_BLOCKS, 0, JIT_BLOCK_COUNT * JIT_BLOCK_SIZE);
   memory.fill(slotRefs, 0, MAX_SLOTS << 1);
   nextSlot = 1;
@@ -165,6 +166,31 @@ export function jitFlushAll(): void {
   return (h >>> 18) & (JIT_BLOCK_COUNT - 1);
 }
 
+/**
+ * The cache entry jitEnter last counted (JIT_COUNTED while counting towards
+ * a compile), until the next jitEnter call; 0 when there is none.
+ */
+let countedEntry: u32 = 0;
+
+/**
+ * The interpreter ran another MAX_BLOCK_INSTRUCTIONS instructions in a
+ * straight line after the entry jitEnter last counted: count one more
+ * entry for it. Hotness then measures work, not entries: a long unrolled
+ * loop body (blake2s_compress: ~2,000 instructions between two lookups of
+ * its head) is compiled after about as many interpreted instructions as a
+ * short block is (threshold × MAX_BLOCK_INSTRUCTIONS), not after
+ * `threshold` passes. The count stays below the threshold: the compile
+ * itself happens at a lookup of the entry.
+ */
+/** Interpreted instructions per jitCreditEntry call: what one pass of a compiled block may run. */
+export const CREDIT_INSTRUCTIONS: u32 = MAX_BLOCK_INSTRUCTIONS;
+export function jitCreditEntry(): void {
+  const e = countedEntry;
+  if (e == 0) return;
+  const c = load<u32>(e + E_COUNT);
+  if (c != COUNT_NEVER && c + 2 < threshold && (load<u32>(e + E_SLOT) & SLOT_MASK) == 0) store<u32>(e + E_COUNT, c + 1);
+}
+
 /** jitEnter: no block here yet (its entry was counted); the next instruction in sequence starts none. */
 export const JIT_COUNTED: i32 = -1;
 /** jitEnter: no block can run here (not compilable, not enterable now): the next instruction may start one. */
@@ -176,6 +202,7 @@ export const JIT_TRY_NEXT: i32 = -2;
  * the caller delivers it), or -1 when there is no block to run (interpret).
  */
 export function jitEnter(pc: u32, budget: u32): i32 {
+  countedEntry = 0;
   if (nested) return JIT_TRY_NEXT;
   // Only code in the fetch window: it lies in one plain-RAM page inside the
   // CS limit, with permissions checked (memory.ts). A jump to another page
@@ -219,6 +246,7 @@ export function jitEnter(pc: u32, budget: u32): i32 {
     if (c == COUNT_NEVER) return JIT_TRY_NEXT;
     if (c + 1 < threshold) {
       store<u32>(e + E_COUNT, c + 1);
+      countedEntry = e;
       return JIT_COUNTED;
     }
     if (!compile(e, addr, pc, mode)) {
@@ -321,6 +349,7 @@ export function jitInvalidatePage(page: u32): void {
   if (!isCodePage(page)) return;
   clearCodePage(page);
   codeWritten = true;
+  countedEntry = 0;
   count(STAT_JIT_INVALIDATIONS);
   for (let i: u32 = 0; i < JIT_BLOCK_COUNT; i++) {
     const e = JIT_BLOCKS + i * JIT_BLOCK_SIZE;

@@ -664,3 +664,57 @@ function pagingWithHole(c: Core, hole: number): void {
   c.setState(L.OFF_CR0, c.getState(L.OFF_CR0) | 0x80000000);
   c.exports.flushTlb();
 }
+
+// Hotness (jit/cache.ts jitEnter, jitCreditEntry; cpu/interp.ts runBatch): the
+// interpreter looks blocks up after control transfers and at the first
+// instruction of a new page (where a region, one page, leaves), and counts
+// a long straight line by its length, so straight-line code gets compiled
+// after about as much interpreted work as a short loop does.
+describe('JIT hotness of straight-line code', () => {
+  const INC_EAX = 0x40;
+  const DEC_ECX = 0x49;
+  /** dec ecx; jnz rel32 back to `top` (the jnz at `at`); ud2. */
+  const loopBack = (at: number, top: number): number[] => [DEC_ECX, 0x0f, 0x85, ...u32(top - (at + 1 + 6)), 0x0f, 0x0b];
+
+  it('compiles a 300-instruction loop body long before the loop head has been entered `threshold` times', async () => {
+    const BODY = 300;
+    const PASSES = 100;
+    const { jit } = await both(
+      (c) => {
+        c.writePhys(CODE, Uint8Array.from([...new Array<number>(BODY).fill(INC_EAX), ...loopBack(CODE + BODY, CODE)]));
+        c.setReg('eip', CODE);
+        c.setReg('ecx', PASSES);
+        c.setReg('eax', 0);
+      },
+      100_000,
+      PASSES,
+    );
+    expect(jit.regs.eax).toBe(BODY * PASSES);
+    // Counted once per pass, the head would compile only at the last pass; counted by length, within the first 20.
+    expect(jit.jitInstructions).toBeGreaterThan(0.8 * jit.instructions);
+  });
+
+  it('counts entries at the first instruction of the next page, where the region of the first page leaves', async () => {
+    // 24 instructions on each side of the page boundary at 0x2000: too few for a straight-line count.
+    const TOP = 0x2000 - 24;
+    const BEFORE = 0x2000 - TOP;
+    const AFTER = 24;
+    const THRESHOLD = 100;
+    const PASSES = 2 * THRESHOLD;
+    const { jit } = await both(
+      (c) => {
+        const body = new Array<number>(BEFORE + AFTER).fill(INC_EAX);
+        c.writePhys(TOP, Uint8Array.from([...body, ...loopBack(TOP + body.length, TOP)]));
+        c.setReg('eip', TOP);
+        c.setReg('ecx', PASSES);
+        c.setReg('eax', 0);
+      },
+      100_000,
+      THRESHOLD,
+    );
+    expect(jit.regs.eax).toBe((BEFORE + AFTER) * PASSES);
+    // Both pages compile after `THRESHOLD` passes (about half compiled); counted only once the first
+    // page's region leaves there, the second page would compile only at the last pass (about a quarter).
+    expect(jit.jitInstructions).toBeGreaterThan(0.4 * jit.instructions);
+  });
+});

@@ -25,13 +25,23 @@ let fUser: bool = false;
 let fFaultCode: u32 = 0;
 let fWrite: bool = false;
 
-/** Lowest valid offset of a segment with these attributes (expand-down data starts above the limit). */
+/**
+ * Lowest valid offset of a segment with these attributes (expand-down data
+ * starts above the limit). An expand-down limit at or above the upper bound
+ * leaves no valid offset: the empty window lo 1, hi 0 (state.ts loadSegmentCache).
+ */
 export function windowLo(attr: u32, limit: u32): u32 {
-  return (attr & (ATTR_S | ATTR_CODE | ATTR_DC)) == (ATTR_S | ATTR_DC) ? limit + 1 : 0;
+  if ((attr & (ATTR_S | ATTR_CODE | ATTR_DC)) != (ATTR_S | ATTR_DC)) return 0;
+  return limit >= expandDownTop(attr) ? 1 : limit + 1;
 }
 export function windowHi(attr: u32, limit: u32): u32 {
-  if ((attr & (ATTR_S | ATTR_CODE | ATTR_DC)) == (ATTR_S | ATTR_DC)) return (attr & ATTR_DB) != 0 ? 0xffffffff : 0xffff;
-  return limit;
+  if ((attr & (ATTR_S | ATTR_CODE | ATTR_DC)) != (ATTR_S | ATTR_DC)) return limit;
+  const top = expandDownTop(attr);
+  return limit >= top ? 0 : top;
+}
+/** The highest offset of an expand-down segment: 0xffff or 0xffffffff by the B bit (SDM Vol. 3A §3.4.5.1). */
+@inline function expandDownTop(attr: u32): u32 {
+  return (attr & ATTR_DB) != 0 ? 0xffffffff : 0xffff;
 }
 
 /**

@@ -156,6 +156,21 @@ describe('far CALL and RETF', () => {
     expect(m.eip).toBe(CODE0);
   });
 
+  it('a call gate to ring 0 whose TSS stack is expand-down with limit 0xFFFFFFFF raises #SS(SS0)', async () => {
+    // No offset lies above a limit of 0xFFFFFFFF (SDM Vol. 3A §3.4.5.1), so the
+    // first push on the new stack is outside it: #SS(new SS selector) (SDM Vol. 2A "CALL").
+    const m = await protectedMachine({ cpl: 3 });
+    m.setGdt(SEL.data0 >> 3, segDesc(0, 0xffffffff, T.dataDown, 0));
+    m.bytes(CODE3, [...callFar(SEL.callGate3, 0), ...UD2]);
+    m.bytes(CALL_TARGET, UD2);
+    const esp3 = m.esp;
+    const r = m.runToException();
+    expect(r).toMatchObject({ vector: 12, errorCode: SEL.data0 });
+    expect(m.cpl).toBe(3);
+    expect(m.eip).toBe(CODE3);
+    expect(m.esp).toBe(esp3);
+  });
+
   it('calls through a 32-bit call gate to ring 0, copying parameters onto the TSS stack', async () => {
     const m = await protectedMachine({ cpl: 3 });
     const esp3 = STACK3_TOP - 8;

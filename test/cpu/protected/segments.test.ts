@@ -120,6 +120,39 @@ describe('MOV Sreg in protected mode', () => {
       expect(r.vector).toBe(vector);
     }
   });
+
+  // Expand-down: valid offsets run from limit + 1 to 0xFFFF or 0xFFFFFFFF (by
+  // the B bit), so a limit of 0xFFFFFFFF leaves none (SDM Vol. 3A §3.4.5.1);
+  // limit + 1 must not wrap to 0 and open the whole segment.
+  it.each([
+    ['32-bit (B = 1)', true],
+    ['16-bit (B = 0)', false],
+  ])('an expand-down segment with limit 0xFFFFFFFF has no valid offset: %s', async (_, big) => {
+    for (const offset of [0, 0x1000, 0xfffc]) {
+      const m = await protectedMachine({ cpl: 0 });
+      m.setGdt(SEL.expandDown0 >> 3, segDesc(0, 0xffffffff, T.dataDown, 0, { big }));
+      // mov ds, ax ; add [ecx], ebx ; ud2
+      m.bytes(CODE0, [...MOV_DS_AX, 0x01, 0x19, ...UD2]);
+      m.core.setReg('eax', SEL.expandDown0);
+      m.core.setReg('ecx', offset);
+      const r = m.runToException();
+      expect(m.seg(L.SEG_DS).limit).toBe(0xffffffff);
+      expect(r).toMatchObject({ vector: 13, errorCode: 0 });
+      expect(m.eip).toBe(CODE0 + 2);
+    }
+  });
+
+  it('a stack push through an expand-down SS with limit 0xFFFFFFFF raises #SS(0)', async () => {
+    const m = await protectedMachine({ cpl: 0 });
+    m.setGdt(SEL.expandDown0 >> 3, segDesc(0, 0xffffffff, T.dataDown, 0));
+    // mov ss, ax ; push ebx ; ud2
+    m.bytes(CODE0, [...MOV_SS_AX, 0x53, ...UD2]);
+    m.core.setReg('eax', SEL.expandDown0);
+    const esp = m.esp;
+    const r = m.runToException();
+    expect(r).toMatchObject({ vector: 12, errorCode: 0 });
+    expect(m.esp).toBe(esp);
+  });
 });
 
 describe('PUSH/POP Sreg, MOV from Sreg, LDS/LSS', () => {

@@ -3,7 +3,7 @@
 // Control Registers", Vol. 3A §2.5, §4.10.4).
 
 import { describe, it, expect } from 'vitest';
-import { flatCore, runCode, write32, L, EXC, CODE, type Core } from './harness.js';
+import { flatCore, runCode, resume, hex, le32, write32, write64, L, EXC, CODE, type Core } from './harness.js';
 
 const CR0_PE = 1;
 const CR0_ET = 0x10;
@@ -180,5 +180,67 @@ describe('TLB maintenance', () => {
     runCode(core, '0f 20 c0 25 ff ff ff 7f 0f 22 c0 03 15 00 00 20 00 0f 0b', 0x1100);
     expect(core.getReg('edx')).toBe(0x11111111);
     expect(core.getState(L.OFF_CR0) & CR0_PG).toBe(0);
+  });
+});
+
+// Instruction fetch through the TLB (core-as/cpu/memory.ts fetchSlow): a fetch
+// that reaches a page whose translation the TLB holds uses it without a page
+// walk, so the same flushes must reach it as reach data accesses, and the
+// entry's U/S bit must still stop CPL 3 fetches from a supervisor page.
+const CODE_PAGE = 0x6000;
+const OLD_CODE = 0x210000;
+const NEW_CODE = 0x220000;
+const MOV_ECX_AT = CODE_PAGE - 2; // mov ecx, imm32 (b9 imm32): opcode and imm byte 0 before the page, bytes 1-3 on it
+
+function mapCodePage(core: Core, frame: number): void {
+  write32(core, PT + (CODE_PAGE >>> 12) * 4, frame | PTE_PWU);
+}
+
+/** jmp rel32 (e9) from the instruction at `at` to `target`. */
+function jmpFrom(at: number, target: number): string {
+  return `e9 ${le32((target - (at + 5)) >>> 0)}`;
+}
+
+describe('instruction fetch and the TLB', () => {
+  it('after INVLPG or a CR3 load, a fetch across into a remapped page sees the new mapping', async () => {
+    const core = await pagedCore();
+    // b9 02 | 00 00 00 0f 0b on the old frame: ecx = 2; | 01 00 00 0f 0b on the new one: ecx = 0x102.
+    core.writePhys(MOV_ECX_AT, hex('b9 02'));
+    core.writePhys(OLD_CODE, hex('00 00 00 0f 0b'));
+    core.writePhys(NEW_CODE, hex('01 00 00 0f 0b'));
+    mapCodePage(core, OLD_CODE);
+    core.setReg('eip', MOV_ECX_AT);
+    expect(resume(core).vector).toBe(EXC.UD); // the TLB and the fetch window now hold the old frame
+    expect(core.getReg('ecx')).toBe(2);
+
+    mapCodePage(core, NEW_CODE);
+    const INVLPG_AT = 0x1100; // invlpg [CODE_PAGE]; jmp MOV_ECX_AT
+    expect(runCode(core, `0f 01 3d ${le32(CODE_PAGE)} ${jmpFrom(INVLPG_AT + 7, MOV_ECX_AT)}`, INVLPG_AT).vector).toBe(EXC.UD);
+    expect(core.getReg('ecx')).toBe(0x102);
+
+    mapCodePage(core, OLD_CODE);
+    const CR3_AT = 0x1200; // mov eax, cr3; mov cr3, eax; jmp MOV_ECX_AT
+    expect(runCode(core, `0f 20 d8 0f 22 d8 ${jmpFrom(CR3_AT + 6, MOV_ECX_AT)}`, CR3_AT).vector).toBe(EXC.UD);
+    expect(core.getReg('ecx')).toBe(2);
+  });
+
+  it('CPL 3 cannot fetch from a supervisor page that a supervisor access put in the TLB', async () => {
+    const core = await flatCore(3);
+    identityMap(core);
+    write32(core, PT + (CODE_PAGE >>> 12) * 4, OLD_CODE | 3); // present, writable, supervisor only
+    core.writePhys(OLD_CODE, hex('41 0f 0b')); // inc ecx; ud2 (must not run)
+    // The GDT lies on that page: loading DS reads descriptor 4 with a supervisor access (SDM Vol. 3A §4.6.1).
+    write64(core, OLD_CODE + 0x20, 0x0000ffff, 0x00cff300); // flat data, DPL 3, accessed
+    core.setState(L.OFF_GDTR_BASE, CODE_PAGE);
+    core.setState(L.OFF_GDTR_LIMIT, 0x27);
+    core.setState(L.OFF_CR3, PD);
+    core.setState(L.OFF_CR0, core.getState(L.OFF_CR0) | CR0_PG);
+    core.exports.flushTlb();
+    core.setReg('ecx', 0);
+    // mov ax, 0x23; mov ds, ax; jmp CODE_PAGE
+    const r = runCode(core, `66 b8 23 00 8e d8 ${jmpFrom(CODE + 6, CODE_PAGE)}`);
+    expect(r).toMatchObject({ vector: EXC.PF, errorCode: 5 }); // U/S | P: a user-mode access to a present page
+    expect(core.getState(L.OFF_CR2)).toBe(CODE_PAGE);
+    expect(core.getReg('ecx')).toBe(0);
   });
 });
