@@ -13,8 +13,7 @@ const GOLDEN = fileURLToPath(new URL('./golden/', import.meta.url));
 const CODE = 0x1000;
 const u32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
-// Each snippet starts with a NOP (the first instruction after a host setup runs
-// in the interpreter, which loads the fetch window) and ends in HLT.
+// Each snippet starts with a NOP and ends in HLT (which the interpreter runs).
 const SNIPPETS: Record<string, number[]> = {
   'alu-reg': [0x01, 0xd8, 0x29, 0xca, 0x31, 0xf6, 0x09, 0xc7, 0x21, 0xe9, 0x39, 0xd0],
   'alu-imm': [0x05, ...u32(0x1234), 0x83, 0xe9, 0x05, 0x81, 0xe3, ...u32(0xff00ff), 0x83, 0xfa, 0x10],

@@ -177,7 +177,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 4
+              i32.const 5
               i32.add
               i32.store
               i32.const 3
@@ -189,7 +189,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 4
+                i32.const 5
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -248,7 +248,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 4
+              i32.const 5
               i32.add
               i32.store
               i32.const 3
@@ -261,7 +261,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 4
+                i32.const 5
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -285,7 +285,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 5
+              i32.const 6
               i32.add
               local.set 2
               i32.const 65664
@@ -304,7 +304,7 @@
             call 2
             if  ;; label = @5
               local.get 2
-              i32.const 6
+              i32.const 7
               i32.add
               local.set 2
               i32.const 65664
@@ -314,7 +314,7 @@
             end
             i32.const 7077892
             local.get 2
-            i32.const 6
+            i32.const 7
             i32.add
             i32.store
             i32.const 65536
@@ -333,7 +333,7 @@
             call 4
             drop
             local.get 2
-            i32.const 6
+            i32.const 7
             i32.add
             local.set 2
             br 3 (;@1;)

@@ -145,7 +145,7 @@
             local.set 6
             i32.const 7077892
             local.get 2
-            i32.const 6
+            i32.const 7
             i32.add
             i32.store
             i32.const 65536
@@ -173,7 +173,7 @@
             call 4
             drop
             local.get 2
-            i32.const 6
+            i32.const 7
             i32.add
             local.set 2
             br 3 (;@1;)

@@ -97,7 +97,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 0
+              i32.const 1
               i32.add
               i32.store
               i32.const 3
@@ -109,7 +109,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 0
+                i32.const 1
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -248,7 +248,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 4
+              i32.const 5
               i32.add
               i32.store
               i32.const 3
@@ -261,7 +261,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 4
+                i32.const 5
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -273,7 +273,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 5
+              i32.const 6
               i32.add
               local.set 2
               i32.const 65664
@@ -322,7 +322,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 5
+              i32.const 6
               i32.add
               i32.store
               i32.const 3
@@ -334,7 +334,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 5
+                i32.const 6
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -388,7 +388,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 5
+              i32.const 6
               i32.add
               i32.store
               i32.const 3
@@ -401,7 +401,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 5
+                i32.const 6
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -421,7 +421,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 6
+              i32.const 7
               i32.add
               local.set 2
               i32.const 65664
@@ -488,7 +488,7 @@
             i32.lt_u
             if  ;; label = @5
               local.get 2
-              i32.const 9
+              i32.const 10
               i32.add
               local.set 2
               i32.const 65664
@@ -498,7 +498,7 @@
             end
             i32.const 7077892
             local.get 2
-            i32.const 9
+            i32.const 10
             i32.add
             i32.store
             i32.const 65536
@@ -518,7 +518,7 @@
             call 4
             drop
             local.get 2
-            i32.const 9
+            i32.const 10
             i32.add
             local.set 2
             br 3 (;@1;)

@@ -86,7 +86,7 @@
             i32.lt_u
             if  ;; label = @5
               local.get 2
-              i32.const 2
+              i32.const 3
               i32.add
               local.set 2
               i32.const 65664
@@ -125,7 +125,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 2
+              i32.const 3
               i32.add
               i32.store
               i32.const 3
@@ -137,7 +137,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 2
+                i32.const 3
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -223,7 +223,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 4
+              i32.const 5
               i32.add
               i32.store
               i32.const 3
@@ -235,7 +235,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 4
+                i32.const 5
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -283,7 +283,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 4
+              i32.const 5
               i32.add
               i32.store
               i32.const 3
@@ -296,7 +296,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 4
+                i32.const 5
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -316,7 +316,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 5
+              i32.const 6
               i32.add
               local.set 2
               i32.const 65664
@@ -375,7 +375,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 6
+              i32.const 7
               i32.add
               i32.store
               i32.const 3
@@ -388,7 +388,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 6
+                i32.const 7
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -400,7 +400,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 7
+              i32.const 8
               i32.add
               local.set 2
               i32.const 65664
@@ -445,7 +445,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 7
+              i32.const 8
               i32.add
               i32.store
               i32.const 3
@@ -457,7 +457,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 7
+                i32.const 8
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -486,7 +486,7 @@
             call 2
             if  ;; label = @5
               local.get 2
-              i32.const 9
+              i32.const 10
               i32.add
               local.set 2
               i32.const 65664
@@ -496,7 +496,7 @@
             end
             i32.const 7077892
             local.get 2
-            i32.const 9
+            i32.const 10
             i32.add
             i32.store
             i32.const 65552
@@ -512,7 +512,7 @@
             call 4
             drop
             local.get 2
-            i32.const 9
+            i32.const 10
             i32.add
             local.set 2
             br 3 (;@1;)

@@ -90,7 +90,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 1
+              i32.const 2
               i32.add
               i32.store
               i32.const 2
@@ -103,7 +103,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 1
+                i32.const 2
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -117,7 +117,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 2
+              i32.const 3
               i32.add
               local.set 2
               i32.const 65664
@@ -126,7 +126,7 @@
               br 3 (;@2;)
             end
             local.get 2
-            i32.const 2
+            i32.const 3
             i32.add
             local.set 2
             i32.const 65664

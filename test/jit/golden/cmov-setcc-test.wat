@@ -135,7 +135,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 4
+              i32.const 5
               i32.add
               i32.store
               i32.const 3
@@ -147,7 +147,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 4
+                i32.const 5
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -165,7 +165,7 @@
             end
             i32.const 7077892
             local.get 2
-            i32.const 5
+            i32.const 6
             i32.add
             i32.store
             i32.const 65536
@@ -187,7 +187,7 @@
             call 4
             drop
             local.get 2
-            i32.const 5
+            i32.const 6
             i32.add
             local.set 2
             br 3 (;@1;)

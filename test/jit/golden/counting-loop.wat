@@ -70,7 +70,7 @@
               local.get 5
               local.set 11
               local.get 2
-              i32.const 1
+              i32.const 2
               i32.add
               local.tee 2
               i32.const 32

@@ -107,7 +107,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 0
+              i32.const 1
               i32.add
               i32.store
               i32.const 3
@@ -119,7 +119,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 0
+                i32.const 1
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -204,7 +204,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 1
+              i32.const 2
               i32.add
               i32.store
               i32.const 3
@@ -217,7 +217,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 1
+                i32.const 2
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -229,7 +229,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 2
+              i32.const 3
               i32.add
               local.set 2
               i32.const 65664
@@ -309,7 +309,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 2
+              i32.const 3
               i32.add
               i32.store
               i32.const 2
@@ -322,7 +322,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 2
+                i32.const 3
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -336,7 +336,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 3
+              i32.const 4
               i32.add
               local.set 2
               i32.const 65664
@@ -346,7 +346,7 @@
             end
             i32.const 7077892
             local.get 2
-            i32.const 3
+            i32.const 4
             i32.add
             i32.store
             i32.const 65536
@@ -359,7 +359,7 @@
             call 4
             drop
             local.get 2
-            i32.const 3
+            i32.const 4
             i32.add
             local.set 2
             br 3 (;@1;)

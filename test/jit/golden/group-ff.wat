@@ -99,7 +99,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 0
+              i32.const 1
               i32.add
               i32.store
               i32.const 3
@@ -111,7 +111,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 0
+                i32.const 1
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -161,7 +161,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 0
+              i32.const 1
               i32.add
               i32.store
               i32.const 2
@@ -174,7 +174,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 0
+                i32.const 1
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -188,7 +188,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 1
+              i32.const 2
               i32.add
               local.set 2
               i32.const 65664
@@ -233,7 +233,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 1
+              i32.const 2
               i32.add
               i32.store
               i32.const 3
@@ -245,7 +245,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 1
+                i32.const 2
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -305,7 +305,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 1
+              i32.const 2
               i32.add
               i32.store
               i32.const 3
@@ -318,7 +318,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 1
+                i32.const 2
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -342,7 +342,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 2
+              i32.const 3
               i32.add
               local.set 2
               i32.const 65664
@@ -422,7 +422,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 4
+              i32.const 5
               i32.add
               i32.store
               i32.const 2
@@ -435,7 +435,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 4
+                i32.const 5
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -449,7 +449,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 5
+              i32.const 6
               i32.add
               local.set 2
               i32.const 65664
@@ -458,11 +458,11 @@
               br 2 (;@3;)
             end
             local.get 6
-            i32.const 4097
+            i32.const 4096
             i32.eq
             if  ;; label = @5
               local.get 2
-              i32.const 5
+              i32.const 6
               i32.add
               local.tee 2
               i32.const 32
@@ -479,12 +479,12 @@
                 br 2 (;@4;)
               end
               i32.const 65664
-              i32.const 4097
+              i32.const 4096
               i32.store
               br 2 (;@3;)
             end
             local.get 2
-            i32.const 5
+            i32.const 6
             i32.add
             local.set 2
             i32.const 65664

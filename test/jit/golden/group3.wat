@@ -96,7 +96,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 0
+              i32.const 1
               i32.add
               i32.store
               i32.const 3
@@ -108,7 +108,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 0
+                i32.const 1
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -188,7 +188,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 3
+              i32.const 4
               i32.add
               i32.store
               i32.const 3
@@ -200,7 +200,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 3
+                i32.const 4
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -252,7 +252,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 3
+              i32.const 4
               i32.add
               i32.store
               i32.const 3
@@ -265,7 +265,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 3
+                i32.const 4
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -283,7 +283,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 4
+              i32.const 5
               i32.add
               local.set 2
               i32.const 65664
@@ -328,7 +328,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 4
+              i32.const 5
               i32.add
               i32.store
               i32.const 3
@@ -340,7 +340,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 4
+                i32.const 5
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -390,7 +390,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 4
+              i32.const 5
               i32.add
               i32.store
               i32.const 3
@@ -403,7 +403,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 4
+                i32.const 5
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -415,7 +415,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 5
+              i32.const 6
               i32.add
               local.set 2
               i32.const 65664
@@ -428,7 +428,7 @@
             i32.lt_u
             if  ;; label = @5
               local.get 2
-              i32.const 6
+              i32.const 7
               i32.add
               local.set 2
               i32.const 65664
@@ -438,7 +438,7 @@
             end
             i32.const 7077892
             local.get 2
-            i32.const 6
+            i32.const 7
             i32.add
             i32.store
             i32.const 65536
@@ -457,7 +457,7 @@
             call 4
             drop
             local.get 2
-            i32.const 6
+            i32.const 7
             i32.add
             local.set 2
             br 3 (;@1;)

@@ -126,7 +126,7 @@
             local.set 17
             i32.const 7077892
             local.get 2
-            i32.const 4
+            i32.const 5
             i32.add
             i32.store
             i32.const 65536
@@ -152,7 +152,7 @@
             call 4
             drop
             local.get 2
-            i32.const 4
+            i32.const 5
             i32.add
             local.set 2
             br 3 (;@1;)

@@ -63,7 +63,7 @@
             local.set 11
             i32.const 7077892
             local.get 2
-            i32.const 1
+            i32.const 2
             i32.add
             i32.store
             i32.const 65544
@@ -78,7 +78,7 @@
             i32.or
             if  ;; label = @5
               local.get 2
-              i32.const 1
+              i32.const 2
               i32.add
               local.set 2
               br 4 (;@1;)
@@ -95,7 +95,7 @@
             local.set 0
             i32.const 7077892
             local.get 2
-            i32.const 1
+            i32.const 2
             i32.add
             i32.store
             i32.const 4101
@@ -107,7 +107,7 @@
             i32.or
             if  ;; label = @5
               local.get 2
-              i32.const 1
+              i32.const 2
               i32.add
               local.set 2
               br 4 (;@1;)
@@ -141,7 +141,7 @@
             local.set 13
             i32.const 7077892
             local.get 2
-            i32.const 2
+            i32.const 3
             i32.add
             i32.store
             i32.const 65560
@@ -157,7 +157,7 @@
             call 4
             drop
             local.get 2
-            i32.const 2
+            i32.const 3
             i32.add
             local.set 2
             br 3 (;@1;)

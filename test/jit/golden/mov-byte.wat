@@ -72,7 +72,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 0
+              i32.const 1
               i32.add
               i32.store
               i32.const 3
@@ -84,7 +84,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 0
+                i32.const 1
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -148,7 +148,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 2
+              i32.const 3
               i32.add
               i32.store
               i32.const 3
@@ -161,7 +161,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 2
+                i32.const 3
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -173,7 +173,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 3
+              i32.const 4
               i32.add
               local.set 2
               i32.const 65664
@@ -183,7 +183,7 @@
             end
             i32.const 7077892
             local.get 2
-            i32.const 3
+            i32.const 4
             i32.add
             i32.store
             i32.const 65536
@@ -196,7 +196,7 @@
             call 4
             drop
             local.get 2
-            i32.const 3
+            i32.const 4
             i32.add
             local.set 2
             br 3 (;@1;)

@@ -78,7 +78,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 0
+              i32.const 1
               i32.add
               i32.store
               i32.const 3
@@ -90,7 +90,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 0
+                i32.const 1
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -146,7 +146,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 1
+              i32.const 2
               i32.add
               i32.store
               i32.const 3
@@ -159,7 +159,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 1
+                i32.const 2
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -171,7 +171,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 2
+              i32.const 3
               i32.add
               local.set 2
               i32.const 65664
@@ -222,7 +222,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 2
+              i32.const 3
               i32.add
               i32.store
               i32.const 3
@@ -234,7 +234,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 2
+                i32.const 3
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -288,7 +288,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 3
+              i32.const 4
               i32.add
               i32.store
               i32.const 3
@@ -301,7 +301,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 3
+                i32.const 4
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -313,7 +313,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 4
+              i32.const 5
               i32.add
               local.set 2
               i32.const 65664
@@ -323,7 +323,7 @@
             end
             i32.const 7077892
             local.get 2
-            i32.const 4
+            i32.const 5
             i32.add
             i32.store
             i32.const 65536
@@ -333,7 +333,7 @@
             call 4
             drop
             local.get 2
-            i32.const 4
+            i32.const 5
             i32.add
             local.set 2
             br 3 (;@1;)

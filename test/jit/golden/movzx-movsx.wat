@@ -83,7 +83,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 2
+              i32.const 3
               i32.add
               i32.store
               i32.const 3
@@ -95,7 +95,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 2
+                i32.const 3
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -139,7 +139,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 3
+              i32.const 4
               i32.add
               i32.store
               i32.const 3
@@ -151,7 +151,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 3
+                i32.const 4
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -167,7 +167,7 @@
             local.set 11
             i32.const 7077892
             local.get 2
-            i32.const 4
+            i32.const 5
             i32.add
             i32.store
             i32.const 65536
@@ -183,7 +183,7 @@
             call 4
             drop
             local.get 2
-            i32.const 4
+            i32.const 5
             i32.add
             local.set 2
             br 3 (;@1;)

@@ -84,7 +84,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 0
+              i32.const 1
               i32.add
               i32.store
               i32.const 2
@@ -97,7 +97,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 0
+                i32.const 1
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -111,7 +111,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 1
+              i32.const 2
               i32.add
               local.set 2
               i32.const 65664
@@ -162,7 +162,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 1
+              i32.const 2
               i32.add
               i32.store
               i32.const 2
@@ -175,7 +175,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 1
+                i32.const 2
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -189,7 +189,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 2
+              i32.const 3
               i32.add
               local.set 2
               i32.const 65664
@@ -198,84 +198,6 @@
               br 3 (;@2;)
             end
             i32.const 5
-            local.set 5
-            local.get 14
-            i32.const 4
-            i32.sub
-            local.set 3
-            block  ;; label = @5
-              block  ;; label = @6
-                local.get 3
-                i32.const 4095
-                i32.and
-                i32.const 4092
-                i32.gt_u
-                br_if 0 (;@6;)
-                local.get 3
-                i32.const 12
-                i32.shr_u
-                i32.const 2
-                i32.shl
-                i32.const 1048576
-                i32.add
-                i32.load
-                local.tee 9
-                i32.const 169
-                i32.and
-                i32.const 1
-                i32.ne
-                br_if 0 (;@6;)
-                local.get 3
-                local.get 9
-                i32.const -4096
-                i32.and
-                i32.add
-                local.set 8
-                local.get 8
-                local.get 5
-                i32.store
-                i32.const 0
-                local.set 7
-                br 1 (;@5;)
-              end
-              i32.const 7077892
-              local.get 2
-              i32.const 2
-              i32.add
-              i32.store
-              i32.const 2
-              local.get 3
-              local.get 5
-              i32.const 32
-              call 1
-              local.tee 7
-              i32.const 1
-              i32.eq
-              if  ;; label = @6
-                local.get 2
-                i32.const 2
-                i32.add
-                local.set 2
-                i32.const 65664
-                i32.const 4099
-                i32.store
-                br 4 (;@2;)
-              end
-            end
-            local.get 3
-            local.set 14
-            local.get 7
-            if  ;; label = @5
-              local.get 2
-              i32.const 3
-              i32.add
-              local.set 2
-              i32.const 65664
-              i32.const 4101
-              i32.store
-              br 3 (;@2;)
-            end
-            i32.const 4660
             local.set 5
             local.get 14
             i32.const 4
@@ -335,7 +257,7 @@
                 i32.add
                 local.set 2
                 i32.const 65664
-                i32.const 4101
+                i32.const 4099
                 i32.store
                 br 4 (;@2;)
               end
@@ -349,11 +271,15 @@
               i32.add
               local.set 2
               i32.const 65664
-              i32.const 4106
+              i32.const 4101
               i32.store
               br 3 (;@2;)
             end
+            i32.const 4660
+            local.set 5
             local.get 14
+            i32.const 4
+            i32.sub
             local.set 3
             block  ;; label = @5
               block  ;; label = @6
@@ -372,7 +298,7 @@
                 i32.add
                 i32.load
                 local.tee 9
-                i32.const 33
+                i32.const 169
                 i32.and
                 i32.const 1
                 i32.ne
@@ -384,8 +310,10 @@
                 i32.add
                 local.set 8
                 local.get 8
-                i32.load
-                local.set 5
+                local.get 5
+                i32.store
+                i32.const 0
+                local.set 7
                 br 1 (;@5;)
               end
               i32.const 7077892
@@ -395,30 +323,36 @@
               i32.store
               i32.const 2
               local.get 3
+              local.get 5
               i32.const 32
-              call 0
-              local.set 5
-              i32.const 7077888
-              i32.load
+              call 1
+              local.tee 7
+              i32.const 1
+              i32.eq
               if  ;; label = @6
                 local.get 2
                 i32.const 4
                 i32.add
                 local.set 2
                 i32.const 65664
-                i32.const 4106
+                i32.const 4101
                 i32.store
                 br 4 (;@2;)
               end
             end
             local.get 3
-            i32.const 4
-            i32.add
-            local.set 3
-            local.get 3
             local.set 14
-            local.get 5
-            local.set 11
+            local.get 7
+            if  ;; label = @5
+              local.get 2
+              i32.const 5
+              i32.add
+              local.set 2
+              i32.const 65664
+              i32.const 4106
+              i32.store
+              br 3 (;@2;)
+            end
             local.get 14
             local.set 3
             block  ;; label = @5
@@ -472,7 +406,7 @@
                 i32.add
                 local.set 2
                 i32.const 65664
-                i32.const 4107
+                i32.const 4106
                 i32.store
                 br 4 (;@2;)
               end
@@ -484,7 +418,7 @@
             local.get 3
             local.set 14
             local.get 5
-            local.set 12
+            local.set 11
             local.get 14
             local.set 3
             block  ;; label = @5
@@ -538,7 +472,7 @@
                 i32.add
                 local.set 2
                 i32.const 65664
-                i32.const 4108
+                i32.const 4107
                 i32.store
                 br 4 (;@2;)
               end
@@ -550,7 +484,7 @@
             local.get 3
             local.set 14
             local.get 5
-            local.set 13
+            local.set 12
             local.get 14
             local.set 3
             block  ;; label = @5
@@ -604,6 +538,72 @@
                 i32.add
                 local.set 2
                 i32.const 65664
+                i32.const 4108
+                i32.store
+                br 4 (;@2;)
+              end
+            end
+            local.get 3
+            i32.const 4
+            i32.add
+            local.set 3
+            local.get 3
+            local.set 14
+            local.get 5
+            local.set 13
+            local.get 14
+            local.set 3
+            block  ;; label = @5
+              block  ;; label = @6
+                local.get 3
+                i32.const 4095
+                i32.and
+                i32.const 4092
+                i32.gt_u
+                br_if 0 (;@6;)
+                local.get 3
+                i32.const 12
+                i32.shr_u
+                i32.const 2
+                i32.shl
+                i32.const 1048576
+                i32.add
+                i32.load
+                local.tee 9
+                i32.const 33
+                i32.and
+                i32.const 1
+                i32.ne
+                br_if 0 (;@6;)
+                local.get 3
+                local.get 9
+                i32.const -4096
+                i32.and
+                i32.add
+                local.set 8
+                local.get 8
+                i32.load
+                local.set 5
+                br 1 (;@5;)
+              end
+              i32.const 7077892
+              local.get 2
+              i32.const 8
+              i32.add
+              i32.store
+              i32.const 2
+              local.get 3
+              i32.const 32
+              call 0
+              local.set 5
+              i32.const 7077888
+              i32.load
+              if  ;; label = @6
+                local.get 2
+                i32.const 8
+                i32.add
+                local.set 2
+                i32.const 65664
                 i32.const 4109
                 i32.store
                 br 4 (;@2;)
@@ -619,7 +619,7 @@
             local.set 10
             i32.const 7077892
             local.get 2
-            i32.const 8
+            i32.const 9
             i32.add
             i32.store
             i32.const 65536
@@ -641,7 +641,7 @@
             call 4
             drop
             local.get 2
-            i32.const 8
+            i32.const 9
             i32.add
             local.set 2
             br 3 (;@1;)

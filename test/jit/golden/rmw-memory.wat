@@ -96,7 +96,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 0
+              i32.const 1
               i32.add
               i32.store
               i32.const 3
@@ -108,7 +108,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 0
+                i32.const 1
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -158,7 +158,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 0
+              i32.const 1
               i32.add
               i32.store
               i32.const 3
@@ -171,7 +171,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 0
+                i32.const 1
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -193,7 +193,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 1
+              i32.const 2
               i32.add
               local.set 2
               i32.const 65664
@@ -240,7 +240,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 1
+              i32.const 2
               i32.add
               i32.store
               i32.const 3
@@ -252,7 +252,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 1
+                i32.const 2
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -302,7 +302,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 1
+              i32.const 2
               i32.add
               i32.store
               i32.const 3
@@ -315,7 +315,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 1
+                i32.const 2
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -335,7 +335,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 2
+              i32.const 3
               i32.add
               local.set 2
               i32.const 65664
@@ -384,7 +384,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 2
+              i32.const 3
               i32.add
               i32.store
               i32.const 3
@@ -396,7 +396,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 2
+                i32.const 3
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -446,7 +446,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 2
+              i32.const 3
               i32.add
               i32.store
               i32.const 3
@@ -459,7 +459,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 2
+                i32.const 3
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -479,7 +479,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 3
+              i32.const 4
               i32.add
               local.set 2
               i32.const 65664
@@ -489,7 +489,7 @@
             end
             i32.const 7077892
             local.get 2
-            i32.const 3
+            i32.const 4
             i32.add
             i32.store
             local.get 20
@@ -502,7 +502,7 @@
             call 4
             drop
             local.get 2
-            i32.const 3
+            i32.const 4
             i32.add
             local.set 2
             br 3 (;@1;)

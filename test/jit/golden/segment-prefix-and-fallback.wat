@@ -107,7 +107,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 0
+              i32.const 1
               i32.add
               i32.store
               i32.const 4
@@ -119,7 +119,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 0
+                i32.const 1
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -173,7 +173,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 1
+              i32.const 2
               i32.add
               i32.store
               i32.const 0
@@ -186,7 +186,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 1
+                i32.const 2
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -198,7 +198,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 2
+              i32.const 3
               i32.add
               local.set 2
               i32.const 65664
@@ -208,7 +208,7 @@
             end
             i32.const 7077892
             local.get 2
-            i32.const 2
+            i32.const 3
             i32.add
             i32.store
             i32.const 65536
@@ -218,7 +218,7 @@
             call 4
             drop
             local.get 2
-            i32.const 2
+            i32.const 3
             i32.add
             local.set 2
             br 3 (;@1;)

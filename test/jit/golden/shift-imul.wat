@@ -253,7 +253,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 7
+              i32.const 8
               i32.add
               i32.store
               i32.const 3
@@ -265,7 +265,7 @@
               i32.load
               if  ;; label = @6
                 local.get 2
-                i32.const 7
+                i32.const 8
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -337,7 +337,7 @@
               end
               i32.const 7077892
               local.get 2
-              i32.const 7
+              i32.const 8
               i32.add
               i32.store
               i32.const 3
@@ -350,7 +350,7 @@
               i32.eq
               if  ;; label = @6
                 local.get 2
-                i32.const 7
+                i32.const 8
                 i32.add
                 local.set 2
                 i32.const 65664
@@ -368,7 +368,7 @@
             local.get 7
             if  ;; label = @5
               local.get 2
-              i32.const 8
+              i32.const 9
               i32.add
               local.set 2
               i32.const 65664
@@ -455,7 +455,7 @@
             i32.and
             if  ;; label = @5
               local.get 2
-              i32.const 11
+              i32.const 12
               i32.add
               local.set 2
               i32.const 65664
@@ -470,7 +470,7 @@
             i32.and
             if  ;; label = @5
               local.get 2
-              i32.const 12
+              i32.const 13
               i32.add
               local.set 2
               i32.const 65664
@@ -480,7 +480,7 @@
             end
             i32.const 7077892
             local.get 2
-            i32.const 12
+            i32.const 13
             i32.add
             i32.store
             i32.const 65536
@@ -509,7 +509,7 @@
             call 4
             drop
             local.get 2
-            i32.const 12
+            i32.const 13
             i32.add
             local.set 2
             br 3 (;@1;)

@@ -46,7 +46,7 @@
             local.get 5
             local.set 11
             local.get 2
-            i32.const 2
+            i32.const 3
             i32.add
             local.set 2
             i32.const 65664
