@@ -123,10 +123,11 @@ export interface CoreExports {
 export type Engine = 'jit' | 'interp';
 /** Block entries before the JIT compiles a block. */
 // Measured on the bench guest (Linux boot to the shell prompt, CPU s of the whole
-// process, quiet machine): 2000 → 22.4, 3000 → 17.3, 5000 → 15.5, 10000 → 13.7-14.8,
-// 20000 → 15.9. Most of a compile's cost is V8 optimising the module on a background
-// thread later (superlinear in the function's size), so only code entered tens of
-// thousands of times pays for it; the in-guest workload is as fast at 10000 as at 1000.
+// process, medians of 3): before regions were split into small functions (session 6,
+// quiet machine) 2000 → 22.4, 3000 → 17.3, 5000 → 15.5, 10000 → 13.7-14.8, 20000 → 15.9;
+// since (translate.ts clusters, 12 KB functions) 5000 → 10.3, 10000 → 10.1, 20000 → 10.0.
+// Compiling costs V8 time on a background thread later, so only code entered thousands
+// of times pays for it; the in-guest workload is as fast at 10000 as at 1000.
 export const DEFAULT_JIT_THRESHOLD = 10000;
 
 /**
