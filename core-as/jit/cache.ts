@@ -172,6 +172,8 @@ export function jitFlushAll(): void {
  */
 let countedEntry: u32 = 0;
 
+/** Interpreted instructions per jitCreditEntry call: what one pass of a compiled block may run. */
+export const CREDIT_INSTRUCTIONS: u32 = MAX_BLOCK_INSTRUCTIONS;
 /**
  * The interpreter ran another MAX_BLOCK_INSTRUCTIONS instructions in a
  * straight line after the entry jitEnter last counted: count one more
@@ -182,8 +184,6 @@ let countedEntry: u32 = 0;
  * `threshold` passes. The count stays below the threshold: the compile
  * itself happens at a lookup of the entry.
  */
-/** Interpreted instructions per jitCreditEntry call: what one pass of a compiled block may run. */
-export const CREDIT_INSTRUCTIONS: u32 = MAX_BLOCK_INSTRUCTIONS;
 export function jitCreditEntry(): void {
   const e = countedEntry;
   if (e == 0) return;

@@ -1352,6 +1352,35 @@ const MAX_INDIRECT_TARGETS: u32 = 16;
 /** Pass 1's stand-in target for sizing the compares (a five-byte i32.const, as large as any). */
 const SIZING_TARGET: u32 = 0x40000000;
 
+/**
+ * A near CALL's push of the return address `nextEip` (operands.ts push):
+ * ESP changes only when the write succeeded. The caller then tests L_ST.
+ */
+function emitPushReturnAddress(nextEip: u32): void {
+  i32Const(nextEip);
+  localSet(L_SRC);
+  loadReg(REG_ESP);
+  i32Const(4);
+  byte(OP_I32_SUB);
+  localSet(L_EA);
+  emitWriteSeg(SEG_SS, 32, L_SRC);
+  storeRegFromLocal(REG_ESP, L_EA);
+}
+
+/**
+ * A CALL's return address joins the region when it has run (it has, once
+ * the callee returned through the dispatcher): a RET of the region may
+ * branch there (pass 2 knows every site; pass 1 may not have seen the RET yet).
+ */
+function noteReturnSite(nextEip: u32): void {
+  addTarget(nextEip);
+  const site = regionIndexOf(nextEip);
+  if (site >= 0) {
+    returnSites |= bit(<u32>site);
+    jumpTargets |= bit(<u32>site);
+  }
+}
+
 /** Leave the block with EIP = local `l`, `done` more instructions completed. */
 function emitExitToLocal(l: u32, done: u32): void {
   addDone(done);
@@ -1382,26 +1411,13 @@ function translateIndirect(isCall: bool, nextEip: u32): u32 {
   }
   emitCsLimitCheck(L_RES);
   if (isCall) {
-    i32Const(nextEip);
-    localSet(L_SRC);
-    loadReg(REG_ESP);
-    i32Const(4);
-    byte(OP_I32_SUB);
-    localSet(L_EA);
-    emitWriteSeg(SEG_SS, 32, L_SRC);
-    storeRegFromLocal(REG_ESP, L_EA);
+    emitPushReturnAddress(nextEip);
     // The push hit compiled code, or an event is pending: leave at the target.
     localGet(L_ST);
     ifStart();
     emitExitToLocal(L_RES, k + 1);
     ifEnd();
-    addTarget(nextEip);
-    const site = regionIndexOf(nextEip);
-    // A RET of the region may branch there (pass 2 knows every site; pass 1 may not have seen the RET yet).
-  if (site >= 0) {
-    returnSites |= bit(<u32>site);
-    jumpTargets |= bit(<u32>site);
-  }
+    noteReturnSite(nextEip);
   }
   if (discovering) {
     // Not edges for the clusters: a guess at the target would merge cycles that may never run.
@@ -1617,29 +1633,14 @@ function translateCall(): u32 {
   i32Const(target);
   localSet(L_RES);
   emitCsLimitCheck(L_RES);
-  i32Const(nextEip);
-  localSet(L_SRC);
-  loadReg(REG_ESP);
-  i32Const(4);
-  byte(OP_I32_SUB);
-  localSet(L_EA);
-  emitWriteSeg(SEG_SS, 32, L_SRC);
-  storeRegFromLocal(REG_ESP, L_EA);
+  emitPushReturnAddress(nextEip);
   // The push hit compiled code, or an event is pending: leave at the target.
   localGet(L_ST);
   ifStart();
   emitExit(target, k + 1);
   ifEnd();
   addTarget(target);
-  // The return address joins the region when it has run (it has, once the
-  // callee returned through the dispatcher): a RET in the region can go on there.
-  addTarget(nextEip);
-  const site = regionIndexOf(nextEip);
-  // A RET of the region may branch there (pass 2 knows every site; pass 1 may not have seen the RET yet).
-  if (site >= 0) {
-    returnSites |= bit(<u32>site);
-    jumpTargets |= bit(<u32>site);
-  }
+  noteReturnSite(nextEip);
   const j = regionIndexOf(target);
   if (j >= 0) emitRegionJump(<u32>j, target, k + 1);
   else emitExit(target, k + 1);
@@ -2686,17 +2687,6 @@ const clusterLens: usize = memory.data(MAX_REGION_BLOCKS << 2);
  */
 function formClusters(): void {
   const n = regionCount;
-  let total: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) total += load<u32>(blockBytes + (i << 2));
-  if (total <= clusterBytes) {
-    clusterCount = 1;
-    for (let i: u32 = 0; i < n; i++) {
-      store<u8>(clusterOf + i, 0);
-      store<u8>(clusterPos + i, <u8>i);
-    }
-    store<u64>(clusterBlocks, n == 64 ? U64.MAX_VALUE : bit(n) - 1);
-    return;
-  }
   // reach[i]: blocks reachable from i (transitive closure of the jumps, Warshall's algorithm on bit sets).
   const reach = blockReach;
   for (let i: u32 = 0; i < n; i++) {
