@@ -54,6 +54,12 @@ function loadGdt(c: Core): void {
   c.setState(L.OFF_GDTR_LIMIT, descriptors.length * 8 - 1);
 }
 
+/** Segment register `seg` (1 CS, 2 SS, 3 DS) keeps its selector and base 0, with a byte-granular limit `limit`. */
+function byteLimit(c: Core, seg: number, limit: number): void {
+  const s = c.getSegment(seg);
+  c.exports.setSegmentCache(seg, s.selector, 0, limit, s.attr & ~0x8000);
+}
+
 /** The JIT's function size for the tests of the current describe (translate.ts clusters). */
 let clusterBytes: number | undefined;
 
@@ -93,8 +99,7 @@ describe.each([
       c.writePhys(CODE, Uint8Array.from(code));
       c.setReg('eip', CODE);
       c.setReg('edx', 0x1234);
-      const ds = c.getSegment(3);
-      c.exports.setSegmentCache(3, ds.selector, 0, 0xfff, ds.attr & ~0x8000);
+      byteLimit(c, 3, 0xfff);
     });
     expect(jit.reason).toBe('exception');
     expect(jit.vector).toBe(13);
@@ -214,8 +219,7 @@ describe.each([
     const { jit } = await both((c) => {
       c.writePhys(CODE, Uint8Array.from(code));
       c.setReg('eip', CODE);
-      const cs = c.getSegment(1);
-      c.exports.setSegmentCache(1, cs.selector, 0, 0x1fff, cs.attr & ~0x8000);
+      byteLimit(c, 1, 0x1fff);
     });
     expect(jit.vector).toBe(13);
     expect(jit.regs.eip).toBe(CODE + 6);
@@ -225,8 +229,7 @@ describe.each([
     const r = await both((c) => {
       c.writePhys(CODE, Uint8Array.from(call));
       c.setReg('eip', CODE);
-      const ss = c.getSegment(2);
-      c.exports.setSegmentCache(2, ss.selector, 0, 0xfff, ss.attr & ~0x8000);
+      byteLimit(c, 2, 0xfff);
       c.setReg('esp', 0x2000);
     });
     expect(r.jit.vector).toBe(12);
@@ -562,8 +565,7 @@ describe.each([
     const { jit } = await both((c) => {
       c.writePhys(CODE, Uint8Array.from(code));
       c.setReg('eip', CODE);
-      const cs = c.getSegment(1);
-      c.exports.setSegmentCache(1, cs.selector, 0, 0x1fff, cs.attr & ~0x8000);
+      byteLimit(c, 1, 0x1fff);
     });
     expect(jit.vector).toBe(13);
     expect(jit.regs.eip).toBe(CODE + 6);
@@ -572,8 +574,7 @@ describe.each([
     const r = await both((c) => {
       c.writePhys(CODE, Uint8Array.from([0x90, 0xb8, ...u32(CODE), 0xff, 0xd0, 0xf4]));
       c.setReg('eip', CODE);
-      const ss = c.getSegment(2);
-      c.exports.setSegmentCache(2, ss.selector, 0, 0xfff, ss.attr & ~0x8000);
+      byteLimit(c, 2, 0xfff);
       c.setReg('esp', 0x2000);
     });
     expect(r.jit.vector).toBe(12);
