@@ -93,17 +93,28 @@ export function tlbFlushPage(lin: u32): void {
  * bit in fill().
  */
 export function tlbMarkCodePage(page: u32): void {
+  setCodeBit(page, TLB_CODE);
+}
+/**
+ * The page's code was invalidated: its entries take fast-path writes again.
+ * Without this, a page whose code was dropped stays slow for every write until
+ * the next TLB flush, and with paging off (or global pages) that never comes.
+ */
+export function tlbUnmarkCodePage(page: u32): void {
+  setCodeBit(page, 0);
+}
+function setCodeBit(page: u32, bit: u32): void {
   const host = RAM_BASE + (page << 12);
   if (validOverflow) {
-    for (let i: u32 = 0; i < TLB_ENTRIES; i++) markIfMaps(i, host);
+    for (let i: u32 = 0; i < TLB_ENTRIES; i++) setCodeBitIfMaps(i, host, bit);
     return;
   }
-  for (let i: u32 = 0; i < validCount; i++) markIfMaps(load<u32>(TLB_VALID_LIST + (i << 2)), host);
+  for (let i: u32 = 0; i < validCount; i++) setCodeBitIfMaps(load<u32>(TLB_VALID_LIST + (i << 2)), host, bit);
 }
-@inline function markIfMaps(linPage: u32, host: u32): void {
+@inline function setCodeBitIfMaps(linPage: u32, host: u32, bit: u32): void {
   const addr = TLB + (linPage << 2);
   const e = load<u32>(addr);
-  if ((e & TLB_VALID) != 0 && (e & TLB_SLOW) == 0 && (linPage << 12) + (e & 0xfffff000) == host) store<u32>(addr, e | TLB_CODE);
+  if ((e & TLB_VALID) != 0 && (e & TLB_SLOW) == 0 && (linPage << 12) + (e & 0xfffff000) == host) store<u32>(addr, (e & ~TLB_CODE) | bit);
 }
 
 function tlbSet(lin: u32, entry: u32): void {

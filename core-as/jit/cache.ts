@@ -29,7 +29,7 @@ import {
 } from '../cpu/state';
 import { fetchStart, fetchSpan, fetchDelta, fetchWindowValid, fetchWindowTryFill } from '../cpu/memory';
 import { getRamSize } from '../machine/physmem';
-import { tlbMarkCodePage } from '../cpu/paging';
+import { tlbMarkCodePage, tlbUnmarkCodePage } from '../cpu/paging';
 import { translateRegion, blockLength, moduleLength, regionCount, regionEip, regionLength, MAX_BLOCK_INSTRUCTIONS } from './translate';
 import { isCodePage, setCodePage, clearCodePage } from './code-pages';
 import {
@@ -348,6 +348,7 @@ function compile(e: u32, addr: u32, pc: u32, mode: u32): bool {
 export function jitInvalidatePage(page: u32): void {
   if (!isCodePage(page)) return;
   clearCodePage(page);
+  tlbUnmarkCodePage(page);
   codeWritten = true;
   countedEntry = 0;
   count(STAT_JIT_INVALIDATIONS);

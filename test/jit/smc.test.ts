@@ -14,6 +14,10 @@ import * as L from '../../host/generated/cpu-layout.js';
 
 import { CODE, armTimerInterrupt, flatCore, runOn, u32, type Outcome } from './harness.js';
 
+/** TLB entry bits (core-as/cpu/paging.ts). */
+const TLB_VALID = 1 << 0;
+const TLB_CODE = 1 << 7;
+
 /** Run `setup` then up to `max` instructions on both engines; expect the same architectural result. */
 async function both(setup: (core: Core) => void, compiledRuns = true): Promise<{ jit: Outcome; interp: Outcome }> {
   const interp = await runOn('interp', setup, 100_000);
@@ -161,6 +165,22 @@ describe('JIT: compiled code matches the interpreter', () => {
       core.run(100_000, { stopOnException: true });
       expect(core.getReg('eax')).toBe(0x33);
     }
+  });
+  it('gives a page fast-path writes again once its compiled code is dropped', async () => {
+    // L: mov eax, 0x11; inc ebx; cmp ebx, 1000; jne L; hlt (paging off: the TLB maps linear = physical)
+    const code = [0xb8, ...u32(0x11), 0x43, 0x81, 0xfb, ...u32(1000), 0x75, 0x100 - 14, 0xf4];
+    const core = await flatCore('jit');
+    core.writePhys(CODE, Uint8Array.from(code));
+    core.setReg('eip', CODE);
+    core.run(100_000, { stopOnException: true });
+    const entry = (): number => new DataView(core.memory.buffer).getUint32(L.TLB + (CODE >>> 12) * 4, true);
+    expect(entry() & TLB_VALID).toBe(TLB_VALID);
+    // Compiled code came from the page: CPU writes to it go the slow way, to invalidate.
+    expect(entry() & TLB_CODE).toBe(TLB_CODE);
+    core.writePhys(CODE + 1, Uint8Array.from([0x33]));
+    // The code is gone; a still-valid entry must not keep every later write on the slow path.
+    expect(entry() & TLB_VALID).toBe(TLB_VALID);
+    expect(entry() & TLB_CODE).toBe(0);
   });
 });
 
