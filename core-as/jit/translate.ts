@@ -93,8 +93,12 @@ const EXTRA_LOCALS: u32 = 8 + GPR_COUNT + 2 + FLAG_FIELDS;
  */
 const L_CODE: u32 = L_FLAGS + FLAG_FIELDS;
 
+// Sets of region blocks: bit i is block i, in a v128 (MAX_REGION_BLOCKS ≤ 128).
+const NO_BLOCKS: v128 = i64x2(0, 0);
+const ALL_BLOCKS: v128 = i64x2(-1, -1);
+
 /** Most blocks in one region (one module). */
-export const MAX_REGION_BLOCKS: u32 = 64;
+export const MAX_REGION_BLOCKS: u32 = 128;
 /** Bytes of code the blocks of one region may take (the rest of JIT_BODY is slack for pass 2: branches, each cluster function's entry and exits, the dispatcher). */
 const REGION_BODY_BUDGET: u32 = JIT_BODY_SIZE - 0x4000;
 /** EIPs of the region's blocks (index 0: the hot entry), their instruction counts (0: not translatable). */
@@ -133,21 +137,45 @@ export function setClusterBytes(bytes: u32): void {
 }
 /** Per region block (pass 1): its body bytes, the blocks it jumps to (bit j). */
 const blockBytes: usize = memory.data(MAX_REGION_BLOCKS << 2);
-const blockSuccs: usize = memory.data(MAX_REGION_BLOCKS << 3);
+const blockSuccs: usize = memory.data(MAX_REGION_BLOCKS << 4, 16);
 /** Per block (pass 1): the EIP after its last instruction (blocks found later that start inside it split it in pass 2). */
 const blockEnds: usize = memory.data(MAX_REGION_BLOCKS << 2);
 /** Blocks that end in a RET (pass 1): they may go on at every return site. */
-let retBlocks: u64 = 0;
+let retBlocks: v128 = NO_BLOCKS;
 /** Per block: its cluster and its position in the cluster (u8 each). */
 const clusterOf: usize = memory.data(MAX_REGION_BLOCKS);
 const clusterPos: usize = memory.data(MAX_REGION_BLOCKS);
 /** Per cluster: its blocks (bit i). */
-const clusterBlocks: usize = memory.data(MAX_REGION_BLOCKS << 3);
+const clusterBlocks: usize = memory.data(MAX_REGION_BLOCKS << 4, 16);
 /** Per block: the blocks reachable from it (formClusters). */
-const blockReach: usize = memory.data(MAX_REGION_BLOCKS << 3);
-/** Bit i of a set of region blocks (MAX_REGION_BLOCKS ≤ 64: u64 sets). */
-@inline function bit(i: u32): u64 {
-  return (<u64>1) << i;
+const blockReach: usize = memory.data(MAX_REGION_BLOCKS << 4, 16);
+/** The set of block `i` alone. */
+@inline function bit(i: u32): v128 {
+  const w = (<u64>1) << <u64>(i & 63);
+  return i64x2.replace_lane(i64x2.splat(i < 64 ? w : 0), 1, i < 64 ? 0 : w);
+}
+/** Blocks 0 .. n-1 (n < 64). */
+@inline function blocksBelow(n: u32): v128 {
+  return i64x2.replace_lane(i64x2.splat(((<u64>1) << <u64>n) - 1), 1, 0);
+}
+@inline function has(s: v128, i: u32): bool {
+  const w = i < 64 ? i64x2.extract_lane(s, 0) : i64x2.extract_lane(s, 1);
+  return ((w >>> <u64>(i & 63)) & 1) != 0;
+}
+@inline function isEmpty(s: v128): bool {
+  return !v128.any_true(s);
+}
+/** The lowest block of a non-empty set. */
+@inline function firstOf(s: v128): u32 {
+  const lo = i64x2.extract_lane(s, 0);
+  return lo != 0 ? <u32>ctz<u64>(lo) : 64 + <u32>ctz<u64>(i64x2.extract_lane(s, 1));
+}
+/** The set without its lowest block. */
+@inline function withoutFirst(s: v128): v128 {
+  return v128.andnot(s, bit(firstOf(s)));
+}
+@inline function countOf(s: v128): u32 {
+  return <u32>(popcnt<u64>(i64x2.extract_lane(s, 0)) + popcnt<u64>(i64x2.extract_lane(s, 1)));
 }
 let clusterCount: u32 = 1;
 /** The cluster whose function is being emitted (pass 2). */
@@ -493,11 +521,11 @@ function flagsLoad(mask: u32): void {
  * used in pass 2). Any other block is entered only from the function's entry,
  * where the locals equal memory.
  */
-let jumpTargets: u64 = 0;
-let jumpTargetsAll: u64 = U64.MAX_VALUE;
+let jumpTargets: v128 = NO_BLOCKS;
+let jumpTargetsAll: v128 = ALL_BLOCKS;
 /** Block `i` may be entered after another block ran (its locals may differ from memory). */
 function enteredByJump(i: u32): bool {
-  return (jumpTargetsAll & bit(i)) != 0;
+  return has(jumpTargetsAll, i);
 }
 /** State at block `i`'s start: in locals, every field the region writes possibly dirty when another block ran before. */
 function flagsBlockStart(i: u32): void {
@@ -856,7 +884,7 @@ const T_END: u32 = 1; // translated and the block ends after it (exit emitted)
 const T_NO: u32 = 2; // not translatable: nothing emitted
 const T_INTERPRETED: u32 = 3; // run by the interpreter in the block (it counts it itself)
 /** Region blocks (bit i) that follow a CALL of the region: where its RETs may go on (pass 1 finds them). */
-let returnSites: u64 = 0;
+let returnSites: v128 = NO_BLOCKS;
 /** Instructions of the block the interpreter runs inline (they count against the budget). */
 let interpreted: u32 = 0;
 
@@ -909,8 +937,8 @@ function emitRegionJump(j: u32, target: u32, done: u32): void {
   byte(OP_I32_ADD);
   localGet(L_BUDGET);
   byte(OP_I32_LE_U);
-  jumpTargets |= bit(j);
-  if (discovering) store<u64>(blockSuccs + (curBlock << 3), load<u64>(blockSuccs + (curBlock << 3)) | bit(j));
+  jumpTargets = v128.or(jumpTargets, bit(j));
+  if (discovering) v128.store(blockSuccs + (curBlock << 4), v128.or(v128.load(blockSuccs + (curBlock << 4)), bit(j)));
   // Every cycle has an edge to a block not after its source: the INTR test there bounds each pass.
   const back = j <= curBlock;
   if (back) {
@@ -1376,8 +1404,8 @@ function noteReturnSite(nextEip: u32): void {
   addTarget(nextEip);
   const site = regionIndexOf(nextEip);
   if (site >= 0) {
-    returnSites |= bit(<u32>site);
-    jumpTargets |= bit(<u32>site);
+    returnSites = v128.or(returnSites, bit(<u32>site));
+    jumpTargets = v128.or(jumpTargets, bit(<u32>site));
   }
 }
 
@@ -1421,11 +1449,11 @@ function translateIndirect(isCall: bool, nextEip: u32): u32 {
   }
   if (discovering) {
     // Not edges for the clusters: a guess at the target would merge cycles that may never run.
-    const succs = load<u64>(blockSuccs + (curBlock << 3));
+    const succs = v128.load(blockSuccs + (curBlock << 4));
     for (let i: u32 = 0; i < MAX_INDIRECT_TARGETS; i++) emitBranchIfTarget(L_RES, 0, SIZING_TARGET);
-    store<u64>(blockSuccs + (curBlock << 3), succs);
+    v128.store(blockSuccs + (curBlock << 4), succs);
     // Pass 2 may branch to any of the first blocks: they are entered by jumps (flagsBlockStart).
-    jumpTargets |= bit(MAX_INDIRECT_TARGETS) - 1;
+    jumpTargets = v128.or(jumpTargets, blocksBelow(MAX_INDIRECT_TARGETS));
   } else {
     const n = regionCount < MAX_INDIRECT_TARGETS ? regionCount : MAX_INDIRECT_TARGETS;
     for (let i: u32 = 0; i < n; i++) {
@@ -1669,10 +1697,10 @@ function translateRet(imm: bool): u32 {
   byte(OP_I32_ADD);
   localSet(L_EA);
   storeRegFromLocal(REG_ESP, L_EA);
-  retBlocks |= bit(curBlock);
+  retBlocks = v128.or(retBlocks, bit(curBlock));
   // Back to a return site of this region (after one of its CALLs): go on there without leaving.
-  for (let sites = returnSites; sites != 0; sites &= sites - 1) {
-    const site = regionEip(<u32>ctz<u64>(sites));
+  for (let sites = returnSites; !isEmpty(sites); sites = withoutFirst(sites)) {
+    const site = regionEip(firstOf(sites));
     const j = regionIndexOf(site);
     if (j >= 0) emitBranchIfTarget(L_SRC, <u32>j, site);
   }
@@ -2509,7 +2537,7 @@ function translateBody(i: u32): u32 {
       // Another block of the region starts here: go on there rather than compile its code twice.
       const here = startEip + (cur - startAddr);
       const j = blockStartingAt(here);
-      if (j >= 0 && <u32>j != i && (discovering || (jumpTargetsAll & bit(<u32>j)) != 0)) {
+      if (j >= 0 && <u32>j != i && (discovering || has(jumpTargetsAll, <u32>j))) {
         store<u32>(blockEnds + (i << 2), here);
         if (!discovering && regionLength(<u32>j) == 0) emitExit(here, k);
         else emitRegionJump(<u32>j, here, k);
@@ -2617,15 +2645,15 @@ export function translateRegion(
   discovering = true;
   regsWritten = 0;
   regsWrittenAll = 0xff;
-  returnSites = 0;
-  retBlocks = 0;
+  returnSites = NO_BLOCKS;
+  retBlocks = NO_BLOCKS;
   flagsWritten = 0;
   flagsWrittenAll = F_ALL;
   useFlagsStoreFn = true;
   flagsStoreSavings = 0;
-  jumpTargets = 0;
-  jumpTargetsAll = U64.MAX_VALUE;
-  memory.fill(blockSuccs, 0, MAX_REGION_BLOCKS << 3);
+  jumpTargets = NO_BLOCKS;
+  jumpTargetsAll = ALL_BLOCKS;
+  memory.fill(blockSuccs, 0, MAX_REGION_BLOCKS << 4);
   let size: u32 = 0;
   for (let i: u32 = 0; i < regionCount; i++) {
     encStart(JIT_BODY, JIT_BODY_SIZE);
@@ -2690,35 +2718,35 @@ function formClusters(): void {
   // reach[i]: blocks reachable from i (transitive closure of the jumps, Warshall's algorithm on bit sets).
   const reach = blockReach;
   for (let i: u32 = 0; i < n; i++) {
-    let s = load<u64>(blockSuccs + (i << 3));
-    if ((retBlocks & bit(i)) != 0) s |= returnSites;
+    let s = v128.load(blockSuccs + (i << 4));
+    if (has(retBlocks, i)) s = v128.or(s, returnSites);
     // Pass 2 ends block i where a block found after it starts (translateBody): it goes on there.
     const start = regionEip(i);
     const end = load<u32>(blockEnds + (i << 2));
     for (let j: u32 = 0; j < n; j++) {
       const e = regionEip(j);
-      if (e > start && e < end) s |= bit(j);
+      if (e > start && e < end) s = v128.or(s, bit(j));
     }
-    store<u64>(reach + (i << 3), s);
+    v128.store(reach + (i << 4), s);
   }
   for (let m: u32 = 0; m < n; m++) {
-    const rm = load<u64>(reach + (m << 3));
+    const rm = v128.load(reach + (m << 4));
     for (let i: u32 = 0; i < n; i++) {
-      const ri = load<u64>(reach + (i << 3));
-      if ((ri & bit(m)) != 0) store<u64>(reach + (i << 3), ri | rm);
+      const ri = v128.load(reach + (i << 4));
+      if (has(ri, m)) v128.store(reach + (i << 4), v128.or(ri, rm));
     }
   }
-  let assigned: u64 = 0;
+  let assigned = NO_BLOCKS;
   let count: u32 = 0;
   let filled: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    if ((assigned & bit(i)) != 0) continue;
-    const ri = load<u64>(reach + (i << 3));
+    if (has(assigned, i)) continue;
+    const ri = v128.load(reach + (i << 4));
     let scc = bit(i);
     let bytes = load<u32>(blockBytes + (i << 2));
     for (let j = i + 1; j < n; j++) {
-      if ((ri & bit(j)) != 0 && (load<u64>(reach + (j << 3)) & bit(i)) != 0) {
-        scc |= bit(j);
+      if (has(ri, j) && has(v128.load(reach + (j << 4)), i)) {
+        scc = v128.or(scc, bit(j));
         bytes += load<u32>(blockBytes + (j << 2));
       }
     }
@@ -2729,20 +2757,20 @@ function formClusters(): void {
       bytes = load<u32>(blockBytes + (i << 2));
     }
     if (count == 0 || (filled > 0 && filled + bytes > clusterBytes)) {
-      store<u64>(clusterBlocks + (count << 3), 0);
+      v128.store(clusterBlocks + (count << 4), NO_BLOCKS);
       count++;
       filled = 0;
     }
     const c = count - 1;
-    store<u64>(clusterBlocks + (c << 3), load<u64>(clusterBlocks + (c << 3)) | scc);
+    v128.store(clusterBlocks + (c << 4), v128.or(v128.load(clusterBlocks + (c << 4)), scc));
     filled += bytes;
-    assigned |= scc;
+    assigned = v128.or(assigned, scc);
   }
   clusterCount = count;
   for (let c: u32 = 0; c < count; c++) {
     let pos: u32 = 0;
-    for (let set = load<u64>(clusterBlocks + (c << 3)); set != 0; set &= set - 1) {
-      const i = <u32>ctz<u64>(set);
+    for (let set = v128.load(clusterBlocks + (c << 4)); !isEmpty(set); set = withoutFirst(set)) {
+      const i = firstOf(set);
       store<u8>(clusterOf + i, <u8>c);
       store<u8>(clusterPos + i, <u8>pos);
       pos++;
@@ -2760,8 +2788,8 @@ function formClusters(): void {
  */
 function emitCluster(c: u32): void {
   const single = clusterCount == 1;
-  const members = load<u64>(clusterBlocks + (c << 3));
-  const m = <u32>popcnt<u64>(members);
+  const members = v128.load(clusterBlocks + (c << 4));
+  const m = countOf(members);
   curCluster = c;
   uleb(1);
   uleb(EXTRA_LOCALS);
@@ -2777,13 +2805,13 @@ function emitCluster(c: u32): void {
     localGet(L_IDX);
     byte(OP_BR_TABLE);
     uleb(regionCount);
-    for (let i: u32 = 0; i < regionCount; i++) uleb((members & bit(i)) != 0 ? <u32>load<u8>(clusterPos + i) : 0);
+    for (let i: u32 = 0; i < regionCount; i++) uleb(has(members, i) ? <u32>load<u8>(clusterPos + i) : 0);
     uleb(0);
     byte(OP_END); // $b0
   }
   let pos: u32 = 0;
-  for (let set = members; set != 0; set &= set - 1) {
-    const i = <u32>ctz<u64>(set);
+  for (let set = members; !isEmpty(set); set = withoutFirst(set)) {
+    const i = firstOf(set);
     regionBase = m - 1 - pos;
     depth = regionBase;
     if (load<u32>(regionLens + (i << 2)) == 0) {

@@ -719,4 +719,30 @@ describe('JIT hotness of straight-line code', () => {
     // page's region leaves there, the second page would compile only at the last pass (about a quarter).
     expect(jit.jitInstructions).toBeGreaterThan(0.4 * jit.instructions);
   });
+
+  it('compiles a loop of 100 blocks into one module', async () => {
+    // B0: dec ecx; jnz TOP; ud2. B1..B100: inc eax; jmp to the block before (lower address); TOP is B100.
+    // Every jump but the loop's own goes backward, so each block joins the region when it is found.
+    const BLOCKS = 100;
+    const PASSES = 50;
+    const JMP_SHORT = 0xeb;
+    const head = loopBack(CODE, 0); // its jnz is patched below
+    const blockAt = (k: number): number => CODE + head.length + (k - 1) * 3;
+    const top = blockAt(BLOCKS);
+    const code = [...loopBack(CODE, top)];
+    for (let k = 1; k <= BLOCKS; k++) {
+      const back = k === 1 ? CODE : blockAt(k - 1);
+      code.push(INC_EAX, JMP_SHORT, (back - (blockAt(k) + 3)) & 0xff);
+    }
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', top);
+      c.setReg('ecx', PASSES);
+      c.setReg('eax', 0);
+    });
+    expect(jit.regs.eax).toBe(BLOCKS * PASSES);
+    expect(jit.compiles).toBe(1);
+    expect(jit.blocks).toBeGreaterThan(BLOCKS);
+    expect(jit.jitInstructions).toBeGreaterThan(0.9 * jit.instructions);
+  });
 });
