@@ -154,9 +154,11 @@ const blockReach: usize = memory.data(MAX_REGION_BLOCKS << 4, 16);
   const w = (<u64>1) << <u64>(i & 63);
   return i64x2.replace_lane(i64x2.splat(i < 64 ? w : 0), 1, i < 64 ? 0 : w);
 }
-/** Blocks 0 .. n-1 (n < 64). */
-@inline function blocksBelow(n: u32): v128 {
-  return i64x2.replace_lane(i64x2.splat(((<u64>1) << <u64>n) - 1), 1, 0);
+/** Blocks 0 .. n-1 (n ≤ 128). */
+function blocksBelow(n: u32): v128 {
+  const lo: u64 = n >= 64 ? U64.MAX_VALUE : ((<u64>1) << <u64>n) - 1;
+  const hi: u64 = n >= 128 ? U64.MAX_VALUE : n > 64 ? ((<u64>1) << <u64>(n - 64)) - 1 : 0;
+  return i64x2.replace_lane(i64x2.splat(lo), 1, hi);
 }
 @inline function has(s: v128, i: u32): bool {
   const w = i < 64 ? i64x2.extract_lane(s, 0) : i64x2.extract_lane(s, 1);
@@ -2712,11 +2714,15 @@ const clusterLens: usize = memory.data(MAX_REGION_BLOCKS << 2);
  * Split the region into clusters (see "clusters"): the blocks of each
  * strongly connected component of pass 1's jumps (and RETs to the return
  * sites) together, components packed in block order up to clusterBytes.
+ * A component too large for one function is split along its loop nest:
+ * without the jumps back to its head (its first block), its inner loops
+ * become components of their own, packed the same way (and split again
+ * when still too large). So a hot inner loop (the XZ decoder's bit loop
+ * inside its symbol loop) stays in one function, and only the outer
+ * loop's back jumps go between functions.
  */
 function formClusters(): void {
   const n = regionCount;
-  // reach[i]: blocks reachable from i (transitive closure of the jumps, Warshall's algorithm on bit sets).
-  const reach = blockReach;
   for (let i: u32 = 0; i < n; i++) {
     let s = v128.load(blockSuccs + (i << 4));
     if (has(retBlocks, i)) s = v128.or(s, returnSites);
@@ -2727,47 +2733,13 @@ function formClusters(): void {
       const e = regionEip(j);
       if (e > start && e < end) s = v128.or(s, bit(j));
     }
-    v128.store(reach + (i << 4), s);
+    v128.store(blockEdges + (i << 4), s);
   }
-  for (let m: u32 = 0; m < n; m++) {
-    const rm = v128.load(reach + (m << 4));
-    for (let i: u32 = 0; i < n; i++) {
-      const ri = v128.load(reach + (i << 4));
-      if (has(ri, m)) v128.store(reach + (i << 4), v128.or(ri, rm));
-    }
-  }
-  let assigned = NO_BLOCKS;
-  let count: u32 = 0;
-  let filled: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    if (has(assigned, i)) continue;
-    const ri = v128.load(reach + (i << 4));
-    let scc = bit(i);
-    let bytes = load<u32>(blockBytes + (i << 2));
-    for (let j = i + 1; j < n; j++) {
-      if (has(ri, j) && has(v128.load(reach + (j << 4)), i)) {
-        scc = v128.or(scc, bit(j));
-        bytes += load<u32>(blockBytes + (j << 2));
-      }
-    }
-    if (bytes > 2 * clusterBytes) {
-      // A cycle too large to compile as one function: its blocks are packed one by one
-      // (each jump between its parts leaves a function).
-      scc = bit(i);
-      bytes = load<u32>(blockBytes + (i << 2));
-    }
-    if (count == 0 || (filled > 0 && filled + bytes > clusterBytes)) {
-      v128.store(clusterBlocks + (count << 4), NO_BLOCKS);
-      count++;
-      filled = 0;
-    }
-    const c = count - 1;
-    v128.store(clusterBlocks + (c << 4), v128.or(v128.load(clusterBlocks + (c << 4)), scc));
-    filled += bytes;
-    assigned = v128.or(assigned, scc);
-  }
-  clusterCount = count;
-  for (let c: u32 = 0; c < count; c++) {
+  clusterCount = 0;
+  clusterFilled = 0;
+  cutHeads = NO_BLOCKS;
+  packComponents(blocksBelow(n));
+  for (let c: u32 = 0; c < clusterCount; c++) {
     let pos: u32 = 0;
     for (let set = v128.load(clusterBlocks + (c << 4)); !isEmpty(set); set = withoutFirst(set)) {
       const i = firstOf(set);
@@ -2775,6 +2747,69 @@ function formClusters(): void {
       store<u8>(clusterPos + i, <u8>pos);
       pos++;
     }
+  }
+}
+
+/** Per block: its jumps (formClusters: with RETs to the return sites and pass 2's fall-throughs). */
+const blockEdges: usize = memory.data(MAX_REGION_BLOCKS << 4, 16);
+/** Blocks whose incoming jumps formClusters ignores: heads of components it split. */
+let cutHeads: v128 = NO_BLOCKS;
+/** Body bytes in the last cluster so far. */
+let clusterFilled: u32 = 0;
+
+/**
+ * Pack the blocks of `members` into clusters, a strongly connected
+ * component of the jumps among them (but those into cutHeads) at a time,
+ * in block order (see formClusters).
+ */
+function packComponents(members: v128): void {
+  // reach[i]: members reachable from member i (transitive closure, Warshall's algorithm on bit sets).
+  const reach = blockReach;
+  const edgesIn = v128.andnot(members, cutHeads);
+  for (let set = members; !isEmpty(set); set = withoutFirst(set)) {
+    const i = firstOf(set);
+    v128.store(reach + (i << 4), v128.and(v128.load(blockEdges + (i << 4)), edgesIn));
+  }
+  for (let ms = members; !isEmpty(ms); ms = withoutFirst(ms)) {
+    const m = firstOf(ms);
+    const rm = v128.load(reach + (m << 4));
+    for (let set = members; !isEmpty(set); set = withoutFirst(set)) {
+      const i = firstOf(set);
+      const ri = v128.load(reach + (i << 4));
+      if (has(ri, m)) v128.store(reach + (i << 4), v128.or(ri, rm));
+    }
+  }
+  // Components in block order; a split one's parts take its place. (The recursion overwrites
+  // reach only for its own members, which this loop has then placed.)
+  let assigned = NO_BLOCKS;
+  for (let set = members; !isEmpty(set); set = withoutFirst(set)) {
+    const i = firstOf(set);
+    if (has(assigned, i)) continue;
+    const ri = v128.load(reach + (i << 4));
+    let scc = bit(i);
+    let bytes = load<u32>(blockBytes + (i << 2));
+    for (let rest = withoutFirst(set); !isEmpty(rest); rest = withoutFirst(rest)) {
+      const j = firstOf(rest);
+      if (has(ri, j) && has(v128.load(reach + (j << 4)), i)) {
+        scc = v128.or(scc, bit(j));
+        bytes += load<u32>(blockBytes + (j << 2));
+      }
+    }
+    assigned = v128.or(assigned, scc);
+    if (bytes > 2 * clusterBytes && countOf(scc) > 1) {
+      // Too large for one function: its head on its own, then its inner loops.
+      cutHeads = v128.or(cutHeads, bit(i));
+      packComponents(scc);
+      continue;
+    }
+    if (clusterCount == 0 || (clusterFilled > 0 && clusterFilled + bytes > clusterBytes)) {
+      v128.store(clusterBlocks + (clusterCount << 4), NO_BLOCKS);
+      clusterCount++;
+      clusterFilled = 0;
+    }
+    const c = clusterCount - 1;
+    v128.store(clusterBlocks + (c << 4), v128.or(v128.load(clusterBlocks + (c << 4)), scc));
+    clusterFilled += bytes;
   }
 }
 

@@ -63,12 +63,14 @@ function byteLimit(c: Core, seg: number, limit: number): void {
 /** The JIT's function size for the tests of the current describe (translate.ts clusters). */
 let clusterBytes: number | undefined;
 
-// Each test runs with a region compiled as one function, and with every block
+// Each test runs with a region compiled as one function, with every block
 // a function of its own (a jump between blocks leaves one function and the
-// module's dispatcher calls the next, registers and flags through memory).
+// module's dispatcher calls the next, registers and flags through memory),
+// and with functions of a few blocks (formClusters splits a loop nest).
 describe.each([
   { layout: 'one function per region', bytes: undefined },
   { layout: 'a function per block', bytes: 1 },
+  { layout: 'functions of about 200 bytes (loop nests split)', bytes: 200 },
 ])('JIT regions, $layout', ({ bytes }) => {
   beforeEach(() => {
     clusterBytes = bytes;
