@@ -405,6 +405,34 @@ describe.each([
     expect(jit.jitInstructions).toBeGreaterThan(32 * 4);
   });
 
+  it('compiles MOV moffs with DS and an FS override, and raises #GP at the new FS limit', async () => {
+    // NOP; mov ecx, 100; L: mov eax, fs:[0x10]; inc eax; mov fs:[0x10], eax; mov al, [0x3000];
+    // mov [0x3001], al; inc edx; dec ecx; jnz L; mov fs, si; mov eax, fs:[0x3000]; hlt
+    // prettier-ignore
+    const code = [
+      0x90, 0xb9, ...u32(100), 0x64, 0xa1, ...u32(0x10), 0x40, 0x64, 0xa3, ...u32(0x10), 0xa0, ...u32(0x3000),
+      0xa2, ...u32(0x3001), 0x42, 0x49, 0x75, 0x100 - 27, 0x8e, 0xe6, 0x64, 0xa1, ...u32(0x3000), 0xf4,
+    ];
+    const { jit } = await both((c) => {
+      loadGdt(c);
+      // FS: selector 0x20, based at 0x100; SI: 0x28, a data segment with the limit 0x2fff.
+      c.exports.setSegmentCache(L.SEG_FS, 0x20, 0x100, 0xffffffff, L.ATTR_S | L.ATTR_RW | L.ATTR_P | L.ATTR_DB | L.ATTR_G);
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.writePhys(0x110, Uint8Array.from(u32(0x1234)));
+      c.writePhys(0x3000, Uint8Array.from([0x5a]));
+      c.setReg('eip', CODE);
+      c.setReg('edx', 0);
+      c.setReg('esi', 0x28);
+    });
+    // The read at fs:0x3000 is beyond the new limit: #GP(0) there, before HLT.
+    expect(jit.reason).toBe('exception');
+    expect(jit.vector).toBe(13);
+    expect(jit.regs.eip).toBe(CODE + code.length - 7);
+    expect(jit.regs.edx).toBe(100);
+    expect(jit.regs.eax).toBe(((0x1234 + 100) & ~0xff) | 0x5a);
+    expect(jit.jitInstructions).toBeGreaterThan(100 * 6);
+  });
+
   it('raises #GP at a RET beyond the new CS limit in a loop that was compiled for a flat CS', async () => {
     // NOP; mov ecx, 50; mov edi, R; L: push edi; ret; R: dec ecx; jnz L; jmp far 0x30:S; S: mov edi, 0x5000; jmp L; hlt
     const r = CODE + 13;
