@@ -426,42 +426,6 @@ function addDone(done: u32): void {
   byte(OP_I32_ADD);
   localSet(L_N);
 }
-/**
- * MOV AL/EAX, moffs (A0, A1) and MOV moffs, AL/EAX (A2, A3): the operand is
- * at a 32-bit offset in the instruction (DS unless overridden). Linux reads
- * its per-CPU variables this way (mov eax, fs:[current_task]), so leaving
- * them to the interpreter ended a block at every `current`.
- */
-function translateMovMoffs(op: u32): u32 {
-  const off = fetchDword();
-  if (bad) return T_NO;
-  mIsReg = false;
-  mBase = NO_REG;
-  mIndex = NO_REG;
-  mScale = 0;
-  mDisp = off;
-  mSeg = segPrefix >= 0 ? <u32>segPrefix : SEG_DS;
-  emitEA();
-  if (op == 0xa0) {
-    emitRead(8, L_SRC);
-    storeReg8Begin(REG_EAX);
-    localGet(L_SRC);
-    storeReg8End(REG_EAX);
-    return T_OK;
-  }
-  if (op == 0xa1) {
-    emitRead(32, L_SRC);
-    storeRegFromLocal(REG_EAX, L_SRC);
-    return T_OK;
-  }
-  if (op == 0xa2) loadReg8(REG_EAX);
-  else loadReg(REG_EAX);
-  localSet(L_SRC);
-  emitWriteSeg(mSeg, op == 0xa2 ? 8 : 32, L_SRC);
-  emitWriteCheck(instrEip + (cur - instrStart));
-  return T_OK;
-}
-
 /** Pass 1's regsWritten: every register any block of the region may have changed. */
 let regsWrittenAll: u32 = 0xff;
 const ALL_REGS: u32 = 0xff;
@@ -2017,6 +1981,42 @@ function translateMov16(op: u32): u32 {
 }
 const WORD_MASK: u32 = 0xffff;
 const WORD_HIGH_MASK: u32 = 0xffff0000;
+
+/**
+ * MOV AL/EAX, moffs (A0, A1) and MOV moffs, AL/EAX (A2, A3): the operand is
+ * at a 32-bit offset in the instruction (DS unless overridden). Linux reads
+ * its per-CPU variables this way (mov eax, fs:[current_task]), so leaving
+ * them to the interpreter ended a block at every `current`.
+ */
+function translateMovMoffs(op: u32): u32 {
+  const off = fetchDword();
+  if (bad) return T_NO;
+  mIsReg = false;
+  mBase = NO_REG;
+  mIndex = NO_REG;
+  mScale = 0;
+  mDisp = off;
+  mSeg = segPrefix >= 0 ? <u32>segPrefix : SEG_DS;
+  emitEA();
+  if (op == 0xa0) {
+    emitRead(8, L_SRC);
+    storeReg8Begin(REG_EAX);
+    localGet(L_SRC);
+    storeReg8End(REG_EAX);
+    return T_OK;
+  }
+  if (op == 0xa1) {
+    emitRead(32, L_SRC);
+    storeRegFromLocal(REG_EAX, L_SRC);
+    return T_OK;
+  }
+  if (op == 0xa2) loadReg8(REG_EAX);
+  else loadReg(REG_EAX);
+  localSet(L_SRC);
+  emitWriteSeg(mSeg, op == 0xa2 ? 8 : 32, L_SRC);
+  emitWriteCheck(instrEip + (cur - instrStart));
+  return T_OK;
+}
 
 /**
  * An instruction with the operand-size prefix (66) in 32-bit code: the
