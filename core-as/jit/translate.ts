@@ -994,14 +994,49 @@ function emitJumpTo(target: u32, nextEip: u32): void {
   emitInterpretAndLeave();
 }
 
+/**
+ * Whether LOCK may prefix the instruction at `op` (the opcode byte, the
+ * rest not yet fetched): one of the read-modify-write instructions SDM
+ * Vol. 2A "LOCK" lists, with a memory destination; anything else raises
+ * #UD, which the interpreter gives. With one CPU a locked instruction does
+ * what the plain one does, so it is translated (or run inline) as that.
+ * Linux's atomics (spin locks, reference counts) are such instructions.
+ */
+function lockable(op: u32): bool {
+  const save = cur;
+  let ok = false;
+  if (op == 0x0f) {
+    const op2 = fetchByte();
+    const m = fetchByte();
+    const reg = (m >> 3) & 7;
+    ok = m >> 6 != 3 &&
+      (op2 == 0xab || op2 == 0xb3 || op2 == 0xbb || op2 == 0xb0 || op2 == 0xb1 || op2 == 0xc0 || op2 == 0xc1 ||
+        (op2 == 0xba && reg >= 5) || (op2 == 0xc7 && reg == 1));
+  } else {
+    const m = fetchByte();
+    const reg = (m >> 3) & 7;
+    if (m >> 6 != 3) {
+      // ADD OR ADC SBB AND SUB XOR r/m, r (not CMP); group 1 but CMP; XCHG; NOT, NEG; INC, DEC.
+      if (op < 0x40) ok = (op & 7) < 2 && op >> 3 != 7;
+      else if (op == 0x80 || op == 0x81 || op == 0x83) ok = reg != 7;
+      else if (op == 0x86 || op == 0x87) ok = true;
+      else if (op == 0xf6 || op == 0xf7) ok = reg == 2 || reg == 3;
+      else if (op == 0xfe || op == 0xff) ok = reg <= 1;
+    }
+  }
+  cur = save;
+  return ok && !bad;
+}
+
 function translateOne(): u32 {
   instrEip = startEip + (cur - startAddr);
   instrStart = cur;
   segPrefix = -1;
   opsize16 = false;
   let repeat = false;
+  let lock = false;
   let op = fetchByte();
-  // Segment overrides, operand size, and REP/REPNE before a string instruction; LOCK ends the block.
+  // Segment overrides, operand size, REP/REPNE before a string instruction, and LOCK (see lockable).
   for (;;) {
     if (op == 0x26) segPrefix = <i32>SEG_ES;
     else if (op == 0x2e) segPrefix = <i32>SEG_CS;
@@ -1011,10 +1046,12 @@ function translateOne(): u32 {
     else if (op == 0x65) segPrefix = <i32>SEG_GS;
     else if (op == 0x66) opsize16 = true;
     else if (op == 0xf3 || op == 0xf2) repeat = true;
+    else if (op == 0xf0) lock = true;
     else break;
     op = fetchByte();
     if (bad) return T_NO;
   }
+  if (lock && (repeat || opsize16 || !lockable(op))) return T_NO;
   if (repeat) return isStringOp(op) ? interpretInline(op, false) : T_NO;
   if (opsize16) return translate16(op);
   if (op == 0x0f) return translate0F(fetchByte());

@@ -433,6 +433,34 @@ describe.each([
     expect(jit.jitInstructions).toBeGreaterThan(100 * 6);
   });
 
+  it('compiles LOCK-prefixed read-modify-writes as the plain ones and raises #UD at LOCK on a register', async () => {
+    // NOP; mov ecx, 100; L: lock inc dword [ebx]; lock add [ebx+4], ecx; mov eax, ecx; lock xadd [ebx+8], eax;
+    // mov eax, [ebx+12]; lea edx, [eax+1]; lock cmpxchg [ebx+12], edx; lock bts [ebx+16], ecx;
+    // lock sub byte [ebx+20], 3; dec ecx; jnz L; mov esi, [ebx]; mov edi, [ebx+4]; mov ebp, [ebx+8];
+    // mov edx, [ebx+16]; lock add eax, eax (#UD); hlt
+    // prettier-ignore
+    const code = [
+      0x90, 0xb9, ...u32(100), 0xf0, 0xff, 0x03, 0xf0, 0x01, 0x4b, 0x04, 0x89, 0xc8, 0xf0, 0x0f, 0xc1, 0x43, 0x08,
+      0x8b, 0x43, 0x0c, 0x8d, 0x50, 0x01, 0xf0, 0x0f, 0xb1, 0x53, 0x0c, 0xf0, 0x0f, 0xab, 0x4b, 0x10,
+      0xf0, 0x80, 0x6b, 0x14, 0x03, 0x49, 0x75, 0xda, 0x8b, 0x33, 0x8b, 0x7b, 0x04, 0x8b, 0x6b, 0x08, 0x8b, 0x53, 0x10,
+      0xf0, 0x01, 0xc0, 0xf4,
+    ];
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.writePhys(0x2000, new Uint8Array(24));
+      c.setReg('eip', CODE);
+      c.setReg('ebx', 0x2000);
+    });
+    expect(jit.reason).toBe('exception');
+    expect(jit.vector).toBe(6);
+    expect(jit.regs.eip).toBe(CODE + code.length - 4);
+    expect(jit.regs.esi).toBe(100);
+    expect(jit.regs.edi).toBe((100 * 101) / 2);
+    expect(jit.regs.ebp).toBe((100 * 101) / 2);
+    // Eight instructions a pass are compiled (XADD, CMPXCHG and BTS run inline in the interpreter).
+    expect(jit.jitInstructions).toBeGreaterThan(100 * 7);
+  });
+
   it('raises #GP at a RET beyond the new CS limit in a loop that was compiled for a flat CS', async () => {
     // NOP; mov ecx, 50; mov edi, R; L: push edi; ret; R: dec ecx; jnz L; jmp far 0x30:S; S: mov edi, 0x5000; jmp L; hlt
     const r = CODE + 13;
