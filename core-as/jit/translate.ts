@@ -1160,6 +1160,20 @@ function translateOne(): u32 {
     storeRegFromLocal(op & 7, L_SRC);
     return T_OK;
   }
+  if (op == 0xc9) {
+    if (!stack32) return T_NO;
+    // LEAVE: EBP = [SS:EBP], ESP = EBP + 4 (ops/stack.ts leave); a fault on the read changes nothing.
+    loadReg(REG_EBP);
+    localSet(L_EA);
+    emitReadSeg(SEG_SS, 32, L_SRC);
+    localGet(L_EA);
+    i32Const(4);
+    byte(OP_I32_ADD);
+    localSet(L_EA);
+    storeRegFromLocal(REG_ESP, L_EA);
+    storeRegFromLocal(REG_EBP, L_SRC);
+    return T_OK;
+  }
   if (op == 0x68 || op == 0x6a) {
     if (!stack32) return T_NO;
     const v = op == 0x68 ? fetchDword() : fetchSbyte();

@@ -461,6 +461,33 @@ describe.each([
     expect(jit.jitInstructions).toBeGreaterThan(100 * 7);
   });
 
+  it('compiles LEAVE in a called function, and raises #SS at a LEAVE whose read is beyond the SS limit', async () => {
+    // NOP; mov ecx, 50; L: call F; dec ecx; jnz L; mov ebp, 0x7ffe; leave (#SS: 4 bytes at 0x7ffe); hlt
+    // F: push ebp; mov ebp, esp; sub esp, 8; mov [ebp-4], ecx; add eax, [ebp-4]; leave; ret
+    // prettier-ignore
+    const code = [
+      0x90, 0xb9, ...u32(50), 0xe8, ...u32(10), 0x49, 0x75, 0xf8, 0xbd, ...u32(0x7ffe), 0xc9, 0xf4,
+      0x55, 0x89, 0xe5, 0x83, 0xec, 0x08, 0x89, 0x4d, 0xfc, 0x03, 0x45, 0xfc, 0xc9, 0xc3,
+    ];
+    const { jit } = await both((c) => {
+      c.writePhys(CODE, Uint8Array.from(code));
+      c.setReg('eip', CODE);
+      c.setReg('eax', 0);
+      c.setReg('ebp', 0x1234);
+      byteLimit(c, 2, STACK - 1);
+    });
+    expect(jit.reason).toBe('exception');
+    expect(jit.vector).toBe(12);
+    expect(jit.regs.eip).toBe(CODE + 19);
+    expect(jit.regs.eax).toBe((50 * 51) / 2);
+    // The faulting LEAVE changed neither ESP nor EBP.
+    expect(jit.regs.esp).toBe(STACK);
+    expect(jit.regs.ebp).toBe(0x7ffe);
+    // The loop stays in its region: a LEAVE left to the interpreter would leave it on every pass.
+    expect(jit.jitInstructions).toBeGreaterThan(50 * 9);
+    expect(jit.blockRuns).toBeLessThan(10);
+  });
+
   it('raises #GP at a RET beyond the new CS limit in a loop that was compiled for a flat CS', async () => {
     // NOP; mov ecx, 50; mov edi, R; L: push edi; ret; R: dec ecx; jnz L; jmp far 0x30:S; S: mov edi, 0x5000; jmp L; hlt
     const r = CODE + 13;
