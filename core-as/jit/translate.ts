@@ -802,6 +802,40 @@ function emitWriteSeg(seg: u32, bits: u32, v: u32): void {
   byte(OP_END); // $done
   depth--;
 }
+
+/** The r/m32 operand (decodeModrm) into local `l`: the register, or the dword read (a fault leaves). */
+function loadRm32(l: u32): void {
+  if (mIsReg) {
+    loadReg(mRm);
+    localSet(l);
+  } else {
+    emitEA();
+    emitRead(32, l);
+  }
+}
+/** A pop's read: L_SRC = the dword at SS:[register `sp`] (a fault changes nothing), L_EA = `sp`'s value. */
+function emitStackRead(sp: u32): void {
+  loadReg(sp);
+  localSet(L_EA);
+  emitReadSeg(SEG_SS, 32, L_SRC);
+}
+/** After emitStackRead (and any check that may still fault): ESP = L_EA + `bytes`. */
+function emitStackRelease(bytes: u32): void {
+  localGet(L_EA);
+  i32Const(bytes);
+  byte(OP_I32_ADD);
+  localSet(L_EA);
+  storeRegFromLocal(REG_ESP, L_EA);
+}
+/** Push L_SRC (operands.ts push): write it at SS:[ESP - 4] (L_EA); ESP changes only when the write succeeded. */
+function emitPush(): void {
+  loadReg(REG_ESP);
+  i32Const(4);
+  byte(OP_I32_SUB);
+  localSet(L_EA);
+  emitWriteSeg(SEG_SS, 32, L_SRC);
+  storeRegFromLocal(REG_ESP, L_EA);
+}
 /** After an instruction that wrote memory: leave when the helper asked (code page written, interrupt). */
 function emitWriteCheck(nextEip: u32): void {
   localGet(L_ST);
@@ -1102,13 +1136,7 @@ function translateOne(): u32 {
       return T_OK;
     }
     // op G, E
-    if (mIsReg) {
-      loadReg(mRm);
-      localSet(L_SRC);
-    } else {
-      emitEA();
-      emitRead(32, L_SRC);
-    }
+    loadRm32(L_SRC);
     loadReg(mReg);
     localSet(L_DST);
     emitAlu(alu);
@@ -1137,40 +1165,23 @@ function translateOne(): u32 {
     // PUSH r32: ESP changes only when the write succeeds (operands.ts push); PUSH ESP pushes the old value.
     loadReg(op & 7);
     localSet(L_SRC);
-    loadReg(REG_ESP);
-    i32Const(4);
-    byte(OP_I32_SUB);
-    localSet(L_EA);
-    emitWriteSeg(SEG_SS, 32, L_SRC);
-    storeRegFromLocal(REG_ESP, L_EA);
+    emitPush();
     emitWriteCheck(instrEip + (cur - instrStart));
     return T_OK;
   }
   if (op >= 0x58 && op <= 0x5f) {
     if (!stack32) return T_NO;
     // POP r32: ESP is incremented first, then the register written (POP ESP keeps the value).
-    loadReg(REG_ESP);
-    localSet(L_EA);
-    emitReadSeg(SEG_SS, 32, L_SRC);
-    localGet(L_EA);
-    i32Const(4);
-    byte(OP_I32_ADD);
-    localSet(L_EA);
-    storeRegFromLocal(REG_ESP, L_EA);
+    emitStackRead(REG_ESP);
+    emitStackRelease(4);
     storeRegFromLocal(op & 7, L_SRC);
     return T_OK;
   }
   if (op == 0xc9) {
     if (!stack32) return T_NO;
     // LEAVE: EBP = [SS:EBP], ESP = EBP + 4 (ops/stack.ts leave); a fault on the read changes nothing.
-    loadReg(REG_EBP);
-    localSet(L_EA);
-    emitReadSeg(SEG_SS, 32, L_SRC);
-    localGet(L_EA);
-    i32Const(4);
-    byte(OP_I32_ADD);
-    localSet(L_EA);
-    storeRegFromLocal(REG_ESP, L_EA);
+    emitStackRead(REG_EBP);
+    emitStackRelease(4);
     storeRegFromLocal(REG_EBP, L_SRC);
     return T_OK;
   }
@@ -1180,12 +1191,7 @@ function translateOne(): u32 {
     if (bad) return T_NO;
     i32Const(v);
     localSet(L_SRC);
-    loadReg(REG_ESP);
-    i32Const(4);
-    byte(OP_I32_SUB);
-    localSet(L_EA);
-    emitWriteSeg(SEG_SS, 32, L_SRC);
-    storeRegFromLocal(REG_ESP, L_EA);
+    emitPush();
     emitWriteCheck(instrEip + (cur - instrStart));
     return T_OK;
   }
@@ -1238,13 +1244,7 @@ function translateOne(): u32 {
     if (bad) return T_NO;
     loadReg(mReg);
     localSet(L_SRC);
-    if (mIsReg) {
-      loadReg(mRm);
-      localSet(L_DST);
-    } else {
-      emitEA();
-      emitRead(32, L_DST);
-    }
+    loadRm32(L_DST);
     emitAlu(ALU_AND);
     return T_OK;
   }
@@ -1412,19 +1412,8 @@ function translateIncDecE(dec: bool, nextEip: u32): u32 {
  */
 function translatePushE(nextEip: u32): u32 {
   if (!stack32) return T_NO;
-  if (mIsReg) {
-    loadReg(mRm);
-    localSet(L_SRC);
-  } else {
-    emitEA();
-    emitRead(32, L_SRC);
-  }
-  loadReg(REG_ESP);
-  i32Const(4);
-  byte(OP_I32_SUB);
-  localSet(L_EA);
-  emitWriteSeg(SEG_SS, 32, L_SRC);
-  storeRegFromLocal(REG_ESP, L_EA);
+  loadRm32(L_SRC);
+  emitPush();
   emitWriteCheck(nextEip);
   return T_OK;
 }
@@ -1441,12 +1430,7 @@ const SIZING_TARGET: u32 = 0x40000000;
 function emitPushReturnAddress(nextEip: u32): void {
   i32Const(nextEip);
   localSet(L_SRC);
-  loadReg(REG_ESP);
-  i32Const(4);
-  byte(OP_I32_SUB);
-  localSet(L_EA);
-  emitWriteSeg(SEG_SS, 32, L_SRC);
-  storeRegFromLocal(REG_ESP, L_EA);
+  emitPush();
 }
 
 /**
@@ -1484,13 +1468,7 @@ function emitExitToLocal(l: u32, done: u32): void {
  */
 function translateIndirect(isCall: bool, nextEip: u32): u32 {
   if (isCall && !stack32) return T_NO;
-  if (mIsReg) {
-    loadReg(mRm);
-    localSet(L_RES);
-  } else {
-    emitEA();
-    emitRead(32, L_RES);
-  }
+  loadRm32(L_RES);
   emitCsLimitCheck(L_RES);
   if (isCall) {
     emitPushReturnAddress(nextEip);
@@ -1742,15 +1720,9 @@ function translateRet(imm: bool): u32 {
     extra |= fetchByte() << 8;
     if (bad) return T_NO;
   }
-  loadReg(REG_ESP);
-  localSet(L_EA);
-  emitReadSeg(SEG_SS, 32, L_SRC);
+  emitStackRead(REG_ESP);
   emitCsLimitCheck(L_SRC);
-  localGet(L_EA);
-  i32Const(4 + extra);
-  byte(OP_I32_ADD);
-  localSet(L_EA);
-  storeRegFromLocal(REG_ESP, L_EA);
+  emitStackRelease(4 + extra);
   retBlocks = v128.or(retBlocks, bit(curBlock));
   // Back to a return site of this region (after one of its CALLs): go on there without leaving.
   for (let sites = returnSites; !isEmpty(sites); sites = withoutFirst(sites)) {
@@ -1853,13 +1825,7 @@ function translateGroup3(op: u32): u32 {
     if (bad) return T_NO;
     i32Const(v);
     localSet(L_SRC);
-    if (mIsReg) {
-      loadReg(mRm);
-      localSet(L_DST);
-    } else {
-      emitEA();
-      emitRead(32, L_DST);
-    }
+    loadRm32(L_DST);
     emitAlu(ALU_AND);
     return T_OK;
   }
@@ -2486,13 +2452,7 @@ function translateImul(op: u32): u32 {
   if (op == 0x69) v = fetchDword();
   else if (op == 0x6b) v = fetchSbyte();
   if (bad) return T_NO;
-  if (mIsReg) {
-    loadReg(mRm);
-    localSet(L_SRC);
-  } else {
-    emitEA();
-    emitRead(32, L_SRC);
-  }
+  loadRm32(L_SRC);
   if (op == 0x0faf) loadReg(mReg);
   else i32Const(v);
   localSet(L_DST);
@@ -2561,13 +2521,7 @@ function translate0F(op: u32): u32 {
     // CMOVcc r32, r/m32: the source is read (and may fault) whatever the condition (SDM "CMOVcc").
     decodeModrm();
     if (bad) return T_NO;
-    if (mIsReg) {
-      loadReg(mRm);
-      localSet(L_SRC);
-    } else {
-      emitEA();
-      emitRead(32, L_SRC);
-    }
+    loadRm32(L_SRC);
     emitCondition(op & 0xf);
     ifStart();
     storeRegFromLocal(mReg, L_SRC);
